@@ -1,0 +1,71 @@
+"""`make run`: start the product on its embedded default and serve it until Ctrl-C.
+
+Starts (or joins) the embedded PostgreSQL unless DATABASE_URL is set, migrates, creates the demo
+tenant, prints where to sign in, then serves with gunicorn, as a deployment's web node does.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    if not os.environ.get("DATABASE_URL"):
+        from ciam_portal.embedded_database import embedded_database_url
+
+        # This process holds the server's handle until it exits; its children inherit the URL.
+        os.environ["DATABASE_URL"] = embedded_database_url()
+    python = sys.executable
+    manage = [python, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "ciam_migrate", "-v", "0"], check=True)
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], check=True)
+    demo = json.loads(
+        subprocess.run(
+            [*manage, "ciam_demo", "--json"], check=True, capture_output=True, text=True
+        ).stdout
+    )
+    host = os.environ.get("CIAM_HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "8000")
+    base_url = os.environ.setdefault("CIAM_BASE_URL", f"http://{host}:{port}")
+    print(
+        "\n".join(
+            [
+                "",
+                f"  Admin center:  {base_url}/admin-center/",
+                f"  Demo admin:    {demo['admin']['email']}  /  {demo['admin']['password']}",
+                f"  Demo tenant:   {base_url}/{demo['tenant']}/  (issuer {demo['issuer']})",
+                "  Stop with Ctrl-C.",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+    server = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "gunicorn",
+            "ciam_portal.wsgi",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            os.environ.get("CIAM_WEB_WORKERS", "2"),
+            "--access-logfile",
+            "-",
+        ],
+        cwd=ROOT,
+    )
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.send_signal(signal.SIGTERM)
+        return server.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

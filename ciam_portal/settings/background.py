@@ -1,0 +1,60 @@
+"""Cache, Celery and email: Redis and SMTP when configured, in-process otherwise."""
+
+from celery.schedules import crontab
+
+from ciam_portal.environment import env_bool, env_int, env_str
+
+REDIS_URL = env_str("REDIS_URL")
+
+# Keys carry the tenant's schema, so rate limits and cached data never cross tenants.
+_KEY_FUNCTION = "django_tenants.cache.make_key"
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_FUNCTION": _KEY_FUNCTION,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_FUNCTION": _KEY_FUNCTION,
+        }
+    }
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "purge-deleted-tenants": {
+        "task": "tenants.tasks.tenants_purge_due",
+        "schedule": crontab(minute=17),
+    },
+}
+
+_email_dir = env_str("CIAM_EMAIL_DIR")
+_smtp_host = env_str("CIAM_SMTP_HOST")
+if _email_dir:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = _email_dir
+elif _smtp_host:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _smtp_host
+    EMAIL_PORT = env_int("CIAM_SMTP_PORT", 587)
+    EMAIL_HOST_USER = env_str("CIAM_SMTP_USER")
+    EMAIL_HOST_PASSWORD = env_str("CIAM_SMTP_PASSWORD")
+    EMAIL_USE_TLS = env_bool("CIAM_SMTP_STARTTLS", True)
+    EMAIL_TIMEOUT = 10
+else:
+    from ciam_portal.environment import DATA_DIR
+
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+DEFAULT_FROM_EMAIL = env_str("CIAM_FROM_EMAIL", "no-reply@ciam.localhost")

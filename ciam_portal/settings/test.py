@@ -1,0 +1,6 @@
+"""Test settings: the real stack, with a cheap password hasher to keep the suite fast."""
+
+from ciam_portal.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CIAM_TENANT_CACHE_SECONDS = 0

@@ -1,0 +1,23 @@
+// Copy buttons: <button class="copy" data-copy="ID"> copies the text of the element with that ID.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("button.copy");
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  if (!source) return;
+  const text = source.textContent.trim();
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    document.execCommand("copy");
+  }
+  const label = button.firstChild;
+  const original = label.textContent;
+  label.textContent = "Copied";
+  button.classList.add("copied");
+  setTimeout(() => { label.textContent = original; button.classList.remove("copied"); }, 1500);
+});

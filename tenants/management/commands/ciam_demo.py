@@ -1,0 +1,67 @@
+"""Create, idempotently, the demo tenant and its admin; print what exists (DESIGN.md contract)."""
+
+import json
+import os
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+
+from accounts.models import User
+from accounts.services import operator_create
+from tenants import services
+from tenants.models import AdminRole, RoleAssignment, Tenant
+from tenants.selectors import tenant_issuer
+
+DEMO_ADMIN_EMAIL = "admin@{tenant}.example"
+DEMO_ADMIN_PASSWORD = os.environ.get("CIAM_DEMO_ADMIN_PASSWORD", "Demo-Admin-Passw0rd!")
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenant (contoso by default) and its admin, if missing."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tenant", default="contoso", help="domain name of the demo tenant")
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        domain_name: str = options["tenant"]
+        try:
+            services.domain_name_check(domain_name)
+        except Exception as error:
+            raise CommandError(f"--tenant {domain_name!r}: {error}") from error
+        connection.set_schema_to_public()
+        email = DEMO_ADMIN_EMAIL.format(tenant=domain_name)
+        admin = User.objects.filter(email__iexact=email).first()
+        if admin is None:
+            admin = operator_create(
+                email=email, password=DEMO_ADMIN_PASSWORD, display_name="Demo admin"
+            )
+        tenant = Tenant.objects.filter(domain_name=domain_name).first()
+        if tenant is None:
+            tenant = services.tenant_create(
+                display_name=f"{domain_name.capitalize()} (demo)",
+                domain_name=domain_name,
+                country="US",
+                creator=admin,
+            )
+        RoleAssignment.objects.get_or_create(
+            tenant=tenant, operator=admin, role=AdminRole.GLOBAL_ADMINISTRATOR
+        )
+        summary = {
+            "issuer": tenant_issuer(tenant),
+            "tenant": tenant.domain_name,
+            "tenant_id": str(tenant.tenant_id),
+            # Filled in as app registrations and user flows land (DESIGN.md contract).
+            "web": None,
+            "spa": None,
+            "client_credentials_scope": None,
+            "admin": {"email": admin.email, "password": DEMO_ADMIN_PASSWORD},
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(summary))
+        else:
+            self.stdout.write(
+                f"Demo tenant {tenant.domain_name} ({tenant.tenant_id}); "
+                f"admin {admin.email} / {DEMO_ADMIN_PASSWORD}"
+            )

@@ -1,0 +1,130 @@
+"""Customer tenants, the operators' roles on them, and the audit log (all in the public schema)."""
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from django_tenants.models import DomainMixin, TenantMixin
+
+DOMAIN_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$"
+domain_name_validator = RegexValidator(
+    DOMAIN_NAME_PATTERN,
+    _(
+        "Use 3 to 63 lower-case letters (a-z), digits and hyphens, "
+        "starting and ending with a letter or digit."
+    ),
+    code="invalid_domain_name",
+)
+
+
+class TenantStatus(models.TextChoices):
+    PROVISIONING = "provisioning", _("Provisioning")
+    READY = "ready", _("Ready")
+    SUSPENDED = "suspended", _("Suspended")
+
+
+class Tenant(TenantMixin):
+    """A customer tenant: its own schema, its own issuer, its own customers."""
+
+    tenant_id = models.UUIDField(_("tenant ID"), default=uuid.uuid4, unique=True, editable=False)
+    domain_name = models.CharField(
+        _("domain name"), max_length=63, unique=True, validators=[domain_name_validator]
+    )
+    display_name = models.CharField(_("tenant name"), max_length=256)
+    country = CountryField(_("country/region"))
+    status = models.CharField(
+        max_length=16, choices=TenantStatus.choices, default=TenantStatus.PROVISIONING
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    purge_after = models.DateTimeField(null=True, blank=True)
+
+    # Schemas are created by `tenant_create`, inside its transaction, and dropped only by the
+    # audited purge.
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["display_name", "domain_name"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.domain_name})"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == TenantStatus.READY
+
+    @staticmethod
+    def schema_name_for(tenant_id: uuid.UUID) -> str:
+        # Never the user-visible domain name: a schema name must not change when it does.
+        return f"t_{tenant_id.hex}"
+
+
+class Domain(DomainMixin):
+    """Required by django-tenants; tenants are addressed by path, so no rows are made yet."""
+
+
+class AdminRole(models.TextChoices):
+    GLOBAL_ADMINISTRATOR = "global_administrator", _("Global Administrator")
+    APPLICATION_ADMINISTRATOR = "application_administrator", _("Application Administrator")
+    USER_ADMINISTRATOR = "user_administrator", _("User Administrator")
+    USER_FLOW_ADMINISTRATOR = "user_flow_administrator", _("External ID User Flow Administrator")
+    BRANDING_ADMINISTRATOR = "branding_administrator", _("Organizational Branding Administrator")
+    REPORTS_READER = "reports_reader", _("Reports Reader")
+
+
+class RoleAssignment(models.Model):
+    """One role of one operator on one tenant."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="role_assignments")
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(max_length=40, choices=AdminRole.choices)
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["tenant", "operator", "role"], name="tenants_role_assignment_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator} {self.role} on {self.tenant_id}"
+
+
+class AuditAction(models.TextChoices):
+    TENANT_CREATED = "tenant.created", _("Tenant created")
+    TENANT_DELETED = "tenant.deleted", _("Tenant deleted (suspended)")
+    TENANT_PURGED = "tenant.purged", _("Tenant purged")
+    ADMIN_ADDED = "admin.added", _("Admin account added")
+    ROLE_GRANTED = "role.granted", _("Role granted")
+    ROLE_REMOVED = "role.removed", _("Role removed")
+
+
+class AuditEntry(models.Model):
+    """Who did what to which tenant, and when. Entries outlive the tenant they describe."""
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_email = models.CharField(max_length=254, blank=True)
+    tenant_uuid = models.UUIDField(db_index=True)
+    tenant_domain_name = models.CharField(max_length=63)
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    target = models.CharField(max_length=254, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-occurred_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_email} {self.action} {self.target}"

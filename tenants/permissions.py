@@ -1,0 +1,35 @@
+"""What each admin role may do in the admin center: one table, read by views and navigation."""
+
+from enum import StrEnum
+
+from tenants.models import AdminRole
+
+
+class Capability(StrEnum):
+    VIEW_OVERVIEW = "view_overview"
+    MANAGE_ADMINS = "manage_admins"
+    READ_AUDIT_LOG = "read_audit_log"
+    DELETE_TENANT = "delete_tenant"
+    MANAGE_APPS = "manage_apps"
+    MANAGE_USER_FLOWS = "manage_user_flows"
+    MANAGE_CUSTOMERS = "manage_customers"
+    MANAGE_BRANDING = "manage_branding"
+
+
+_ALL_ROLES = frozenset(AdminRole)
+_GLOBAL = frozenset({AdminRole.GLOBAL_ADMINISTRATOR})
+
+ROLES_FOR: dict[Capability, frozenset[AdminRole]] = {
+    Capability.VIEW_OVERVIEW: _ALL_ROLES,
+    Capability.MANAGE_ADMINS: _GLOBAL,
+    Capability.READ_AUDIT_LOG: _GLOBAL | {AdminRole.REPORTS_READER},
+    Capability.DELETE_TENANT: _GLOBAL,
+    Capability.MANAGE_APPS: _GLOBAL | {AdminRole.APPLICATION_ADMINISTRATOR},
+    Capability.MANAGE_USER_FLOWS: _GLOBAL | {AdminRole.USER_FLOW_ADMINISTRATOR},
+    Capability.MANAGE_CUSTOMERS: _GLOBAL | {AdminRole.USER_ADMINISTRATOR},
+    Capability.MANAGE_BRANDING: _GLOBAL | {AdminRole.BRANDING_ADMINISTRATOR},
+}
+
+
+def capabilities_of(roles: frozenset[AdminRole]) -> frozenset[Capability]:
+    return frozenset(cap for cap, allowed in ROLES_FOR.items() if roles & allowed)

@@ -1,0 +1,76 @@
+"""Tenant routing by path (DESIGN.md decision 2).
+
+`/<tenant>/...` names a tenant by its domain name (canonical) or its tenant ID. The middleware
+switches the connection to the tenant's schema (without the public schema on the search path,
+so a missing tenant table fails loudly), moves the segment into SCRIPT_NAME so that every
+reverse() is tenant-prefixed, and restores everything when the response is done.
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponsePermanentRedirect
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, set_script_prefix, set_urlconf
+
+from tenants.models import Tenant
+from tenants.selectors import tenant_for_path_segment
+
+# Where the middleware leaves the tenant's schema for code that sees only a copy of the WSGI
+# environment (oauthlib requests). Not an HTTP_ key, so no client header can forge it.
+TENANT_SCHEMA_META_KEY = "ciam.tenant_schema"
+
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def tenant_not_found() -> HttpResponse:
+    """The one 404 for every path whose first segment names no usable tenant.
+
+    Identical bytes whether the segment was a domain name, a tenant ID, a suspended tenant or
+    nothing at all, so responses cannot be used to enumerate tenants.
+    """
+    return HttpResponseNotFound(render_to_string("errors/not_found.html"))
+
+
+class TenantPathMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        connection.set_schema_to_public()
+        segment, _, rest = request.path_info.lstrip("/").partition("/")
+        if not segment or segment in settings.CIAM_RESERVED_NAMES:
+            request.ciam_tenant = None  # type: ignore[attr-defined]
+            request.tenant = connection.tenant  # type: ignore[attr-defined]
+            return self.get_response(request)
+
+        tenant = tenant_for_path_segment(segment)
+        if tenant is None:
+            return tenant_not_found()
+        if segment != tenant.domain_name and request.method in _SAFE_METHODS:
+            # One canonical address per tenant: issuer, links and cookie paths all use it.
+            query = request.META.get("QUERY_STRING", "")
+            location = f"{request.META.get('SCRIPT_NAME', '')}/{tenant.domain_name}/{rest}"
+            return HttpResponsePermanentRedirect(f"{location}?{query}" if query else location)
+        return self._serve_tenant(request, tenant, rest)
+
+    def _serve_tenant(self, request: HttpRequest, tenant: Tenant, rest: str) -> HttpResponse:
+        previous_prefix = get_script_prefix()
+        script_name = f"{request.META.get('SCRIPT_NAME', '').rstrip('/')}/{tenant.domain_name}"
+        request.META["SCRIPT_NAME"] = script_name
+        request.META[TENANT_SCHEMA_META_KEY] = tenant.schema_name
+        request.path_info = f"/{rest}"
+        request.path = f"{script_name}/{rest}"
+        request.urlconf = settings.TENANT_URLCONF  # type: ignore[attr-defined]
+        request.ciam_tenant = tenant  # type: ignore[attr-defined]
+        request.tenant = tenant  # type: ignore[attr-defined]
+        connection.set_tenant(tenant, include_public=False)
+        set_script_prefix(f"{script_name}/")
+        set_urlconf(settings.TENANT_URLCONF)
+        try:
+            return self.get_response(request)
+        finally:
+            set_script_prefix(previous_prefix)
+            set_urlconf(None)
+            connection.set_schema_to_public()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UserFlowsConfig(AppConfig):
+    name = "userflows"
+    verbose_name = "User flows"
