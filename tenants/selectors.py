@@ -26,13 +26,13 @@ def tenant_for_path_segment(segment: str) -> Tenant | None:
     cached = _tenant_cache.get(key)
     if cached is not None and cached[0] > now:
         return cached[1]
+    ready = Tenant.objects.filter(status=TenantStatus.READY)
     try:
         tenant_id = uuid.UUID(key)
     except ValueError:
-        lookup = {"domain_name": key}
+        tenant: Tenant | None = ready.filter(domain_name=key).first()
     else:
-        lookup = {"tenant_id": tenant_id}
-    tenant = Tenant.objects.filter(status=TenantStatus.READY, **lookup).first()
+        tenant = ready.filter(tenant_id=tenant_id).first()
     if tenant is not None and ttl > 0:
         _tenant_cache[key] = (now + ttl, tenant)
     return tenant
@@ -74,7 +74,8 @@ def tenant_endpoints(tenant: Tenant) -> list[tuple[str, str]]:
 
 def tenant_list_for_operator(*, operator: User) -> QuerySet[Tenant]:
     """Tenants on which the operator holds any role, suspended ones included."""
-    return Tenant.objects.filter(role_assignments__operator=operator).distinct()
+    tenants: QuerySet[Tenant] = Tenant.objects.filter(role_assignments__operator=operator)
+    return tenants.distinct()
 
 
 def roles_of(*, operator: User, tenant: Tenant) -> frozenset[AdminRole]:

@@ -25,6 +25,7 @@ from tenants.models import (
     TenantStatus,
     domain_name_validator,
 )
+from tenants.schemas import use_public_schema
 from tenants.selectors import tenant_cache_forget
 
 # Serialises tenant creation: django-tenants (re)creates its clone function on every clone, and
@@ -49,8 +50,10 @@ def domain_name_check(domain_name: str) -> None:
     """
     if not domain_name.isascii():
         raise ValidationError(
-            _("Use only the ASCII letters a-z, digits and hyphens; accented and other letters "
-              "cannot appear in a domain name."),
+            _(
+                "Use only the ASCII letters a-z, digits and hyphens; accented and other letters "
+                "cannot appear in a domain name."
+            ),
             code="non_ascii",
         )
     if len(domain_name) > 63:
@@ -119,7 +122,7 @@ def tenant_create(
         status=TenantStatus.PROVISIONING,
     )
     tenant.full_clean(validate_unique=False)
-    connection.set_schema_to_public()
+    use_public_schema()
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -147,7 +150,7 @@ def tenant_create(
             raise TenantDomainNameTaken(domain_name) from error
         raise
     finally:
-        connection.set_schema_to_public()
+        use_public_schema()
     return tenant
 
 
@@ -180,7 +183,7 @@ def tenant_purge(*, tenant: Tenant) -> None:
     """Drop a suspended tenant's schema and row for good; the audit log keeps the record."""
     if tenant.status != TenantStatus.SUSPENDED:
         raise ValueError("Only a suspended tenant can be purged.")
-    connection.set_schema_to_public()
+    use_public_schema()
     with transaction.atomic():
         audit_record(
             actor=None, tenant=tenant, action=AuditAction.TENANT_PURGED, target=tenant.domain_name

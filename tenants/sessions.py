@@ -8,6 +8,7 @@ the others. The name differs, not only the path, because not every client honour
 
 import time
 from importlib import import_module
+from typing import Literal
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import UpdateError
@@ -18,6 +19,8 @@ from django.utils.deprecation import MiddlewareMixin
 from django.utils.http import http_date
 
 ADMIN_CENTER_PATH = "/admin-center/"
+# Lax: the session survives the top-level redirect back from an app or an identity provider.
+_SAMESITE: Literal["Lax"] = "Lax"
 
 
 def session_cookie_for(request: HttpRequest) -> tuple[str, str]:
@@ -50,7 +53,7 @@ class TenantSessionMiddleware(MiddlewareMixin):
         empty = session.is_empty()
         need_vary_cookie = session.accessed
         if name in request.COOKIES and empty:
-            response.delete_cookie(name, path=path, samesite=settings.SESSION_COOKIE_SAMESITE)
+            response.delete_cookie(name, path=path, samesite=_SAMESITE)
             need_vary_cookie = True
         elif (session.modified or settings.SESSION_SAVE_EVERY_REQUEST) and not empty:
             if session.get_expire_at_browser_close():
@@ -71,9 +74,9 @@ class TenantSessionMiddleware(MiddlewareMixin):
                     max_age=max_age,
                     expires=expires,
                     path=path,
-                    secure=settings.SESSION_COOKIE_SECURE or None,
+                    secure=bool(settings.SESSION_COOKIE_SECURE),
                     httponly=True,
-                    samesite=settings.SESSION_COOKIE_SAMESITE,
+                    samesite=_SAMESITE,
                 )
                 need_vary_cookie = True
         if need_vary_cookie:

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpResponse
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
@@ -16,12 +16,15 @@ class OperatorSignInView(auth_views.LoginView):
     template_name = "admin_center/sign_in.html"
     authentication_form = OperatorSignInForm
     redirect_authenticated_user = True
-    next_page = reverse_lazy("admin_center:home")
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("admin_center:home")
 
 
 @method_decorator(require_POST, name="dispatch")
 class OperatorSignOutView(auth_views.LogoutView):
-    next_page = reverse_lazy("admin_center:sign-in")
+    def get_default_redirect_url(self) -> str:
+        return reverse("admin_center:sign-in")
 
 
 @method_decorator(operator_signed_in, name="dispatch")

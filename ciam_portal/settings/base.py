@@ -14,10 +14,12 @@ from ciam_portal.environment import (
 SECRET_KEY = env_str("CIAM_SECRET_KEY") or persistent_secret("secret_key")
 DEBUG = env_bool("CIAM_DEBUG", False)
 
-# The public URL of this deployment; every tenant's issuer is built from it, never from a Host header.
+# The public URL of this deployment. Every issuer is built from it, never from a Host header.
 CIAM_BASE_URL = env_str("CIAM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 _base = urlsplit(CIAM_BASE_URL)
-ALLOWED_HOSTS = env_list("CIAM_ALLOWED_HOSTS", [_base.hostname or "127.0.0.1", "localhost", "127.0.0.1"])
+ALLOWED_HOSTS = env_list(
+    "CIAM_ALLOWED_HOSTS", [_base.hostname or "127.0.0.1", "localhost", "127.0.0.1"]
+)
 CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
 SECURE_COOKIES = _base.scheme == "https"
 if env_bool("CIAM_BEHIND_TLS_PROXY", False):
@@ -63,6 +65,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

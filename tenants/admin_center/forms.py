@@ -19,14 +19,14 @@ class TenantCreateForm(forms.Form):
         label=_("Domain name"),
         strip=True,
         help_text=_(
-            "3–63 lower-case letters, digits and hyphens. It becomes the first part of every "
+            "3 to 63 lower-case letters, digits and hyphens. It becomes the first part of every "
             "address of the tenant and cannot be changed."
         ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     country = forms.ChoiceField(
         label=_("Country/Region"),
-        choices=[("", _("Select a country/region"))] + list(countries),
+        choices=[("", _("Select a country/region")), *countries],
         help_text=_("Where the tenant's data is kept. It cannot be changed later."),
     )
 

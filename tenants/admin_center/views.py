@@ -41,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @operator_required
 @require_http_methods(["GET", "POST"])
 def tenant_create(request: HttpRequest) -> HttpResponse:
-    form = TenantCreateForm(request.POST or None)
+    form = TenantCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             tenant = services.tenant_create(
@@ -82,7 +82,7 @@ def tenant_overview(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @tenant_admin_view(Capability.MANAGE_ADMINS)
 @require_http_methods(["GET", "POST"])
 def tenant_admins(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    form = AdminAddForm(request.POST or None)
+    form = AdminAddForm(request.POST if request.method == "POST" else None)
     temporary_password = None
     added = None
     if request.method == "POST" and form.is_valid():
@@ -126,7 +126,10 @@ def _tenant_admin(tenant: Tenant, operator_id: int) -> User:
 def tenant_admin_roles(request: HttpRequest, tenant: Tenant, operator_id: int) -> HttpResponse:
     operator = _tenant_admin(tenant, operator_id)
     current = selectors.roles_of(operator=operator, tenant=tenant)
-    form = AdminRolesForm(request.POST or None, initial={"roles": [role.value for role in current]})
+    form = AdminRolesForm(
+        request.POST if request.method == "POST" else None,
+        initial={"roles": [role.value for role in current]},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.admin_roles_set(
@@ -157,7 +160,9 @@ def tenant_admin_remove(request: HttpRequest, tenant: Tenant, operator_id: int) 
     except services.LastGlobalAdministrator:
         messages.error(request, _("A tenant keeps at least one Global Administrator."))
     else:
-        messages.success(request, _("%(email)s is no longer an admin of this tenant.") % {"email": operator})
+        messages.success(
+            request, _("%(email)s is no longer an admin of this tenant.") % {"email": operator}
+        )
     return redirect("admin_center:tenant-admins", tenant_id=tenant.tenant_id)
 
 

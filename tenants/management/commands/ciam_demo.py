@@ -5,12 +5,12 @@ import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
 
 from accounts.models import User
 from accounts.services import operator_create
 from tenants import services
 from tenants.models import AdminRole, RoleAssignment, Tenant
+from tenants.schemas import use_public_schema
 from tenants.selectors import tenant_issuer
 
 DEMO_ADMIN_EMAIL = "admin@{tenant}.example"
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             services.domain_name_check(domain_name)
         except Exception as error:
             raise CommandError(f"--tenant {domain_name!r}: {error}") from error
-        connection.set_schema_to_public()
+        use_public_schema()
         email = DEMO_ADMIN_EMAIL.format(tenant=domain_name)
         admin = User.objects.filter(email__iexact=email).first()
         if admin is None:

@@ -8,6 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from tenants.schemas import use_public_schema
+
 
 class Command(BaseCommand):
     help = "Migrate the public schema, the tenant base schema and every tenant schema."
@@ -28,4 +30,4 @@ class Command(BaseCommand):
             verbosity=verbosity,
         )
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
-        connection.set_schema_to_public()
+        use_public_schema()
