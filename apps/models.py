@@ -1,9 +1,16 @@
-"""App registrations and their tokens: django-oauth-toolkit's models, swapped in migration 0001.
+"""App registrations, their credentials and permissions, and the tenant's signing keys.
 
-Each lives in a tenant's schema, so an app, its grants and its tokens are invisible to every
-other tenant by construction.
+django-oauth-toolkit's six models are swapped for the ones here in migration 0001. Everything
+lives in a tenant's schema, so an app, its grants and its tokens are invisible to every other
+tenant by construction.
 """
 
+import uuid
+from typing import ClassVar
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import (
     AbstractAccessToken,
     AbstractApplication,
@@ -14,12 +21,259 @@ from oauth2_provider.models import (
 )
 
 
+def new_client_id() -> str:
+    # Entra's application (client) IDs are GUIDs; DOT's default is a 40-character random string.
+    return str(uuid.uuid4())
+
+
+class Platform(models.TextChoices):
+    WEB = "web", _("Web")
+    SPA = "spa", _("Single-page application")
+    MOBILE = "mobile", _("Mobile and desktop applications")
+    DAEMON = "daemon", _("Daemon (client credentials only)")
+
+
+PUBLIC_PLATFORMS = frozenset({Platform.SPA, Platform.MOBILE})
+
+# What each platform may do (DOT's grant-type names). Refresh tokens follow the code grant.
+PLATFORM_GRANTS: dict[str, frozenset[str]] = {
+    Platform.WEB: frozenset(
+        {AbstractApplication.GRANT_AUTHORIZATION_CODE, AbstractApplication.GRANT_CLIENT_CREDENTIALS}
+    ),
+    Platform.SPA: frozenset({AbstractApplication.GRANT_AUTHORIZATION_CODE}),
+    Platform.MOBILE: frozenset({AbstractApplication.GRANT_AUTHORIZATION_CODE}),
+    Platform.DAEMON: frozenset({AbstractApplication.GRANT_CLIENT_CREDENTIALS}),
+}
+
+
 class AppRegistration(AbstractApplication):
-    """Swapped in for django-oauth-toolkit's model of the same role."""
+    """A registered application: a client of the tenant and, optionally, an API it exposes."""
+
+    client_id = models.CharField(
+        _("application (client) ID"), max_length=100, unique=True, default=new_client_id
+    )
+    object_id = models.UUIDField(_("object ID"), default=uuid.uuid4, unique=True, editable=False)
+    platform = models.CharField(max_length=16, choices=Platform.choices, default=Platform.WEB)
+    front_channel_logout_url = models.URLField(_("front-channel logout URL"), blank=True)
+    app_id_uri = models.CharField(_("application ID URI"), max_length=255, blank=True)
+
+    class Meta(AbstractApplication.Meta):
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["app_id_uri"],
+                condition=~models.Q(app_id_uri=""),
+                name="apps_app_id_uri_unique",
+            ),
+        ]
+
+    @property
+    def is_public(self) -> bool:
+        return self.platform in PUBLIC_PLATFORMS
+
+    def allows_grant_type(self, *grant_types: str) -> bool:
+        return bool(PLATFORM_GRANTS[self.platform] & set(grant_types))
+
+    @property
+    def jwk_key(self):  # type: ignore[no-untyped-def]
+        """The tenant's active signing key: DOT signs ID tokens with `client.jwk_key`."""
+        from apps.signing import active_signing_jwk
+
+        return active_signing_jwk()
+
+    @property
+    def effective_app_id_uri(self) -> str:
+        return self.app_id_uri or f"api://{self.client_id}"
+
+
+class ClientSecret(models.Model):
+    """One of an app's client secrets. Only a SHA-256 digest is kept; the value is shown once.
+
+    A fast hash is right here: the secret is 256 random bits, so there is nothing to brute-force,
+    and a password hasher would cost hundreds of milliseconds per token request.
+    """
+
+    app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="secrets")
+    secret_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    description = models.CharField(_("description"), max_length=100, blank=True)
+    hint = models.CharField(max_length=3)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["expires_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hint}*** ({self.description})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class AppCertificate(models.Model):
+    """A public key an app authenticates with by `private_key_jwt` (RFC 7523 §2.2)."""
+
+    app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="certificates")
+    description = models.CharField(_("description"), max_length=100, blank=True)
+    public_jwk = models.JSONField()
+    thumbprint = models.CharField(max_length=64)
+    not_after = models.DateTimeField(null=True, blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["app", "thumbprint"], name="apps_certificate_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.thumbprint
+
+
+class ApiScope(models.Model):
+    """A delegated permission an app's API exposes (Expose an API → Scopes)."""
+
+    app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="api_scopes")
+    scope_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    value = models.CharField(_("scope name"), max_length=120)
+    admin_consent_display_name = models.CharField(_("admin consent display name"), max_length=100)
+    admin_consent_description = models.CharField(
+        _("admin consent description"), max_length=1024, blank=True
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["app", "value"], name="apps_scope_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app.effective_app_id_uri}/{self.value}"
+
+
+class AppRole(models.Model):
+    """An application permission an app's API defines, granted to daemons (App roles)."""
+
+    app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="app_roles")
+    role_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    value = models.CharField(_("value"), max_length=120)
+    display_name = models.CharField(_("display name"), max_length=100)
+    description = models.CharField(_("description"), max_length=1024, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["app", "value"], name="apps_role_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class OidcScope(models.TextChoices):
+    OPENID = "openid", _("Sign users in")
+    PROFILE = "profile", _("View users' basic profile")
+    EMAIL = "email", _("View users' email address")
+    OFFLINE_ACCESS = "offline_access", _("Maintain access to data you have given it access to")
+
+
+class ApiPermission(models.Model):
+    """A permission an app requests (API permissions): an OpenID scope, another app's delegated
+    scope, or another app's app role. Tokens carry it only once an admin consented."""
+
+    client = models.ForeignKey(
+        AppRegistration, on_delete=models.CASCADE, related_name="api_permissions"
+    )
+    oidc_scope = models.CharField(max_length=20, choices=OidcScope.choices, blank=True)
+    api_scope = models.ForeignKey(ApiScope, null=True, blank=True, on_delete=models.CASCADE)
+    app_role = models.ForeignKey(AppRole, null=True, blank=True, on_delete=models.CASCADE)
+    consented_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(~models.Q(oidc_scope=""), api_scope=None, app_role=None)
+                    | models.Q(oidc_scope="", api_scope__isnull=False, app_role=None)
+                    | models.Q(oidc_scope="", api_scope=None, app_role__isnull=False)
+                ),
+                name="apps_permission_one_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "oidc_scope"],
+                condition=~models.Q(oidc_scope=""),
+                name="apps_permission_oidc_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "api_scope"], name="apps_permission_scope_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["client", "app_role"], name="apps_permission_role_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.oidc_scope or str(self.api_scope or self.app_role)
+
+
+class KeyStatus(models.TextChoices):
+    NEXT = "next", _("Next")
+    ACTIVE = "active", _("Active")
+    RETIRING = "retiring", _("Retiring")
+    RETIRED = "retired", _("Retired")
+
+
+class SigningKey(models.Model):
+    """One RSA signing key of the tenant, with its lifecycle: next → active → retiring → retired.
+
+    The JWKS publishes next, active and retiring keys, so relying parties learn a key before it
+    signs and can still verify what a retiring key signed. The private key is encrypted at rest
+    with the deployment's key-encryption key.
+    """
+
+    kid = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=KeyStatus.choices)
+    algorithm = models.CharField(max_length=10, default="RS256")
+    public_jwk = models.JSONField()
+    private_key_encrypted = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retiring_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status__in=["next", "active"]),
+                name="apps_one_next_and_one_active_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kid} ({self.status})"
+
+
+class TokenSettings(models.Model):
+    """The tenant's token lifetimes (one row). Defaults follow Entra."""
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    access_token_minutes = models.PositiveIntegerField(default=60)
+    id_token_minutes = models.PositiveIntegerField(default=60)
+    spa_refresh_token_hours = models.PositiveIntegerField(default=24)
+    refresh_token_days = models.PositiveIntegerField(default=90)
+
+    def __str__(self) -> str:
+        return "Token lifetimes"
 
 
 class Grant(AbstractGrant):
-    """Swapped in for django-oauth-toolkit's model of the same role."""
+    """An authorization code. Kept after use, so that a replay can revoke what it issued."""
+
+    used_at = models.DateTimeField(null=True, blank=True)
+    issued_access_token = models.ForeignKey(
+        "apps.AccessToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
 
 class AccessToken(AbstractAccessToken):

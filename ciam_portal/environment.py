@@ -42,3 +42,15 @@ def persistent_secret(name: str) -> str:
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def persistent_fernet_key(name: str) -> str:
+    """A Fernet key kept in the data folder (the embedded default's key-encryption key)."""
+    from cryptography.fernet import Fernet
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / name
+    if not path.exists():
+        path.write_bytes(Fernet.generate_key())
+        path.chmod(0o600)
+    return path.read_text().strip()

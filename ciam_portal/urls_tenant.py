@@ -9,4 +9,5 @@ urlpatterns = [
     path("", customer_home, name="customer-home"),
     path("healthz", healthz, name="tenant-healthz"),
     path("account/", include("allauth.urls")),
+    path("", include("apps.oidc.urls")),
 ]

@@ -25,7 +25,7 @@ from tenants.models import (
     TenantStatus,
     domain_name_validator,
 )
-from tenants.schemas import use_public_schema
+from tenants.schemas import in_tenant, use_public_schema
 from tenants.selectors import tenant_cache_forget
 
 # Serialises tenant creation: django-tenants (re)creates its clone function on every clone, and
@@ -39,6 +39,15 @@ class TenantDomainNameTaken(Exception):
 
 class LastGlobalAdministrator(Exception):
     """The change would leave the tenant without a Global Administrator."""
+
+
+def tenant_protocol_provision() -> None:
+    """Give a new tenant what its OpenID Provider needs: signing keys and token settings."""
+    from apps.models import TokenSettings
+    from apps.signing import signing_keys_provision
+
+    signing_keys_provision()
+    TokenSettings.objects.create()
 
 
 def domain_name_check(domain_name: str) -> None:
@@ -131,6 +140,8 @@ def tenant_create(
                 raise TenantDomainNameTaken(domain_name)
             tenant.save()
             tenant.create_schema(check_if_exists=False, verbosity=0)
+            with in_tenant(tenant):
+                tenant_protocol_provision()
             tenant.status = TenantStatus.READY
             tenant.save(update_fields=["status"])
             if creator is not None:

@@ -13,7 +13,11 @@ from django.db import connection, connections
 
 from tenants.models import Tenant
 
-pytest_plugins = ["tests.factories.accounts"]
+pytest_plugins = [
+    "tests.factories.accounts",
+    "tests.factories.live_server",
+    "tests.factories.oidc",
+]
 
 TENANT_A = "tenant-a"
 TENANT_B = "tenant-b"

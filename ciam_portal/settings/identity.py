@@ -1,5 +1,7 @@
 """Accounts, passwords, allauth and django-oauth-toolkit."""
 
+from ciam_portal.environment import env_int, env_list, persistent_fernet_key
+
 AUTH_USER_MODEL = "accounts.User"
 # Email is unique case-insensitively (a functional unique index on LOWER(email)), which this
 # check cannot see; the manager looks accounts up with iexact.
@@ -41,6 +43,13 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 
+
+def _pkce_required(client_id: str) -> bool:
+    from apps.oidc.validator import pkce_required
+
+    return pkce_required(client_id)
+
+
 # django-oauth-toolkit: its models are swapped in `apps` migration 0001 (DESIGN.md decision 6).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "apps.AppRegistration"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "apps.AccessToken"
@@ -49,6 +58,51 @@ OAUTH2_PROVIDER_ID_TOKEN_MODEL = "apps.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "apps.Grant"
 OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "apps.DeviceGrant"
 OAUTH2_PROVIDER = {
-    "PKCE_REQUIRED": True,
+    "OAUTH2_VALIDATOR_CLASS": "apps.oidc.validator.CiamValidator",
+    "OIDC_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": True,
+    "PKCE_REQUIRED": _pkce_required,
     "ALLOW_URI_WILDCARDS": False,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    "ACCESS_TOKEN_GENERATOR": "apps.oidc.tokens.access_token_generator",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 600,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 90 * 24 * 3600,
+    "SCOPES": {
+        "openid": "Sign you in",
+        "profile": "Read your basic profile",
+        "email": "Read your email address",
+        "offline_access": "Keep access while you are away",
+    },
+    "DEFAULT_SCOPES": [],
+    "SCOPES_BACKEND_CLASS": "apps.oidc.scopes.TenantScopes",
+    # RFC 9700 (OAuth 2.0 Security BCP): enforce every recommendation DOT can enforce. The
+    # authorization response's `iss` (RFC 9207) is added by our AuthorizeView, per tenant.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
 }
+
+# Key-encryption keys for the tenants' private signing keys (Fernet keys, comma-separated; the
+# first encrypts, all decrypt, so a new key can be rolled in before the old one is dropped).
+CIAM_KEY_ENCRYPTION_KEYS = env_list("CIAM_KEY_ENCRYPTION_KEYS", []) or [
+    persistent_fernet_key("key_encryption_key")
+]
+# A tenant's active signing key is rotated after this many days (Celery beat); a retiring key
+# stays published this long after it stopped signing, so the tokens it signed still verify.
+CIAM_SIGNING_KEY_ROTATION_DAYS = env_int("CIAM_SIGNING_KEY_ROTATION_DAYS", 90)
+CIAM_SIGNING_KEY_RETIRE_AFTER_HOURS = 48
+CIAM_JWKS_MAX_AGE_SECONDS = 3600

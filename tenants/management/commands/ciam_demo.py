@@ -8,9 +8,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from accounts.services import operator_create
+from apps.demo import demo_apps_ensure
 from tenants import services
 from tenants.models import AdminRole, RoleAssignment, Tenant
-from tenants.schemas import use_public_schema
+from tenants.schemas import in_tenant, use_public_schema
 from tenants.selectors import tenant_issuer
 
 DEMO_ADMIN_EMAIL = "admin@{tenant}.example"
@@ -48,14 +49,13 @@ class Command(BaseCommand):
         RoleAssignment.objects.get_or_create(
             tenant=tenant, operator=admin, role=AdminRole.GLOBAL_ADMINISTRATOR
         )
+        with in_tenant(tenant):
+            demo_apps = demo_apps_ensure(tenant_name=tenant.domain_name)
         summary = {
             "issuer": tenant_issuer(tenant),
             "tenant": tenant.domain_name,
             "tenant_id": str(tenant.tenant_id),
-            # Filled in as app registrations and user flows land (DESIGN.md contract).
-            "web": None,
-            "spa": None,
-            "client_credentials_scope": None,
+            **demo_apps,
             "admin": {"email": admin.email, "password": DEMO_ADMIN_PASSWORD},
         }
         if options["json"]:

@@ -1,0 +1,78 @@
+"""The demo tenant's apps (DESIGN.md contract): a confidential web app, a single-page app and
+an API the web app may call by client credentials."""
+
+from typing import TypedDict
+
+from apps import services
+from apps.models import ApiScope, AppRegistration, AppRole, ClientSecret, Platform
+from apps.selectors import secret_digest
+from ciam_portal.environment import DATA_DIR
+
+WEB_NAME = "Demo web app"
+SPA_NAME = "Demo single-page app"
+API_NAME = "Demo API"
+WEB_REDIRECT_URI = "http://localhost:5000/auth/callback"
+WEB_POST_LOGOUT_URI = "http://localhost:5000/"
+SPA_REDIRECT_URI = "http://localhost:3000/"
+
+
+class DemoApps(TypedDict):
+    web: dict[str, str]
+    spa: dict[str, str]
+    client_credentials_scope: str
+
+
+def _get_or_register(name: str, platform: str, redirect_uris: list[str]) -> AppRegistration:
+    app = AppRegistration.objects.filter(name=name).first()
+    return app or services.app_register(name=name, platform=platform, redirect_uris=redirect_uris)
+
+
+def _demo_secret(app: AppRegistration, tenant_name: str) -> str:
+    """The demo web app's secret, kept in the data folder so that every run prints it."""
+    path = DATA_DIR / f"demo_{tenant_name}_web_secret"
+    if path.exists():
+        value = path.read_text().strip()
+        if ClientSecret.objects.filter(app=app, digest=secret_digest(value)).exists():
+            return value
+    _secret, value = services.client_secret_add(
+        app=app, description="Demo secret", lifetime_days=730
+    )
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def demo_apps_ensure(*, tenant_name: str) -> DemoApps:
+    """Create (idempotently) the demo apps in the current tenant and return the contract part."""
+    api = _get_or_register(API_NAME, Platform.WEB, [])
+    if not api.app_id_uri:
+        services.app_id_uri_set(app=api, app_id_uri=f"api://{tenant_name}-demo-api")
+    scope = ApiScope.objects.filter(app=api, value="Files.Read").first() or services.api_scope_add(
+        app=api, value="Files.Read", display_name="Read files", description="Read your files"
+    )
+    role = AppRole.objects.filter(app=api, value="Files.Read.All").first() or services.app_role_add(
+        app=api, value="Files.Read.All", display_name="Read all files"
+    )
+    web = _get_or_register(WEB_NAME, Platform.WEB, [WEB_REDIRECT_URI])
+    if not web.post_logout_redirect_uris:
+        services.app_authentication_update(
+            app=web,
+            redirect_uris=[WEB_REDIRECT_URI],
+            post_logout_redirect_uris=[WEB_POST_LOGOUT_URI],
+            front_channel_logout_url="",
+        )
+    services.api_permission_add(client=web, api_scope=scope)
+    services.api_permission_add(client=web, app_role=role)
+    services.admin_consent_grant(client=web)
+    spa = _get_or_register(SPA_NAME, Platform.SPA, [SPA_REDIRECT_URI])
+    return {
+        "web": {
+            "client_id": web.client_id,
+            "client_secret": _demo_secret(web, tenant_name),
+            "redirect_uri": WEB_REDIRECT_URI,
+            "post_logout_redirect_uri": WEB_POST_LOGOUT_URI,
+        },
+        "spa": {"client_id": spa.client_id, "redirect_uri": SPA_REDIRECT_URI},
+        "client_credentials_scope": f"{api.effective_app_id_uri}/.default",
+    }

@@ -1,0 +1,337 @@
+"""The tenant-aware request validator: django-oauth-toolkit's, with our rules on top.
+
+One instance serves every request of its view class, so it never keeps tenant state: the
+tenant is the connection's, set by the routing middleware for this request.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import unquote_plus
+
+from django.core.cache import cache
+from django.db.models import Min
+from django.utils import timezone
+from jwcrypto import jwk, jws, jwt
+from jwcrypto.common import JWException
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.common import Request
+from oauthlib.oauth2.rfc6749 import errors
+
+from apps import selectors, services
+from apps.models import AppRegistration, Grant, Platform, RefreshToken
+from apps.oidc.claims import pairwise_subject, profile_claims
+from apps.signing import verification_jwk
+from tenants.current import current_tenant
+from tenants.selectors import tenant_issuer
+
+# Set by AuthorizeView for a signed-in customer; not an HTTP_ key, so no client can forge it.
+SIGNED_IN_META_KEY = "ciam.signed_in"
+JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+class CiamValidator(OAuth2Validator):  # type: ignore[misc]
+    oidc_claim_scope = {
+        **OAuth2Validator.oidc_claim_scope,
+        "tid": "openid",
+        "oid": "openid",
+        "ver": "openid",
+        "name": "profile",
+        "email": "email",
+        "email_verified": "email",
+    }
+
+    # --- client authentication (RFC 6749 §2.3, RFC 7523 §2.2) -------------------------------
+
+    def authenticate_client(self, request: Request, *args: Any, **kwargs: Any) -> bool:
+        """Authenticate a confidential client by secret (Basic or body) or `private_key_jwt`.
+
+        Any of the app's unexpired secrets is accepted (several exist during rotation); each is
+        compared by digest in constant time. Repeated or conflicting credentials fail.
+        """
+        assertion_type = request._params.get("client_assertion_type")
+        if assertion_type is not None:
+            return assertion_type == JWT_BEARER_ASSERTION and self._authenticate_assertion(request)
+        credentials = self._client_credentials(request)
+        if credentials is None:
+            return False
+        client_id, secret = credentials
+        client = self._load_application(client_id, request)
+        if client is None or client.is_public:
+            return False
+        return selectors.client_secret_matches(app=client, secret=secret)
+
+    def _client_credentials(self, request: Request) -> tuple[str, str] | None:
+        header = request.headers.get("HTTP_AUTHORIZATION")
+        body_id = request._params.get("client_id")
+        body_secret = request._params.get("client_secret")
+        if header:
+            if body_secret is not None:
+                return None  # RFC 6749 §2.3: one authentication method per request.
+            scheme, _, encoded = header.partition(" ")
+            if scheme.lower() != "basic":
+                return None
+            try:
+                decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            client_id, sep, secret = decoded.partition(":")
+            if not sep:
+                return None
+            client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+            if body_id is not None and body_id != client_id:
+                return None
+            request.client_id = client_id
+            return client_id, secret
+        if body_id and body_secret:
+            return body_id, body_secret
+        return None
+
+    def _authenticate_assertion(self, request: Request) -> bool:
+        """RFC 7523 §3: iss = sub = client_id, aud = this token endpoint, unexpired, unreplayed."""
+        assertion = request._params.get("client_assertion") or ""
+        try:
+            unverified = jws.JWS()
+            unverified.deserialize(assertion)
+            payload = json.loads(unverified.objects["payload"])
+            header = unverified.jose_header
+        except (JWException, ValueError, KeyError, TypeError):
+            return False
+        client_id = payload.get("sub") if isinstance(payload, dict) else None
+        if not isinstance(client_id, str) or payload.get("iss") != client_id:
+            return False
+        if request._params.get("client_id") not in (None, client_id):
+            return False
+        if header.get("alg") not in {"RS256", "PS256", "ES256"}:
+            return False
+        client = self._load_application(client_id, request)
+        if client is None or client.is_public:
+            return False
+        audience = selectors.token_endpoint_url(current_tenant())
+        for public_jwk in selectors.client_assertion_keys(app=client):
+            try:
+                token = jwt.JWT(
+                    jwt=assertion,
+                    key=jwk.JWK(**public_jwk),
+                    algs=["RS256", "PS256", "ES256"],
+                    check_claims={"iss": client_id, "sub": client_id, "exp": None},
+                )
+            except (JWException, ValueError, TypeError):
+                continue
+            claims = json.loads(token.claims)
+            aud = claims.get("aud")
+            audiences = aud if isinstance(aud, list) else [aud]
+            if audience not in audiences and tenant_issuer(current_tenant()) not in audiences:
+                return False
+            jti = claims.get("jti")
+            if not isinstance(jti, str) or not jti:
+                return False
+            # Single use within the assertion's lifetime (RFC 7523 §3 item 7).
+            ttl = max(1, int(claims["exp"] - time.time()) + 60)
+            if not cache.add(f"client-assertion:{client_id}:{jti}", 1, timeout=ttl):
+                return False
+            request.client_id = client_id
+            return True
+        return False
+
+    def authenticate_client_id(
+        self, client_id: str, request: Request, *args: Any, **kwargs: Any
+    ) -> bool:
+        """A client without credentials proceeds only if it is public (RFC 6749 §3.2.1)."""
+        client = self._load_application(client_id, request)
+        return client is not None and client.is_public
+
+    def client_authentication_required(self, request: Request, *args: Any, **kwargs: Any) -> bool:
+        if request.headers.get("HTTP_AUTHORIZATION") or request._params.get("client_assertion"):
+            return True
+        if request._params.get("client_secret"):
+            return True
+        client = self._load_application(request.client_id, request)
+        return client is None or not client.is_public
+
+    # --- scopes and permissions ---------------------------------------------------------------
+
+    def validate_scopes(
+        self,
+        client_id: str,
+        scopes: list[str],
+        client: AppRegistration,
+        request: Request,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        """Only consented permissions, and for one API at a time (a token has one audience)."""
+        if request.grant_type == "client_credentials":
+            resource = selectors.resource_for_default_scope(scopes)
+            if resource is None:
+                return False
+            request.ciam_resource = resource
+            request.ciam_roles = selectors.granted_roles(client=client, resource=resource)
+            return True
+        grant = selectors.granted_delegated(client=client, scopes=scopes)
+        if grant is None:
+            return False
+        request.ciam_resource = grant.resource
+        return True
+
+    def validate_silent_login(self, request: Request) -> bool:
+        """`prompt=none` (OIDC Core §3.1.2.1): only with a session, else `login_required`."""
+        return request.headers.get(SIGNED_IN_META_KEY) == "1"
+
+    def validate_silent_authorization(self, request: Request) -> bool:
+        # Permissions are consented by admins (as in Entra), never by the customer.
+        return True
+
+    def get_default_scopes(
+        self, client_id: str, request: Request, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        return []
+
+    # --- authorization codes (RFC 6749 §4.1.2, §10.5) -----------------------------------------
+
+    def validate_code(
+        self,
+        client_id: str,
+        code: str,
+        client: AppRegistration,
+        request: Request,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        """A code is single use: a replay fails and revokes the tokens the code issued."""
+        grant = Grant.objects.filter(code=code, application=client).first()
+        if grant is None:
+            return False
+        if grant.used_at is not None:
+            services.grant_replayed(grant=grant)
+            return False
+        return bool(super().validate_code(client_id, code, client, request, *args, **kwargs))
+
+    def invalidate_authorization_code(
+        self, client_id: str, code: str, request: Request, *args: Any, **kwargs: Any
+    ) -> None:
+        updated = Grant.objects.filter(
+            code=code, application=request.client, used_at__isnull=True
+        ).update(used_at=timezone.now())
+        if not updated:
+            raise errors.InvalidGrantError(request=request)
+
+    def _save_bearer_token(
+        self, token: dict[str, Any], request: Request, *args: Any, **kwargs: Any
+    ) -> None:
+        super()._save_bearer_token(token, request, *args, **kwargs)
+        if request.grant_type == "authorization_code" and token.get("access_token"):
+            checksum = hashlib.sha256(token["access_token"].encode()).hexdigest()
+            from apps.models import AccessToken
+
+            access_token = AccessToken.objects.filter(token_checksum=checksum).first()
+            Grant.objects.filter(code=request.code, application=request.client).update(
+                issued_access_token=access_token
+            )
+
+    # --- refresh tokens (RFC 6749 §6, RFC 9700 §4.14) -----------------------------------------
+
+    def validate_refresh_token(
+        self,
+        refresh_token: str,
+        client: AppRegistration,
+        request: Request,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            return False
+        instance: RefreshToken = request.refresh_token_instance
+        family_started = instance.created
+        if instance.token_family:
+            family_started = (
+                RefreshToken.objects.filter(token_family=instance.token_family).aggregate(
+                    started=Min("created")
+                )["started"]
+                or instance.created
+            )
+        settings = selectors.token_settings()
+        lifetime = (
+            timedelta(hours=settings.spa_refresh_token_hours)
+            if client.platform == Platform.SPA
+            else timedelta(days=settings.refresh_token_days)
+        )
+        return bool(family_started + lifetime > timezone.now())
+
+    # --- OpenID Connect -----------------------------------------------------------------------
+
+    def get_oidc_issuer_endpoint(self, request: Request) -> str:
+        return tenant_issuer(current_tenant())
+
+    def get_additional_claims(self, request: Request) -> dict[str, object]:
+        tenant = current_tenant()
+        user = request.user
+        claims: dict[str, object] = {
+            "sub": pairwise_subject(tenant=tenant, client=request.client, user=user),
+            "tid": str(tenant.tenant_id),
+            "oid": str(user.object_id),
+            "ver": "2.0",
+        }
+        claims.update(profile_claims(user, set(request.scopes)))
+        return claims
+
+    def get_claim_dict(self, request: Request) -> dict[str, object]:
+        return self.get_additional_claims(request)
+
+    def get_discovery_claims(self, request: Any) -> list[str]:
+        return [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "nbf",
+            "auth_time",
+            "nonce",
+            "tid",
+            "oid",
+            "ver",
+            "name",
+            "email",
+            "email_verified",
+        ]
+
+    def get_id_token_dictionary(
+        self, token: dict[str, Any], token_handler: Any, request: Request
+    ) -> tuple[dict[str, object], Any]:
+        claims, _ = super().get_id_token_dictionary(token, token_handler, request)
+        now = timezone.now()
+        expires = now + timedelta(minutes=selectors.token_settings().id_token_minutes)
+        claims["exp"] = int(expires.timestamp())
+        claims["iat"] = int(now.timestamp())
+        claims["nbf"] = int(now.timestamp())
+        return claims, expires
+
+    def _get_key_for_token(self, token: str) -> jwk.JWK | None:
+        """The published key named by the token's `kid`, so hints signed by a key that is now
+        retiring still verify (RP-Initiated Logout 1.0 §2, `id_token_hint`)."""
+        try:
+            unverified = jws.JWS()
+            unverified.deserialize(token)
+            header = unverified.jose_header
+        except (JWException, ValueError, TypeError):
+            return None
+        if header.get("alg") != "RS256" or not isinstance(header.get("kid"), str):
+            return None
+        return verification_jwk(header["kid"])
+
+    def is_origin_allowed(
+        self, client_id: str, origin: str, request: Request, *args: Any, **kwargs: Any
+    ) -> bool:
+        client = request.client or self._load_application(client_id, request)
+        return client is not None and selectors.cors_origin_allowed(app=client, origin=origin)
+
+
+def pkce_required(client_id: str) -> bool:
+    """PKCE is required of public clients (RFC 9700 §2.1.1); confidential ones may use it."""
+    app = AppRegistration.objects.filter(client_id=client_id).only("platform").first()
+    return app is None or app.is_public

@@ -1,0 +1,242 @@
+"""The tenant's protocol endpoints: DOT's views with tenant-aware discovery, JWKS and logout."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import View
+from oauth2_provider import views as dot_views
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauthlib.common import add_params_to_uri
+
+from apps.models import AccessToken, AppRegistration, Platform
+from apps.oidc.validator import SIGNED_IN_META_KEY
+from apps.selectors import cors_origin_allowed
+from apps.signing import published_jwks
+from tenants.current import current_tenant
+from tenants.selectors import tenant_base_url, tenant_issuer
+
+
+def discovery_document() -> dict[str, object]:
+    """OpenID Connect Discovery 1.0 §3 and RFC 8414 §2, for the current tenant."""
+    tenant = current_tenant()
+    base = tenant_base_url(tenant)
+    return {
+        "issuer": tenant_issuer(tenant),
+        "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+        "token_endpoint": f"{base}/oauth2/v2.0/token",
+        "userinfo_endpoint": f"{base}/oauth2/v2.0/userinfo",
+        "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
+        "revocation_endpoint": f"{base}/oauth2/v2.0/revoke",
+        "introspection_endpoint": f"{base}/oauth2/v2.0/introspect",
+        "jwks_uri": f"{base}/discovery/v2.0/keys",
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256", "ES256"],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+        ],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "nbf",
+            "auth_time",
+            "nonce",
+            "tid",
+            "oid",
+            "ver",
+            "name",
+            "email",
+            "email_verified",
+        ],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "ui_locales_supported": ["en"],
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": False,
+        "authorization_response_iss_parameter_supported": True,
+    }
+
+
+class DiscoveryView(View):
+    def get(self, request: HttpRequest) -> JsonResponse:
+        response = JsonResponse(discovery_document())
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Cache-Control"] = "public, max-age=3600"
+        return response
+
+
+class JwksView(View):
+    """The tenant's JWKS (RFC 7517 §5): next, active and retiring keys, cacheable for an hour."""
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        response = JsonResponse(published_jwks())
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Cache-Control"] = f"public, max-age={settings.CIAM_JWKS_MAX_AGE_SECONDS}"
+        return response
+
+
+class LogoutView(dot_views.RPInitiatedLogoutView):  # type: ignore[misc]
+    """RP-Initiated Logout 1.0 with OpenID Connect Front-Channel Logout 1.0 to every app that
+    registered a URL and holds tokens of this account."""
+
+    def do_logout(
+        self,
+        application: AppRegistration | None = None,
+        post_logout_redirect_uri: str | None = None,
+        state: str | None = None,
+        token_user: Any = None,
+    ) -> HttpResponse:
+        user = token_user or self.request.user
+        front_channel: list[str] = []
+        if user is not None and user.is_authenticated:
+            issuer = tenant_issuer(current_tenant())
+            apps = AppRegistration.objects.filter(
+                pk__in=AccessToken.objects.filter(user=user).values("application")
+            ).exclude(front_channel_logout_url="")
+            front_channel = [
+                f"{app.front_channel_logout_url}"
+                f"{'&' if '?' in app.front_channel_logout_url else '?'}iss={issuer}"
+                for app in apps
+            ]
+        response = super().do_logout(application, post_logout_redirect_uri, state, token_user)
+        if not post_logout_redirect_uri:
+            response = HttpResponse(status=302)
+            response["Location"] = reverse("account_login")
+        if not front_channel:
+            return response
+        return render(
+            self.request,
+            "hosted/signed_out.html",
+            {"front_channel": front_channel, "next_url": response["Location"]},
+        )
+
+
+class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
+    """The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2).
+
+    On top of DOT: `prompt=login` and `select_account` and an exceeded `max_age` end the current
+    session and ask the customer to sign in again (OIDC Core §3.1.2.1); every response sent back
+    to the app carries `iss` (RFC 9207 §2).
+    """
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request.META[SIGNED_IN_META_KEY] = "1" if request.user.is_authenticated else "0"
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)
+        return response
+
+    def handle_no_permission(self) -> HttpResponse:
+        """Validate the request before asking anyone to sign in: a bad client or redirect URI
+        is shown on a page at once, and other errors go back to the app (RFC 6749 §4.1.2.1)."""
+        if "none" not in self.request.GET.get("prompt", "").split():
+            try:
+                self.validate_authorization_request(self.request)
+            except OAuthToolkitError as error:
+                return self.error_response(error, application=None)
+        response: HttpResponse = super().handle_no_permission()
+        return response
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and self._needs_fresh_sign_in(request):
+            try:
+                self.validate_authorization_request(request)
+            except OAuthToolkitError as error:
+                return self.error_response(error, application=None)
+            logout(request)
+            query = request.GET.copy()
+            query.pop("prompt", None)
+            query.pop("max_age", None)
+            return redirect_to_login(
+                f"{request.path}?{query.urlencode()}", reverse(settings.LOGIN_URL)
+            )
+        response: HttpResponse = super().get(request, *args, **kwargs)
+        return response
+
+    @staticmethod
+    def _needs_fresh_sign_in(request: HttpRequest) -> bool:
+        prompt = set(request.GET.get("prompt", "").split())
+        if prompt & {"login", "select_account"}:
+            return True
+        max_age = request.GET.get("max_age", "")
+        if max_age.isdigit():
+            last_login = request.user.last_login  # type: ignore[union-attr]
+            return last_login is None or (timezone.now() - last_login).total_seconds() > int(
+                max_age
+            )
+        return False
+
+    def redirect(self, redirect_to: str, application: AppRegistration | None) -> HttpResponse:
+        issuer = tenant_issuer(current_tenant())
+        redirect_to = add_params_to_uri(redirect_to, [("iss", issuer)])
+        return super().redirect(redirect_to, application)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class TokenView(dot_views.TokenView):  # type: ignore[misc]
+    """The token endpoint (RFC 6749 §3.2): responses are never cached (§5.1)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().post(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        if response.status_code == 401 and request.META.get(
+            "HTTP_AUTHORIZATION", ""
+        ).lower().startswith("basic"):
+            # RFC 6749 §5.2: the challenge names the scheme the client used.
+            issuer = tenant_issuer(current_tenant())
+            response["WWW-Authenticate"] = f'Basic realm="{issuer}", error="invalid_client"'
+        origin = request.META.get("HTTP_ORIGIN")
+        if origin:
+            client_id = request.POST.get("client_id", "")
+            app = AppRegistration.objects.filter(client_id=client_id).first() if client_id else None
+            if app is not None and cors_origin_allowed(app=app, origin=origin):
+                response["Access-Control-Allow-Origin"] = origin
+            else:
+                response.headers.pop("Access-Control-Allow-Origin", None)
+            patch_vary_headers(response, ["Origin"])
+        return response
+
+    def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """CORS preflight: allowed for the origins of this tenant's single-page apps only."""
+        origin = request.META.get("HTTP_ORIGIN", "")
+        response = HttpResponse(status=204)
+        spas = AppRegistration.objects.filter(platform=Platform.SPA)
+        if origin and any(cors_origin_allowed(app=app, origin=origin) for app in spas):
+            response["Access-Control-Allow-Origin"] = origin
+            response["Access-Control-Allow-Methods"] = "POST"
+            response["Access-Control-Allow-Headers"] = "Content-Type"
+            response["Access-Control-Max-Age"] = "3600"
+        patch_vary_headers(response, ["Origin"])
+        return response

@@ -1,0 +1,152 @@
+"""Reads about app registrations, their credentials and permissions (in the tenant's schema)."""
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from apps.models import (
+    ApiPermission,
+    AppRegistration,
+    AppRole,
+    ClientSecret,
+    OidcScope,
+    Platform,
+    TokenSettings,
+)
+from tenants.models import Tenant
+from tenants.selectors import tenant_base_url
+
+OIDC_SCOPES = frozenset(OidcScope.values)
+DEFAULT_SCOPE_SUFFIX = "/.default"
+
+
+def secret_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def client_secret_matches(*, app: AppRegistration, secret: str) -> bool:
+    """True when `secret` is one of the app's unexpired secrets (RFC 6749 §2.3.1).
+
+    Every candidate is compared in constant time, and all of them are compared, so timing does
+    not tell which secret (if any) came close.
+    """
+    if not secret or len(secret) > 512:
+        return False
+    digest = secret_digest(secret)
+    matched = False
+    for stored in ClientSecret.objects.filter(app=app, expires_at__gt=timezone.now()).values_list(
+        "digest", flat=True
+    ):
+        matched |= hmac.compare_digest(stored, digest)
+    return matched
+
+
+def client_assertion_keys(*, app: AppRegistration) -> list[dict[str, str]]:
+    """Public keys the app may sign `private_key_jwt` assertions with (unexpired certificates)."""
+    now = timezone.now()
+    return list(
+        app.certificates.filter(Q(not_after__isnull=True) | Q(not_after__gt=now)).values_list(
+            "public_jwk", flat=True
+        )
+    )
+
+
+def token_endpoint_url(tenant: Tenant) -> str:
+    return f"{tenant_base_url(tenant)}/oauth2/v2.0/token"
+
+
+def token_settings() -> TokenSettings:
+    settings_row, _ = TokenSettings.objects.get_or_create(singleton=True)
+    return settings_row
+
+
+def app_by_app_id_uri(app_id_uri: str) -> AppRegistration | None:
+    """The app whose API answers to this application ID URI (explicit, or `api://<client-id>`)."""
+    app: AppRegistration | None = AppRegistration.objects.filter(app_id_uri=app_id_uri).first()
+    if app is None and app_id_uri.startswith("api://"):
+        app = AppRegistration.objects.filter(
+            app_id_uri="", client_id=app_id_uri.removeprefix("api://")
+        ).first()
+    return app
+
+
+def resource_for_default_scope(scopes: list[str]) -> AppRegistration | None:
+    """Client credentials ask for exactly `<application ID URI>/.default` (as in Entra)."""
+    if len(scopes) != 1 or not scopes[0].endswith(DEFAULT_SCOPE_SUFFIX):
+        return None
+    return app_by_app_id_uri(scopes[0].removesuffix(DEFAULT_SCOPE_SUFFIX))
+
+
+def granted_roles(*, client: AppRegistration, resource: AppRegistration) -> list[str]:
+    """App roles of `resource` an admin consented to for `client`."""
+    return sorted(
+        AppRole.objects.filter(
+            app=resource,
+            enabled=True,
+            apipermission__client=client,
+            apipermission__consented_at__isnull=False,
+        ).values_list("value", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class DelegatedGrant:
+    """What an authorization request may receive: OpenID scopes and one API's scopes."""
+
+    resource: AppRegistration | None
+    api_scopes: list[str] = field(default_factory=list)
+    oidc_scopes: list[str] = field(default_factory=list)
+
+
+def granted_delegated(*, client: AppRegistration, scopes: list[str]) -> DelegatedGrant | None:
+    """The grant for these requested scopes, or None when any is not consented for the client.
+
+    API scopes are written `<application ID URI>/<scope>`; all must belong to one API, since an
+    access token has one audience (RFC 9068 §3). `<application ID URI>/.default` means every
+    consented scope of that API.
+    """
+    oidc = [scope for scope in scopes if scope in OIDC_SCOPES]
+    api = [scope for scope in scopes if scope not in OIDC_SCOPES]
+    consented = ApiPermission.objects.filter(client=client, consented_at__isnull=False)
+    consented_oidc = set(consented.exclude(oidc_scope="").values_list("oidc_scope", flat=True))
+    if not set(oidc) <= consented_oidc:
+        return None
+    if not api:
+        return DelegatedGrant(resource=None, oidc_scopes=oidc)
+    prefixes = {scope.rsplit("/", 1)[0] for scope in api if "/" in scope}
+    if len(prefixes) != 1 or any("/" not in scope for scope in api):
+        return None
+    resource = app_by_app_id_uri(prefixes.pop())
+    if resource is None:
+        return None
+    available = set(
+        consented.filter(api_scope__app=resource, api_scope__enabled=True).values_list(
+            "api_scope__value", flat=True
+        )
+    )
+    wanted = {scope.rsplit("/", 1)[1] for scope in api}
+    if wanted == {".default"}:
+        wanted = available
+    if not wanted or not wanted <= available:
+        return None
+    return DelegatedGrant(resource=resource, api_scopes=sorted(wanted), oidc_scopes=oidc)
+
+
+def cors_origin_allowed(*, app: AppRegistration, origin: str) -> bool:
+    """Only a single-page app's own redirect URIs' origins may call the token endpoint."""
+    if app.platform != Platform.SPA:
+        return False
+    origins = set()
+    for uri in app.redirect_uris.split():
+        parts = urlsplit(uri)
+        origins.add(f"{parts.scheme}://{parts.netloc}")
+    return origin in origins
+
+
+def app_list() -> QuerySet[AppRegistration]:
+    apps: QuerySet[AppRegistration] = AppRegistration.objects.order_by("name", "pk")
+    return apps

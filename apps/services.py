@@ -1,0 +1,424 @@
+"""Writes about app registrations, their credentials, permissions and signing keys.
+
+Every service runs in the tenant's schema (the caller enters it) and validates before writing.
+"""
+
+import ipaddress
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from jwcrypto import jwk
+
+from apps.models import (
+    AccessToken,
+    ApiPermission,
+    ApiScope,
+    AppCertificate,
+    AppRegistration,
+    AppRole,
+    ClientSecret,
+    Grant,
+    OidcScope,
+    Platform,
+    RefreshToken,
+    TokenSettings,
+)
+from apps.selectors import secret_digest
+
+MAX_REDIRECT_URIS = 100
+SECRET_LIFETIMES_DAYS = (90, 180, 365, 545, 730)
+RECOMMENDED_SECRET_LIFETIME_DAYS = 180
+MAX_CUSTOM_SECRET_DAYS = 730
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host in _LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def redirect_uri_check(*, platform: str, uri: str) -> None:
+    """Raise ValidationError unless `uri` may be registered for the platform.
+
+    Exact URIs only: no fragment (RFC 6749 §3.1.2), no wildcard, https except on loopback; mobile
+    and desktop apps may also use a private-use scheme (RFC 8252 §7.1) or loopback http.
+    """
+    if len(uri) > 256:
+        raise ValidationError(_("A redirect URI has at most 256 characters."), code="too_long")
+    if not uri.isascii() or any(ch.isspace() for ch in uri):
+        raise ValidationError(_("A redirect URI cannot contain spaces or non-ASCII characters."))
+    if "*" in uri:
+        raise ValidationError(_("Wildcards are not allowed in redirect URIs: register each URI."))
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname
+    except ValueError as error:
+        raise ValidationError(_("“%(uri)s” is not a valid URI.") % {"uri": uri}) from error
+    if parts.fragment or "#" in uri:
+        raise ValidationError(_("A redirect URI cannot contain a fragment (#)."), code="fragment")
+    scheme = parts.scheme.lower()
+    if not scheme:
+        raise ValidationError(_("“%(uri)s” is not an absolute URI.") % {"uri": uri})
+    if scheme == "https" and host:
+        return
+    if scheme == "http" and _is_loopback(host):
+        return
+    if platform == Platform.MOBILE and scheme not in {
+        "http",
+        "https",
+        "javascript",
+        "data",
+        "file",
+    }:
+        if "." in scheme or scheme.startswith("msal"):
+            return
+        raise ValidationError(
+            _("Use a reverse-domain private scheme such as com.example.app:/callback."),
+            code="scheme",
+        )
+    raise ValidationError(
+        _("Redirect URIs must use https (http is allowed only for localhost)."), code="scheme"
+    )
+
+
+def _clean_uris(uris: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for uri in uris:
+        uri = uri.strip()
+        if uri and uri not in cleaned:
+            cleaned.append(uri)
+    return cleaned
+
+
+def app_register(*, name: str, platform: str, redirect_uris: Iterable[str] = ()) -> AppRegistration:
+    """Register an app with the platform's grants and the OpenID permissions, consented.
+
+    Daemons get no OpenID permissions: they never sign a user in.
+    """
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise ValidationError({"name": _("Give the app a name of 1 to 120 characters.")})
+    if platform not in Platform.values:
+        raise ValidationError({"platform": _("Choose a platform.")})
+    uris = _clean_uris(redirect_uris)
+    _check_uri_list(platform, uris, "redirect_uris")
+    is_public = platform in (Platform.SPA, Platform.MOBILE)
+    with transaction.atomic():
+        app: AppRegistration = AppRegistration.objects.create(
+            name=name,
+            platform=platform,
+            client_type=(
+                AppRegistration.CLIENT_PUBLIC if is_public else AppRegistration.CLIENT_CONFIDENTIAL
+            ),
+            authorization_grant_type=(
+                AppRegistration.GRANT_CLIENT_CREDENTIALS
+                if platform == Platform.DAEMON
+                else AppRegistration.GRANT_AUTHORIZATION_CODE
+            ),
+            redirect_uris=" ".join(uris),
+            client_secret="",
+            hash_client_secret=False,
+            skip_authorization=True,
+            algorithm=AppRegistration.RS256_ALGORITHM,
+        )
+        if platform != Platform.DAEMON:
+            now = timezone.now()
+            ApiPermission.objects.bulk_create(
+                ApiPermission(client=app, oidc_scope=scope, consented_at=now)
+                for scope in OidcScope.values
+            )
+    return app
+
+
+def _check_uri_list(platform: str, uris: list[str], field: str) -> None:
+    if len(uris) > MAX_REDIRECT_URIS:
+        raise ValidationError({field: _("An app has at most 100 redirect URIs.")})
+    if platform == Platform.DAEMON and uris:
+        raise ValidationError({field: _("A daemon signs no user in: it has no redirect URIs.")})
+    errors: list[str] = []
+    for uri in uris:
+        try:
+            redirect_uri_check(platform=platform, uri=uri)
+        except ValidationError as error:
+            errors.extend(f"{uri}: {message}" for message in error.messages)
+    if errors:
+        raise ValidationError({field: errors})
+
+
+def app_authentication_update(
+    *,
+    app: AppRegistration,
+    redirect_uris: Iterable[str],
+    post_logout_redirect_uris: Iterable[str],
+    front_channel_logout_url: str,
+) -> AppRegistration:
+    """Set the app's redirect, post-logout and front-channel logout URIs (exact matches)."""
+    uris = _clean_uris(redirect_uris)
+    logout_uris = _clean_uris(post_logout_redirect_uris)
+    _check_uri_list(app.platform, uris, "redirect_uris")
+    _check_uri_list(app.platform, logout_uris, "post_logout_redirect_uris")
+    front_channel_logout_url = front_channel_logout_url.strip()
+    if front_channel_logout_url:
+        try:
+            redirect_uri_check(platform=Platform.WEB, uri=front_channel_logout_url)
+        except ValidationError as error:
+            raise ValidationError({"front_channel_logout_url": error.messages}) from error
+    app.redirect_uris = " ".join(uris)
+    app.post_logout_redirect_uris = " ".join(logout_uris)
+    app.front_channel_logout_url = front_channel_logout_url
+    app.save(
+        update_fields=["redirect_uris", "post_logout_redirect_uris", "front_channel_logout_url"]
+    )
+    return app
+
+
+def client_secret_add(
+    *,
+    app: AppRegistration,
+    description: str,
+    lifetime_days: int | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ClientSecret, str]:
+    """Add a client secret; return it with its value, which is never stored or shown again."""
+    if app.is_public:
+        raise ValidationError(_("Public clients (single-page, mobile) cannot hold secrets."))
+    now = timezone.now()
+    if expires_at is None:
+        if lifetime_days not in SECRET_LIFETIMES_DAYS:
+            raise ValidationError({"lifetime": _("Choose one of the offered lifetimes.")})
+        expires_at = now + timedelta(days=lifetime_days)
+    elif not now < expires_at <= now + timedelta(days=MAX_CUSTOM_SECRET_DAYS):
+        raise ValidationError(
+            {"expires_at": _("A custom expiry lies between tomorrow and two years from now.")}
+        )
+    if len(description) > 100:
+        raise ValidationError({"description": _("At most 100 characters.")})
+    value = secrets.token_urlsafe(32)
+    secret = ClientSecret.objects.create(
+        app=app,
+        description=description.strip(),
+        hint=value[:3],
+        digest=secret_digest(value),
+        expires_at=expires_at,
+    )
+    return secret, value
+
+
+def client_secret_remove(*, app: AppRegistration, secret_id: str) -> None:
+    ClientSecret.objects.filter(app=app, secret_id=secret_id).delete()
+
+
+def certificate_add(*, app: AppRegistration, pem: str, description: str = "") -> AppCertificate:
+    """Add a public key (PEM) or X.509 certificate the app signs client assertions with.
+
+    Private keys are refused: the platform must never hold an app's private key.
+    """
+    if app.is_public:
+        raise ValidationError(_("Public clients cannot authenticate with certificates."))
+    text = pem.strip()
+    if "PRIVATE KEY" in text:
+        raise ValidationError(
+            {"pem": _("Upload the public key or certificate, never the private key.")}
+        )
+    if len(text) > 20_000:
+        raise ValidationError({"pem": _("That file is too large for a certificate.")})
+    not_after = None
+    try:
+        if "BEGIN CERTIFICATE" in text:
+            certificate = x509.load_pem_x509_certificate(text.encode())
+            not_after = certificate.not_valid_after_utc
+            key = jwk.JWK.from_pyca(certificate.public_key())
+        else:
+            key = jwk.JWK.from_pem(text.encode())
+    except (ValueError, TypeError) as error:
+        raise ValidationError(
+            {"pem": _("This is not a PEM public key or X.509 certificate.")}
+        ) from error
+    if key.has_private:
+        raise ValidationError(
+            {"pem": _("Upload the public key or certificate, never the private key.")}
+        )
+    if key.get("kty") not in {"RSA", "EC"}:
+        raise ValidationError({"pem": _("Use an RSA or EC key.")})
+    if not_after is not None and not_after <= timezone.now():
+        raise ValidationError({"pem": _("This certificate has expired.")})
+    public = key.export_public(as_dict=True)
+    thumbprint = key.thumbprint()
+    public["kid"] = thumbprint
+    try:
+        with transaction.atomic():
+            return AppCertificate.objects.create(
+                app=app,
+                description=description.strip()[:100],
+                public_jwk=public,
+                thumbprint=thumbprint,
+                not_after=not_after,
+            )
+    except IntegrityError as error:
+        raise ValidationError({"pem": _("This key is already uploaded.")}) from error
+
+
+def app_id_uri_set(*, app: AppRegistration, app_id_uri: str) -> AppRegistration:
+    """Set the application ID URI (Expose an API): `api://…` or an https URI, unique."""
+    app_id_uri = app_id_uri.strip().rstrip("/")
+    if not (app_id_uri.startswith("api://") or app_id_uri.startswith("https://")):
+        raise ValidationError({"app_id_uri": _("Use api://… or an https:// URI.")})
+    if len(app_id_uri) > 255 or "#" in app_id_uri or "*" in app_id_uri or " " in app_id_uri:
+        raise ValidationError({"app_id_uri": _("This is not a valid application ID URI.")})
+    clash = AppRegistration.objects.exclude(pk=app.pk).filter(app_id_uri=app_id_uri).exists()
+    clash = clash or (
+        app_id_uri.startswith("api://")
+        and AppRegistration.objects.exclude(pk=app.pk)
+        .filter(app_id_uri="", client_id=app_id_uri.removeprefix("api://"))
+        .exists()
+    )
+    if clash:
+        raise ValidationError({"app_id_uri": _("Another app uses this application ID URI.")})
+    app.app_id_uri = app_id_uri
+    app.save(update_fields=["app_id_uri"])
+    return app
+
+
+_VALUE_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def _check_value(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 120 or not set(value) <= _VALUE_CHARS or value.startswith("."):
+        raise ValidationError(
+            {"value": _("Use 1 to 120 letters, digits, dots, hyphens and underscores.")}
+        )
+    return value
+
+
+def api_scope_add(
+    *, app: AppRegistration, value: str, display_name: str, description: str = ""
+) -> ApiScope:
+    value = _check_value(value)
+    if value.lower() in {"default", ".default"} or value in OidcScope.values:
+        raise ValidationError({"value": _("This scope name is reserved.")})
+    if not display_name.strip() or len(display_name) > 100:
+        raise ValidationError({"display_name": _("Give a display name of 1 to 100 characters.")})
+    try:
+        with transaction.atomic():
+            return ApiScope.objects.create(
+                app=app,
+                value=value,
+                admin_consent_display_name=display_name.strip(),
+                admin_consent_description=description.strip()[:1024],
+            )
+    except IntegrityError as error:
+        raise ValidationError({"value": _("This app already has a scope of that name.")}) from error
+
+
+def app_role_add(
+    *, app: AppRegistration, value: str, display_name: str, description: str = ""
+) -> AppRole:
+    value = _check_value(value)
+    if not display_name.strip() or len(display_name) > 100:
+        raise ValidationError({"display_name": _("Give a display name of 1 to 100 characters.")})
+    try:
+        with transaction.atomic():
+            return AppRole.objects.create(
+                app=app,
+                value=value,
+                display_name=display_name.strip(),
+                description=description.strip()[:1024],
+            )
+    except IntegrityError as error:
+        raise ValidationError({"value": _("This app already has a role of that value.")}) from error
+
+
+def api_permission_add(
+    *,
+    client: AppRegistration,
+    oidc_scope: str = "",
+    api_scope: ApiScope | None = None,
+    app_role: AppRole | None = None,
+) -> ApiPermission:
+    """Request a permission for the client; tokens carry it once an admin consents."""
+    if sum(bool(x) for x in (oidc_scope, api_scope, app_role)) != 1:
+        raise ValidationError(_("Choose one permission."))
+    if oidc_scope and oidc_scope not in OidcScope.values:
+        raise ValidationError(_("Unknown OpenID permission."))
+    if app_role is not None and client.platform not in (Platform.WEB, Platform.DAEMON):
+        raise ValidationError(_("Only confidential apps can hold application permissions."))
+    permission, _created = ApiPermission.objects.get_or_create(
+        client=client, oidc_scope=oidc_scope, api_scope=api_scope, app_role=app_role
+    )
+    return permission
+
+
+def api_permission_remove(*, client: AppRegistration, permission_id: int) -> None:
+    ApiPermission.objects.filter(client=client, pk=permission_id).delete()
+
+
+def admin_consent_grant(*, client: AppRegistration) -> int:
+    """Grant admin consent for every permission the client requests; return how many."""
+    return ApiPermission.objects.filter(client=client, consented_at__isnull=True).update(
+        consented_at=timezone.now()
+    )
+
+
+def admin_consent_revoke(*, client: AppRegistration) -> int:
+    return ApiPermission.objects.filter(client=client, consented_at__isnull=False).update(
+        consented_at=None
+    )
+
+
+def token_settings_update(
+    *,
+    access_token_minutes: int,
+    id_token_minutes: int,
+    spa_refresh_token_hours: int,
+    refresh_token_days: int,
+) -> TokenSettings:
+    """Set the tenant's token lifetimes within Entra's configurable bounds."""
+    errors = {}
+    if not 10 <= access_token_minutes <= 1440:
+        errors["access_token_minutes"] = _("Between 10 and 1,440 minutes.")
+    if not 10 <= id_token_minutes <= 1440:
+        errors["id_token_minutes"] = _("Between 10 and 1,440 minutes.")
+    if not 1 <= spa_refresh_token_hours <= 24:
+        errors["spa_refresh_token_hours"] = _("Between 1 and 24 hours.")
+    if not 1 <= refresh_token_days <= 365:
+        errors["refresh_token_days"] = _("Between 1 and 365 days.")
+    if errors:
+        raise ValidationError(errors)
+    row, _created = TokenSettings.objects.get_or_create(singleton=True)
+    row.access_token_minutes = access_token_minutes
+    row.id_token_minutes = id_token_minutes
+    row.spa_refresh_token_hours = spa_refresh_token_hours
+    row.refresh_token_days = refresh_token_days
+    row.save()
+    return row
+
+
+def grant_replayed(*, grant: Grant) -> None:
+    """An authorization code came back: revoke what it issued (RFC 6749 §4.1.2, §10.5)."""
+    token = grant.issued_access_token
+    if token is None:
+        return
+    for refresh in RefreshToken.objects.filter(access_token=token):
+        if refresh.token_family:
+            RefreshToken.revoke_family(refresh.token_family)
+        else:
+            refresh.revoke()
+    AccessToken.objects.filter(pk=token.pk).delete()
+
+
+def app_delete(*, app: AppRegistration) -> None:
+    app.delete()

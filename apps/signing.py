@@ -1,0 +1,127 @@
+"""The tenant's signing keys: generation, encryption at rest, lookup for signing and JWKS.
+
+Keys are RSA 2048 / RS256 (DESIGN.md decision 6); `kid` is the RFC 7638 thumbprint, which is
+also what django-oauth-toolkit writes into ID token headers.
+"""
+
+import time
+from datetime import datetime, timedelta
+
+from cryptography.fernet import Fernet, MultiFernet
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from jwcrypto import jwk
+
+from apps.models import KeyStatus, SigningKey
+from tenants.schemas import current_schema_name
+
+PUBLISHED_STATUSES = (KeyStatus.NEXT, KeyStatus.ACTIVE, KeyStatus.RETIRING)
+
+# Decrypted keys by (schema, kid): decrypting and parsing a PEM costs far more than signing.
+_private_keys: dict[tuple[str, str], jwk.JWK] = {}
+# The active kid per schema, remembered briefly so signing needs no query. A node may sign a few
+# seconds longer with a key another node just retired to `retiring`: that key still verifies.
+_active_kids: dict[str, tuple[float, str]] = {}
+_ACTIVE_KID_SECONDS = 5.0
+
+
+def _key_encryption() -> MultiFernet:
+    return MultiFernet([Fernet(key.encode()) for key in settings.CIAM_KEY_ENCRYPTION_KEYS])
+
+
+def signing_key_generate(*, status: KeyStatus) -> SigningKey:
+    """Create a new RSA 2048 key in the current tenant's schema, its private half encrypted."""
+    key = jwk.JWK.generate(kty="RSA", size=2048)
+    kid = key.thumbprint()
+    public = key.export_public(as_dict=True)
+    public.update({"kid": kid, "use": "sig", "alg": "RS256"})
+    pem = key.export_to_pem(private_key=True, password=None)
+    now = timezone.now()
+    return SigningKey.objects.create(
+        kid=kid,
+        status=status,
+        public_jwk=public,
+        private_key_encrypted=_key_encryption().encrypt(pem).decode(),
+        activated_at=now if status == KeyStatus.ACTIVE else None,
+    )
+
+
+def signing_keys_provision() -> None:
+    """Give a new tenant an active key and the next one, already published."""
+    signing_key_generate(status=KeyStatus.ACTIVE)
+    signing_key_generate(status=KeyStatus.NEXT)
+
+
+def signing_key_rotate() -> SigningKey:
+    """Rotate the current tenant's keys: active → retiring, next → active, and a new next.
+
+    The next key has been in the JWKS since it was made, so relying parties that cache the JWKS
+    already know the key that signs from now on.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        keys = {
+            k.status: k
+            for k in SigningKey.objects.select_for_update().filter(
+                status__in=[KeyStatus.NEXT, KeyStatus.ACTIVE]
+            )
+        }
+        if KeyStatus.ACTIVE in keys:
+            SigningKey.objects.filter(pk=keys[KeyStatus.ACTIVE].pk).update(
+                status=KeyStatus.RETIRING, retiring_at=now
+            )
+        if KeyStatus.NEXT in keys:
+            SigningKey.objects.filter(pk=keys[KeyStatus.NEXT].pk).update(
+                status=KeyStatus.ACTIVE, activated_at=now
+            )
+            active = SigningKey.objects.get(pk=keys[KeyStatus.NEXT].pk)
+        else:
+            active = signing_key_generate(status=KeyStatus.ACTIVE)
+        signing_key_generate(status=KeyStatus.NEXT)
+    _active_kids.pop(current_schema_name(), None)
+    return active
+
+
+def signing_keys_retire_due(*, now: datetime | None = None) -> int:
+    """Retire keys that have been retiring long enough; they leave the JWKS."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.CIAM_SIGNING_KEY_RETIRE_AFTER_HOURS)
+    return SigningKey.objects.filter(status=KeyStatus.RETIRING, retiring_at__lte=cutoff).update(
+        status=KeyStatus.RETIRED, retired_at=now, private_key_encrypted=""
+    )
+
+
+def _load_private(schema: str, key: SigningKey) -> jwk.JWK:
+    cached = _private_keys.get((schema, key.kid))
+    if cached is None:
+        pem = _key_encryption().decrypt(key.private_key_encrypted.encode())
+        cached = jwk.JWK.from_pem(pem)
+        _private_keys[(schema, key.kid)] = cached
+    return cached
+
+
+def active_signing_jwk() -> jwk.JWK:
+    """The current tenant's active private key, as a jwcrypto JWK."""
+    schema = current_schema_name()
+    now = time.monotonic()
+    remembered = _active_kids.get(schema)
+    if remembered is not None and remembered[0] > now:
+        cached = _private_keys.get((schema, remembered[1]))
+        if cached is not None:
+            return cached
+    key = SigningKey.objects.get(status=KeyStatus.ACTIVE)
+    _active_kids[schema] = (now + _ACTIVE_KID_SECONDS, key.kid)
+    return _load_private(schema, key)
+
+
+def verification_jwk(kid: str) -> jwk.JWK | None:
+    """The public key with this kid, if the tenant still publishes it (not retired)."""
+    key = SigningKey.objects.filter(kid=kid, status__in=PUBLISHED_STATUSES).first()
+    return jwk.JWK(**key.public_jwk) if key else None
+
+
+def published_jwks() -> dict[str, list[dict[str, str]]]:
+    """The JWKS document: next, active and retiring public keys (RFC 7517 §5)."""
+    keys = SigningKey.objects.filter(status__in=PUBLISHED_STATUSES).order_by("created_at")
+    return {"keys": [dict(key.public_jwk) for key in keys]}

@@ -1,0 +1,618 @@
+"""The tenant as an OpenID Provider, driven over real HTTP by Authlib's client and JOSE code."""
+
+import json
+import time
+import uuid
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.jose import JsonWebKey, jwt
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from apps import services as app_services
+from tenants.schemas import in_tenant
+from tests.factories.oidc import (
+    SPA_REDIRECT,
+    WEB_LOGOUT,
+    WEB_REDIRECT,
+    OidcWorld,
+    browser_sign_in,
+    decode_unverified,
+    query_of,
+)
+
+pytestmark = pytest.mark.usefixtures("committed_db")
+
+
+def jwks(world: OidcWorld) -> object:
+    return JsonWebKey.import_key_set(requests.get(world.jwks_url, timeout=5).json())
+
+
+def verify(world: OidcWorld, token: str, **expected: object) -> dict[str, object]:
+    """Verify signature and standard claims as a relying party would (Authlib's JOSE)."""
+    claims = jwt.decode(
+        token,
+        jwks(world),
+        claims_options={
+            "iss": {"essential": True, "value": world.issuer},
+            **{name: {"essential": True, "value": value} for name, value in expected.items()},
+        },
+    )
+    claims.validate(leeway=5)
+    return dict(claims)
+
+
+def web_client(world: OidcWorld, **kwargs: object) -> OAuth2Session:
+    options: dict[str, object] = {
+        "scope": "openid profile email offline_access",
+        "redirect_uri": WEB_REDIRECT,
+        "code_challenge_method": "S256",
+        **kwargs,
+    }
+    return OAuth2Session(world.web.client_id, world.web_secret, **options)
+
+
+def code_flow(
+    world: OidcWorld, client: OAuth2Session, browser: requests.Session | None = None, **params: str
+) -> tuple[dict[str, object], str, str]:
+    """Run authorize → sign in → token; return the token response, the nonce and the verifier."""
+    from authlib.common.security import generate_token
+
+    verifier = generate_token(48)
+    nonce = generate_token(16)
+    url, state = client.create_authorization_url(
+        world.endpoint("authorize"), code_verifier=verifier, nonce=nonce, **params
+    )
+    redirect = browser_sign_in(browser or requests.Session(), world, url)
+    assert redirect.status_code == 302, redirect.text[:500]
+    query = query_of(redirect)
+    assert query["state"] == state
+    assert query["iss"] == world.issuer  # RFC 9207
+    token = client.fetch_token(
+        world.endpoint("token"),
+        authorization_response=redirect.headers["Location"],
+        code_verifier=verifier,
+    )
+    return dict(token), nonce, verifier
+
+
+def test_discovery_document_is_complete_and_true(oidc_world: OidcWorld) -> None:
+    tenant_url = f"{oidc_world.base_url}/{oidc_world.tenant.domain_name}"
+    url = f"{tenant_url}/v2.0/.well-known/openid-configuration"
+    doc = requests.get(url, timeout=5).json()
+    assert doc["issuer"] == oidc_world.issuer
+    assert doc["response_types_supported"] == ["code"]
+    assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert doc["code_challenge_methods_supported"] == ["S256"]
+    assert doc["authorization_response_iss_parameter_supported"] is True
+    assert set(doc["token_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "none",
+    }
+    for key in (
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "end_session_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+        "jwks_uri",
+    ):
+        assert doc[key].startswith(f"{oidc_world.base_url}/{oidc_world.tenant.domain_name}/")
+    assert requests.get(doc["jwks_uri"], timeout=5).status_code == 200
+    assert {"tid", "oid", "sub", "email"} <= set(doc["claims_supported"])
+
+
+def test_jwks_publishes_next_active_and_retiring_with_cache_headers(
+    oidc_world: OidcWorld, other_world: OidcWorld
+) -> None:
+    response = requests.get(oidc_world.jwks_url, timeout=5)
+    assert "max-age=" in response.headers["Cache-Control"]
+    kids = {key["kid"] for key in response.json()["keys"]}
+    assert len(kids) == 2  # active and next
+    for key in response.json()["keys"]:
+        assert key["kty"] == "RSA"
+        assert key["alg"] == "RS256"
+        assert "d" not in key
+    other = {key["kid"] for key in requests.get(other_world.jwks_url, timeout=5).json()["keys"]}
+    assert not kids & other
+
+
+def test_web_app_code_flow_with_pkce(oidc_world: OidcWorld) -> None:
+    token, nonce, _ = code_flow(oidc_world, web_client(oidc_world))
+    assert token["token_type"] == "Bearer"
+    id_claims = verify(
+        oidc_world, str(token["id_token"]), aud=oidc_world.web.client_id, nonce=nonce
+    )
+    assert id_claims["tid"] == str(oidc_world.tenant.tenant_id)
+    assert id_claims["ver"] == "2.0"
+    assert id_claims["email"] == oidc_world.customer_email
+    for claim in ("sub", "oid", "exp", "iat", "nbf", "auth_time"):
+        assert claim in id_claims, claim
+    access = verify(oidc_world, str(token["access_token"]))
+    header = json.loads(
+        __import__("base64").urlsafe_b64decode(str(token["access_token"]).split(".")[0] + "==")
+    )
+    assert header["typ"] == "at+jwt"
+    assert access["oid"] == id_claims["oid"]
+    assert access["client_id"] == oidc_world.web.client_id
+    assert "jti" in access
+    assert "scp" in access
+    assert "refresh_token" in token
+
+
+def test_sub_is_pairwise_per_app_and_oid_is_stable(oidc_world: OidcWorld) -> None:
+    browser = requests.Session()
+    web_token, _, _ = code_flow(oidc_world, web_client(oidc_world), browser)
+    spa = OAuth2Session(
+        oidc_world.spa.client_id,
+        scope="openid",
+        redirect_uri=SPA_REDIRECT,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="none",
+    )
+    spa_token, _, _ = code_flow(oidc_world, spa, browser)
+    web_claims = decode_unverified(str(web_token["id_token"]))
+    spa_claims = decode_unverified(str(spa_token["id_token"]))
+    assert web_claims["oid"] == spa_claims["oid"]
+    assert web_claims["sub"] != spa_claims["sub"]
+
+
+def test_delegated_api_scope_goes_to_the_api_audience(oidc_world: OidcWorld) -> None:
+    client = web_client(oidc_world, scope=f"openid {oidc_world.api_scope}")
+    token, _, _ = code_flow(oidc_world, client)
+    access = verify(oidc_world, str(token["access_token"]), aud=oidc_world.api.client_id)
+    assert access["scp"] == "Files.Read"
+
+
+def test_single_page_app_code_flow_and_cors(oidc_world: OidcWorld) -> None:
+    spa = OAuth2Session(
+        oidc_world.spa.client_id,
+        scope="openid offline_access",
+        redirect_uri=SPA_REDIRECT,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="none",
+    )
+    spa.headers["Origin"] = "http://localhost:3000"
+    token, nonce, _ = code_flow(oidc_world, spa)
+    verify(oidc_world, str(token["id_token"]), aud=oidc_world.spa.client_id, nonce=nonce)
+    response = requests.post(
+        oidc_world.endpoint("token"),
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": token["refresh_token"],
+            "client_id": oidc_world.spa.client_id,
+        },
+        headers={"Origin": "http://localhost:3000"},
+        timeout=5,
+    )
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    foreign = requests.post(
+        oidc_world.endpoint("token"),
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": response.json()["refresh_token"],
+            "client_id": oidc_world.spa.client_id,
+        },
+        headers={"Origin": "https://evil.example"},
+        timeout=5,
+    )
+    assert "Access-Control-Allow-Origin" not in foreign.headers
+
+
+def test_refresh_rotates_and_a_replay_revokes_the_family(oidc_world: OidcWorld) -> None:
+    client = web_client(oidc_world)
+    token, _, _ = code_flow(oidc_world, client)
+    first_refresh = str(token["refresh_token"])
+    rotated = client.refresh_token(oidc_world.endpoint("token"), refresh_token=first_refresh)
+    assert rotated["refresh_token"] != first_refresh
+    verify(oidc_world, rotated["access_token"])
+    replay = requests.post(
+        oidc_world.endpoint("token"),
+        data={"grant_type": "refresh_token", "refresh_token": first_refresh},
+        auth=(oidc_world.web.client_id, oidc_world.web_secret),
+        timeout=5,
+    )
+    assert replay.status_code == 400
+    assert replay.json()["error"] == "invalid_grant"
+    # The whole family is revoked: the newest refresh token is dead too.
+    newest = requests.post(
+        oidc_world.endpoint("token"),
+        data={"grant_type": "refresh_token", "refresh_token": rotated["refresh_token"]},
+        auth=(oidc_world.web.client_id, oidc_world.web_secret),
+        timeout=5,
+    )
+    assert newest.status_code == 400
+
+
+def test_code_is_single_use_and_a_replay_revokes_what_it_issued(oidc_world: OidcWorld) -> None:
+    from authlib.common.security import generate_token
+
+    client = web_client(oidc_world)
+    verifier = generate_token(48)
+    url, _ = client.create_authorization_url(
+        oidc_world.endpoint("authorize"), code_verifier=verifier
+    )
+    redirect = browser_sign_in(requests.Session(), oidc_world, url)
+    code = query_of(redirect)["code"]
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": WEB_REDIRECT,
+        "code_verifier": verifier,
+    }
+    auth = (oidc_world.web.client_id, oidc_world.web_secret)
+    first = requests.post(oidc_world.endpoint("token"), data=data, auth=auth, timeout=5)
+    assert first.status_code == 200
+    second = requests.post(oidc_world.endpoint("token"), data=data, auth=auth, timeout=5)
+    assert second.status_code == 400
+    assert second.json()["error"] == "invalid_grant"
+    userinfo = requests.get(
+        oidc_world.endpoint("userinfo"),
+        timeout=5,
+        headers={"Authorization": f"Bearer {first.json()['access_token']}"},
+    )
+    assert userinfo.status_code == 401
+    refresh = requests.post(
+        oidc_world.endpoint("token"),
+        auth=auth,
+        timeout=5,
+        data={"grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"]},
+    )
+    assert refresh.status_code == 400
+
+
+def test_client_credentials_token_carries_roles(oidc_world: OidcWorld) -> None:
+    client = OAuth2Session(oidc_world.daemon.client_id, oidc_world.daemon_secret)
+    token = client.fetch_token(
+        oidc_world.endpoint("token"),
+        grant_type="client_credentials",
+        scope=oidc_world.default_scope,
+    )
+    claims = verify(oidc_world, token["access_token"], aud=oidc_world.api.client_id)
+    assert claims["roles"] == ["Files.Read.All"]
+    assert claims["idtyp"] == "app"
+    assert "refresh_token" not in token
+
+
+def test_client_secret_post_is_accepted(oidc_world: OidcWorld) -> None:
+    response = requests.post(
+        oidc_world.endpoint("token"),
+        timeout=5,
+        data={
+            "grant_type": "client_credentials",
+            "scope": oidc_world.default_scope,
+            "client_id": oidc_world.daemon.client_id,
+            "client_secret": oidc_world.daemon_secret,
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_private_key_jwt(oidc_world: OidcWorld, django_db_blocker: pytest.FixtureRequest) -> None:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    with in_tenant(oidc_world.tenant):
+        app_services.certificate_add(app=oidc_world.daemon, pem=public_pem, description="ci")
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    client = OAuth2Session(
+        oidc_world.daemon.client_id,
+        private_pem,
+        token_endpoint_auth_method=PrivateKeyJWT(oidc_world.endpoint("token")),
+    )
+    token = client.fetch_token(
+        oidc_world.endpoint("token"),
+        grant_type="client_credentials",
+        scope=oidc_world.default_scope,
+    )
+    verify(oidc_world, token["access_token"], aud=oidc_world.api.client_id)
+    # A key the app never uploaded is refused.
+    stranger = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    bad = OAuth2Session(
+        oidc_world.daemon.client_id,
+        stranger,
+        token_endpoint_auth_method=PrivateKeyJWT(oidc_world.endpoint("token")),
+    )
+    with pytest.raises(Exception, match="invalid_client"):
+        bad.fetch_token(
+            oidc_world.endpoint("token"),
+            grant_type="client_credentials",
+            scope=oidc_world.default_scope,
+        )
+
+
+def test_userinfo_revocation_and_introspection(oidc_world: OidcWorld) -> None:
+    token, _, _ = code_flow(oidc_world, web_client(oidc_world))
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    info = requests.get(oidc_world.endpoint("userinfo"), headers=bearer, timeout=5)
+    assert info.status_code == 200
+    assert info.json()["email"] == oidc_world.customer_email
+    assert info.json()["sub"] == decode_unverified(str(token["id_token"]))["sub"]
+
+    web_auth = (oidc_world.web.client_id, oidc_world.web_secret)
+    active = requests.post(
+        oidc_world.endpoint("introspect"),
+        auth=web_auth,
+        timeout=5,
+        data={"token": token["access_token"]},
+    )
+    assert active.status_code == 200
+    assert active.json()["active"] is True
+
+    revoked = requests.post(
+        oidc_world.endpoint("revoke"),
+        auth=web_auth,
+        timeout=5,
+        data={"token": token["access_token"], "token_type_hint": "access_token"},
+    )
+    assert revoked.status_code == 200
+    assert (
+        requests.get(oidc_world.endpoint("userinfo"), headers=bearer, timeout=5).status_code == 401
+    )
+    after = requests.post(
+        oidc_world.endpoint("introspect"),
+        auth=web_auth,
+        timeout=5,
+        data={"token": token["access_token"]},
+    )
+    assert after.json()["active"] is False
+
+
+def test_rp_initiated_logout_with_front_channel(oidc_world: OidcWorld) -> None:
+    browser = requests.Session()
+    token, _, _ = code_flow(oidc_world, web_client(oidc_world), browser)
+    response = browser.get(
+        oidc_world.endpoint("logout"),
+        allow_redirects=False,
+        timeout=5,
+        params={
+            "id_token_hint": token["id_token"],
+            "post_logout_redirect_uri": WEB_LOGOUT,
+            "state": "s1",
+        },
+    )
+    assert response.status_code == 200
+    assert "https://web.example.com/front-channel-logout?iss=" in response.text
+    assert f"{WEB_LOGOUT}?state=s1" in response.text
+    # Signed out: the next authorization asks for a sign-in again.
+    again = browser.get(
+        oidc_world.endpoint("authorize"),
+        allow_redirects=False,
+        timeout=5,
+        params={
+            "client_id": oidc_world.web.client_id,
+            "response_type": "code",
+            "scope": "openid",
+            "redirect_uri": WEB_REDIRECT,
+            "prompt": "none",
+        },
+    )
+    assert query_of(again)["error"] == "login_required"
+
+
+# --- one negative test per rule --------------------------------------------------------------
+
+
+def test_unregistered_redirect_uri_is_shown_on_a_page_not_redirected(oidc_world: OidcWorld) -> None:
+    response = requests.get(
+        oidc_world.endpoint("authorize"),
+        allow_redirects=False,
+        timeout=5,
+        params={
+            "client_id": oidc_world.web.client_id,
+            "response_type": "code",
+            "scope": "openid",
+            "redirect_uri": "https://evil.example/cb",
+            "code_challenge": "x" * 43,
+            "code_challenge_method": "S256",
+        },
+    )
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    assert "redirect" in response.text.lower()
+
+
+def test_public_client_without_pkce_is_refused(oidc_world: OidcWorld) -> None:
+    browser = requests.Session()
+    url = (
+        requests.Request(
+            "GET",
+            oidc_world.endpoint("authorize"),
+            params={
+                "client_id": oidc_world.spa.client_id,
+                "response_type": "code",
+                "scope": "openid",
+                "redirect_uri": SPA_REDIRECT,
+                "state": "abc",
+            },
+        )
+        .prepare()
+        .url
+    )
+    response = browser_sign_in(browser, oidc_world, str(url))
+    query = query_of(response)
+    assert query["error"] == "invalid_request"
+    assert query["state"] == "abc"
+    assert query["iss"] == oidc_world.issuer
+
+
+def test_plain_pkce_is_refused(oidc_world: OidcWorld) -> None:
+    url = (
+        requests.Request(
+            "GET",
+            oidc_world.endpoint("authorize"),
+            params={
+                "client_id": oidc_world.spa.client_id,
+                "response_type": "code",
+                "scope": "openid",
+                "redirect_uri": SPA_REDIRECT,
+                "code_challenge": "a" * 43,
+                "code_challenge_method": "plain",
+            },
+        )
+        .prepare()
+        .url
+    )
+    response = browser_sign_in(requests.Session(), oidc_world, str(url))
+    assert query_of(response)["error"] == "invalid_request"
+
+
+def test_wrong_secret_is_invalid_client_with_basic_challenge(oidc_world: OidcWorld) -> None:
+    response = requests.post(
+        oidc_world.endpoint("token"),
+        timeout=5,
+        data={"grant_type": "client_credentials", "scope": oidc_world.default_scope},
+        auth=(oidc_world.daemon.client_id, "not-the-secret"),
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_expired_secret_is_refused(oidc_world: OidcWorld) -> None:
+    from django.utils import timezone
+
+    from apps.models import ClientSecret
+
+    with in_tenant(oidc_world.tenant):
+        _secret, value = app_services.client_secret_add(
+            app=oidc_world.daemon, description="old", lifetime_days=90
+        )
+        ClientSecret.objects.filter(pk=_secret.pk).update(expires_at=timezone.now())
+    response = requests.post(
+        oidc_world.endpoint("token"),
+        timeout=5,
+        data={"grant_type": "client_credentials", "scope": oidc_world.default_scope},
+        auth=(oidc_world.daemon.client_id, value),
+    )
+    assert response.status_code == 401
+
+
+def test_cross_tenant_client_and_token_are_refused(
+    oidc_world: OidcWorld, other_world: OidcWorld
+) -> None:
+    response = requests.post(
+        other_world.endpoint("token"),
+        timeout=5,
+        data={"grant_type": "client_credentials", "scope": oidc_world.default_scope},
+        auth=(oidc_world.daemon.client_id, oidc_world.daemon_secret),
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    token, _, _ = code_flow(oidc_world, web_client(oidc_world))
+    foreign = requests.get(
+        other_world.endpoint("userinfo"),
+        timeout=5,
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+    )
+    assert foreign.status_code == 401
+
+
+def test_id_token_hint_not_signed_rs256_by_this_tenant_is_refused(
+    oidc_world: OidcWorld, other_world: OidcWorld
+) -> None:
+    header = {"alg": "HS256", "typ": "JWT"}
+    claims = {
+        "iss": oidc_world.issuer,
+        "aud": oidc_world.web.client_id,
+        "sub": "x",
+        "exp": int(time.time()) + 600,
+        "jti": uuid.uuid4().hex,
+    }
+    forged = jwt.encode(header, claims, "secret").decode()
+    unsigned = forged.rsplit(".", 1)[0].replace(forged.split(".")[0], "eyJhbGciOiJub25lIn0") + "."
+    other_token, _, _ = code_flow(other_world, web_client(other_world))
+    for hint in (forged, unsigned, str(other_token["id_token"])):
+        response = requests.get(
+            oidc_world.endpoint("logout"),
+            allow_redirects=False,
+            timeout=5,
+            params={"id_token_hint": hint, "post_logout_redirect_uri": WEB_LOGOUT},
+        )
+        assert response.status_code == 400, hint[:30]
+        assert "Location" not in response.headers
+
+
+def test_unregistered_post_logout_uri_is_refused(oidc_world: OidcWorld) -> None:
+    token, _, _ = code_flow(oidc_world, web_client(oidc_world))
+    response = requests.get(
+        oidc_world.endpoint("logout"),
+        allow_redirects=False,
+        timeout=5,
+        params={
+            "id_token_hint": token["id_token"],
+            "post_logout_redirect_uri": "https://evil.example/",
+        },
+    )
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+
+
+def test_prompt_none_without_a_session_returns_login_required(oidc_world: OidcWorld) -> None:
+    response = requests.get(
+        oidc_world.endpoint("authorize"),
+        allow_redirects=False,
+        timeout=5,
+        params={
+            "client_id": oidc_world.web.client_id,
+            "response_type": "code",
+            "scope": "openid",
+            "redirect_uri": WEB_REDIRECT,
+            "state": "xyz",
+            "prompt": "none",
+        },
+    )
+    assert response.status_code == 302
+    query = query_of(response)
+    assert query == {"error": "login_required", "state": "xyz", "iss": oidc_world.issuer}
+
+
+def test_prompt_login_asks_for_a_fresh_sign_in(oidc_world: OidcWorld) -> None:
+    browser = requests.Session()
+    code_flow(oidc_world, web_client(oidc_world), browser)
+    response = browser.get(
+        oidc_world.endpoint("authorize"),
+        allow_redirects=False,
+        timeout=5,
+        params={
+            "client_id": oidc_world.web.client_id,
+            "response_type": "code",
+            "scope": "openid",
+            "redirect_uri": WEB_REDIRECT,
+            "prompt": "login",
+        },
+    )
+    assert response.status_code == 302
+    assert "/account/login/" in response.headers["Location"]
+
+
+def test_scopes_not_consented_are_refused(oidc_world: OidcWorld) -> None:
+    response = requests.post(
+        oidc_world.endpoint("token"),
+        timeout=5,
+        data={"grant_type": "client_credentials", "scope": "api://unknown/.default"},
+        auth=(oidc_world.daemon.client_id, oidc_world.daemon_secret),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_scope"
