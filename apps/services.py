@@ -422,3 +422,7 @@ def grant_replayed(*, grant: Grant) -> None:
 
 def app_delete(*, app: AppRegistration) -> None:
     app.delete()
+
+
+def certificate_remove(*, app: AppRegistration, certificate_id: int) -> None:
+    AppCertificate.objects.filter(app=app, pk=certificate_id).delete()

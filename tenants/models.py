@@ -106,6 +106,17 @@ class AuditAction(models.TextChoices):
     ADMIN_ADDED = "admin.added", _("Admin account added")
     ROLE_GRANTED = "role.granted", _("Role granted")
     ROLE_REMOVED = "role.removed", _("Role removed")
+    APP_REGISTERED = "app.registered", _("App registered")
+    APP_UPDATED = "app.updated", _("App updated")
+    APP_DELETED = "app.deleted", _("App deleted")
+    SECRET_ADDED = "secret.added", _("Client secret added")
+    SECRET_REMOVED = "secret.removed", _("Client secret removed")
+    CERTIFICATE_ADDED = "certificate.added", _("Certificate added")
+    CERTIFICATE_REMOVED = "certificate.removed", _("Certificate removed")
+    CONSENT_GRANTED = "consent.granted", _("Admin consent granted")
+    CONSENT_REVOKED = "consent.revoked", _("Admin consent revoked")
+    SIGNING_KEY_ROTATED = "signing_key.rotated", _("Signing key rotated")
+    TOKEN_LIFETIMES_UPDATED = "token_lifetimes.updated", _("Token lifetimes updated")
 
 
 class AuditEntry(models.Model):

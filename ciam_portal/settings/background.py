@@ -37,6 +37,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.tenants_purge_due",
         "schedule": crontab(minute=17),
     },
+    "maintain-signing-keys": {
+        "task": "apps.tasks.signing_keys_maintain",
+        "schedule": crontab(hour=3, minute=7),
+    },
 }
 
 _email_dir = env_str("CIAM_EMAIL_DIR")

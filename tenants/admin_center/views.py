@@ -1,7 +1,5 @@
 """Admin-center pages about tenants: the list, creation, overview, admins, audit log, deletion."""
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,23 +11,9 @@ from accounts.admin_center.access import operator_required, tenant_admin_view
 from accounts.models import User
 from tenants import selectors, services
 from tenants.admin_center.forms import AdminAddForm, AdminRolesForm, TenantCreateForm
+from tenants.admin_center.pages import tenant_page
 from tenants.models import AdminRole, Tenant
-from tenants.permissions import Capability, capabilities_of
-
-
-def _tenant_page(
-    request: HttpRequest, tenant: Tenant, template: str, context: dict[str, Any]
-) -> HttpResponse:
-    """Render a per-tenant page with what its navigation needs."""
-    roles = request.admin_roles  # type: ignore[attr-defined]
-    context = {
-        "tenant": tenant,
-        "roles": roles,
-        "can": {cap.value: True for cap in capabilities_of(roles)},
-        "switcher_tenants": selectors.tenant_list_for_operator(operator=request.user),  # type: ignore[arg-type]
-        **context,
-    }
-    return render(request, template, context)
+from tenants.permissions import Capability
 
 
 @operator_required
@@ -67,7 +51,7 @@ def tenant_create(request: HttpRequest) -> HttpResponse:
 @tenant_admin_view(Capability.VIEW_OVERVIEW)
 def tenant_overview(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     counts = selectors.tenant_counts(tenant=tenant) if tenant.is_usable else None
-    return _tenant_page(
+    return tenant_page(
         request,
         tenant,
         "admin_center/tenant_overview.html",
@@ -100,7 +84,7 @@ def tenant_admins(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 messages.success(request, _("Roles granted to %(email)s.") % {"email": added})
                 return redirect("admin_center:tenant-admins", tenant_id=tenant.tenant_id)
             form = AdminAddForm()
-    return _tenant_page(
+    return tenant_page(
         request,
         tenant,
         "admin_center/tenant_admins.html",
@@ -143,7 +127,7 @@ def tenant_admin_roles(request: HttpRequest, tenant: Tenant, operator_id: int) -
         else:
             messages.success(request, _("Roles of %(email)s saved.") % {"email": operator})
             return redirect("admin_center:tenant-admins", tenant_id=tenant.tenant_id)
-    return _tenant_page(
+    return tenant_page(
         request,
         tenant,
         "admin_center/tenant_admin_roles.html",
@@ -168,7 +152,7 @@ def tenant_admin_remove(request: HttpRequest, tenant: Tenant, operator_id: int) 
 
 @tenant_admin_view(Capability.READ_AUDIT_LOG)
 def tenant_audit_log(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    return _tenant_page(
+    return tenant_page(
         request,
         tenant,
         "admin_center/tenant_audit_log.html",
@@ -190,4 +174,4 @@ def tenant_delete(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             )
             return redirect("admin_center:home")
         error = _("Type the tenant's domain name exactly to confirm.")
-    return _tenant_page(request, tenant, "admin_center/tenant_delete.html", {"error": error})
+    return tenant_page(request, tenant, "admin_center/tenant_delete.html", {"error": error})

@@ -1,5 +1,6 @@
 """Tenant isolation: accounts, sessions, admin-center roles and the admin center's sign-in."""
 
+import re
 import uuid
 
 import pytest
@@ -127,15 +128,11 @@ def admin_center_tenant_urls(tenant_id: uuid.UUID) -> list[str]:
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, route)
             elif "<uuid:tenant_id>" in route:
-                urls.append(
-                    "/"
-                    + route.replace("<uuid:tenant_id>", str(tenant_id))
-                    .replace("<int:operator_id>", "1")
-                    .replace("<int:pk>", "1")
-                    .replace("<uuid:pk>", str(uuid.uuid4()))
-                    .replace("<slug:name>", "x")
-                    .replace("<str:name>", "x")
-                )
+                filled = route.replace("<uuid:tenant_id>", str(tenant_id))
+                filled = re.sub(r"<uuid:\w+>", lambda _m: str(uuid.uuid4()), filled)
+                filled = re.sub(r"<int:\w+>", "1", filled)
+                filled = re.sub(r"<(?:str|slug):\w+>", "x", filled)
+                urls.append("/" + filled)
 
     walk(get_resolver().url_patterns, "")
     assert all("<" not in url for url in urls), urls
