@@ -12,7 +12,7 @@ urlpatterns = [
     path("oauth2/v2.0/authorize", views.AuthorizeView.as_view(), name="authorize"),
     path("oauth2/v2.0/token", views.TokenView.as_view(), name="token"),
     path("oauth2/v2.0/revoke", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
-    path("oauth2/v2.0/introspect", dot_views.IntrospectTokenView.as_view(), name="introspect"),
+    path("oauth2/v2.0/introspect", views.IntrospectView.as_view(), name="introspect"),
     path("oauth2/v2.0/userinfo", dot_views.UserInfoView.as_view(), name="user-info"),
     path("oauth2/v2.0/logout", views.LogoutView.as_view(), name="rp-initiated-logout"),
     path(

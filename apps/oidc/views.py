@@ -15,10 +15,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
 
 from apps.models import AccessToken, AppRegistration, Platform
-from apps.oidc.validator import SIGNED_IN_META_KEY
+from apps.oidc.introspection import introspection_of
+from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.selectors import cors_origin_allowed
 from apps.signing import published_jwks
 from tenants.current import current_tenant
@@ -90,6 +93,7 @@ def discovery_document() -> dict[str, object]:
     }
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 class DiscoveryView(View):
     def get(self, request: HttpRequest) -> JsonResponse:
         response = JsonResponse(discovery_document())
@@ -98,6 +102,7 @@ class DiscoveryView(View):
         return response
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 class JwksView(View):
     """The tenant's JWKS (RFC 7517 §5): next, active and retiring keys, cacheable for an hour."""
 
@@ -239,4 +244,38 @@ class TokenView(dot_views.TokenView):  # type: ignore[misc]
             response["Access-Control-Allow-Headers"] = "Content-Type"
             response["Access-Control-Max-Age"] = "3600"
         patch_vary_headers(response, ["Origin"])
+        return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class IntrospectView(View):
+    """Token introspection (RFC 7662) for confidential clients.
+
+    A client learns about a token only if the token was issued to it or is meant for its API
+    (`aud`); any other token reads as inactive (§2.2), so the endpoint reveals nothing about
+    other clients' tokens. The client authenticates as at the token endpoint.
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> JsonResponse:
+        uri, method, body, headers = get_oauthlib_core()._extract_params(request)
+        oauthlib_request = OauthlibRequest(uri, method, body, headers)
+        validator = CiamValidator()
+        if not validator.authenticate_client(oauthlib_request):
+            response = JsonResponse({"error": "invalid_client"}, status=401)
+            response["WWW-Authenticate"] = f'Basic realm="{tenant_issuer(current_tenant())}"'
+            return response
+        client: AppRegistration = oauthlib_request.client
+        token = request.POST.get("token")
+        if not token:
+            return JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "The token parameter is missing.",
+                },
+                status=400,
+            )
+        response = JsonResponse(introspection_of(token, client))
+        response["Cache-Control"] = "no-store"
         return response

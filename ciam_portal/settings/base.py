@@ -31,6 +31,7 @@ WSGI_APPLICATION = "ciam_portal.wsgi.application"
 
 MIDDLEWARE = [
     "tenants.routing.TenantPathMiddleware",
+    "ciam_portal.request_guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.sessions.TenantSessionMiddleware",

@@ -616,3 +616,73 @@ def test_scopes_not_consented_are_refused(oidc_world: OidcWorld) -> None:
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_scope"
+
+
+def test_introspection_only_for_the_client_or_its_api(
+    oidc_world: OidcWorld, django_db_blocker: pytest.FixtureRequest
+) -> None:
+    client = web_client(oidc_world, scope=f"openid {oidc_world.api_scope}")
+    token, _, _ = code_flow(oidc_world, client)
+    with in_tenant(oidc_world.tenant):
+        _s, api_secret = app_services.client_secret_add(
+            app=oidc_world.api, description="api", lifetime_days=90
+        )
+    url = oidc_world.endpoint("introspect")
+    as_api = requests.post(
+        url,
+        data={"token": token["access_token"]},
+        timeout=5,
+        auth=(oidc_world.api.client_id, api_secret),
+    )
+    assert as_api.json()["active"] is True
+    assert as_api.json()["aud"] == oidc_world.api.client_id
+    as_stranger = requests.post(
+        url,
+        data={"token": token["access_token"]},
+        timeout=5,
+        auth=(oidc_world.daemon.client_id, oidc_world.daemon_secret),
+    )
+    assert as_stranger.json() == {"active": False}
+    anonymous = requests.post(url, data={"token": token["access_token"]}, timeout=5)
+    assert anonymous.status_code == 401
+    public = requests.post(
+        url, timeout=5, data={"token": token["access_token"], "client_id": oidc_world.spa.client_id}
+    )
+    assert public.status_code == 401
+    refresh = requests.post(
+        url,
+        data={"token": token["refresh_token"]},
+        timeout=5,
+        auth=(oidc_world.web.client_id, oidc_world.web_secret),
+    )
+    assert refresh.json()["active"] is True
+    assert requests.get(url, timeout=5).status_code == 405
+
+
+def test_id_token_signed_by_a_retiring_key_still_works_as_a_hint(oidc_world: OidcWorld) -> None:
+    from apps.signing import signing_key_rotate
+
+    browser = requests.Session()
+    token, _, _ = code_flow(oidc_world, web_client(oidc_world), browser)
+    with in_tenant(oidc_world.tenant):
+        signing_key_rotate()
+    time.sleep(5.1)  # the server's processes remember the active key for up to 5 seconds
+    kids = {key["kid"] for key in requests.get(oidc_world.jwks_url, timeout=5).json()["keys"]}
+    old_kid = json.loads(
+        __import__("base64").urlsafe_b64decode(str(token["id_token"]).split(".")[0] + "==")
+    )["kid"]
+    assert old_kid in kids
+    verify(oidc_world, str(token["access_token"]))
+    fresh, _, _ = code_flow(oidc_world, web_client(oidc_world))
+    new_kid = json.loads(
+        __import__("base64").urlsafe_b64decode(str(fresh["id_token"]).split(".")[0] + "==")
+    )["kid"]
+    assert new_kid != old_kid
+    response = browser.get(
+        oidc_world.endpoint("logout"),
+        allow_redirects=False,
+        timeout=5,
+        params={"id_token_hint": token["id_token"], "post_logout_redirect_uri": WEB_LOGOUT},
+    )
+    assert response.status_code in (200, 302)
+    assert WEB_LOGOUT in (response.headers.get("Location", "") + response.text)
