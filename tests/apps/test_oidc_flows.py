@@ -141,6 +141,7 @@ def test_web_app_code_flow_with_pkce(oidc_world: OidcWorld) -> None:
     assert header["typ"] == "at+jwt"
     assert access["oid"] == id_claims["oid"]
     assert access["client_id"] == oidc_world.web.client_id
+    assert access["exp"] - access["iat"] == 3600  # Entra's default: 60 minutes
     assert "jti" in access
     assert "scp" in access
     assert "refresh_token" in token
@@ -686,3 +687,46 @@ def test_id_token_signed_by_a_retiring_key_still_works_as_a_hint(oidc_world: Oid
     )
     assert response.status_code in (200, 302)
     assert WEB_LOGOUT in (response.headers.get("Location", "") + response.text)
+
+
+def test_token_lifetimes_follow_the_tenant_configuration(other_world: OidcWorld) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.models import RefreshToken
+
+    with in_tenant(other_world.tenant):
+        app_services.token_settings_update(
+            access_token_minutes=30,
+            id_token_minutes=20,
+            spa_refresh_token_hours=24,
+            refresh_token_days=90,
+        )
+    spa = OAuth2Session(
+        other_world.spa.client_id,
+        scope="openid offline_access",
+        redirect_uri=SPA_REDIRECT,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="none",
+    )
+    token, _, _ = code_flow(other_world, spa)
+    access = decode_unverified(str(token["access_token"]))
+    id_claims = decode_unverified(str(token["id_token"]))
+    assert access["exp"] - access["iat"] == 30 * 60
+    assert id_claims["exp"] - id_claims["iat"] == 20 * 60
+    # A single-page app's refresh tokens live 24 hours from sign-in, however often rotated.
+    rotated = spa.refresh_token(other_world.endpoint("token"), refresh_token=token["refresh_token"])
+    with in_tenant(other_world.tenant):
+        RefreshToken.objects.update(created=timezone.now() - timedelta(hours=25))
+    expired = requests.post(
+        other_world.endpoint("token"),
+        timeout=5,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": rotated["refresh_token"],
+            "client_id": other_world.spa.client_id,
+        },
+    )
+    assert expired.status_code == 400
+    assert expired.json()["error"] == "invalid_grant"
