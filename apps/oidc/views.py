@@ -19,6 +19,7 @@ from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
 
+from accounts.forms import LOGIN_HINT_SESSION_KEY
 from apps.models import AccessToken, AppRegistration, Platform
 from apps.oidc.introspection import introspection_of
 from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
@@ -170,6 +171,9 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
                 self.validate_authorization_request(self.request)
             except OAuthToolkitError as error:
                 return self.error_response(error, application=None)
+            login_hint = self.request.GET.get("login_hint", "")
+            if login_hint:
+                self.request.session[LOGIN_HINT_SESSION_KEY] = login_hint[:254]
         response: HttpResponse = super().handle_no_permission()
         return response
 

@@ -730,3 +730,21 @@ def test_token_lifetimes_follow_the_tenant_configuration(other_world: OidcWorld)
     )
     assert expired.status_code == 400
     assert expired.json()["error"] == "invalid_grant"
+
+
+def test_login_hint_prefills_the_sign_in_page(oidc_world: OidcWorld) -> None:
+    browser = requests.Session()
+    response = browser.get(
+        oidc_world.endpoint("authorize"),
+        timeout=5,
+        params={
+            "client_id": oidc_world.web.client_id,
+            "response_type": "code",
+            "scope": "openid",
+            "redirect_uri": WEB_REDIRECT,
+            "login_hint": "hinted@example.com",
+        },
+    )
+    assert response.status_code == 200
+    assert "/account/login/" in response.url
+    assert 'value="hinted@example.com"' in response.text
