@@ -7,6 +7,7 @@ import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.postgres.indexes import OpClass
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -37,9 +38,22 @@ class User(AbstractBaseUser):
     object_id = models.UUIDField(_("object ID"), default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField(_("email address"), max_length=254)
     display_name = models.CharField(_("display name"), max_length=256, blank=True)
+    # Entra's built-in user attributes, with its maximum lengths.
+    given_name = models.CharField(_("given name"), max_length=64, blank=True)
+    surname = models.CharField(_("surname"), max_length=64, blank=True)
+    job_title = models.CharField(_("job title"), max_length=128, blank=True)
+    street_address = models.CharField(_("street address"), max_length=1024, blank=True)
+    city = models.CharField(_("city"), max_length=128, blank=True)
+    state = models.CharField(_("state/province"), max_length=128, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=40, blank=True)
+    country = models.CharField(_("country/region"), max_length=128, blank=True)
+    # Values of the tenant's custom attributes by attribute name, validated against their
+    # definitions by the service that writes them; several values as one comma-separated string.
+    custom_attributes = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(_("sign-in allowed"), default=True)
     must_change_password = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -51,6 +65,17 @@ class User(AbstractBaseUser):
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
         ]
+        indexes: ClassVar[list[models.Index]] = [
+            # Prefix search (LIKE 'abc%') on lower-cased values, and keyset pagination.
+            models.Index(
+                OpClass(Lower("email"), name="text_pattern_ops"), name="accounts_user_email_prefix"
+            ),
+            models.Index(
+                OpClass(Lower("display_name"), name="text_pattern_ops"),
+                name="accounts_user_name_prefix",
+            ),
+            models.Index(fields=["created_at", "id"], name="accounts_user_created_keyset"),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -58,3 +83,42 @@ class User(AbstractBaseUser):
     def clean(self) -> None:
         super().clean()
         self.email = UserManager.normalize_email(self.email)
+
+
+class CustomAttributeDataType(models.TextChoices):
+    STRING = "string", _("String")
+    BOOLEAN = "boolean", _("Boolean")
+    INT = "int", _("Int")
+
+
+class CustomAttribute(models.Model):
+    """A custom user attribute of the tenant (at most 100), collected by user flows and emitted
+    as `extension_<extensions app ID>_<name>`."""
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    data_type = models.CharField(
+        _("data type"), max_length=10, choices=CustomAttributeDataType.choices
+    )
+    description = models.CharField(_("description"), max_length=256, blank=True)
+    user_editable = models.BooleanField(
+        _("customers may edit it"),
+        default=True,
+        help_text=_("Whether a customer may change it through the profile API."),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Directory(models.Model):
+    """Per-tenant directory facts (one row): the extensions app whose ID names custom claims."""
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    extensions_app_id = models.UUIDField(default=uuid.uuid4, editable=False)
+
+    def __str__(self) -> str:
+        return "Directory"

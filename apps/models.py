@@ -56,6 +56,10 @@ class AppRegistration(AbstractApplication):
     platform = models.CharField(max_length=16, choices=Platform.choices, default=Platform.WEB)
     front_channel_logout_url = models.URLField(_("front-channel logout URL"), blank=True)
     app_id_uri = models.CharField(_("application ID URI"), max_length=255, blank=True)
+    # One user flow per app; a flow serves many apps (as in Entra).
+    user_flow = models.ForeignKey(
+        "userflows.UserFlow", null=True, blank=True, on_delete=models.SET_NULL, related_name="apps"
+    )
 
     class Meta(AbstractApplication.Meta):
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -214,6 +218,41 @@ class ApiPermission(models.Model):
 
     def __str__(self) -> str:
         return self.oidc_scope or str(self.api_scope or self.app_role)
+
+
+class AppClaim(models.Model):
+    """An attribute an app receives as a claim (Attributes & claims), in ID and/or access tokens.
+
+    Custom attributes are emitted as `extension_<extensions app ID>_<name>`; userinfo returns
+    the ID token's set.
+    """
+
+    app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="claims")
+    builtin = models.CharField(max_length=32, blank=True)
+    custom_attribute = models.ForeignKey(
+        "accounts.CustomAttribute",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    in_id_token = models.BooleanField(default=True)
+    in_access_token = models.BooleanField(default=False)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["app", "builtin"],
+                condition=~models.Q(builtin=""),
+                name="apps_claim_builtin_once",
+            ),
+            models.UniqueConstraint(
+                fields=["app", "custom_attribute"], name="apps_claim_custom_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.builtin or str(self.custom_attribute)
 
 
 class KeyStatus(models.TextChoices):

@@ -8,6 +8,7 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "django_countries",
     # Operators live in the public schema's account table, customers in their tenant's.
     "accounts",
@@ -19,6 +20,7 @@ SHARED_APPS = [
 
 TENANT_APPS = [
     "django.contrib.contenttypes",
+    "django.contrib.postgres",
     "django.contrib.auth",
     "django.contrib.sessions",
     "accounts",
