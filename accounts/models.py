@@ -52,6 +52,9 @@ class User(AbstractBaseUser):
     custom_attributes = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(_("sign-in allowed"), default=True)
     must_change_password = models.BooleanField(default=False)
+    # False between a self-service sign-up's email verification and its last step (password
+    # and the flow's attributes); such an account gets no tokens.
+    profile_completed = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
 

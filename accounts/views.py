@@ -1,11 +1,115 @@
-"""Hosted pages a customer sees outside the sign-in steps."""
+"""Hosted pages a customer sees, around allauth's: per-flow gates and the last sign-up step."""
 
+from typing import Any
+
+from allauth.account import views as allauth_views
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from accounts.adapters import flow_uses_codes
+from accounts.forms import FIELD_PREFIX, ProfileCompletionForm
+from accounts.models import User
+from accounts.services import customer_profile_update
+from userflows.models import SignInMethod
+from userflows.selectors import flow_attributes, flow_for_request
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("customer-home")
+
+
+def _with_next(url_name: str, request: HttpRequest) -> str:
+    url = reverse(url_name)
+    next_url = request.GET.get("next")
+    return f"{url}?{request.GET.urlencode()}" if next_url else url
 
 
 @login_required
 def customer_home(request: HttpRequest) -> HttpResponse:
     """The tenant's own landing page: who is signed in here, and a way to sign out."""
     return render(request, "hosted/home.html", {"tenant": request.tenant})  # type: ignore[attr-defined]
+
+
+class CustomerLoginView(allauth_views.LoginView):  # type: ignore[misc]
+    """Sign-in: a flow with the email one-time passcode method signs in by code only."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if flow_uses_codes(request):
+            return redirect(_with_next("account_request_login_code", request))
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)
+        return response
+
+
+class RequestLoginCodeView(allauth_views.RequestLoginCodeView):  # type: ignore[misc]
+    """Sign-in by emailed code, only where the flow's sign-in method is the one-time passcode
+    (decided here, on the server, not by hiding a link)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not flow_uses_codes(request):
+            return redirect(_with_next("account_login", request))
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)
+        return response
+
+
+class PasswordResetView(allauth_views.PasswordResetView):  # type: ignore[misc]
+    """Self-service password reset by emailed code; a passwordless flow has none to reset."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if flow_uses_codes(request):
+            return redirect(_with_next("account_request_login_code", request))
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)
+        return response
+
+
+@login_required
+def profile_completion(request: HttpRequest) -> HttpResponse:
+    """The last sign-up step, after the email is verified: password and the flow's attributes.
+
+    Everything is validated before anything is stored, and stored in one transaction.
+    """
+    user: User = request.user  # type: ignore[assignment]
+    if user.profile_completed:
+        return redirect(_next_url(request))
+    flow = flow_for_request(request)
+    items = flow_attributes(flow) if flow is not None else []
+    with_password = flow is None or flow.sign_in_method == SignInMethod.EMAIL_PASSWORD
+    form = ProfileCompletionForm(
+        request.POST if request.method == "POST" else None,
+        user=user,
+        items=items,
+        with_password=with_password,
+    )
+    if request.method == "POST" and form.is_valid():
+        builtin, custom = form.attribute_values()
+        try:
+            with transaction.atomic():
+                user = customer_profile_update(
+                    user=user, builtin=builtin, custom=custom, by_customer=False
+                )
+                if with_password:
+                    user.set_password(form.cleaned_data["password1"])
+                user.profile_completed = True
+                user.save()
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                name = f"{FIELD_PREFIX}{field}"
+                form.add_error(name if name in form.fields else None, messages)
+        else:
+            update_session_auth_hash(request, user)
+            return redirect(_next_url(request))
+    return render(
+        request,
+        "hosted/profile_completion.html",
+        {"form": form, "next": _next_url(request), "with_password": with_password},
+    )

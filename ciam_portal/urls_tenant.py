@@ -2,12 +2,25 @@
 
 from django.urls import include, path
 
-from accounts.views import customer_home
+from accounts import views
 from ciam_portal.health import healthz
 
 urlpatterns = [
-    path("", customer_home, name="customer-home"),
+    path("", views.customer_home, name="customer-home"),
     path("healthz", healthz, name="tenant-healthz"),
+    # Ours come first: they take allauth's names and paths, and gate them per user flow.
+    path("account/login/", views.CustomerLoginView.as_view(), name="account_login"),
+    path(
+        "account/login/code/",
+        views.RequestLoginCodeView.as_view(),
+        name="account_request_login_code",
+    ),
+    path(
+        "account/password/reset/",
+        views.PasswordResetView.as_view(),
+        name="account_reset_password",
+    ),
+    path("account/complete/", views.profile_completion, name="account-complete"),
     path("account/", include("allauth.urls")),
     path("", include("apps.oidc.urls")),
 ]

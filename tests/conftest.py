@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.factories.accounts",
     "tests.factories.live_server",
     "tests.factories.oidc",
+    "tests.factories.flows",
 ]
 
 TENANT_A = "tenant-a"

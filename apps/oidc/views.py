@@ -27,6 +27,7 @@ from apps.selectors import cors_origin_allowed
 from apps.signing import published_jwks
 from tenants.current import current_tenant
 from tenants.selectors import tenant_base_url, tenant_issuer
+from userflows.selectors import AUTH_TRANSACTION_SESSION_KEY
 
 
 def discovery_document() -> dict[str, object]:
@@ -174,6 +175,11 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
             login_hint = self.request.GET.get("login_hint", "")
             if login_hint:
                 self.request.session[LOGIN_HINT_SESSION_KEY] = login_hint[:254]
+            # The auth transaction: which app (so which user flow) the hosted pages serve.
+            self.request.session[AUTH_TRANSACTION_SESSION_KEY] = {
+                "client_id": self.request.GET.get("client_id", "")[:100],
+                "ui_locales": self.request.GET.get("ui_locales", "")[:100],
+            }
         response: HttpResponse = super().handle_no_permission()
         return response
 

@@ -1,0 +1,56 @@
+"""allauth's seams for customers: per-flow decisions, made server-side, and email via Celery."""
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.db import transaction
+from django.http import HttpRequest
+
+from accounts.models import User
+from userflows.models import SignInMethod
+from userflows.selectors import flow_for_request
+
+
+class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        """Customers sign up only through an app whose user flow allows it (as in Entra)."""
+        if getattr(request, "ciam_tenant", None) is None:
+            return False
+        flow = flow_for_request(request)
+        return flow is not None and flow.sign_up_allowed
+
+    def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
+        """A new customer's profile is completed after the email is verified."""
+        user = super().save_user(request, user, form, commit=False)
+        user.profile_completed = False
+        if commit:
+            user.save()
+        return user
+
+    def is_login_by_code_required(self, login: Any) -> bool:
+        return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Render now (language, branding, tenant), deliver on commit through Celery."""
+        from accounts.tasks import email_deliver
+
+        message = self.render_mail(template_prefix, email, context)
+        html = None
+        for content, mimetype in getattr(message, "alternatives", []):
+            if mimetype == "text/html":
+                html = content
+        payload = {
+            "subject": message.subject,
+            "body": message.body,
+            "html": html,
+            "from_email": message.from_email,
+            "to": list(message.to),
+        }
+        transaction.on_commit(
+            lambda: email_deliver.apply_async(kwargs=payload, kwargsrepr="{<redacted>}")  # type: ignore[call-arg]
+        )
+
+
+def flow_uses_codes(request: HttpRequest) -> bool:
+    flow = flow_for_request(request)
+    return flow is not None and flow.sign_in_method == SignInMethod.EMAIL_OTP

@@ -1,0 +1,40 @@
+"""Email delivery: rendered in the request by the adapter, sent here by a Celery worker.
+
+The message carries a one-time code, so the task stores no result, its arguments are redacted
+from Celery's own records, and nothing here logs the body.
+"""
+
+import logging
+import smtplib
+
+from celery import shared_task
+from django.core.mail import EmailMultiAlternatives
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    ignore_result=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+    acks_late=True,
+)
+def email_deliver(
+    self: object,
+    *,
+    subject: str,
+    body: str,
+    html: str | None,
+    from_email: str,
+    to: list[str],
+) -> None:
+    """Send one message; SMTP and network failures are retried with exponential back-off."""
+    message = EmailMultiAlternatives(subject=subject, body=body, from_email=from_email, to=to)
+    if html:
+        message.attach_alternative(html, "text/html")
+    message.send(fail_silently=False)
+    logger.info("Email delivered to %d recipient(s)", len(to))

@@ -1,0 +1,175 @@
+"""Self-service sign-up through an app's user flow: email → code → password and attributes."""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.core import mail
+from django.test import Client
+
+from accounts.models import User
+from tenants.schemas import in_tenant
+from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld
+
+Capture = Callable[..., Any]
+
+
+def authorize_url(world: FlowWorld) -> str:
+    return (
+        f"/{world.tenant.domain_name}/oauth2/v2.0/authorize?client_id={world.app.client_id}"
+        f"&response_type=code&scope=openid&redirect_uri={FLOW_APP_REDIRECT}&state=s1"
+    )
+
+
+def last_code() -> str:
+    body = mail.outbox[-1].body
+    match = re.search(r"^\s*([A-Z0-9]{4}-?[A-Z0-9]{4})\s*$", body, re.MULTILINE)
+    assert match, body
+    return match.group(1)
+
+
+def test_sign_up_collects_the_flow_attributes_and_returns_to_the_app(
+    flow_world: FlowWorld, django_capture_on_commit_callbacks: Capture
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    tenant = flow_world.tenant.domain_name
+    client = Client()
+    response = client.get(authorize_url(flow_world))
+    assert response.status_code == 302
+    assert "/account/login/" in response["Location"]
+    next_url = authorize_url(flow_world)
+
+    response = client.get(f"/{tenant}/account/signup/", {"next": next_url})
+    assert response.status_code == 200
+    with capture(execute=True):  # email is queued on commit
+        response = client.post(
+            f"/{tenant}/account/signup/", {"email": "Ada@Example.com", "next": next_url}
+        )
+    assert response.status_code == 302, response.content[:500]
+    code = last_code()
+    confirm = client.get(response["Location"])
+    assert confirm.status_code == 200
+    response = client.post(response["Location"], {"code": code})
+    assert response.status_code == 302
+    response = client.get(response["Location"])
+    assert response.status_code == 302
+    assert "/account/complete/" in response["Location"]
+    complete_url = response["Location"]
+
+    page = client.get(complete_url)
+    for label in (
+        "First name",
+        "Surname",
+        "City",
+        "LoyaltyNumber",
+        "Tier",
+        "Interests",
+        "Send me news",
+        "Age",
+        "Password",
+    ):
+        assert label in page.text, label
+    assert '<a href="https://shop.example/terms" target="_blank"' in page.text
+
+    bad = client.post(
+        complete_url,
+        {
+            "password1": "Long-Enough-Pass-1",
+            "password2": "Long-Enough-Pass-1",
+            "attr_given_name": "",
+            "attr_Tier": "platinum",
+            "attr_Age": "twelve",
+            "attr_city": "c" * 129,
+            "attr_Interests": ["hiking", "<script>"],
+        },
+    )
+    assert bad.status_code == 200
+    for message in (
+        "This field is required.",
+        "Select a valid choice",
+        "Enter a whole number.",
+        "at most 128 characters",
+    ):
+        assert message in bad.text, message
+    with in_tenant(flow_world.tenant):
+        user = User.objects.get(email="ada@example.com")
+        assert not user.profile_completed
+        assert user.custom_attributes == {}
+        assert not user.has_usable_password()
+
+    good = client.post(
+        complete_url,
+        {
+            "password1": "Long-Enough-Pass-1",
+            "password2": "Long-Enough-Pass-1",
+            "attr_given_name": "Ada",
+            "attr_surname": "Lovelace",
+            "attr_city": "Zürich",
+            "attr_LoyaltyNumber": "<b>L-1</b>",
+            "attr_Tier": "gold",
+            "attr_Interests": ["hiking", "books"],
+            "attr_Newsletter": "on",
+            "attr_Age": "36",
+        },
+    )
+    assert good.status_code == 302
+    assert good["Location"] == next_url
+    with in_tenant(flow_world.tenant):
+        user = User.objects.get(email="ada@example.com")
+        assert user.profile_completed
+        assert user.check_password("Long-Enough-Pass-1")
+        assert (user.given_name, user.surname, user.city) == ("Ada", "Lovelace", "Zürich")
+        assert user.custom_attributes == {
+            "LoyaltyNumber": "<b>L-1</b>",
+            "Tier": "gold",
+            "Interests": "hiking,books",
+            "Newsletter": True,
+            "Age": 36,
+        }
+    back = client.get(good["Location"])
+    assert back.status_code == 302
+    assert back["Location"].startswith(f"{FLOW_APP_REDIRECT}?code=")
+
+
+def test_an_unfinished_sign_up_gets_no_code(
+    flow_world: FlowWorld, django_capture_on_commit_callbacks: Capture
+) -> None:
+    tenant = flow_world.tenant.domain_name
+    client = Client()
+    client.get(authorize_url(flow_world))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/{tenant}/account/signup/", {"email": "half@example.com"})
+    client.post(response["Location"], {"code": last_code()})
+    response = client.get(authorize_url(flow_world))
+    assert response.status_code == 302
+    assert "/account/complete/" in response["Location"]
+
+
+def test_sign_up_is_closed_without_an_app_or_when_the_flow_forbids_it(
+    flow_world: FlowWorld,
+) -> None:
+    tenant = flow_world.tenant.domain_name
+    response = Client().get(f"/{tenant}/account/signup/")
+    assert response.status_code == 200
+    assert "closed" in response.text.lower()
+    with in_tenant(flow_world.tenant):
+        flow_world.flow.sign_up_allowed = False
+        flow_world.flow.save()
+    client = Client()
+    client.get(authorize_url(flow_world))
+    response = client.get(f"/{tenant}/account/signup/")
+    assert "closed" in response.text.lower()
+
+
+def test_existing_email_does_not_reveal_the_account(flow_world: FlowWorld) -> None:
+    from tests.factories.accounts import make_customer
+
+    make_customer(flow_world.tenant, "known@example.com")
+    tenant = flow_world.tenant.domain_name
+    pages = []
+    for email in ("known@example.com", "unknown@example.com"):
+        client = Client()
+        client.get(authorize_url(flow_world))
+        response = client.post(f"/{tenant}/account/signup/", {"email": email}, follow=True)
+        pages.append((response.status_code, response.redirect_chain[-1][0].split("?")[0]))
+    assert pages[0] == pages[1]
