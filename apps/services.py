@@ -21,6 +21,7 @@ from apps.models import (
     ApiPermission,
     ApiScope,
     AppCertificate,
+    AppClaim,
     AppRegistration,
     AppRole,
     ClientSecret,
@@ -426,3 +427,36 @@ def app_delete(*, app: AppRegistration) -> None:
 
 def certificate_remove(*, app: AppRegistration, certificate_id: int) -> None:
     AppCertificate.objects.filter(app=app, pk=certificate_id).delete()
+
+
+def app_claims_set(
+    *, app: AppRegistration, entries: Iterable[tuple[str, bool, bool]]
+) -> list[AppClaim]:
+    """Set the app's Attributes & claims: (attribute, in ID token, in access token) triples,
+    where an attribute is a built-in key or a custom attribute's name. Replaces the old set."""
+    from accounts.attributes import BUILTIN_ATTRIBUTES
+    from accounts.models import CustomAttribute
+
+    customs = {attribute.name: attribute for attribute in CustomAttribute.objects.all()}
+    rows: list[AppClaim] = []
+    for key, in_id, in_access in entries:
+        if not (in_id or in_access):
+            continue
+        if key in BUILTIN_ATTRIBUTES:
+            rows.append(
+                AppClaim(app=app, builtin=key, in_id_token=in_id, in_access_token=in_access)
+            )
+        elif key in customs:
+            rows.append(
+                AppClaim(
+                    app=app,
+                    custom_attribute=customs[key],
+                    in_id_token=in_id,
+                    in_access_token=in_access,
+                )
+            )
+        else:
+            raise ValidationError(_("Unknown attribute “%(key)s”.") % {"key": key})
+    with transaction.atomic():
+        AppClaim.objects.filter(app=app).delete()
+        return AppClaim.objects.bulk_create(rows)

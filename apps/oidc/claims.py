@@ -2,11 +2,14 @@
 
 import base64
 import hashlib
+import uuid
+from typing import Literal
 
 from allauth.account.models import EmailAddress
 
-from accounts.models import User
-from apps.models import AppRegistration
+from accounts.attributes import BUILTIN_ATTRIBUTES
+from accounts.models import Directory, User
+from apps.models import AppClaim, AppRegistration
 from tenants.models import Tenant
 
 
@@ -29,4 +32,35 @@ def profile_claims(user: User, scopes: set[str]) -> dict[str, object]:
         claims["email_verified"] = EmailAddress.objects.filter(
             user=user, email__iexact=user.email, verified=True
         ).exists()
+    return claims
+
+
+def extension_claim_name(extensions_app_id: uuid.UUID, name: str) -> str:
+    """Entra's name for a custom attribute's claim: `extension_<app ID without hyphens>_<name>`."""
+    return f"extension_{extensions_app_id.hex}_{name}"
+
+
+def configured_claims(
+    *, user: User, client: AppRegistration, token: Literal["id", "access"]
+) -> dict[str, object]:
+    """The attributes the app chose under Attributes & claims, for an ID or an access token
+    (userinfo returns the ID token's set). Empty values are left out."""
+    rows = AppClaim.objects.filter(app=client).select_related("custom_attribute")
+    rows = rows.filter(in_id_token=True) if token == "id" else rows.filter(in_access_token=True)
+    claims: dict[str, object] = {}
+    extensions_app_id: uuid.UUID | None = None
+    for row in rows:
+        if row.builtin:
+            spec = BUILTIN_ATTRIBUTES.get(row.builtin)
+            value = getattr(user, row.builtin, "") if spec else ""
+            if spec and value:
+                claims[spec.claim] = value
+        elif row.custom_attribute is not None:
+            name = row.custom_attribute.name
+            if name in user.custom_attributes:
+                if extensions_app_id is None:
+                    extensions_app_id = Directory.objects.get_or_create(singleton=True)[
+                        0
+                    ].extensions_app_id
+                claims[extension_claim_name(extensions_app_id, name)] = user.custom_attributes[name]
     return claims

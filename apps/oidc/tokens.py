@@ -8,7 +8,7 @@ from typing import Any
 from jwcrypto import jwt
 
 from apps import selectors
-from apps.oidc.claims import pairwise_subject
+from apps.oidc.claims import configured_claims, pairwise_subject
 from apps.signing import active_signing_jwk
 from tenants.current import current_tenant
 from tenants.selectors import tenant_issuer
@@ -65,6 +65,8 @@ def access_token_claims(request: Any) -> dict[str, object]:
             "scp": " ".join(grant.api_scopes or grant.oidc_scopes),
         }
     )
+    configured = configured_claims(user=request.user, client=client, token="access")
+    claims.update({name: value for name, value in configured.items() if name not in claims})
     return claims
 
 

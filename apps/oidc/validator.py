@@ -24,7 +24,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from apps import selectors, services
 from apps.models import AppRegistration, Grant, Platform, RefreshToken
-from apps.oidc.claims import pairwise_subject, profile_claims
+from apps.oidc.claims import configured_claims, pairwise_subject, profile_claims
 from apps.signing import verification_jwk
 from tenants.current import current_tenant
 from tenants.selectors import tenant_issuer
@@ -277,7 +277,21 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             "ver": "2.0",
         }
         claims.update(profile_claims(user, set(request.scopes)))
+        configured = configured_claims(user=user, client=request.client, token="id")
+        claims.update(configured)
+        # DOT releases only claims mapped to a granted scope; configured ones ride on openid.
+        request.ciam_configured_claims = set(configured)
         return claims
+
+    def get_oidc_claims(self, token: Any, token_handler: Any, request: Request) -> dict[str, Any]:
+        claims = self.get_claim_dict(request)
+        granted = set(request.scopes)
+        configured: set[str] = getattr(request, "ciam_configured_claims", set())
+        return {
+            name: value
+            for name, value in claims.items()
+            if name in configured or self.oidc_claim_scope.get(name, "openid") in granted
+        }
 
     def get_claim_dict(self, request: Request) -> dict[str, object]:
         return self.get_additional_claims(request)

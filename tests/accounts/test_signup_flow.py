@@ -173,3 +173,73 @@ def test_existing_email_does_not_reveal_the_account(flow_world: FlowWorld) -> No
         response = client.post(f"/{tenant}/account/signup/", {"email": email}, follow=True)
         pages.append((response.status_code, response.redirect_chain[-1][0].split("?")[0]))
     assert pages[0] == pages[1]
+
+
+def test_tokens_carry_exactly_the_configured_claims(
+    flow_world: FlowWorld, django_capture_on_commit_callbacks: Capture
+) -> None:
+    import base64
+    import json
+    from urllib.parse import parse_qs, urlsplit
+
+    from accounts.models import Directory
+    from apps.services import app_claims_set
+    from tests.factories.accounts import make_customer
+
+    tenant = flow_world.tenant
+    with in_tenant(tenant):
+        app_claims_set(
+            app=flow_world.app,
+            entries=[
+                ("given_name", True, False),
+                ("LoyaltyNumber", True, True),
+                ("Tier", False, True),
+                ("city", False, False),
+            ],
+        )
+        user = make_customer(tenant, "claims@example.com")
+    with in_tenant(tenant):
+        User.objects.filter(pk=user.pk).update(
+            given_name="Grace",
+            city="Arlington",
+            custom_attributes={"LoyaltyNumber": "L-42", "Tier": "gold", "Age": 7},
+        )
+        extension = Directory.objects.get_or_create(singleton=True)[0].extensions_app_id.hex
+    client = Client()
+    client.get(authorize_url(flow_world))
+    client.post(
+        f"/{tenant.domain_name}/account/login/",
+        {"login": "claims@example.com", "password": "Correct-Horse-42"},
+    )
+    response = client.get(authorize_url(flow_world))
+    code = parse_qs(urlsplit(response["Location"]).query)["code"][0]
+    token = client.post(
+        f"/{tenant.domain_name}/oauth2/v2.0/token",
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": FLOW_APP_REDIRECT},
+        HTTP_AUTHORIZATION="Basic "
+        + base64.b64encode(f"{flow_world.app.client_id}:{flow_world.secret}".encode()).decode(),
+    ).json()
+
+    def payload(jwt: str) -> dict[str, object]:
+        part = jwt.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+    id_claims = payload(token["id_token"])
+    access = payload(token["access_token"])
+    loyalty = f"extension_{extension}_LoyaltyNumber"
+    tier = f"extension_{extension}_Tier"
+    assert id_claims["given_name"] == "Grace"
+    assert id_claims[loyalty] == "L-42"
+    assert tier not in id_claims
+    assert "city" not in id_claims
+    assert f"extension_{extension}_Age" not in id_claims
+    assert access[loyalty] == "L-42"
+    assert access[tier] == "gold"
+    assert "given_name" not in access
+    userinfo = client.get(
+        f"/{tenant.domain_name}/oauth2/v2.0/userinfo",
+        HTTP_AUTHORIZATION=f"Bearer {token['access_token']}",
+    ).json()
+    assert userinfo["given_name"] == "Grace"
+    assert userinfo[loyalty] == "L-42"
+    assert tier not in userinfo
