@@ -3,8 +3,10 @@
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from accounts.models import User
 from userflows.models import SignInMethod
@@ -54,3 +56,12 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
 def flow_uses_codes(request: HttpRequest) -> bool:
     flow = flow_for_request(request)
     return flow is not None and flow.sign_in_method == SignInMethod.EMAIL_OTP
+
+
+class CustomerSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
+    def get_app(self, request: HttpRequest, provider: str, client_id: str | None = None) -> Any:
+        """A provider the tenant has not set up is simply not there (404), not a crash."""
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist as error:
+            raise Http404 from error

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from accounts import views
+from accounts.api import MeView
 from ciam_portal.health import healthz
 
 urlpatterns = [
@@ -22,5 +23,6 @@ urlpatterns = [
     ),
     path("account/complete/", views.profile_completion, name="account-complete"),
     path("account/", include("allauth.urls")),
+    path("api/v1/me", MeView.as_view(), name="api-me"),
     path("", include("apps.oidc.urls")),
 ]

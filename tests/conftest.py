@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, connections
 
@@ -56,6 +57,12 @@ def committed_db(django_db_setup: None, django_db_blocker: pytest.FixtureRequest
 def _public_schema_after_test() -> Iterator[None]:
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate limits count per IP; every test starts with none spent."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -325,6 +325,11 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         claims["nbf"] = int(now.timestamp())
         return claims, expires
 
+    def validate_jwt_bearer_token(self, token: str, scopes: list[str], request: Request) -> bool:
+        """A JWT presented as a bearer token is one of our access tokens (RFC 9068), never an
+        ID token: oauthlib would otherwise route JWTs to ID-token validation."""
+        return bool(self.validate_bearer_token(token, scopes, request))
+
     def _get_key_for_token(self, token: str) -> jwk.JWK | None:
         """The published key named by the token's `kid`, so hints signed by a key that is now
         retiring still verify (RP-Initiated Logout 1.0 §2, `id_token_hint`)."""

@@ -37,6 +37,7 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 # the flow's attributes (accounts.views.profile_completion), as Entra's sign-up does.
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
 ACCOUNT_ADAPTER = "accounts.adapters.CustomerAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.CustomerSocialAccountAdapter"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True

@@ -6,3 +6,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CIAM_TENANT_CACHE_SECONDS = 0
 # Tasks run in the calling thread unless a test starts a real worker (tests marked `redis`).
 CELERY_TASK_ALWAYS_EAGER = True
+
+# The cache gets its own Redis database, so that clearing it between tests (rate limits) never
+# touches Celery's queues on the broker's database.
+if REDIS_URL:  # noqa: F405
+    CACHES["default"]["LOCATION"] = REDIS_URL.rsplit("/", 1)[0] + "/1"  # noqa: F405

@@ -87,3 +87,5 @@ def live_server_url(django_db_setup: None) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+        # The log is kept only when the server failed to start (above) — it said why.
+        (ROOT / "var" / f"live-server-{port}.log").unlink(missing_ok=True)

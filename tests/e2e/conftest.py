@@ -1,0 +1,192 @@
+"""Real-browser tests: Debian's Chromium, driven by Playwright, against the real server.
+
+The server is gunicorn in another process (the `live_server_url` fixture of
+tests/factories/live_server.py), so everything a test shows it must be committed: these tests
+work through `committed_db` and remove what they made. Never `db` here (its transaction hides
+the data from the server) nor `transactional_db` (it flushes the public schema, and with it the
+session's tenants).
+"""
+
+import uuid
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
+
+from accounts.models import User
+from accounts.services import operator_create
+from tenants.models import AuditEntry, RoleAssignment, Tenant
+from tenants.schemas import use_public_schema
+from tests.conftest import in_ci
+from tests.factories.accounts import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+# Long enough for a tenant's creation (schema clone) on a slow machine, short enough to fail fast.
+TIMEOUT_MS = 15_000
+expect.set_options(timeout=TIMEOUT_MS)
+
+Screenshot = Callable[[Page, str], Path]
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """One Chromium for all browser tests.
+
+    Package-scoped rather than session-scoped on purpose: while Playwright's sync API is
+    running, its event loop is registered as the thread's running loop, so Django refuses ORM
+    calls in this thread (SynchronousOnlyOperation). The browser tests need the ORM for their
+    committed data, so they allow it for exactly as long as Playwright runs; the tests collected
+    after this package get Django's check back.
+    """
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: the browser tests did NOT run."
+        if in_ci():
+            pytest.fail(f"{message} CI must run them: install Debian's chromium package.")
+        pytest.skip(message)
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    """Uncaught JavaScript errors and console errors (a failed load, a blocked script) of the
+    test's pages; a test asserts the list stays empty."""
+    return []
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+@pytest.fixture
+def page(
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    live_server_url: str,
+    page_errors: list[str],
+) -> Iterator[Page]:
+    """A page in a fresh context (no cookies, no storage), addressed relative to the server.
+
+    When the test fails, the page as it was is saved as failed-<test>.png next to the other
+    screenshots.
+    """
+    context = browser.new_context(
+        base_url=live_server_url,
+        viewport={"width": 1280, "height": 800},
+        locale="en-US",
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    new_page = context.new_page()
+
+    def on_page_error(error: Error) -> None:
+        page_errors.append(f"{new_page.url}: {error.message}")
+
+    def on_console(message: ConsoleMessage) -> None:
+        where = message.location.get("url", "")
+        # Chromium asks every site for /favicon.ico on its own; the pages declare no icon.
+        if message.type == "error" and not where.endswith("/favicon.ico"):
+            page_errors.append(f"{new_page.url}: console: {message.text} ({where})")
+
+    new_page.on("pageerror", on_page_error)
+    new_page.on("console", on_console)
+    try:
+        yield new_page
+        if request.node.stash.get(_CALL_FAILED, False):
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            new_page.screenshot(path=str(SCREENSHOTS / f"failed-{request.node.name}.png"))
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshot() -> Screenshot:
+    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png, to be looked at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@dataclass
+class CommittedData:
+    """Tenants and operators a browser test committed, removed again when the test ends."""
+
+    domain_names: list[str] = field(default_factory=list)
+    operator_emails: list[str] = field(default_factory=list)
+
+    def unique(self, prefix: str) -> str:
+        return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+    def remove(self) -> None:
+        use_public_schema()
+        for tenant in Tenant.objects.filter(domain_name__in=self.domain_names):
+            AuditEntry.objects.filter(tenant_uuid=tenant.tenant_id).delete()
+            tenant.delete(force_drop=True)
+        emails = [email.lower() for email in self.operator_emails]
+        RoleAssignment.objects.filter(operator__email__in=emails).delete()
+        AuditEntry.objects.filter(actor__email__in=emails).update(actor=None)
+        # Not QuerySet.delete(): its cascade would visit the customer-side relations of the
+        # shared User model (app registrations, tokens), whose tables only tenant schemas have.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {User._meta.db_table} WHERE lower(email) = ANY(%s)",  # noqa: S608
+                [emails],
+            )
+
+
+@pytest.fixture
+def committed(committed_db: None) -> Iterator[CommittedData]:
+    data = CommittedData()
+    try:
+        yield data
+    finally:
+        data.remove()
+        connections.close_all()
+
+
+@dataclass(frozen=True)
+class Credentials:
+    email: str
+    password: str
+
+
+@pytest.fixture
+def operator(committed: CommittedData) -> Credentials:
+    """An operator (admin-center account) with no tenants yet."""
+    email = f"{committed.unique('operator')}@admins.example"
+    committed.operator_emails.append(email)
+    operator_create(email=email, password=PASSWORD)
+    return Credentials(email=email, password=PASSWORD)
