@@ -5,7 +5,7 @@ from typing import TypedDict
 
 from apps import services
 from apps.models import ApiScope, AppRegistration, AppRole, ClientSecret, Platform
-from apps.selectors import secret_digest
+from apps.oidc.client_auth import secret_digest
 from ciam_portal.environment import DATA_DIR
 
 WEB_NAME = "Demo web app"

@@ -1,7 +1,5 @@
 """Reads about app registrations, their credentials and permissions (in the tenant's schema)."""
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -12,7 +10,6 @@ from apps.models import (
     ApiPermission,
     AppRegistration,
     AppRole,
-    ClientSecret,
     OidcScope,
     Platform,
     TokenSettings,
@@ -22,27 +19,6 @@ from tenants.selectors import tenant_base_url
 
 OIDC_SCOPES = frozenset(OidcScope.values)
 DEFAULT_SCOPE_SUFFIX = "/.default"
-
-
-def secret_digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def client_secret_matches(*, app: AppRegistration, secret: str) -> bool:
-    """True when `secret` is one of the app's unexpired secrets (RFC 6749 §2.3.1).
-
-    Every candidate is compared in constant time, and all of them are compared, so timing does
-    not tell which secret (if any) came close.
-    """
-    if not secret or len(secret) > 512:
-        return False
-    digest = secret_digest(secret)
-    matched = False
-    for stored in ClientSecret.objects.filter(app=app, expires_at__gt=timezone.now()).values_list(
-        "digest", flat=True
-    ):
-        matched |= hmac.compare_digest(stored, digest)
-    return matched
 
 
 def client_assertion_keys(*, app: AppRegistration) -> list[dict[str, str]]:

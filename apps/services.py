@@ -31,7 +31,7 @@ from apps.models import (
     RefreshToken,
     TokenSettings,
 )
-from apps.selectors import secret_digest
+from apps.oidc.client_auth import secret_digest
 
 MAX_REDIRECT_URIS = 100
 SECRET_LIFETIMES_DAYS = (90, 180, 365, 545, 730)

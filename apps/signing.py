@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timedelta
 
 from cryptography.fernet import Fernet, MultiFernet
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,8 @@ _private_keys: dict[tuple[str, str], jwk.JWK] = {}
 # seconds longer with a key another node just retired to `retiring`: that key still verifies.
 _active_kids: dict[str, tuple[float, str]] = {}
 _ACTIVE_KID_SECONDS = 5.0
+# The same keys as `cryptography` objects with their kid, for signing access tokens.
+_pyca_keys: dict[int, tuple[jwk.JWK, str, RSAPrivateKey]] = {}
 
 
 def _key_encryption() -> MultiFernet:
@@ -113,6 +116,16 @@ def active_signing_jwk() -> jwk.JWK:
     key = SigningKey.objects.get(status=KeyStatus.ACTIVE)
     _active_kids[schema] = (now + _ACTIVE_KID_SECONDS, key.kid)
     return _load_private(schema, key)
+
+
+def active_signing_key() -> tuple[str, RSAPrivateKey]:
+    """The current tenant's active key as (kid, `cryptography` private key) for PyJWT."""
+    key = active_signing_jwk()
+    cached = _pyca_keys.get(id(key))
+    if cached is None or cached[0] is not key:
+        cached = (key, key.thumbprint(), key.get_op_key("sign"))
+        _pyca_keys[id(key)] = cached
+    return cached[1], cached[2]
 
 
 def verification_jwk(kid: str) -> jwk.JWK | None:

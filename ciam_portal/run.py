@@ -1,7 +1,7 @@
 """`make run`: start the product on its embedded default and serve it until Ctrl-C.
 
 Starts (or joins) the embedded PostgreSQL unless DATABASE_URL is set, migrates, creates the demo
-tenant, prints where to sign in, then serves with gunicorn, as a deployment's web node does.
+tenant, prints where to sign in, then serves with granian, as a deployment's web node does.
 """
 
 import json
@@ -12,6 +12,33 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def web_server_argv(host: str, port: str | int, workers: int) -> list[str]:
+    """How a web node serves the product: granian (a Rust HTTP server) running the WSGI app,
+    one Python thread per worker process and a single-threaded runtime, the least CPU per
+    request measured here (bench/tokens.py). Run one worker per core."""
+    return [
+        str(Path(sys.executable).parent / "granian"),
+        "--interface",
+        "wsgi",
+        "ciam_portal.wsgi:application",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        "1",
+        "--runtime-threads",
+        "1",
+        "--runtime-mode",
+        "st",
+        "--no-ws",
+        "--log-level",
+        "warning",
+    ]
 
 
 def main() -> int:
@@ -46,19 +73,7 @@ def main() -> int:
         flush=True,
     )
     server = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "ciam_portal.wsgi",
-            "--bind",
-            f"{host}:{port}",
-            "--workers",
-            os.environ.get("CIAM_WEB_WORKERS", "2"),
-            "--access-logfile",
-            "-",
-        ],
-        cwd=ROOT,
+        web_server_argv(host, port, int(os.environ.get("CIAM_WEB_WORKERS", "2"))), cwd=ROOT
     )
     try:
         return server.wait()

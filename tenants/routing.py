@@ -28,6 +28,7 @@ from tenants.selectors import tenant_for_path_segment
 TENANT_SCHEMA_META_KEY = "ciam.tenant_schema"
 
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
+TOKEN_ENDPOINT_PATH = "/oauth2/v2.0/token"
 
 
 def tenant_not_found() -> HttpResponse:
@@ -37,6 +38,19 @@ def tenant_not_found() -> HttpResponse:
     nothing at all, so responses cannot be used to enumerate tenants.
     """
     return HttpResponseNotFound(render_to_string("errors/not_found.html"))
+
+
+def token_endpoint(request: HttpRequest) -> HttpResponse:
+    from apps.oidc.views import TokenView
+
+    global _token_view
+    if _token_view is None:
+        _token_view = TokenView.as_view()
+    response: HttpResponse = _token_view(request)
+    return response
+
+
+_token_view: Callable[[HttpRequest], HttpResponse] | None = None
 
 
 class TenantPathMiddleware:
@@ -75,6 +89,10 @@ class TenantPathMiddleware:
         set_script_prefix(f"{script_name}/")
         set_urlconf(settings.TENANT_URLCONF)
         try:
+            if request.path_info == TOKEN_ENDPOINT_PATH:
+                # The token endpoint uses no session, user, CSRF, locale or messages: it skips
+                # the rest of the middleware, the busiest path's largest cost after signing.
+                return token_endpoint(request)
             return self.get_response(request)
         finally:
             set_script_prefix(previous_prefix)

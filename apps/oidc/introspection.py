@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import time
 
 from jwcrypto import jws
 from jwcrypto.common import JWException
@@ -50,6 +51,37 @@ def introspection_of(token: str, client: AppRegistration) -> dict[str, object]:
             **{
                 k: claims[k]
                 for k in ("iat", "nbf", "sub", "aud", "iss", "jti", "tid", "oid")
+                if k in claims
+            },
+        }
+    app_claims = _verified_claims(token)
+    if app_claims is not None and app_claims.get("idtyp") == "app":
+        claims = app_claims
+        # A self-contained app token (client credentials) is not stored: its signature and
+        # expiry are the whole truth about it. A user's token without a row was revoked.
+        exp = claims.get("exp")
+        allowed = client.client_id in (claims.get("aud"), claims.get("client_id"))
+        if not allowed or not isinstance(exp, int) or exp <= time.time():
+            return INACTIVE
+        return {
+            "active": True,
+            "token_type": "Bearer",
+            **{
+                k: claims[k]
+                for k in (
+                    "scope",
+                    "client_id",
+                    "exp",
+                    "iat",
+                    "nbf",
+                    "sub",
+                    "aud",
+                    "iss",
+                    "jti",
+                    "tid",
+                    "oid",
+                    "roles",
+                )
                 if k in claims
             },
         }

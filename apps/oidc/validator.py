@@ -4,14 +4,11 @@ One instance serves every request of its view class, so it never keeps tenant st
 tenant is the connection's, set by the routing middleware for this request.
 """
 
-import base64
-import binascii
 import hashlib
 import json
 import time
 from datetime import timedelta
 from typing import Any
-from urllib.parse import unquote_plus
 
 from django.core.cache import cache
 from django.db.models import Min
@@ -22,9 +19,10 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors
 
-from apps import selectors, services
+from apps import lookups, selectors, services
 from apps.models import AppRegistration, Grant, Platform, RefreshToken
 from apps.oidc.claims import configured_claims, pairwise_subject, profile_claims
+from apps.oidc.client_auth import client_secret_matches, secret_credentials
 from apps.signing import verification_jwk
 from tenants.current import current_tenant
 from tenants.selectors import tenant_issuer
@@ -63,33 +61,24 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         client = self._load_application(client_id, request)
         if client is None or client.is_public:
             return False
-        return selectors.client_secret_matches(app=client, secret=secret)
+        return client_secret_matches(app=client, secret=secret)
+
+    def _load_application(self, client_id: str, request: Request) -> AppRegistration | None:
+        """The client, from the per-process memory of hot lookups (apps/lookups.py)."""
+        if request.client is not None and getattr(request.client, "client_id", None) == client_id:
+            return request.client
+        request.client = lookups.client(client_id) if isinstance(client_id, str) else None
+        return request.client
 
     def _client_credentials(self, request: Request) -> tuple[str, str] | None:
-        header = request.headers.get("HTTP_AUTHORIZATION")
-        body_id = request._params.get("client_id")
-        body_secret = request._params.get("client_secret")
-        if header:
-            if body_secret is not None:
-                return None  # RFC 6749 §2.3: one authentication method per request.
-            scheme, _, encoded = header.partition(" ")
-            if scheme.lower() != "basic":
-                return None
-            try:
-                decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                return None
-            client_id, sep, secret = decoded.partition(":")
-            if not sep:
-                return None
-            client_id, secret = unquote_plus(client_id), unquote_plus(secret)
-            if body_id is not None and body_id != client_id:
-                return None
-            request.client_id = client_id
-            return client_id, secret
-        if body_id and body_secret:
-            return body_id, body_secret
-        return None
+        credentials = secret_credentials(
+            request.headers.get("HTTP_AUTHORIZATION"),
+            request._params.get("client_id"),
+            request._params.get("client_secret"),
+        )
+        if credentials is not None:
+            request.client_id = credentials[0]
+        return credentials
 
     def _authenticate_assertion(self, request: Request) -> bool:
         """RFC 7523 §3: iss = sub = client_id, aud = this token endpoint, unexpired, unreplayed."""
@@ -254,7 +243,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
                 )["started"]
                 or instance.created
             )
-        settings = selectors.token_settings()
+        settings = lookups.token_settings()
         lifetime = (
             timedelta(hours=settings.spa_refresh_token_hours)
             if client.platform == Platform.SPA
@@ -319,7 +308,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
     ) -> tuple[dict[str, object], Any]:
         claims, _ = super().get_id_token_dictionary(token, token_handler, request)
         now = timezone.now()
-        expires = now + timedelta(minutes=selectors.token_settings().id_token_minutes)
+        expires = now + timedelta(minutes=lookups.token_settings().id_token_minutes)
         claims["exp"] = int(expires.timestamp())
         claims["iat"] = int(now.timestamp())
         claims["nbf"] = int(now.timestamp())

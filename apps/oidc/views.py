@@ -21,6 +21,7 @@ from oauthlib.common import add_params_to_uri
 
 from accounts.forms import LOGIN_HINT_SESSION_KEY
 from apps.models import AccessToken, AppRegistration, Platform
+from apps.oidc.client_credentials import client_credentials_token, is_lean_client_credentials
 from apps.oidc.introspection import introspection_of
 from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.selectors import cors_origin_allowed
@@ -223,9 +224,14 @@ class TokenView(dot_views.TokenView):  # type: ignore[misc]
     """The token endpoint (RFC 6749 §3.2): responses are never cached (§5.1)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response: HttpResponse = super().post(request, *args, **kwargs)
+        response: HttpResponse
+        if is_lean_client_credentials(request):
+            response = client_credentials_token(request)
+        else:
+            response = super().post(request, *args, **kwargs)
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"
+        response["X-Content-Type-Options"] = "nosniff"
         if response.status_code == 401 and request.META.get(
             "HTTP_AUTHORIZATION", ""
         ).lower().startswith("basic"):

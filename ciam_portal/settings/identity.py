@@ -111,3 +111,7 @@ CIAM_KEY_ENCRYPTION_KEYS = env_list("CIAM_KEY_ENCRYPTION_KEYS", []) or [
 CIAM_SIGNING_KEY_ROTATION_DAYS = env_int("CIAM_SIGNING_KEY_ROTATION_DAYS", 90)
 CIAM_SIGNING_KEY_RETIRE_AFTER_HOURS = 48
 CIAM_JWKS_MAX_AGE_SECONDS = 3600
+
+# How long each web process remembers the token endpoint's lookups (client, secrets, granted
+# roles, token lifetimes); see apps/lookups.py.
+CIAM_LOOKUP_SECONDS = 5

@@ -46,6 +46,9 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # every migration takes about three); `manage.py ciam_migrate` migrates it on every deploy.
 TENANT_BASE_SCHEMA = "tenant_base"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Set the search path once per switch of tenant, not before every query: the routing middleware
+# switches (and so resets this) on every request.
+TENANT_LIMIT_SET_CALLS = True
 
 # First path segments that can never be a tenant's domain name.
 CIAM_RESERVED_NAMES = frozenset(

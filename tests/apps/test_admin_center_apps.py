@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import Client
 
 from apps.models import ApiPermission, AppRegistration, ClientSecret, KeyStatus, SigningKey
-from apps.selectors import client_secret_matches
+from apps.oidc.client_auth import client_secret_matches
 from tenants.models import AuditAction, AuditEntry, Tenant
 from tenants.schemas import in_tenant
 

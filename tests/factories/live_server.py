@@ -1,4 +1,4 @@
-"""A real server (gunicorn, as deployed) on the test database, for tests over real HTTP.
+"""A real server (granian, as deployed) on the test database, for tests over real HTTP.
 
 What such tests need must be committed (see the `committed_db` fixture): the server is another
 process with its own connections.
@@ -7,7 +7,6 @@ process with its own connections.
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 from django.db import connection
+
+from ciam_portal.run import web_server_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,20 +48,7 @@ def live_server_url(django_db_setup: None) -> Iterator[str]:
     }
     log = open(ROOT / "var" / f"live-server-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "ciam_portal.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-        ],
+        web_server_argv("127.0.0.1", port, workers=2),
         cwd=ROOT,
         env=env,
         stdout=log,
