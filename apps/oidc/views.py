@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
 from oauth2_provider import views as dot_views
-from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.exceptions import InvalidOIDCClientError, OAuthToolkitError
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
@@ -119,6 +119,15 @@ class JwksView(View):
 class LogoutView(dot_views.RPInitiatedLogoutView):  # type: ignore[misc]
     """RP-Initiated Logout 1.0 with OpenID Connect Front-Channel Logout 1.0 to every app that
     registered a URL and holds tokens of this account."""
+
+    def get_request_application(self, id_token: Any, client_id: str | None) -> Any:
+        """An unknown `client_id` is the RP's error, shown on the page (never a crash)."""
+        if client_id:
+            app = AppRegistration.objects.filter(client_id=client_id[:100]).first()
+            if app is None or len(client_id) > 100:
+                raise InvalidOIDCClientError()
+            return app
+        return super().get_request_application(id_token, client_id)
 
     def do_logout(
         self,
