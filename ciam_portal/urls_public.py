@@ -3,6 +3,7 @@
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.admin_center.customer_urls import urlpatterns as customer_pages
 from accounts.admin_center.urls import urlpatterns as account_pages
 from apps.admin_center.urls import urlpatterns as app_pages
 from ciam_portal.health import healthz
@@ -14,6 +15,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path(
         "admin-center/",
-        include(([*account_pages, *tenant_pages, *app_pages, *userflow_pages], "admin_center")),
+        include(([*account_pages, *tenant_pages, *app_pages, *userflow_pages, *customer_pages], "admin_center")),
     ),
 ]

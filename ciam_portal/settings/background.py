@@ -37,6 +37,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.tenants_purge_due",
         "schedule": crontab(minute=17),
     },
+    "purge-deleted-customers": {
+        "task": "accounts.tasks.customers_purge_due",
+        "schedule": crontab(minute=37),
+    },
     "maintain-signing-keys": {
         "task": "apps.tasks.signing_keys_maintain",
         "schedule": crontab(hour=3, minute=7),
