@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path(f"{_APP}expose-api/", views.app_expose_api, name="app-expose-api"),
     path(f"{_APP}permissions/", views.app_permissions, name="app-permissions"),
+    path(f"{_APP}claims/", views.app_claims, name="app-claims"),
     path(f"{_APP}delete/", views.app_delete, name="app-delete"),
     path(
         "tenants/<uuid:tenant_id>/token-configuration/",

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.admin_center.access import tenant_admin_view
-from accounts.models import User
+from accounts.models import CustomAttribute, User
 from apps import selectors, services
 from apps.admin_center import forms
 from apps.models import ApiPermission, ApiScope, AppRegistration, AppRole, KeyStatus, SigningKey
@@ -33,6 +33,7 @@ APP_TABS = [
     ("credentials", "admin_center:app-credentials", "Certificates & secrets"),
     ("expose-api", "admin_center:app-expose-api", "Expose an API"),
     ("permissions", "admin_center:app-permissions", "API permissions"),
+    ("claims", "admin_center:app-claims", "Attributes & claims"),
 ]
 
 
@@ -433,3 +434,56 @@ def signing_keys(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             "jwks_url": f"{tenant_base_url(tenant)}/discovery/v2.0/keys",
         },
     )
+
+
+@tenant_admin_view(Capability.MANAGE_APPS)
+@require_http_methods(["GET", "POST"])
+def app_claims(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpResponse:
+    """Attributes & claims: which attributes the app receives in ID and access tokens."""
+    from accounts.attributes import BUILTIN_ATTRIBUTES
+    from accounts.models import Directory
+    from apps.models import AppClaim
+    from apps.oidc.claims import extension_claim_name
+
+    saved = False
+    with in_tenant(tenant):
+        app = _app(app_id)
+        customs = list(CustomAttribute.objects.all())
+        keys = [key for key in BUILTIN_ATTRIBUTES if key != "email"] + [c.name for c in customs]
+        if request.method == "POST":
+            entries = [
+                (key, request.POST.get(f"id:{key}") == "on", request.POST.get(f"at:{key}") == "on")
+                for key in keys
+            ]
+            services.app_claims_set(app=app, entries=entries)
+            saved = True
+        current = {
+            (row.builtin or (row.custom_attribute.name if row.custom_attribute else "")): row
+            for row in AppClaim.objects.filter(app=app).select_related("custom_attribute")
+        }
+        extensions_app_id = Directory.objects.get_or_create(singleton=True)[0].extensions_app_id
+    if saved:
+        _audit(request, tenant, AuditAction.APP_UPDATED, app, page="claims")
+        messages.success(request, _("Attributes & claims saved."))
+        return redirect("admin_center:app-claims", tenant.tenant_id, app.object_id)
+    rows = [
+        {
+            "key": key,
+            "label": str(spec.label),
+            "claim": spec.claim,
+            "source": _("Built-in"),
+            "row": current.get(key),
+        }
+        for key, spec in BUILTIN_ATTRIBUTES.items()
+        if key != "email"
+    ] + [
+        {
+            "key": custom.name,
+            "label": custom.name,
+            "claim": extension_claim_name(extensions_app_id, custom.name),
+            "source": _("Custom"),
+            "row": current.get(custom.name),
+        }
+        for custom in customs
+    ]
+    return _app_page(request, tenant, app, "claims", {"rows": rows})

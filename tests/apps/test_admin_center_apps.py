@@ -254,3 +254,26 @@ def test_delete_app_needs_its_name(admin_client: Client, tenant_a: Tenant) -> No
     with in_tenant(tenant_a):
         assert not AppRegistration.objects.filter(pk=app.pk).exists()
     assert admin_client.get(f"{base(tenant_a)}/apps/{app.object_id}/").status_code == 404
+
+
+def test_attributes_and_claims_tab(admin_client: Client, tenant_a: Tenant) -> None:
+    from accounts.services import custom_attribute_create
+    from apps.models import AppClaim
+
+    with in_tenant(tenant_a):
+        custom_attribute_create(name="Loyalty", data_type="string")
+    app = register(admin_client, tenant_a)
+    url = f"{base(tenant_a)}/apps/{app.object_id}/claims/"
+    page = admin_client.get(url)
+    assert "extension_" in page.text
+    assert "_Loyalty" in page.text
+    response = admin_client.post(
+        url, {"id:given_name": "on", "at:Loyalty": "on", "id:Loyalty": "on"}
+    )
+    assert response.status_code == 302
+    with in_tenant(tenant_a):
+        rows = {
+            (r.builtin or r.custom_attribute.name, r.in_id_token, r.in_access_token)
+            for r in AppClaim.objects.filter(app=app).select_related("custom_attribute")
+        }
+    assert rows == {("given_name", True, False), ("Loyalty", True, True)}
