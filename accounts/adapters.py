@@ -1,5 +1,6 @@
 """allauth's seams for customers: per-flow decisions, made server-side, and email via Celery."""
 
+from types import SimpleNamespace
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -9,6 +10,8 @@ from django.db import transaction
 from django.http import Http404, HttpRequest
 
 from accounts.models import User
+from tenants.current import current_tenant_or_none
+from tenants.selectors import tenant_base_url
 from userflows.models import SignInMethod
 from userflows.selectors import flow_for_request
 
@@ -32,10 +35,23 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def is_login_by_code_required(self, login: Any) -> bool:
         return False
 
+    def format_email_subject(self, subject: str) -> str:
+        tenant = current_tenant_or_none()
+        return f"[{tenant.display_name}] {subject}" if tenant else str(subject)
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Render now (language, branding, tenant), deliver on commit through Celery."""
         from accounts.tasks import email_deliver
 
+        tenant = current_tenant_or_none()
+        if tenant is not None:
+            # Messages speak for the tenant, never for the host the request came through.
+            context = {
+                **context,
+                "current_site": SimpleNamespace(
+                    name=tenant.display_name, domain=tenant_base_url(tenant)
+                ),
+            }
         message = self.render_mail(template_prefix, email, context)
         html = None
         for content, mimetype in getattr(message, "alternatives", []):

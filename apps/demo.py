@@ -1,5 +1,6 @@
-"""The demo tenant's apps (DESIGN.md contract): a confidential web app, a single-page app and
-an API the web app may call by client credentials."""
+"""The demo tenant's apps (DESIGN.md contract): a confidential web app, a single-page app, an
+API the web app may call by client credentials, and the email + password user flow (with email
+verification) both apps use."""
 
 from typing import TypedDict
 
@@ -7,7 +8,10 @@ from apps import services
 from apps.models import ApiScope, AppRegistration, AppRole, ClientSecret, Platform
 from apps.oidc.client_auth import secret_digest
 from ciam_portal.environment import DATA_DIR
+from userflows.models import UserFlow
+from userflows.services import flow_apps_assign, userflow_create
 
+FLOW_NAME = "Sign up and sign in"
 WEB_NAME = "Demo web app"
 SPA_NAME = "Demo single-page app"
 API_NAME = "Demo API"
@@ -66,6 +70,10 @@ def demo_apps_ensure(*, tenant_name: str) -> DemoApps:
     services.api_permission_add(client=web, app_role=role)
     services.admin_consent_grant(client=web)
     spa = _get_or_register(SPA_NAME, Platform.SPA, [SPA_REDIRECT_URI])
+    flow = UserFlow.objects.filter(name=FLOW_NAME).first() or userflow_create(
+        name=FLOW_NAME, builtin_attributes=["display_name", "given_name", "surname"]
+    )
+    flow_apps_assign(flow=flow, apps=[web, spa])
     return {
         "web": {
             "client_id": web.client_id,

@@ -39,6 +39,16 @@ def test_demo_is_idempotent_and_prints_the_contract(db: None) -> None:
     assert RoleAssignment.objects.filter(
         tenant=tenant, operator__email=admin["email"], role=AdminRole.GLOBAL_ADMINISTRATOR
     ).exists()
+    from apps.models import AppRegistration
+
+    with in_tenant(tenant):
+        web = AppRegistration.objects.select_related("user_flow").get(
+            client_id=first["web"]["client_id"]  # type: ignore[index]
+        )
+        spa = AppRegistration.objects.get(client_id=first["spa"]["client_id"])  # type: ignore[index]
+        assert web.user_flow is not None
+        assert web.user_flow.sign_in_method == "email_password"
+        assert spa.user_flow_id == web.user_flow_id
     client = Client()
     response = client.post(
         "/admin-center/sign-in/", {"username": admin["email"], "password": admin["password"]}
