@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.factories.live_server",
     "tests.factories.oidc",
     "tests.factories.flows",
+    "tests.factories.celery_worker",
 ]
 
 TENANT_A = "tenant-a"

@@ -1,12 +1,9 @@
 """A real Celery worker on the real Redis broker runs a tenant task end to end."""
 
-import os
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import redis
 from celery.contrib.testing.worker import start_worker
 from django.db import connection, connections
 from django.utils import timezone
@@ -15,33 +12,6 @@ from ciam_portal.celery import app
 from tenants import services
 from tenants.models import AuditEntry, Tenant
 from tenants.tasks import tenants_purge_due
-from tests.conftest import in_ci
-
-
-@pytest.fixture
-def redis_broker() -> Iterator[str]:
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        if in_ci():
-            pytest.fail(f"Redis is not reachable at {url}, and CI must run this test.")
-        pytest.skip(f"Redis is not reachable at {url}: the live Celery worker test did NOT run.")
-    previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
-    app.conf.update(broker_url=url, task_always_eager=False)
-    _forget_broker_connections()
-    try:
-        yield url
-    finally:
-        app.conf.update(previous)
-        _forget_broker_connections()
-
-
-def _forget_broker_connections() -> None:
-    """Drop pooled connections to the previous broker, so publishing follows broker_url."""
-    app.pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 @pytest.mark.redis
