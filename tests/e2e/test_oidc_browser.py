@@ -1,12 +1,7 @@
 """Sign-ins of a web app and of a single-page app, in real Chromium against the real server."""
 
 import json
-import threading
 import uuid
-from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -24,39 +19,6 @@ from tests.e2e.conftest import CommittedData, Screenshot
 from tests.factories.accounts import PASSWORD, make_customer
 
 pytestmark = pytest.mark.e2e
-SPA_DIR = Path(__file__).parent / "spa"
-
-
-class _AppHandler(SimpleHTTPRequestHandler):
-    """Serves the test SPA; the web app's callback page just says the code arrived."""
-
-    def do_GET(self) -> None:
-        if self.path.startswith("/callback"):
-            body = b"<!doctype html><title>Web app</title><p>Code received.</p>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().do_GET()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def app_server() -> Iterator[str]:
-    """A loopback web server standing in for the app: it serves the test SPA and answers any
-    other path (the web app's callback) with a page, so the browser can land there."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_AppHandler, directory=str(SPA_DIR)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def tenant_with_app(

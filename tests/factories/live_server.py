@@ -37,7 +37,13 @@ def _database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup: None) -> Iterator[str]:
+def live_mail_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the live server writes its email, one file per message (Django's file backend)."""
+    return tmp_path_factory.mktemp("live-mail")
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup: None, live_mail_dir: Path) -> Iterator[str]:
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -45,6 +51,7 @@ def live_server_url(django_db_setup: None) -> Iterator[str]:
         "DJANGO_SETTINGS_MODULE": "ciam_portal.settings.test",
         "DATABASE_URL": _database_url(),
         "CIAM_BASE_URL": base_url,
+        "CIAM_EMAIL_DIR": str(live_mail_dir),
     }
     log = open(ROOT / "var" / f"live-server-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(

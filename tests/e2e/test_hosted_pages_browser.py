@@ -1,0 +1,261 @@
+"""Customers in real Chromium: sign-up through a flow with every input type (the code read from
+the real email), sign-in by one-time passcode, password reset by code, a blocked customer."""
+
+import email
+import re
+import time
+from pathlib import Path
+
+import pytest
+from authlib.common.security import generate_token
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.jose import JsonWebKey, jwt
+from playwright.sync_api import Page, expect
+
+from accounts.models import Directory, User
+from apps import services as app_services
+from apps.models import AppRegistration, Platform
+from tenants import services as tenant_services
+from tenants.models import Tenant
+from tenants.schemas import in_tenant
+from tests.e2e.conftest import CommittedData, Screenshot
+from tests.factories.accounts import make_customer
+from tests.factories.flows import make_flow_world
+from userflows.models import SignInMethod, UserFlow
+from userflows.services import flow_apps_assign
+
+pytestmark = pytest.mark.e2e
+NEW_PASSWORD = "A-Fresh-Passphrase-77"
+
+
+def latest_code(mail_dir: Path, to: str, after: float) -> str:
+    """The one-time code in the newest message to `to` written after `after`."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for path in sorted(mail_dir.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True):
+            if path.stat().st_mtime < after:
+                continue
+            for raw in path.read_text().split("-" * 79):
+                if not raw.strip():
+                    continue
+                message = email.message_from_string(raw.strip())
+                if message["To"] != to:
+                    continue
+                parts = message.walk() if message.is_multipart() else [message]
+                for part in parts:
+                    if part.get_content_type() == "text/plain":
+                        body = part.get_payload(decode=True).decode()
+                        found = re.search(r"^\s*([A-Z0-9]{4}-?[A-Z0-9]{4})\s*$", body, re.M)
+                        if found:
+                            return found.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no code for {to} in {mail_dir}")
+
+
+def make_tenant(committed: CommittedData, prefix: str) -> Tenant:
+    domain_name = committed.unique(prefix)
+    committed.domain_names.append(domain_name)
+    return tenant_services.tenant_create(
+        display_name="Woodgrove Groceries", domain_name=domain_name, country="US", creator=None
+    )
+
+
+def browser_app(tenant: Tenant, flow: UserFlow, app_server: str) -> tuple[AppRegistration, str]:
+    with in_tenant(tenant):
+        app = app_services.app_register(
+            name="Grocery app", platform=Platform.WEB, redirect_uris=[f"{app_server}/callback"]
+        )
+        _s, secret = app_services.client_secret_add(app=app, description="e2e", lifetime_days=90)
+        flow_apps_assign(flow=flow, apps=[app])
+    return app, secret
+
+
+def start(
+    page: Page, base: str, tenant: Tenant, app: AppRegistration, secret: str, redirect: str
+) -> tuple[OAuth2Session, str]:
+    client = OAuth2Session(
+        app.client_id, secret, scope="openid", redirect_uri=redirect, code_challenge_method="S256"
+    )
+    verifier = generate_token(48)
+    url, _state = client.create_authorization_url(
+        f"{base}/{tenant.domain_name}/oauth2/v2.0/authorize",
+        code_verifier=verifier,
+        nonce="nonce-123",
+    )
+    page.goto(url)
+    return client, verifier
+
+
+def finish(
+    page: Page, base: str, tenant: Tenant, client: OAuth2Session, verifier: str, redirect: str
+) -> dict[str, object]:
+    page.wait_for_url(f"{redirect}?*")
+    token = client.fetch_token(
+        f"{base}/{tenant.domain_name}/oauth2/v2.0/token",
+        authorization_response=page.url,
+        code_verifier=verifier,
+    )
+    keys = JsonWebKey.import_key_set(
+        client.get(f"{base}/{tenant.domain_name}/discovery/v2.0/keys").json()
+    )
+    claims = jwt.decode(token["id_token"], keys)
+    claims.validate()
+    return dict(claims)
+
+
+def test_sign_up_with_every_input_type_and_the_emailed_code(
+    page: Page,
+    committed: CommittedData,
+    app_server: str,
+    live_server_url: str,
+    live_mail_dir: Path,
+    screenshot: Screenshot,
+    page_errors: list[str],
+) -> None:
+    tenant = make_tenant(committed, "e2e-signup")
+    world = make_flow_world(tenant)
+    app, secret = browser_app(tenant, world.flow, app_server)
+    with in_tenant(tenant):
+        app_services.app_claims_set(
+            app=app,
+            entries=[
+                ("given_name", True, False),
+                ("surname", True, False),
+                ("LoyaltyNumber", True, False),
+                ("Tier", True, False),
+                ("Interests", True, False),
+                ("Newsletter", True, False),
+                ("Age", True, False),
+            ],
+        )
+        extension = Directory.objects.get_or_create(singleton=True)[0].extensions_app_id.hex
+    redirect = f"{app_server}/callback"
+    client, verifier = start(page, live_server_url, tenant, app, secret, redirect)
+    screenshot(page, "hosted-sign-in")
+    page.get_by_role("link", name="sign up").click()
+    expect(page.get_by_label("Email")).to_be_visible()
+    screenshot(page, "hosted-sign-up-email")
+    sent_after = time.time() - 1
+    page.get_by_label("Email").fill("shopper@example.com")
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_label("Code")).to_be_visible()
+    screenshot(page, "hosted-sign-up-code")
+    page.get_by_label("Code").fill(latest_code(live_mail_dir, "shopper@example.com", sent_after))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name="Finish signing up")).to_be_visible()
+    page.get_by_label(re.compile(r"^Password")).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm password").fill(NEW_PASSWORD)
+    page.get_by_label("First name").fill("Rosa")
+    page.get_by_label("Surname").fill("Parks")
+    page.get_by_label("LoyaltyNumber").fill("L-1955")
+    page.get_by_label("Hiking").check()
+    page.get_by_label("Books").check()
+    page.get_by_label("Send me news").check()
+    page.get_by_label("Age").fill("42")
+    page.get_by_role("button", name="Continue").click()  # the required Tier is not chosen
+    expect(page.get_by_role("alert").filter(has_text="This field is required.")).to_be_visible()
+    screenshot(page, "hosted-sign-up-attributes-error")
+    page.get_by_label(re.compile(r"^Password")).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm password").fill(NEW_PASSWORD)
+    page.get_by_label("Silver").check()
+    page.get_by_role("button", name="Continue").click()
+    claims = finish(page, live_server_url, tenant, client, verifier, redirect)
+    assert claims["nonce"] == "nonce-123"
+    expected = {
+        "given_name": "Rosa",
+        "family_name": "Parks",
+        f"extension_{extension}_LoyaltyNumber": "L-1955",
+        f"extension_{extension}_Tier": "silver",
+        f"extension_{extension}_Interests": "hiking,books",
+        f"extension_{extension}_Newsletter": True,
+        f"extension_{extension}_Age": 42,
+    }
+    for name, value in expected.items():
+        assert claims[name] == value, name
+    configured = {
+        name
+        for name in claims
+        if name.startswith("extension_") or name in {"given_name", "family_name", "city"}
+    }
+    assert configured == set(expected)
+    assert page_errors == []
+
+
+def test_sign_in_by_one_time_passcode_and_blocked_customers(
+    page: Page,
+    committed: CommittedData,
+    app_server: str,
+    live_server_url: str,
+    live_mail_dir: Path,
+    screenshot: Screenshot,
+    page_errors: list[str],
+) -> None:
+    tenant = make_tenant(committed, "e2e-otp")
+    with in_tenant(tenant):
+        flow = UserFlow.objects.create(name="Passwordless", sign_in_method=SignInMethod.EMAIL_OTP)
+    app, secret = browser_app(tenant, flow, app_server)
+    make_customer(tenant, "otp@example.com")
+    redirect = f"{app_server}/callback"
+    client, verifier = start(page, live_server_url, tenant, app, secret, redirect)
+    expect(page.get_by_label("Email")).to_be_visible()
+    expect(page.get_by_label("Password")).to_have_count(0)
+    screenshot(page, "hosted-otp-request")
+    sent_after = time.time() - 1
+    page.get_by_label("Email").fill("otp@example.com")
+    page.get_by_role("button", name=re.compile("code", re.I)).click()
+    expect(page.get_by_label("Code")).to_be_visible()
+    screenshot(page, "hosted-otp-code")
+    page.get_by_label("Code").fill(latest_code(live_mail_dir, "otp@example.com", sent_after))
+    page.get_by_role("button", name=re.compile("sign in|confirm", re.I)).click()
+    claims = finish(page, live_server_url, tenant, client, verifier, redirect)
+    with in_tenant(tenant):
+        user = User.objects.get(email="otp@example.com")
+    assert claims["oid"] == str(user.object_id)
+
+    # A blocked customer cannot sign in, by code or otherwise.
+    with in_tenant(tenant):
+        User.objects.filter(pk=user.pk).update(is_active=False)
+    page.context.clear_cookies()
+    start(page, live_server_url, tenant, app, secret, redirect)
+    sent_after = time.time() - 1
+    page.get_by_label("Email").fill("otp@example.com")
+    page.get_by_role("button", name=re.compile("code", re.I)).click()
+    expect(page.get_by_label("Code")).to_be_visible()
+    page.wait_for_timeout(1500)
+    with pytest.raises(AssertionError):
+        latest_code(live_mail_dir, "otp@example.com", sent_after)
+    assert not page.url.startswith(redirect)
+    screenshot(page, "hosted-blocked")
+    assert page_errors == []
+
+
+def test_password_reset_by_code(
+    page: Page,
+    committed: CommittedData,
+    live_server_url: str,
+    live_mail_dir: Path,
+    screenshot: Screenshot,
+    page_errors: list[str],
+) -> None:
+    tenant = make_tenant(committed, "e2e-reset")
+    make_customer(tenant, "forgetful@example.com")
+    page.goto(f"/{tenant.domain_name}/account/login/")
+    page.get_by_role("link", name="Forgot your password?").click()
+    screenshot(page, "hosted-reset-request")
+    sent_after = time.time() - 1
+    page.get_by_label("Email").fill("forgetful@example.com")
+    page.get_by_role("button", name=re.compile("reset", re.I)).click()
+    expect(page.get_by_label("Code")).to_be_visible()
+    page.get_by_label("Code").fill(latest_code(live_mail_dir, "forgetful@example.com", sent_after))
+    page.get_by_role("button", name=re.compile("confirm", re.I)).click()
+    screenshot(page, "hosted-reset-new-password")
+    page.get_by_label("New Password:").fill(NEW_PASSWORD)
+    page.get_by_label("New Password (again)").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change Password").click()
+    page.goto(f"/{tenant.domain_name}/account/login/")
+    page.get_by_label("Email").fill("forgetful@example.com")
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.locator("#signed-in-email")).to_have_text("forgetful@example.com")
+    screenshot(page, "hosted-signed-in")
+    assert page_errors == []
