@@ -15,6 +15,11 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path(
         "admin-center/",
-        include(([*account_pages, *tenant_pages, *app_pages, *userflow_pages, *customer_pages], "admin_center")),
+        include(
+            (
+                [*account_pages, *tenant_pages, *app_pages, *userflow_pages, *customer_pages],
+                "admin_center",
+            )
+        ),
     ),
 ]
