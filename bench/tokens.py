@@ -3,40 +3,65 @@
 In one run on this machine, under the same concurrent client-credentials load, it serves and
 measures, one after the other:
 
-1. this product as deployed (README): `gunicorn ciam_portal.wsgi --workers N` (sync workers,
-   and gthread workers for comparison) on PostgreSQL: DATABASE_URL, or else the embedded
-   default in its own data folder var/bench/data/ (never the developer's var/ database), after
-   `manage.py ciam_migrate` and `ciam_demo --json`; the demo web app asks for the demo API's
-   `.default` scope. `--ref COMMIT` benchmarks a commit instead of the working tree;
+1. this product as deployed (README): granian (`--interface wsgi --workers N --blocking-threads 1
+   --runtime-threads 1 --runtime-mode st --no-ws`, N = one per core), the headline "ours"; and
+   `gunicorn ciam_portal.wsgi --workers N` (sync workers; gthread on request) as a reference; on
+   PostgreSQL: DATABASE_URL, or else the embedded default in its own data folder
+   var/bench/data/ (never the developer's var/ database), after `manage.py ciam_migrate` and
+   `ciam_demo --json`; the demo web app asks for the demo API's `.default` scope.
+   `--ref COMMIT` benchmarks a commit instead of the working tree;
 2. django-oauth-toolkit with its default settings (opaque tokens, PBKDF2-hashed client secret)
    in the minimal project bench/dot_default/, on its own database `bench_dot` on the same
-   PostgreSQL server, served by gunicorn the same way;
+   PostgreSQL server, served by gunicorn sync workers;
 3. node's `oidc-provider` (installed into var/bench/oidc-provider/ on first use) issuing RS256
    JWT access tokens, one node process, all state in memory.
 
-For each: warm up, then C clients (threads, each a keep-alive `requests` session) send a fixed
-number of token requests, bounded in time. Figures: tokens per CPU-second (successful responses
-divided by utime+stime, from /proc/<pid>/stat, of the server's whole process tree during the
-run; a second figure adds the PostgreSQL backends serving it, found by application_name), p50
-and p99 latency of successful responses, and peak memory (sum of RSS over the server's process
-tree, sampled every 100 ms). The load generator shares the machine's cores with the servers.
+Method, for each server: one real token request must answer 200 with a bearer access_token; then
+the load generator warms the server up, the benchmark waits until the server's processes are
+idle again (gunicorn sync workers finish requests queued on connections the warm-up closed) and,
+up to 2 minutes (`--quiet-wait`), until the machine is nearly idle (other work on it shares the
+cores), and measures one load phase. The load generator is wrk when installed (/usr/bin/wrk or
+on PATH; Debian package `wrk`): `wrk -t1 -c8 -d10s --timeout 30s --latency -s
+bench/wrk_token.lua URL` after a 3 s warm-up, every connection keep-alive, every request the
+same POST (form body, HTTP Basic client authentication); the Lua script counts responses that
+are not a 200 with an access_token as failures (with wrk's socket errors); wrk's timeouts
+(requests unanswered after 30 s, DOT's are slow) are reported, not counted as failures, since
+the responses that do come are counted. A single wrk thread costs far less CPU than the server
+it drives, where the fallback, `--load python` (threads of this process, each a keep-alive
+`requests` session sending a fixed number of requests), took much of the 2 cores it shared with
+the servers. DOT default completes only some tens of requests in 10 s: the requests in flight
+when wrk stops have used CPU that counts but completed no token, a few percent against it.
+
+Figures: tokens per CPU-second (successful responses divided by utime+stime, from
+/proc/<pid>/stat, of the server's whole process tree during the measured phase: the granian or
+gunicorn master and its workers, or the node process; a second figure, +PG, adds the PostgreSQL
+backends serving it, found by application_name), p50 and p99 latency (wrk's, of all responses;
+python: of successful ones), and peak memory (sum of RSS over the server's process tree, sampled
+every 100 ms). Also the CPU seconds of the load generator (wrk's and this process's) and of
+everything else on the machine, which shares its cores with the server.
 
 Every server is stopped at the end, on error and on SIGTERM too; the embedded PostgreSQL stops
-when this process exits. Where the CPU goes inside ours: bench/profile_tokens.py.
+when this process exits. Logs (and wrk's output) in var/bench/logs/. Where the CPU goes inside
+ours: bench/profile_tokens.py.
 
-Usage: .venv/bin/python bench/tokens.py [--requests N] [--concurrency 8]
-       [--servers ours-sync,ours-gthread,dot,oidc-provider] [--ref COMMIT] [--fresh-db]
-Targets (ours): >= 1000 tokens per CPU-second; p99 < 50 ms with 8 concurrent clients;
-< 300 MB for all web processes.
+Usage: .venv/bin/python bench/tokens.py [--load wrk|python] [--concurrency 8] [--duration 10]
+       [--warmup-seconds 3] [--servers ours-granian,ours-sync,ours-gthread,dot,oidc-provider]
+       [--workers N] [--quiet-wait 120] [--ref COMMIT] [--fresh-db]
+       python load: [--requests 2000] [--warmup 200] [--dot-requests 48] [--dot-warmup 8]
+Targets (ours = granian): >= 1000 tokens per CPU-second; p99 < 50 ms with 8 concurrent
+connections; < 300 MB for all web processes.
 """
 
 import argparse
+import base64
 import contextlib
 import io
 import json
 import math
 import os
 import platform
+import re
+import resource
 import shutil
 import signal
 import socket
@@ -45,6 +70,7 @@ import sys
 import tarfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,9 +89,14 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 SAMPLE_SECONDS = 0.1
 PG_DISCOVERY_SECONDS = 1.0
 REQUEST_TIMEOUT = 60.0
+WRK_DEFAULT = "/usr/bin/wrk"
+WRK_SCRIPT = BENCH / "wrk_token.lua"
+WRK_TIMEOUT_SECONDS = 30
+IDLE_TICKS = 2  # CPU ticks per 0.5 s below which a server counts as idle
 TARGET_TOKENS_PER_CPU_S = 1000
 TARGET_P99_MS = 50
 TARGET_RSS_MB = 300
+HEADLINE = "ours (granian)"
 
 
 # --- processes --------------------------------------------------------------------------------
@@ -290,10 +321,20 @@ class Target:
 class LoadResult:
     ok: int = 0
     failed: int = 0
-    latencies: list[float] = field(default_factory=list)
+    p50_ms: float = math.nan
+    p99_ms: float = math.nan
     wall: float = 0.0
     client_cpu: float = 0.0
     errors: list[str] = field(default_factory=list)
+    timeouts: int = 0  # wrk: ticks of requests unanswered after --timeout (not failures)
+
+
+def percentile_ms(latencies: list[float], q: float) -> float:
+    ordered = sorted(latencies)
+    if not ordered:
+        return math.nan
+    index = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))
+    return ordered[index] * 1000
 
 
 def valid_token_response(response: requests.Response) -> bool:
@@ -307,9 +348,26 @@ def valid_token_response(response: requests.Response) -> bool:
     return isinstance(token, str) and bool(token) and body.get("token_type", "").lower() == "bearer"
 
 
+def check_sample(name: str, server: Server, target: Target) -> None:
+    """One real token request before the load: a 200 with a bearer access_token, or stop."""
+    try:
+        response = requests.post(
+            target.token_url, data=target.form, auth=target.auth, timeout=REQUEST_TIMEOUT
+        )
+    except requests.RequestException as exc:
+        raise RuntimeError(f"{name}: sample token request failed: {exc}") from exc
+    if not valid_token_response(response):
+        raise RuntimeError(
+            f"{name}: sample token request: HTTP {response.status_code}: "
+            f"{response.text[:300]}\n{server.log_tail()}"
+        )
+
+
 def drive(target: Target, total: int, concurrency: int, max_seconds: float) -> LoadResult:
-    """`total` token requests from `concurrency` keep-alive clients, stopping at `max_seconds`."""
+    """`--load python`: `total` token requests from `concurrency` keep-alive `requests`
+    sessions (threads of this process), stopping at `max_seconds`."""
     result = LoadResult()
+    latencies: list[float] = []
     lock = threading.Lock()
     issued = 0
     deadline = time.monotonic() + max_seconds
@@ -336,7 +394,7 @@ def drive(target: Target, total: int, concurrency: int, max_seconds: float) -> L
                 with lock:
                     if good:
                         result.ok += 1
-                        result.latencies.append(elapsed)
+                        latencies.append(elapsed)
                     else:
                         result.failed += 1
                         if len(result.errors) < 3:
@@ -350,7 +408,122 @@ def drive(target: Target, total: int, concurrency: int, max_seconds: float) -> L
         thread.join(timeout=max_seconds + REQUEST_TIMEOUT + 5)
     result.wall = time.perf_counter() - wall_start
     result.client_cpu = time.process_time() - cpu_start
+    result.p50_ms = percentile_ms(latencies, 50)
+    result.p99_ms = percentile_ms(latencies, 99)
     return result
+
+
+def wrk_path() -> str | None:
+    return shutil.which("wrk") or (WRK_DEFAULT if os.access(WRK_DEFAULT, os.X_OK) else None)
+
+
+def drive_wrk(wrk: str, target: Target, seconds: int, connections: int, log: Path) -> LoadResult:
+    """`--load wrk`: one wrk thread keeping `connections` keep-alive connections busy with
+    token requests for `seconds` (bench/wrk_token.lua); its output is appended to `log`."""
+    user, secret = target.auth
+    basic = base64.b64encode(f"{user}:{secret}".encode()).decode()
+    env = dict(
+        os.environ,
+        BENCH_BODY=urllib.parse.urlencode(target.form),
+        BENCH_AUTHORIZATION=f"Basic {basic}",
+    )
+    argv = [
+        wrk,
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        f"{WRK_TIMEOUT_SECONDS}s",
+        "--latency",
+        "-s",
+        str(WRK_SCRIPT),
+        target.token_url,
+    ]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_start, wall_start = time.process_time(), time.perf_counter()
+    done = subprocess.run(
+        argv,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=seconds + WRK_TIMEOUT_SECONDS + 60,
+        check=False,
+    )
+    wall = time.perf_counter() - wall_start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with log.open("a") as out:
+        out.write(f"$ {' '.join(argv)}\n{done.stdout}{done.stderr}\n")
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH {")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    stats = json.loads(line.removeprefix("BENCH "))
+    # wrk's own summary must agree with the script's counts.
+    total = re.search(r"^\s*(\d+) requests in ", done.stdout, re.MULTILINE)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
+    if total is None or int(total[1]) != stats["requests"]:
+        raise RuntimeError(f"wrk: the script's counts disagree with wrk's:\n{done.stdout}")
+    if non_2xx is not None and int(non_2xx[1]) > stats["bad"]:
+        raise RuntimeError(f"wrk: more non-2xx responses than bad ones:\n{done.stdout}")
+    socket_errors = stats["connect"] + stats["read"] + stats["write"]
+    result = LoadResult(
+        ok=stats["requests"] - stats["bad"],
+        failed=stats["bad"] + socket_errors,
+        p50_ms=stats["p50_us"] / 1000,
+        p99_ms=stats["p99_us"] / 1000,
+        wall=stats["duration_us"] / 1e6 or wall,
+        # wrk, and this process (the meter's sampling) while wrk ran.
+        client_cpu=(after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime)
+        + (time.process_time() - cpu_start),
+        timeouts=stats["timeout"],
+    )
+    if stats["bad"]:
+        first = next((x for x in done.stdout.splitlines() if x.startswith("BENCH-FIRST-BAD")), "")
+        result.errors.append(f"{stats['bad']} bad responses, first: {first[16:]}")
+    if socket_errors:
+        result.errors.append(
+            f"socket errors: connect {stats['connect']}, read {stats['read']}, "
+            f"write {stats['write']}"
+        )
+    return result
+
+
+def wait_idle(server: Server, timeout: float = 60.0) -> None:
+    """Until the server's process tree stops using CPU: after a warm-up, gunicorn's sync workers
+    still serve the requests queued on connections wrk has closed (seconds of them for DOT)."""
+    interval = 0.5
+
+    def ticks() -> int:
+        return sum((proc_stat(pid) or (0, 0, 0))[1] for pid in process_tree(server.pid))
+
+    deadline = time.monotonic() + timeout
+    last = ticks()
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        now = ticks()
+        if now - last <= IDLE_TICKS:
+            return
+        last = now
+    print(f"  {server.name}: still busy {timeout:.0f} s after the warm-up", flush=True)
+
+
+def wait_quiet(name: str, max_seconds: float) -> None:
+    """Until the whole machine has been nearly idle (< 10% of its cores busy) for 3 s in a row,
+    at most `max_seconds`: other work on the machine shares the cores and skews the figures."""
+    if max_seconds <= 0:
+        return
+    cores = os.cpu_count() or 1
+    start = time.monotonic()
+    quiet, last = 0, machine_busy_seconds()
+    while time.monotonic() - start < max_seconds:
+        time.sleep(1.0)
+        now = machine_busy_seconds()
+        quiet, last = (quiet + 1 if now - last < 0.1 * cores else 0), now
+        if quiet >= 3:
+            waited = time.monotonic() - start - 3
+            if waited > 1:
+                print(f"  {name}: waited {waited:.0f} s for the machine to be quiet", flush=True)
+            return
+    print(f"  {name}: the machine is still busy after {max_seconds:.0f} s: measuring", flush=True)
 
 
 @dataclass
@@ -381,13 +554,6 @@ class Measurement:
         total = self.web_cpu + self.pg_cpu
         return self.load.ok / total if total else 0.0
 
-    def percentile_ms(self, q: float) -> float:
-        ordered = sorted(self.load.latencies)
-        if not ordered:
-            return float("nan")
-        index = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))
-        return ordered[index] * 1000
-
 
 def measure(
     name: str,
@@ -399,23 +565,37 @@ def measure(
     requests_count: int,
     warmup: int,
 ) -> Measurement:
-    print(f"  {name}: warm-up {warmup} requests ...", flush=True)
-    warm = drive(target, warmup, args.concurrency, args.max_seconds)
-    if warm.failed or warm.ok < warmup:
+    check_sample(name, server, target)
+    wrk_log = LOGS / f"{server.name}.wrk.txt"
+    wrk_log.write_text("")
+    if args.load == "wrk":
+        print(f"  {name}: wrk warm-up {args.warmup_seconds} s ...", flush=True)
+        warm = drive_wrk(args.wrk, target, args.warmup_seconds, args.concurrency, wrk_log)
+    else:
+        print(f"  {name}: warm-up {warmup} requests ...", flush=True)
+        warm = drive(target, warmup, args.concurrency, args.max_seconds)
+    if warm.failed or not warm.ok or (args.load == "python" and warm.ok < warmup):
         raise RuntimeError(
             f"{name}: warm-up failed ({warm.ok} ok, {warm.failed} failed): {warm.errors}\n"
             f"{server.log_tail()}"
         )
-    time.sleep(0.5)
+    wait_idle(server)
+    wait_quiet(name, args.quiet_wait)
     meter = Meter(server.pid, pg)
-    print(f"  {name}: {requests_count} requests, {args.concurrency} clients ...", flush=True)
+    if args.load == "wrk":
+        print(f"  {name}: wrk {args.duration} s, {args.concurrency} connections ...", flush=True)
+    else:
+        print(f"  {name}: {requests_count} requests, {args.concurrency} clients ...", flush=True)
     meter.start()
     try:
-        load = drive(target, requests_count, args.concurrency, args.max_seconds)
+        if args.load == "wrk":
+            load = drive_wrk(args.wrk, target, args.duration, args.concurrency, wrk_log)
+        else:
+            load = drive(target, requests_count, args.concurrency, args.max_seconds)
     finally:
         meter.stop()
     if load.errors:
-        print(f"  {name}: first failures: {load.errors}", flush=True)
+        print(f"  {name}: failures: {load.errors}", flush=True)
     return Measurement(
         name=name,
         setup=setup,
@@ -528,6 +708,31 @@ def gunicorn_argv(app: str, port: int, workers: int, worker_class: str, threads:
     return argv
 
 
+def granian_argv(app: str, port: int, workers: int) -> list[str]:
+    """The README's web server: granian (Rust HTTP, WSGI), one blocking thread per worker."""
+    return [
+        str(Path(PYTHON).parent / "granian"),
+        "--interface",
+        "wsgi",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        "1",
+        "--runtime-threads",
+        "1",
+        "--runtime-mode",
+        "st",
+        "--no-ws",
+        "--log-level",
+        "warning",
+    ]
+
+
 def run_json(argv: list[str], cwd: Path, env: dict[str, str]) -> dict[str, Any]:
     """Run a setup command that prints one JSON object; show its error output if it fails."""
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
@@ -614,8 +819,12 @@ def run_ours(
         CIAM_BASE_URL=base,
         CIAM_LOG_LEVEL="WARNING",
     )
-    argv = gunicorn_argv("ciam_portal.wsgi", port, args.workers, worker_class, args.threads)
-    setup = f"gunicorn {worker_class} --workers {args.workers}"
+    if worker_class == "granian":
+        argv = granian_argv("ciam_portal.wsgi:application", port, args.workers)
+        setup = " ".join(["granian", *argv[1:]]).replace(f" --port {port}", "")
+    else:
+        argv = gunicorn_argv("ciam_portal.wsgi", port, args.workers, worker_class, args.threads)
+        setup = f"gunicorn {worker_class} --workers {args.workers}"
     if worker_class == "gthread":
         setup += f" --threads {args.threads}"
     target = Target(
@@ -739,9 +948,15 @@ def fmt(value: float | None, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
 
 
+def headline_of(results: list[Measurement]) -> Measurement | None:
+    """ "ours" in the target lines and ratios: granian as deployed, else the first of ours."""
+    ours = [m for m in results if m.name.startswith("ours")]
+    return next((m for m in ours if m.name == HEADLINE), ours[0] if ours else None)
+
+
 def report(results: list[Measurement], args: argparse.Namespace) -> None:
     header = (
-        f"{'server':<16} {'ok':>5} {'fail':>4} {'tok/CPU-s':>9} {'+PG':>7} {'p50 ms':>7} "
+        f"{'server':<16} {'ok':>6} {'fail':>4} {'tok/CPU-s':>9} {'+PG':>7} {'p50 ms':>7} "
         f"{'p99 ms':>7} {'RSS MB':>6} {'procs':>5} {'tok/s':>6} {'wall s':>6} "
         f"{'CPU-s':>6} {'PG':>5} {'loadgen':>7} {'other':>6}"
     )
@@ -751,9 +966,9 @@ def report(results: list[Measurement], args: argparse.Namespace) -> None:
     for m in results:
         load = m.load
         print(
-            f"{m.name:<16} {load.ok:>5} {load.failed:>4} {m.per_cpu:>9.1f} "
-            f"{fmt(m.per_cpu_with_pg, '.1f'):>7} {m.percentile_ms(50):>7.1f} "
-            f"{m.percentile_ms(99):>7.1f} {m.peak_rss_mb:>6.0f} {m.processes:>5} "
+            f"{m.name:<16} {load.ok:>6} {load.failed:>4} {m.per_cpu:>9.1f} "
+            f"{fmt(m.per_cpu_with_pg, '.1f'):>7} {load.p50_ms:>7.1f} "
+            f"{load.p99_ms:>7.1f} {m.peak_rss_mb:>6.0f} {m.processes:>5} "
             f"{load.ok / load.wall if load.wall else 0:>6.0f} {load.wall:>6.1f} "
             f"{m.web_cpu:>6.2f} {fmt(m.pg_cpu, '.2f'):>5} {load.client_cpu:>7.2f} "
             f"{m.other_cpu:>6.2f}"
@@ -761,19 +976,33 @@ def report(results: list[Measurement], args: argparse.Namespace) -> None:
     print()
     for m in results:
         print(f"  {m.name}: {m.setup}")
+    if args.load == "wrk":
+        method = [
+            f"load: wrk -t1 -c{args.concurrency} -d{args.duration}s --timeout "
+            f"{WRK_TIMEOUT_SECONDS}s --latency -s bench/wrk_token.lua, after a "
+            f"{args.warmup_seconds} s warm-up",
+            "  and once the server is idle again. ok: 200 responses with an access_token; fail:",
+            "  other responses and socket errors. p50/p99: wrk's latency of all its responses.",
+            "  loadgen: the CPU of wrk and of this process (the meter) during the run.",
+        ]
+    else:
+        method = [
+            f"load: {args.concurrency} client threads of this process (keep-alive requests",
+            "  sessions); p50/p99: latency of successful responses. loadgen: this process's CPU.",
+        ]
     print(
         "\n".join(
             [
                 "",
+                *method,
                 "tok/CPU-s: successful tokens / CPU seconds (utime+stime, /proc/<pid>/stat)",
-                "  of the server's process tree during the run (gunicorn master + workers, or",
-                "  the one node process); +PG: the same with the PostgreSQL backends that served",
-                "  it added (found by application_name). RSS MB: peak of the summed RSS of that",
-                "  tree, sampled every 100 ms (forked workers' shared pages count once per",
-                "  process). p50/p99: of successful responses, as the clients saw them. CPU-s,",
-                "  PG, loadgen, other: CPU seconds during the run of the server, its PostgreSQL",
-                "  backends, this load generator, and everything else on the machine; all of",
-                f"  them share its {os.cpu_count()} cores.",
+                "  of the server's process tree during the run (granian or gunicorn master +",
+                "  workers, or the one node process); +PG: the same with the PostgreSQL backends",
+                "  that served it added (found by application_name). RSS MB: peak of the summed",
+                "  RSS of that tree, sampled every 100 ms (forked workers' shared pages count once",
+                "  per process). CPU-s, PG, loadgen, other: CPU seconds during the run of the",
+                "  server, its PostgreSQL backends, the load generator, and everything else on the",
+                f"  machine; all of them share its {os.cpu_count()} cores.",
             ]
         )
     )
@@ -784,44 +1013,62 @@ def report(results: list[Measurement], args: argparse.Namespace) -> None:
             f"NOTE: during '{m.name}' other processes used {m.other_cpu:.1f} of the machine's "
             f"{cores * m.load.wall:.1f} CPU-s: its latency and tokens/s are skewed by them."
         )
-    by_name = {m.name: m for m in results}
-    ours = [m for m in results if m.name.startswith("ours")]
-    print()
-    for m in ours:
-        for other in ("DOT default", "oidc-provider"):
-            base = by_name.get(other)
-            if base is None or not base.per_cpu:
-                continue
-            line = f"{m.name} / {other}: tokens per CPU-second x{m.per_cpu / base.per_cpu:.2f}"
-            if m.per_cpu_with_pg is not None and base.per_cpu_with_pg:
-                line += f" (with PG x{m.per_cpu_with_pg / base.per_cpu_with_pg:.2f})"
-            line += (
-                f", p99 x{m.percentile_ms(99) / base.percentile_ms(99):.2f}"
-                f", memory x{m.peak_rss_mb / base.peak_rss_mb:.2f}"
+    for m in results:
+        if m.load.timeouts:
+            print(
+                f"NOTE: '{m.name}': wrk counted {m.load.timeouts} timeouts (a request still "
+                f"unanswered after {WRK_TIMEOUT_SECONDS} s, counted every 2 s while it waits); "
+                "not failures: the responses that came are counted."
             )
-            print(line)
+    headline = headline_of(results)
+    if headline is None:
+        return
+    by_name = {m.name: m for m in results}
     print()
-    for m in ours:
-        checks = [
-            (
-                f"tokens per CPU-second {m.per_cpu:.0f}",
-                f">= {TARGET_TOKENS_PER_CPU_S}",
-                m.per_cpu >= TARGET_TOKENS_PER_CPU_S,
-            ),
-            (
-                f"p99 {m.percentile_ms(99):.1f} ms with {args.concurrency} clients",
-                f"< {TARGET_P99_MS} ms",
-                m.percentile_ms(99) < TARGET_P99_MS,
-            ),
-            (
-                f"web processes {m.peak_rss_mb:.0f} MB",
-                f"< {TARGET_RSS_MB} MB",
-                m.peak_rss_mb < TARGET_RSS_MB,
-            ),
-            (f"failures {m.load.failed}", "0", m.load.failed == 0),
-        ]
-        for what, target, met in checks:
-            print(f"[{m.name}] {what}: target {target}: {'met' if met else 'NOT met'}")
+    print(f'"ours" below: {headline.name}')
+    for other in ("DOT default", "oidc-provider"):
+        base = by_name.get(other)
+        if base is None or not base.per_cpu:
+            continue
+        m = headline
+        line = f"ours / {other}: tokens per CPU-second x{m.per_cpu / base.per_cpu:.3g}"
+        if m.per_cpu_with_pg is not None and base.per_cpu_with_pg:
+            line += f" (with PG x{m.per_cpu_with_pg / base.per_cpu_with_pg:.3g})"
+        line += (
+            f", p99 x{m.load.p99_ms / base.load.p99_ms:.3g}"
+            f", memory x{m.peak_rss_mb / base.peak_rss_mb:.3g}"
+        )
+        print(line)
+    for m in results:
+        if m.name.startswith("ours") and m is not headline and headline.per_cpu:
+            print(
+                f"{m.name} (reference) / ours: tokens per CPU-second "
+                f"x{m.per_cpu / headline.per_cpu:.3g}, "
+                f"p99 x{m.load.p99_ms / headline.load.p99_ms:.3g}"
+            )
+    print()
+    m = headline
+    clients = "connections" if args.load == "wrk" else "clients"
+    checks = [
+        (
+            f"tokens per CPU-second {m.per_cpu:.0f}",
+            f">= {TARGET_TOKENS_PER_CPU_S}",
+            m.per_cpu >= TARGET_TOKENS_PER_CPU_S,
+        ),
+        (
+            f"p99 {m.load.p99_ms:.1f} ms with {args.concurrency} concurrent {clients}",
+            f"< {TARGET_P99_MS} ms",
+            m.load.p99_ms < TARGET_P99_MS,
+        ),
+        (
+            f"web processes {m.peak_rss_mb:.0f} MB",
+            f"< {TARGET_RSS_MB} MB",
+            m.peak_rss_mb < TARGET_RSS_MB,
+        ),
+        (f"failures {m.load.failed}", "0", m.load.failed == 0),
+    ]
+    for what, target, met in checks:
+        print(f"[ours: {m.name}] {what}: target {target}: {'met' if met else 'NOT met'}")
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -838,21 +1085,41 @@ def tool_version(argv: list[str]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--requests", type=int, default=2000, help="measured requests (ours, oidc-provider)"
+        "--load",
+        choices=["wrk", "python"],
+        help="load generator: wrk (the default when installed) or this process's threads",
     )
-    parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
-    parser.add_argument("--warmup", type=int, default=200, help="warm-up requests")
-    parser.add_argument("--dot-requests", type=int, default=48, help="measured, DOT default")
-    parser.add_argument("--dot-warmup", type=int, default=8, help="warm-up, DOT default")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn")
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="wrk connections, or python clients"
+    )
+    parser.add_argument("--duration", type=int, default=10, help="measured seconds (wrk)")
+    parser.add_argument("--warmup-seconds", type=int, default=3, help="warm-up seconds (wrk)")
+    parser.add_argument(
+        "--requests", type=int, default=2000, help="python: measured requests (all but DOT)"
+    )
+    parser.add_argument("--warmup", type=int, default=200, help="python: warm-up requests")
+    parser.add_argument("--dot-requests", type=int, default=48, help="python: DOT, measured")
+    parser.add_argument("--dot-warmup", type=int, default=8, help="python: DOT, warm-up")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="granian / gunicorn worker processes (default: one per core)",
+    )
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument(
         "--servers",
-        default="ours-sync,ours-gthread,dot,oidc-provider",
-        help="comma-separated subset of ours-sync,ours-gthread,dot,oidc-provider",
+        default="ours-granian,ours-sync,dot,oidc-provider",
+        help="comma-separated subset of ours-granian,ours-sync,ours-gthread,dot,oidc-provider",
     )
     parser.add_argument(
-        "--max-seconds", type=float, default=300.0, help="time bound of each load phase"
+        "--max-seconds", type=float, default=300.0, help="python: time bound of each load phase"
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=120.0,
+        help="seconds to wait at most, before each measured phase, for the machine to be quiet",
     )
     parser.add_argument(
         "--ref", help="benchmark this commit (a snapshot under var/bench/src/), not the work tree"
@@ -864,9 +1131,20 @@ def main() -> int:
     )
     args = parser.parse_args()
     servers = [name.strip() for name in args.servers.split(",") if name.strip()]
-    unknown = set(servers) - {"ours-sync", "ours-gthread", "dot", "oidc-provider"}
+    unknown = set(servers) - {"ours-granian", "ours-sync", "ours-gthread", "dot", "oidc-provider"}
     if unknown:
         parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
+    args.wrk = wrk_path()
+    if args.load is None:
+        args.load = "wrk" if args.wrk else "python"
+        if not args.wrk:
+            print(
+                "wrk not found (not on PATH, no /usr/bin/wrk; Debian: apt-get install wrk): "
+                "falling back to --load python, whose threads share the cores with the servers",
+                flush=True,
+            )
+    elif args.load == "wrk" and not args.wrk:
+        parser.error("--load wrk: wrk not found (not on PATH, no /usr/bin/wrk)")
 
     # Stop our servers on SIGTERM as on Ctrl-C: the finally blocks run.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -884,23 +1162,31 @@ def main() -> int:
         f"machine: {os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}, Django {django.__version__}, "
         f"django-oauth-toolkit {oauth2_provider.__version__}, "
+        f"{tool_version([str(Path(PYTHON).parent / 'granian'), '--version'])}, "
         f"{tool_version([PYTHON, '-m', 'gunicorn', '--version'])}, "
         f"node {tool_version(['node', '--version'])}"
     )
     print(f"product: {source_description}")
     print(f"database: {db_description}, PostgreSQL {postgres_version(db_url)}")
-    print(
-        f"load: {args.concurrency} client threads (keep-alive requests sessions); "
-        f"{args.requests} requests (DOT default {args.dot_requests}) after "
-        f"{args.warmup} warm-up ({args.dot_warmup})"
-    )
+    if args.load == "wrk":
+        wrk_version = " ".join(tool_version([args.wrk, "--version"]).split()[:2])
+        print(
+            f"load: {wrk_version} ({args.wrk}), 1 thread, {args.concurrency} keep-alive "
+            f"connections; {args.warmup_seconds} s warm-up, then {args.duration} s measured"
+        )
+    else:
+        print(
+            f"load: {args.concurrency} client threads (keep-alive requests sessions); "
+            f"{args.requests} requests (DOT default {args.dot_requests}) after "
+            f"{args.warmup} warm-up ({args.dot_warmup})"
+        )
     results: list[Measurement] = []
     if any(name.startswith("ours") for name in servers):
         print("ours: ciam_migrate, ciam_demo ...", flush=True)
         demo = ours_prepare(source, db_url)
         since = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 1))
         try:
-            for worker_class in ("sync", "gthread"):
+            for worker_class in ("granian", "sync", "gthread"):
                 if f"ours-{worker_class}" in servers:
                     results.append(run_ours(source, db_url, demo, worker_class, args))
         finally:
