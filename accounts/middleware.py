@@ -1,4 +1,5 @@
-"""Hosted-page guard: a customer who has not finished signing up gets no further."""
+"""Hosted-page guard: a customer who has not finished signing up, or who signed in with a
+temporary password, gets no further until that is done."""
 
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -8,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 _ALLOWED_NAMES = ("account-complete", "account_logout", "tenant-healthz")
+_PASSWORD_CHANGE_NAMES = ("account_change_password", "account_logout", "tenant-healthz")
 
 
 class ProfileCompletionMiddleware:
@@ -24,5 +26,11 @@ class ProfileCompletionMiddleware:
                 allowed = {reverse(name) for name in _ALLOWED_NAMES}
                 if request.path not in allowed:
                     target = reverse("account-complete")
+                    return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+            if user is not None and user.is_authenticated and user.must_change_password:
+                # An admin-set temporary password is changed before anything else (as Entra).
+                allowed = {reverse(name) for name in _PASSWORD_CHANGE_NAMES}
+                if request.path not in allowed:
+                    target = reverse("account_change_password")
                     return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

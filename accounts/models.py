@@ -78,6 +78,17 @@ class User(AbstractBaseUser):
                 name="accounts_user_name_prefix",
             ),
             models.Index(fields=["created_at", "id"], name="accounts_user_created_keyset"),
+            # The admin center's "deleted" and "blocked" filters, and the hourly purge.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(deleted_at__isnull=False),
+                name="accounts_user_deleted_keyset",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(is_active=False),
+                name="accounts_user_blocked_keyset",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -117,6 +117,15 @@ class AuditAction(models.TextChoices):
     CONSENT_REVOKED = "consent.revoked", _("Admin consent revoked")
     SIGNING_KEY_ROTATED = "signing_key.rotated", _("Signing key rotated")
     TOKEN_LIFETIMES_UPDATED = "token_lifetimes.updated", _("Token lifetimes updated")
+    CUSTOMER_CREATED = "customer.created", _("Customer created")
+    CUSTOMER_UPDATED = "customer.updated", _("Customer profile updated")
+    CUSTOMER_BLOCKED = "customer.blocked", _("Customer sign-in blocked")
+    CUSTOMER_UNBLOCKED = "customer.unblocked", _("Customer sign-in allowed")
+    CUSTOMER_PASSWORD_RESET = "customer.password_reset", _("Customer password reset")
+    CUSTOMER_SESSIONS_REVOKED = "customer.sessions_revoked", _("Customer sessions revoked")
+    CUSTOMER_DELETED = "customer.deleted", _("Customer deleted")
+    CUSTOMER_RESTORED = "customer.restored", _("Customer restored")
+    CUSTOMERS_PURGED = "customers.purged", _("Deleted customers purged")
 
 
 class AuditEntry(models.Model):

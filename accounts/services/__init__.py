@@ -7,14 +7,40 @@ from accounts.services.attributes import (
     custom_value_clean,
     customer_profile_update,
 )
+from accounts.services.customers import (
+    CUSTOMER_RESTORE_DAYS,
+    CustomerDeleted,
+    CustomerNotRestorable,
+    Revoked,
+    customer_block,
+    customer_create,
+    customer_delete,
+    customer_password_reset,
+    customer_restore,
+    customer_sign_out_everywhere,
+    customer_unblock,
+    customers_purge_due,
+)
 from accounts.services.operators import operator_create, password_change_done
 
 __all__ = [
+    "CUSTOMER_RESTORE_DAYS",
     "CustomAttributeLimitReached",
+    "CustomerDeleted",
+    "CustomerNotRestorable",
+    "Revoked",
     "custom_attribute_create",
     "custom_attribute_update",
     "custom_value_clean",
+    "customer_block",
+    "customer_create",
+    "customer_delete",
+    "customer_password_reset",
     "customer_profile_update",
+    "customer_restore",
+    "customer_sign_out_everywhere",
+    "customer_unblock",
+    "customers_purge_due",
     "operator_create",
     "password_change_done",
 ]

@@ -243,3 +243,34 @@ def test_tokens_carry_exactly_the_configured_claims(
     assert userinfo["given_name"] == "Grace"
     assert userinfo[loyalty] == "L-42"
     assert tier not in userinfo
+
+
+def test_a_temporary_password_is_changed_before_anything_else(flow_world: FlowWorld) -> None:
+    from tests.factories.accounts import make_customer
+
+    tenant = flow_world.tenant
+    user = make_customer(tenant, "temp@example.com", password="Temporary-Pass-1")
+    with in_tenant(tenant):
+        User.objects.filter(pk=user.pk).update(must_change_password=True)
+    client = Client()
+    client.get(authorize_url(flow_world))
+    client.post(
+        f"/{tenant.domain_name}/account/login/",
+        {"login": "temp@example.com", "password": "Temporary-Pass-1"},
+    )
+    response = client.get(authorize_url(flow_world))
+    assert response.status_code == 302
+    assert "/account/password/change/" in response["Location"]
+    changed = client.post(
+        f"/{tenant.domain_name}/account/password/change/",
+        {
+            "oldpassword": "Temporary-Pass-1",
+            "password1": "My-Own-Passphrase-9",
+            "password2": "My-Own-Passphrase-9",
+        },
+    )
+    assert changed.status_code == 302, changed.content[:300]
+    with in_tenant(tenant):
+        assert not User.objects.get(pk=user.pk).must_change_password
+    back = client.get(authorize_url(flow_world))
+    assert back["Location"].startswith(f"{FLOW_APP_REDIRECT}?code=")

@@ -1,0 +1,215 @@
+"""Forms of the admin center's customer pages.
+
+They only parse what the browser sends; the services validate the values (lengths, email
+addresses, custom attribute types) and their ValidationErrors are put back on the fields here.
+"""
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.attributes import BUILTIN_ATTRIBUTES
+from accounts.models import CustomAttribute, CustomAttributeDataType, User
+from accounts.selectors import SEARCH_MAX_LENGTH, AttributeChoices
+
+# The built-in attributes an admin edits on the profile, in the order of the page.
+PROFILE_BUILTINS = (
+    "display_name",
+    "given_name",
+    "surname",
+    "job_title",
+    "street_address",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+)
+CUSTOM_FIELD_PREFIX = "custom_"
+
+
+def _text_input(max_length: int, **attrs: str) -> forms.TextInput:
+    # The length is a hint for the browser; the service is what enforces it.
+    return forms.TextInput(attrs={"maxlength": str(max_length), **attrs})
+
+
+class CustomerFilterForm(forms.Form):
+    """The list's search box and filters (a GET form)."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=SEARCH_MAX_LENGTH,
+        help_text=_("The start of an email address or of a display name."),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    created_from = forms.DateField(
+        label=_("Created from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    created_to = forms.DateField(
+        label=_("Created to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    blocked = forms.ChoiceField(
+        label=_("Sign-in"),
+        required=False,
+        choices=[("", _("Any")), ("no", _("Allowed")), ("yes", _("Blocked"))],
+    )
+    deleted = forms.BooleanField(
+        label=_("Show deleted customers (restorable for 30 days)"), required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start: date | None = data.get("created_from")
+        end: date | None = data.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", _("The end date comes before the start date."))
+        return data
+
+    def filters(self) -> dict[str, Any]:
+        """The selector's filters from the valid fields (an invalid one filters nothing)."""
+        data = self.cleaned_data if self.is_bound else {}
+        blocked = data.get("blocked")
+        return {
+            "search": data.get("q") or "",
+            "created_from": data.get("created_from"),
+            "created_to": data.get("created_to"),
+            "blocked": {"yes": True, "no": False}.get(blocked or ""),
+            "deleted": bool(data.get("deleted")),
+        }
+
+
+class CustomerCreateForm(forms.Form):
+    email = forms.CharField(
+        label=_("Email address"),
+        strip=True,
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "off", "maxlength": str(BUILTIN_ATTRIBUTES["email"].max_length)}
+        ),
+    )
+    display_name = forms.CharField(
+        label=_("Display name"),
+        required=False,
+        widget=_text_input(BUILTIN_ATTRIBUTES["display_name"].max_length, autocomplete="off"),
+    )
+
+
+def service_errors_to_form(form: forms.Form, error: ValidationError, names: dict[str, str]) -> None:
+    """Put a service's ValidationError on the fields it names (`names` maps the service's keys
+    to field names); anything else goes above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, messages in error.message_dict.items():
+        field = names.get(key, key)
+        form.add_error(field if field in form.fields else None, messages)
+
+
+class CustomerProfileForm(forms.Form):
+    """Built-in attributes (the email address is a sign-in identifier: not edited here) and the
+    tenant's custom attributes, by data type: Boolean as a yes/no/unset choice, Int as text the
+    service parses, String as text or as the options user flows offer for it."""
+
+    def __init__(
+        self,
+        *args: Any,
+        customer: User,
+        attributes: list[CustomAttribute],
+        choices: dict[str, AttributeChoices],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial = {key: getattr(customer, key) for key in PROFILE_BUILTINS}
+        for key in PROFILE_BUILTINS:
+            spec = BUILTIN_ATTRIBUTES[key]
+            self.fields[key] = forms.CharField(
+                label=str(spec.label), required=False, widget=_text_input(spec.max_length)
+            )
+        self.attributes = attributes
+        for attribute in attributes:
+            name = self.custom_field_name(attribute)
+            value = customer.custom_attributes.get(attribute.name)
+            self.fields[name] = self._custom_field(attribute, choices.get(attribute.name), value)
+            if isinstance(value, bool):
+                self.initial[name] = "true" if value else "false"
+            elif value is not None:
+                self.initial[name] = value
+                if isinstance(self.fields[name], forms.MultipleChoiceField):
+                    self.initial[name] = [part for part in str(value).split(",") if part]
+
+    @staticmethod
+    def custom_field_name(attribute: CustomAttribute) -> str:
+        return f"{CUSTOM_FIELD_PREFIX}{attribute.name}"
+
+    @staticmethod
+    def _custom_field(
+        attribute: CustomAttribute, offered: AttributeChoices | None, value: object
+    ) -> forms.Field:
+        label = attribute.name
+        help_text = attribute.description
+        if attribute.data_type == CustomAttributeDataType.BOOLEAN:
+            return forms.ChoiceField(
+                label=label,
+                help_text=help_text,
+                required=False,
+                choices=[("", _("Not set")), ("true", _("Yes")), ("false", _("No"))],
+            )
+        if attribute.data_type == CustomAttributeDataType.INT:
+            return forms.CharField(
+                label=label,
+                help_text=help_text,
+                required=False,
+                widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+            )
+        if offered is None:
+            return forms.CharField(
+                label=label, help_text=help_text, required=False, widget=_text_input(250)
+            )
+        options = list(offered.options)
+        # A value stored before the options changed stays selectable, so saving other fields
+        # never fails on it.
+        known = {option for option, _text in options}
+        for part in str(value or "").split(",") if offered.multiple else [str(value or "")]:
+            if part and part not in known:
+                options.append((part, part))
+                known.add(part)
+        if offered.multiple:
+            return forms.MultipleChoiceField(
+                label=label,
+                help_text=help_text,
+                required=False,
+                choices=options,
+                widget=forms.CheckboxSelectMultiple,
+            )
+        return forms.ChoiceField(
+            label=label,
+            help_text=help_text,
+            required=False,
+            choices=[("", _("Not set")), *options],
+        )
+
+    def builtin_fields(self) -> list[forms.BoundField]:
+        return [self[key] for key in PROFILE_BUILTINS]
+
+    def custom_fields(self) -> list[forms.BoundField]:
+        return [self[self.custom_field_name(attribute)] for attribute in self.attributes]
+
+    def values(self) -> tuple[dict[str, object], dict[str, object]]:
+        """(built-in, custom) values for `customer_profile_update`; several picked options
+        travel as one comma-separated string, as user flows store them."""
+        builtin: dict[str, object] = {key: self.cleaned_data[key] for key in PROFILE_BUILTINS}
+        custom: dict[str, object] = {}
+        for attribute in self.attributes:
+            value = self.cleaned_data.get(self.custom_field_name(attribute))
+            custom[attribute.name] = ",".join(value) if isinstance(value, list) else value
+        return builtin, custom
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        names = {attribute.name: self.custom_field_name(attribute) for attribute in self.attributes}
+        service_errors_to_form(self, error, names)

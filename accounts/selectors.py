@@ -1,0 +1,281 @@
+"""Reads about customers, in the current tenant's schema.
+
+The customer list is built to stay fast with millions of customers in a tenant: prefix search
+runs on the functional `text_pattern_ops` indexes of lower(email) and lower(display_name), and
+pages are read by keyset on the (created_at, id) index, never by OFFSET.
+"""
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.attributes import INPUT_TYPES_WITH_OPTIONS, InputType
+from accounts.models import CustomAttribute, User
+from accounts.services.customers import CUSTOMER_RESTORE_DAYS
+from userflows.models import UserFlowAttribute
+
+CUSTOMER_PAGE_SIZE = 50
+SEARCH_MAX_LENGTH = 254
+# How many rows, newest first, a search reads looking for its page before it turns to the
+# prefix indexes (see `customer_search_statements`).
+SEARCH_WINDOW = 5000
+# What a list row shows; the password hash and attribute values stay in the table.
+_LIST_COLUMNS = (
+    "id",
+    "object_id",
+    "email",
+    "display_name",
+    "is_active",
+    "must_change_password",
+    "profile_completed",
+    "created_at",
+    "deleted_at",
+)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: the last row's (created_at, id), in the list's descending order."""
+
+    created_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.created_at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str | None) -> "Cursor | None":
+        """The cursor, or None for anything that is not one (which reads the first page)."""
+        if not value or len(value) > 100:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            stamp, _sep, row_id = raw.partition("|")
+            created_at = datetime.fromisoformat(stamp)
+            number = int(row_id)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        if created_at.tzinfo is None or number < 1:
+            return None
+        return cls(created_at=created_at, id=number)
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    customers: list[User]
+    next_cursor: str | None
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def customer_queryset(
+    *,
+    search: str = "",
+    created_from: date | None = None,
+    created_to: date | None = None,
+    blocked: bool | None = None,
+    deleted: bool = False,
+    after: Cursor | None = None,
+) -> QuerySet[User]:
+    """Customers matching the filters, newest first: ordered by (created_at desc, id desc).
+
+    `search` matches the start of the email address or of the display name, ignoring case
+    (`lower(…) LIKE 'prefix%'`, which the `text_pattern_ops` indexes answer). Dates are
+    inclusive days in the server's time zone. Without `deleted`, deleted customers are left out;
+    with it, only the deleted ones that can still be restored are listed. `after` continues a
+    listing below the cursor's row; the redundant `created_at <= …` lets PostgreSQL start the
+    index scan at the cursor.
+    """
+    customers = User.objects.all()
+    if deleted:
+        restorable_since = timezone.now() - timedelta(days=CUSTOMER_RESTORE_DAYS)
+        customers = customers.filter(deleted_at__gt=restorable_since)
+    else:
+        customers = customers.filter(deleted_at__isnull=True)
+    prefix = search.strip().lower()[:SEARCH_MAX_LENGTH]
+    if prefix:
+        customers = customers.alias(
+            email_lower=Lower("email"), display_name_lower=Lower("display_name")
+        ).filter(Q(email_lower__startswith=prefix) | Q(display_name_lower__startswith=prefix))
+    if created_from is not None:
+        customers = customers.filter(created_at__gte=_day_start(created_from))
+    if created_to is not None:
+        customers = customers.filter(created_at__lt=_day_start(created_to + timedelta(days=1)))
+    if blocked is not None:
+        customers = customers.filter(is_active=not blocked)
+    if after is not None:
+        customers = customers.filter(
+            Q(created_at__lte=after.created_at)
+            & (Q(created_at__lt=after.created_at) | Q(id__lt=after.id))
+        )
+    return customers.only(*_LIST_COLUMNS).order_by("-created_at", "-id")
+
+
+def _newest_window_statement(
+    *, prefix: str, filters: dict[str, Any], after: Cursor | None, limit: int, window: int
+) -> tuple[str, tuple[Any, ...]]:
+    newest = customer_queryset(**filters, after=after)[:window]
+    sql, params = newest.query.sql_with_params()
+    pattern = connection.ops.prep_for_like_query(prefix) + "%"
+    statement = (
+        f"SELECT * FROM ({sql}) AS newest "  # noqa: S608 - Django's SQL; values stay parameters
+        "WHERE lower(newest.email) LIKE %s OR lower(newest.display_name) LIKE %s "
+        "ORDER BY newest.created_at DESC, newest.id DESC LIMIT %s"
+    )
+    return statement, (*params, pattern, pattern, limit)
+
+
+def _prefix_index_statement(
+    *, prefix: str, filters: dict[str, Any], after: Cursor | None, limit: int
+) -> tuple[str, tuple[Any, ...]]:
+    matches = customer_queryset(search=prefix, **filters, after=after).order_by()
+    sql, params = matches.query.sql_with_params()
+    statement = (
+        f"WITH matches AS MATERIALIZED ({sql}) "  # noqa: S608 - Django's SQL; values stay parameters
+        "SELECT * FROM matches ORDER BY created_at DESC, id DESC LIMIT %s"
+    )
+    return statement, (*params, limit)
+
+
+def customer_search_statements(
+    *,
+    search: str,
+    created_from: date | None = None,
+    created_to: date | None = None,
+    blocked: bool | None = None,
+    after: Cursor | None = None,
+    limit: int = CUSTOMER_PAGE_SIZE + 1,
+    window: int = SEARCH_WINDOW,
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """The statements `customer_list` runs for a prefix search, in order (for EXPLAIN).
+
+    PostgreSQL has no index that both finds a prefix and keeps the newest-first order, and its
+    estimate of how many rows a prefix matches is coarse (rare prefixes are often guessed at
+    1 %). Left to choose, it walks the (created_at, id) index hoping to meet 51 matches soon and,
+    for a rare prefix, reads most of the table (seconds at a million customers). So the walk is
+    bounded: the first statement looks for the page among the next `window` rows in order (the
+    keyset index, read backward, stops as soon as the page is full); only when the prefix is
+    rarer than that shows, the second one takes every match from the prefix indexes (a bitmap
+    of both, materialized so it cannot turn into the walk) and sorts them.
+    """
+    prefix = search.strip().lower()[:SEARCH_MAX_LENGTH]
+    filters: dict[str, Any] = {
+        "created_from": created_from,
+        "created_to": created_to,
+        "blocked": blocked,
+    }
+    return [
+        _newest_window_statement(
+            prefix=prefix, filters=filters, after=after, limit=limit, window=window
+        ),
+        _prefix_index_statement(prefix=prefix, filters=filters, after=after, limit=limit),
+    ]
+
+
+def customer_list(
+    *,
+    search: str = "",
+    created_from: date | None = None,
+    created_to: date | None = None,
+    blocked: bool | None = None,
+    deleted: bool = False,
+    cursor: str | None = None,
+    page_size: int = CUSTOMER_PAGE_SIZE,
+    search_window: int = SEARCH_WINDOW,
+) -> CustomerPage:
+    """One page of `customer_queryset`, and the opaque cursor of the next page (None on the
+    last). An unreadable cursor reads the first page.
+
+    Without a search, one keyset query of `page_size + 1` rows. With one, the bounded search
+    of `customer_search_statements`: one statement when the prefix is common enough to fill the
+    page from the next `search_window` rows, two otherwise; either way the work grows with the
+    page and the prefix's matches, never with the tenant. (Searches among blocked or deleted
+    customers, which are few, are left to the planner.)
+    """
+    after = Cursor.decode(cursor)
+    limit = page_size + 1
+    filters: dict[str, Any] = {
+        "created_from": created_from,
+        "created_to": created_to,
+        "blocked": blocked,
+    }
+    rows: list[User] = []
+    if search.strip() and not deleted and blocked is not True:
+        window_statement, index_statement = customer_search_statements(
+            search=search, **filters, after=after, limit=limit, window=search_window
+        )
+        rows = list(User.objects.raw(*window_statement))
+        if len(rows) < limit:
+            rows = list(User.objects.raw(*index_statement))
+    else:
+        queryset = customer_queryset(search=search, **filters, deleted=deleted, after=after)
+        rows = list(queryset[:limit])
+    customers, more = rows[:page_size], len(rows) > page_size
+    next_cursor = None
+    if more:
+        last = customers[-1]
+        next_cursor = Cursor(created_at=last.created_at, id=last.pk).encode()
+    return CustomerPage(customers=customers, next_cursor=next_cursor)
+
+
+def customer_get(*, object_id: uuid.UUID) -> User | None:
+    """The customer with this object ID, deleted or not (purged ones are gone)."""
+    customer: User | None = User.objects.filter(object_id=object_id).first()
+    return customer
+
+
+def customer_restore_deadline(*, customer: User) -> datetime | None:
+    """Until when a deleted customer can be restored (None when not deleted)."""
+    if customer.deleted_at is None:
+        return None
+    return customer.deleted_at + timedelta(days=CUSTOMER_RESTORE_DAYS)
+
+
+@dataclass(frozen=True)
+class AttributeChoices:
+    """The options user flows offer for one custom attribute."""
+
+    multiple: bool
+    options: list[tuple[str, str]]  # (value, text)
+
+
+def custom_attribute_choices() -> dict[str, AttributeChoices]:
+    """For each custom String attribute that user flows collect only by picking options, the
+    union of those options (first text wins), and whether several may be picked (when any flow
+    uses CheckboxMultiSelect). An attribute some flow collects as free text is not in the
+    result: any text is a valid value for it."""
+    found: dict[str, tuple[bool, dict[str, str]]] = {}
+    items = (
+        UserFlowAttribute.objects.filter(custom_attribute__isnull=False)
+        .select_related("custom_attribute")
+        .order_by("flow__name", "position", "pk")
+    )
+    text_box: set[str] = set()
+    for item in items:
+        attribute: CustomAttribute | None = item.custom_attribute
+        if attribute is None:
+            continue
+        if item.input_type not in INPUT_TYPES_WITH_OPTIONS:
+            text_box.add(attribute.name)
+            continue
+        multiple, options = found.get(attribute.name, (False, {}))
+        multiple = multiple or item.input_type == InputType.CHECKBOX_MULTI_SELECT
+        for option in item.options:
+            options.setdefault(str(option.get("value", "")), str(option.get("text", "")))
+        found[attribute.name] = (multiple, options)
+    return {
+        name: AttributeChoices(multiple=multiple, options=list(options.items()))
+        for name, (multiple, options) in found.items()
+        if name not in text_box and options
+    }

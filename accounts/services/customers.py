@@ -1,0 +1,250 @@
+"""Writes about customers, made by admins: accounts in the current tenant's schema.
+
+Every service here runs in the tenant's schema (the caller's `in_tenant` block) and returns
+what the caller needs for its audit entry; none of them records one, and none of them ever
+returns or logs a password except the temporary one it just made, once.
+"""
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import IntegrityError, router, transaction
+from django.db.models import Field, Model, QuerySet
+from django.db.models.deletion import Collector
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.attributes import BUILTIN_ATTRIBUTES
+from accounts.models import User
+
+# A deleted customer can be restored for this many days; then `customers_purge_due` erases it.
+CUSTOMER_RESTORE_DAYS = 30
+# Shown once to the admin, who passes it on; the customer must replace it.
+_TEMPORARY_PASSWORD_BYTES = 12
+_PURGE_BATCH = 500
+
+
+class CustomerNotRestorable(Exception):
+    """The customer is not deleted, or was deleted too long ago to be restored."""
+
+
+class CustomerDeleted(Exception):
+    """The customer is deleted: restore it before changing its sign-in."""
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """What `customer_sign_out_everywhere` ended."""
+
+    sessions: int
+    refresh_tokens: int
+    access_tokens: int
+
+
+def _temporary_password() -> str:
+    return secrets.token_urlsafe(_TEMPORARY_PASSWORD_BYTES)
+
+
+def _email_clean(email: str) -> str:
+    address = User.objects.normalize_email(email)
+    if not address:
+        raise ValidationError({"email": _("Enter an email address.")})
+    limit = BUILTIN_ATTRIBUTES["email"].max_length
+    if len(address) > limit:
+        raise ValidationError({"email": _("At most %(max)d characters.") % {"max": limit}})
+    try:
+        EmailValidator()(address)
+    except ValidationError as error:
+        raise ValidationError({"email": _("Enter a valid email address.")}) from error
+    return address
+
+
+def _with_email(address: str) -> QuerySet[User]:
+    # lower(email) = …, which the unique index answers (`iexact` compares upper() unindexed).
+    return User.objects.alias(email_lower=Lower("email")).filter(email_lower=address)
+
+
+def _email_taken_error(address: str) -> ValidationError:
+    deleted = _with_email(address).filter(deleted_at__isnull=False).exists()
+    if deleted:
+        return ValidationError(
+            {"email": _("A deleted customer has this email address: restore it instead.")}
+        )
+    return ValidationError({"email": _("A customer with this email address exists already.")})
+
+
+def customer_create(*, email: str, display_name: str = "") -> tuple[User, str]:
+    """Create a customer who can sign in at once with the returned temporary password.
+
+    The email address is lower-cased and must be new to the tenant, compared ignoring case
+    (deleted customers included); it is stored as allauth's verified, primary address, since an
+    admin vouches for it. The display name may be any text up to 256 characters. The password
+    is random, returned this once, and must be changed at the customer's next sign-in. On any
+    error nothing is stored.
+    """
+    address = _email_clean(email)
+    name = display_name.strip()
+    limit = BUILTIN_ATTRIBUTES["display_name"].max_length
+    if len(name) > limit:
+        raise ValidationError({"display_name": _("At most %(max)d characters.") % {"max": limit}})
+    # allauth stores addresses lower-cased, in an indexed column.
+    if _with_email(address).exists() or EmailAddress.objects.filter(email=address).exists():
+        raise _email_taken_error(address)
+    password = _temporary_password()
+    try:
+        with transaction.atomic():
+            customer = User.objects.create_user(
+                email=address,
+                password=password,
+                display_name=name,
+                must_change_password=True,
+            )
+            EmailAddress.objects.create(user=customer, email=address, verified=True, primary=True)
+    except IntegrityError as error:
+        # Someone created the same address between the check and the insert.
+        raise _email_taken_error(address) from error
+    return customer, password
+
+
+def customer_password_reset(*, customer: User) -> str:
+    """Give the customer a new random temporary password, returned this once, to be changed at
+    the next sign-in; every session and token of the old password ends with it."""
+    if customer.deleted_at is not None:
+        raise CustomerDeleted()
+    password = _temporary_password()
+    with transaction.atomic():
+        customer.set_password(password)
+        customer.must_change_password = True
+        customer.save(update_fields=["password", "must_change_password"])
+        customer_sign_out_everywhere(customer=customer)
+    return password
+
+
+def customer_sign_out_everywhere(*, customer: User) -> Revoked:
+    """End the customer's sessions in this tenant and revoke the tokens issued to them.
+
+    Deletes every session whose data names the customer, revokes each live refresh token
+    (RFC 7009 semantics: it can no longer be exchanged) and deletes the customer's access
+    tokens, ID tokens and unredeemed authorization codes. Access tokens already handed out as
+    self-contained JWTs stay valid until they expire (their lifetime is short).
+    """
+    from apps.models import AccessToken, Grant, IDToken, RefreshToken
+
+    user_id = str(customer.pk)
+    session_keys = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == user_id
+    ]
+    with transaction.atomic():
+        sessions, _details = Session.objects.filter(session_key__in=session_keys).delete()
+        refresh_tokens = list(RefreshToken.objects.filter(user=customer, revoked__isnull=True))
+        for refresh_token in refresh_tokens:
+            refresh_token.revoke()
+        access_tokens, _details = AccessToken.objects.filter(user=customer).delete()
+        IDToken.objects.filter(user=customer).delete()
+        Grant.objects.filter(user=customer).delete()
+    return Revoked(
+        sessions=sessions, refresh_tokens=len(refresh_tokens), access_tokens=access_tokens
+    )
+
+
+def customer_block(*, customer: User) -> User:
+    """Refuse the customer's sign-in (`is_active` off) and sign them out everywhere."""
+    if customer.deleted_at is not None:
+        raise CustomerDeleted()
+    with transaction.atomic():
+        customer.is_active = False
+        customer.save(update_fields=["is_active"])
+        customer_sign_out_everywhere(customer=customer)
+    return customer
+
+
+def customer_unblock(*, customer: User) -> User:
+    """Allow the customer to sign in again; a deleted customer stays blocked until restored."""
+    if customer.deleted_at is not None:
+        raise CustomerDeleted()
+    customer.is_active = True
+    customer.save(update_fields=["is_active"])
+    return customer
+
+
+def customer_delete(*, customer: User, now: datetime | None = None) -> User:
+    """Delete the customer softly: sign-in refused, signed out everywhere, hidden from the
+    list, restorable for 30 days, then purged by `customers_purge_due`. Deleting a deleted
+    customer changes nothing (its purge date stays)."""
+    if customer.deleted_at is not None:
+        return customer
+    with transaction.atomic():
+        customer.deleted_at = now or timezone.now()
+        customer.is_active = False
+        customer.save(update_fields=["deleted_at", "is_active"])
+        customer_sign_out_everywhere(customer=customer)
+    return customer
+
+
+def customer_restore(*, customer: User, now: datetime | None = None) -> User:
+    """Bring back a customer deleted less than 30 days ago, with sign-in allowed; raise
+    CustomerNotRestorable otherwise."""
+    now = now or timezone.now()
+    if customer.deleted_at is None or customer.deleted_at <= now - timedelta(
+        days=CUSTOMER_RESTORE_DAYS
+    ):
+        raise CustomerNotRestorable()
+    customer.deleted_at = None
+    customer.is_active = True
+    customer.save(update_fields=["deleted_at", "is_active"])
+    return customer
+
+
+class _TenantSchemaCollector(Collector):
+    """Django's deletion collector, blind to the tables only the public schema has.
+
+    Their foreign keys (role assignments, audit entries) point at the public schema's account
+    table, so they never refer to a tenant's customer; and in a tenant's schema they do not
+    exist, so asking them would fail (the search path leaves the public schema out).
+    """
+
+    def related_objects(
+        self, related_model: type[Model], related_fields: "Iterable[Field[Any, Any]]", objs: Any
+    ) -> QuerySet[Model]:
+        if related_model._meta.app_config not in _tenant_app_configs():
+            return related_model._base_manager.none()
+        return super().related_objects(related_model, related_fields, objs)
+
+
+def _tenant_app_configs() -> list[AppConfig]:
+    return [config for config in apps.get_app_configs() if config.name in settings.TENANT_APPS]
+
+
+def customers_purge_due(*, now: datetime | None = None) -> int:
+    """Erase, with everything that refers to them (email addresses, tokens, grants), the
+    customers deleted 30 days ago or more; return how many. Runs in batches, each its own
+    transaction, so a large backlog neither holds long locks nor starts over after a failure.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=CUSTOMER_RESTORE_DAYS)
+    purged = 0
+    while True:
+        with transaction.atomic():
+            # Rows another transaction holds (a restore, a second purge) wait for the next run.
+            due = list(
+                User.objects.select_for_update(skip_locked=True)
+                .filter(deleted_at__lte=cutoff)
+                .order_by("pk")[:_PURGE_BATCH]
+            )
+            if not due:
+                return purged
+            collector = _TenantSchemaCollector(using=router.db_for_write(User))
+            collector.collect(due)
+            collector.delete()
+        purged += len(due)
