@@ -41,8 +41,12 @@ def tenant_not_found() -> HttpResponse:
 
 
 def token_endpoint(request: HttpRequest) -> HttpResponse:
-    from apps.oidc.views import TokenView
+    """The token endpoint; client credentials by secret go straight to their lean path."""
+    from apps.oidc.client_credentials import client_credentials_token, is_lean_client_credentials
+    from apps.oidc.views import TokenView, finish_token_response
 
+    if request.method == "POST" and is_lean_client_credentials(request):
+        return finish_token_response(request, client_credentials_token(request))
     global _token_view
     if _token_view is None:
         _token_view = TokenView.as_view()

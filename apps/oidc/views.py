@@ -228,6 +228,29 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         return super().redirect(redirect_to, application)
 
 
+def finish_token_response(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """What every token-endpoint response carries: no caching (RFC 6749 §5.1), a Basic challenge
+    for a client that failed Basic authentication (§5.2), CORS for single-page apps only."""
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    response["X-Content-Type-Options"] = "nosniff"
+    if response.status_code == 401 and request.META.get(
+        "HTTP_AUTHORIZATION", ""
+    ).lower().startswith("basic"):
+        issuer = tenant_issuer(current_tenant())
+        response["WWW-Authenticate"] = f'Basic realm="{issuer}", error="invalid_client"'
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin:
+        client_id = request.POST.get("client_id", "")
+        app = AppRegistration.objects.filter(client_id=client_id).first() if client_id else None
+        if app is not None and cors_origin_allowed(app=app, origin=origin):
+            response["Access-Control-Allow-Origin"] = origin
+        else:
+            response.headers.pop("Access-Control-Allow-Origin", None)
+        patch_vary_headers(response, ["Origin"])
+    return response
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class TokenView(dot_views.TokenView):  # type: ignore[misc]
     """The token endpoint (RFC 6749 §3.2): responses are never cached (§5.1)."""
@@ -238,25 +261,7 @@ class TokenView(dot_views.TokenView):  # type: ignore[misc]
             response = client_credentials_token(request)
         else:
             response = super().post(request, *args, **kwargs)
-        response["Cache-Control"] = "no-store"
-        response["Pragma"] = "no-cache"
-        response["X-Content-Type-Options"] = "nosniff"
-        if response.status_code == 401 and request.META.get(
-            "HTTP_AUTHORIZATION", ""
-        ).lower().startswith("basic"):
-            # RFC 6749 §5.2: the challenge names the scheme the client used.
-            issuer = tenant_issuer(current_tenant())
-            response["WWW-Authenticate"] = f'Basic realm="{issuer}", error="invalid_client"'
-        origin = request.META.get("HTTP_ORIGIN")
-        if origin:
-            client_id = request.POST.get("client_id", "")
-            app = AppRegistration.objects.filter(client_id=client_id).first() if client_id else None
-            if app is not None and cors_origin_allowed(app=app, origin=origin):
-                response["Access-Control-Allow-Origin"] = origin
-            else:
-                response.headers.pop("Access-Control-Allow-Origin", None)
-            patch_vary_headers(response, ["Origin"])
-        return response
+        return finish_token_response(request, response)
 
     def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """CORS preflight: allowed for the origins of this tenant's single-page apps only."""
