@@ -4,38 +4,56 @@ The busiest call of a CIAM: daemons fetch app tokens constantly. This path reads
 the database once its lookups are remembered (apps/lookups.py), stores nothing (the token is a
 self-contained, signed JWT that expires within the hour), and answers exactly as the RFC says:
 errors per §5.2, 401 with a Basic challenge for a client that authenticated with Basic.
-Assertions (private_key_jwt) take DOT's full path.
+Assertions (private_key_jwt), CORS requests and anything unusual take DOT's full path.
+
+`wsgi_client_credentials` serves it before Django's request handling even starts (the web
+node's WSGI entry point calls it first); `client_credentials_token` is the same grant for a
+request that did come through Django.
 """
 
-from django.http import HttpRequest, JsonResponse
+import io
+import json
+import logging
+import re
+from collections.abc import Mapping
+from urllib.parse import parse_qs
+
+from django.core.signals import request_finished, request_started
+from django.http import HttpRequest, HttpResponse
 
 from apps import lookups
 from apps.models import AppRegistration
 from apps.oidc.client_auth import client_secret_matches, secret_credentials
 from apps.oidc.tokens import app_token_claims, signed_access_token
 from tenants.current import current_tenant
-from tenants.selectors import tenant_issuer
+from tenants.schemas import use_public_schema, use_tenant_schema
+from tenants.selectors import tenant_for_path_segment, tenant_issuer
 
+logger = logging.getLogger(__name__)
 _ALLOWED_PARAMS = frozenset({"grant_type", "scope", "client_id", "client_secret"})
+_TOKEN_PATH = re.compile(r"^/([a-z0-9-]{3,63})/oauth2/v2\.0/token$")
+_MAX_BODY = 8192
+TOKEN_HEADERS = (
+    ("Content-Type", "application/json"),
+    ("Cache-Control", "no-store"),
+    ("Pragma", "no-cache"),
+    ("X-Content-Type-Options", "nosniff"),
+)
 
 
-def _error(status: int, error: str, description: str, *, basic: bool = False) -> JsonResponse:
-    response = JsonResponse({"error": error, "error_description": description}, status=status)
-    if basic:
-        issuer = tenant_issuer(current_tenant())
-        response["WWW-Authenticate"] = f'Basic realm="{issuer}", error="invalid_client"'
-    return response
-
-
-def client_credentials_token(request: HttpRequest) -> JsonResponse:
-    params = request.POST
-    if any(len(params.getlist(name)) > 1 for name in params):
+def issue(
+    params: Mapping[str, list[str]], authorization: str | None
+) -> tuple[int, dict[str, object], str | None]:
+    """(status, JSON body, WWW-Authenticate or None) for a client credentials request, in the
+    current tenant's schema."""
+    if any(len(values) > 1 for values in params.values()):
         return _error(400, "invalid_request", "A parameter is repeated.")  # §3.2
-    authorization = request.META.get("HTTP_AUTHORIZATION")
-    credentials = secret_credentials(
-        authorization, params.get("client_id"), params.get("client_secret")
-    )
-    basic = bool(authorization)
+
+    def one(name: str) -> str | None:
+        values = params.get(name)
+        return values[0] if values else None
+
+    credentials = secret_credentials(authorization, one("client_id"), one("client_secret"))
     app: AppRegistration | None = lookups.client(credentials[0]) if credentials else None
     if (
         credentials is None
@@ -43,10 +61,15 @@ def client_credentials_token(request: HttpRequest) -> JsonResponse:
         or app.is_public
         or not client_secret_matches(app=app, secret=credentials[1])
     ):
-        return _error(401, "invalid_client", "Client authentication failed.", basic=basic)
+        status, body, _ = _error(401, "invalid_client", "Client authentication failed.")
+        challenge = None
+        if authorization:
+            issuer = tenant_issuer(current_tenant())
+            challenge = f'Basic realm="{issuer}", error="invalid_client"'
+        return status, body, challenge
     if not app.allows_grant_type(AppRegistration.GRANT_CLIENT_CREDENTIALS):
         return _error(400, "unauthorized_client", "This app may not use client credentials.")
-    scope = params.get("scope", "").strip()
+    scope = (one("scope") or "").strip()
     grant = lookups.client_credentials_grant(app, scope) if " " not in scope else None
     if grant is None:
         return _error(
@@ -54,17 +77,93 @@ def client_credentials_token(request: HttpRequest) -> JsonResponse:
         )
     resource, roles = grant
     claims = app_token_claims(client=app, resource=resource, roles=roles)
-    return JsonResponse(
+    expires_in = int(claims["exp"]) - int(claims["iat"])  # type: ignore[call-overload]
+    return (
+        200,
         {
             "access_token": signed_access_token(claims),
             "token_type": "Bearer",
-            "expires_in": int(claims["exp"]) - int(claims["iat"]),  # type: ignore[call-overload]
+            "expires_in": expires_in,
             "scope": scope,
-        }
+        },
+        None,
     )
+
+
+def _error(status: int, error: str, description: str) -> tuple[int, dict[str, object], None]:
+    return status, {"error": error, "error_description": description}, None
+
+
+def client_credentials_token(request: HttpRequest) -> HttpResponse:
+    status, body, challenge = issue(
+        {name: request.POST.getlist(name) for name in request.POST},
+        request.META.get("HTTP_AUTHORIZATION"),
+    )
+    response = HttpResponse(json.dumps(body), status=status, content_type="application/json")
+    if challenge:
+        response["WWW-Authenticate"] = challenge
+    return response
 
 
 def is_lean_client_credentials(request: HttpRequest) -> bool:
     """Secret-authenticated client credentials requests with nothing unexpected in them."""
     params = request.POST
     return params.get("grant_type") == "client_credentials" and set(params) <= _ALLOWED_PARAMS
+
+
+_STATUS_TEXT = {200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized"}
+
+
+def wsgi_client_credentials(
+    environ: dict[str, object],
+) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    """Serve a plain client credentials request straight from the WSGI environ, or None to let
+    Django handle the request (anything else, or anything unusual about this one)."""
+    if environ.get("REQUEST_METHOD") != "POST" or environ.get("HTTP_ORIGIN"):
+        return None
+    match = _TOKEN_PATH.match(str(environ.get("PATH_INFO", "")))
+    content_type = str(environ.get("CONTENT_TYPE", ""))
+    if match is None or not content_type.startswith("application/x-www-form-urlencoded"):
+        return None
+    try:
+        length = int(str(environ.get("CONTENT_LENGTH") or "0"))
+    except ValueError:
+        return None
+    if not 0 < length <= _MAX_BODY:
+        return None
+    stream = environ["wsgi.input"]
+    raw = stream.read(length)  # type: ignore[attr-defined]
+    try:
+        params = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        params = None
+    if (
+        params is None
+        or params.get("grant_type") != ["client_credentials"]
+        or not set(params) <= _ALLOWED_PARAMS
+        or any("\x00" in value for values in params.values() for value in values)
+    ):
+        # Hand the request, body included, to Django as it came.
+        environ["wsgi.input"] = io.BytesIO(raw)
+        return None
+    # The same request boundaries as Django's handler: stale database connections are closed.
+    request_started.send(sender=__name__, environ=environ)
+    try:
+        tenant = tenant_for_path_segment(match.group(1))
+        if tenant is None or tenant.domain_name != match.group(1):
+            environ["wsgi.input"] = io.BytesIO(raw)
+            return None
+        use_tenant_schema(tenant)
+        try:
+            authorization = environ.get("HTTP_AUTHORIZATION")
+            status, body, challenge = issue(params, str(authorization) if authorization else None)
+        finally:
+            use_public_schema()
+    finally:
+        request_finished.send(sender=__name__)
+    headers = list(TOKEN_HEADERS)
+    if challenge:
+        headers.append(("WWW-Authenticate", challenge))
+    payload = json.dumps(body).encode()
+    headers.append(("Content-Length", str(len(payload))))
+    return _STATUS_TEXT[status], headers, payload
