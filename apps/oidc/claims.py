@@ -13,6 +13,25 @@ from apps.models import AppClaim, AppRegistration
 from tenants.models import Tenant
 
 
+# The claims discovery advertises (OIDC Discovery 1.0 §3); configured attribute claims come on top.
+CLAIMS_SUPPORTED = (
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "auth_time",
+    "nonce",
+    "tid",
+    "oid",
+    "ver",
+    "name",
+    "email",
+    "email_verified",
+)
+
+
 def pairwise_subject(*, tenant: Tenant, client: AppRegistration, user: User) -> str:
     """`sub`: stable per (tenant, app, account), different across apps (OIDC Core §8.1).
 

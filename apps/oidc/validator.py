@@ -21,7 +21,12 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from apps import lookups, selectors, services
 from apps.models import AppRegistration, Grant, Platform, RefreshToken
-from apps.oidc.claims import configured_claims, pairwise_subject, profile_claims
+from apps.oidc.claims import (
+    CLAIMS_SUPPORTED,
+    configured_claims,
+    pairwise_subject,
+    profile_claims,
+)
 from apps.oidc.client_auth import client_secret_matches, secret_credentials
 from apps.signing import verification_jwk
 from tenants.current import current_tenant
@@ -286,22 +291,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         return self.get_additional_claims(request)
 
     def get_discovery_claims(self, request: Any) -> list[str]:
-        return [
-            "sub",
-            "iss",
-            "aud",
-            "exp",
-            "iat",
-            "nbf",
-            "auth_time",
-            "nonce",
-            "tid",
-            "oid",
-            "ver",
-            "name",
-            "email",
-            "email_verified",
-        ]
+        return list(CLAIMS_SUPPORTED)
 
     def get_id_token_dictionary(
         self, token: dict[str, Any], token_handler: Any, request: Request

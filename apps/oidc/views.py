@@ -21,6 +21,7 @@ from oauthlib.common import add_params_to_uri
 
 from accounts.forms import LOGIN_HINT_SESSION_KEY
 from apps.models import AccessToken, AppRegistration, Platform
+from apps.oidc.claims import CLAIMS_SUPPORTED
 from apps.oidc.client_credentials import client_credentials_token, is_lean_client_credentials
 from apps.oidc.introspection import introspection_of
 from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
@@ -69,22 +70,7 @@ def discovery_document() -> dict[str, object]:
         ],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "claims_supported": [
-            "sub",
-            "iss",
-            "aud",
-            "exp",
-            "iat",
-            "nbf",
-            "auth_time",
-            "nonce",
-            "tid",
-            "oid",
-            "ver",
-            "name",
-            "email",
-            "email_verified",
-        ],
+        "claims_supported": list(CLAIMS_SUPPORTED),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "ui_locales_supported": ["en"],
         "claims_parameter_supported": False,
