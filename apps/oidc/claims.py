@@ -12,7 +12,6 @@ from accounts.models import Directory, User
 from apps.models import AppClaim, AppRegistration
 from tenants.models import Tenant
 
-
 # The claims discovery advertises (OIDC Discovery 1.0 §3); configured attribute claims come on top.
 CLAIMS_SUPPORTED = (
     "sub",
