@@ -219,3 +219,42 @@ def test_assigning_an_app_moves_it_between_flows(admin_client: Client, tenant_a:
     assert "Run for Web" in page.text
     with in_tenant(tenant_a):
         assert AppRegistration.objects.get(pk=app.pk).user_flow == second
+
+
+def test_two_simultaneous_custom_attributes_never_pass_a_hundred(committed_db: None) -> None:
+    tenant = tenant_services.tenant_create(
+        display_name="Race attributes",
+        domain_name=f"race-attrs-{uuid.uuid4().hex[:6]}",
+        country="US",
+        creator=None,
+    )
+    try:
+        with in_tenant(tenant):
+            CustomAttribute.objects.bulk_create(
+                CustomAttribute(name=f"Attr{i}", data_type="string") for i in range(99)
+            )
+        outcomes: list[str] = []
+        barrier = threading.Barrier(2)
+
+        def create(name: str) -> None:
+            try:
+                with in_tenant(tenant):
+                    barrier.wait()
+                    custom_attribute_create(name=name, data_type="int")
+                outcomes.append("created")
+            except CustomAttributeLimitReached:
+                outcomes.append("refused")
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=create, args=(f"Last{i}",)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(outcomes) == ["created", "refused"]
+        with in_tenant(tenant):
+            assert CustomAttribute.objects.count() == 100
+    finally:
+        AuditEntry.objects.filter(tenant_uuid=tenant.tenant_id).delete()
+        tenant.delete(force_drop=True)

@@ -1,0 +1,69 @@
+"""User flows, custom attributes and customers in the admin center, in real Chromium."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.models import User
+from tenants import services as tenant_services
+from tests.e2e.conftest import CommittedData, Credentials, Screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def test_admin_designs_a_flow_and_manages_a_customer(
+    page: Page,
+    committed: CommittedData,
+    operator: Credentials,
+    screenshot: Screenshot,
+    page_errors: list[str],
+) -> None:
+    domain_name = committed.unique("e2e-flows")
+    committed.domain_names.append(domain_name)
+    tenant = tenant_services.tenant_create(
+        display_name="Tailspin Toys",
+        domain_name=domain_name,
+        country="GB",
+        creator=User.objects.get(email=operator.email),
+    )
+    page.goto("/admin-center/sign-in/")
+    page.get_by_label("Email address").fill(operator.email)
+    page.get_by_label("Password").fill(operator.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"/admin-center/tenants/{tenant.tenant_id}/")
+
+    nav = page.get_by_role("navigation", name="Tenant")
+    nav.get_by_role("link", name="Custom user attributes").click()
+    page.get_by_label("Name").fill("LoyaltyTier")
+    page.get_by_label("Data type").select_option("string")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("code").filter(has_text="LoyaltyTier")).to_be_visible()
+    screenshot(page, "admin-custom-attributes")
+
+    nav.get_by_role("link", name="User flows").click()
+    page.get_by_label("Name", exact=True).fill("Shop sign-up")
+    page.get_by_label("Given Name").check()
+    page.get_by_label("LoyaltyTier (String)").check()
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", name="Shop sign-up")).to_be_visible()
+    page.get_by_role("button", name="Move LoyaltyTier to the top").click()
+    expect(page.locator(".layout-table tbody tr").first).to_contain_text("LoyaltyTier")
+    screenshot(page, "admin-user-flow")
+    nav.get_by_role("link", name="User flows").click()
+    screenshot(page, "admin-user-flows")
+
+    nav.get_by_role("link", name="Customers").click()
+    screenshot(page, "admin-customers-empty")
+    page.get_by_role("link", name="New customer").click()
+    page.get_by_label("Email address").fill("alex@example.com")
+    page.get_by_label("Display name").fill("Alex Wilber")
+    page.get_by_role("button", name="Create").click()
+    expect(page.locator("#temporary-password")).to_be_visible()
+    screenshot(page, "admin-customer-created")
+    page.get_by_role("button", name="Block sign-in").click()
+    expect(page.get_by_role("button", name="Allow sign-in")).to_be_visible()
+    screenshot(page, "admin-customer-blocked")
+    nav.get_by_role("link", name="Customers").click()
+    expect(page.get_by_role("link", name="Alex Wilber")).to_be_visible()
+    expect(page.get_by_text("Sign-in blocked")).to_be_visible()
+    screenshot(page, "admin-customers")
+    assert page_errors == []
