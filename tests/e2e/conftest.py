@@ -228,3 +228,25 @@ def app_server() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def open_own_tenant(
+    page: Page, committed: CommittedData, operator: Credentials, display_name: str, prefix: str
+) -> Tenant:
+    """Give the operator a new tenant (committed), sign in to the admin center, open it."""
+    from tenants.services import tenant_create
+
+    domain_name = committed.unique(prefix)
+    committed.domain_names.append(domain_name)
+    tenant = tenant_create(
+        display_name=display_name,
+        domain_name=domain_name,
+        country="GB",
+        creator=User.objects.get(email=operator.email),
+    )
+    page.goto("/admin-center/sign-in/")
+    page.get_by_label("Email address").fill(operator.email)
+    page.get_by_label("Password").fill(operator.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"/admin-center/tenants/{tenant.tenant_id}/")
+    return tenant

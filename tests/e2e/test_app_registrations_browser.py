@@ -5,9 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.models import User
-from tenants import services as tenant_services
-from tests.e2e.conftest import CommittedData, Credentials, Screenshot
+from tests.e2e.conftest import CommittedData, Credentials, Screenshot, open_own_tenant
 
 pytestmark = pytest.mark.e2e
 
@@ -19,19 +17,7 @@ def test_admin_registers_and_configures_an_app(
     screenshot: Screenshot,
     page_errors: list[str],
 ) -> None:
-    domain_name = committed.unique("e2e-apps")
-    committed.domain_names.append(domain_name)
-    tenant = tenant_services.tenant_create(
-        display_name="Fabrikam Apps",
-        domain_name=domain_name,
-        country="DE",
-        creator=User.objects.get(email=operator.email),
-    )
-    page.goto("/admin-center/sign-in/")
-    page.get_by_label("Email address").fill(operator.email)
-    page.get_by_label("Password").fill(operator.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.goto(f"/admin-center/tenants/{tenant.tenant_id}/")
+    open_own_tenant(page, committed, operator, "Fabrikam Apps", "e2e-apps")
 
     page.get_by_role("link", name="App registrations").click()
     expect(page.get_by_role("heading", name="No apps yet")).to_be_visible()

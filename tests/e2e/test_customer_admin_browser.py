@@ -3,9 +3,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.models import User
-from tenants import services as tenant_services
-from tests.e2e.conftest import CommittedData, Credentials, Screenshot
+from tests.e2e.conftest import CommittedData, Credentials, Screenshot, open_own_tenant
 
 pytestmark = pytest.mark.e2e
 
@@ -17,19 +15,7 @@ def test_admin_designs_a_flow_and_manages_a_customer(
     screenshot: Screenshot,
     page_errors: list[str],
 ) -> None:
-    domain_name = committed.unique("e2e-flows")
-    committed.domain_names.append(domain_name)
-    tenant = tenant_services.tenant_create(
-        display_name="Tailspin Toys",
-        domain_name=domain_name,
-        country="GB",
-        creator=User.objects.get(email=operator.email),
-    )
-    page.goto("/admin-center/sign-in/")
-    page.get_by_label("Email address").fill(operator.email)
-    page.get_by_label("Password").fill(operator.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.goto(f"/admin-center/tenants/{tenant.tenant_id}/")
+    open_own_tenant(page, committed, operator, "Tailspin Toys", "e2e-flows")
 
     nav = page.get_by_role("navigation", name="Tenant")
     nav.get_by_role("link", name="Custom user attributes").click()

@@ -2,6 +2,7 @@
 
 import threading
 import uuid
+from collections.abc import Callable
 
 import pytest
 from django.db import connections
@@ -49,42 +50,58 @@ def test_create_flow_in_the_admin_center_and_the_eleventh_is_refused(
         assert UserFlow.objects.count() == 10
 
 
-def test_two_simultaneous_creations_never_pass_ten(committed_db: None) -> None:
+def race_for_the_last_place(
+    fill: Callable[[], None], create: Callable[[str], object], refused: type[Exception]
+) -> list[str]:
+    """In a committed tenant filled to one below its limit, two creators race for the last
+    place, each on its own connection. Returns their outcomes; removes the tenant."""
     tenant = tenant_services.tenant_create(
-        display_name="Race flows",
-        domain_name=f"race-flows-{uuid.uuid4().hex[:6]}",
+        display_name="Race",
+        domain_name=f"race-{uuid.uuid4().hex[:8]}",
         country="US",
         creator=None,
     )
+    outcomes: list[str] = []
     try:
         with in_tenant(tenant):
-            for index in range(9):
-                services.userflow_create(name=f"Flow {index}")
-        outcomes: list[str] = []
+            fill()
         barrier = threading.Barrier(2)
 
-        def create(name: str) -> None:
+        def attempt(name: str) -> None:
             try:
                 with in_tenant(tenant):
                     barrier.wait()
-                    services.userflow_create(name=name)
+                    create(name)
                 outcomes.append("created")
-            except services.UserFlowLimitReached:
+            except refused:
                 outcomes.append("refused")
             finally:
                 connections.close_all()
 
-        threads = [threading.Thread(target=create, args=(f"Tenth {i}",)) for i in range(2)]
+        threads = [threading.Thread(target=attempt, args=(f"Last {i}",)) for i in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=30)
-        assert sorted(outcomes) == ["created", "refused"]
         with in_tenant(tenant):
-            assert UserFlow.objects.count() == 10
+            outcomes.append(f"flows={UserFlow.objects.count()}")
+            outcomes.append(f"attributes={CustomAttribute.objects.count()}")
     finally:
         AuditEntry.objects.filter(tenant_uuid=tenant.tenant_id).delete()
         tenant.delete(force_drop=True)
+    return outcomes
+
+
+def test_two_simultaneous_creations_never_pass_ten(committed_db: None) -> None:
+    def fill() -> None:
+        for index in range(9):
+            services.userflow_create(name=f"Flow {index}")
+
+    outcomes = race_for_the_last_place(
+        fill, lambda name: services.userflow_create(name=name), services.UserFlowLimitReached
+    )
+    assert sorted(outcomes[:2]) == ["created", "refused"]
+    assert "flows=10" in outcomes
 
 
 def test_the_hundred_and_first_custom_attribute_is_refused(tenant_a: Tenant) -> None:
@@ -222,39 +239,15 @@ def test_assigning_an_app_moves_it_between_flows(admin_client: Client, tenant_a:
 
 
 def test_two_simultaneous_custom_attributes_never_pass_a_hundred(committed_db: None) -> None:
-    tenant = tenant_services.tenant_create(
-        display_name="Race attributes",
-        domain_name=f"race-attrs-{uuid.uuid4().hex[:6]}",
-        country="US",
-        creator=None,
+    def fill() -> None:
+        CustomAttribute.objects.bulk_create(
+            CustomAttribute(name=f"Attr{i}", data_type="string") for i in range(99)
+        )
+
+    outcomes = race_for_the_last_place(
+        fill,
+        lambda name: custom_attribute_create(name=name.replace(" ", ""), data_type="int"),
+        CustomAttributeLimitReached,
     )
-    try:
-        with in_tenant(tenant):
-            CustomAttribute.objects.bulk_create(
-                CustomAttribute(name=f"Attr{i}", data_type="string") for i in range(99)
-            )
-        outcomes: list[str] = []
-        barrier = threading.Barrier(2)
-
-        def create(name: str) -> None:
-            try:
-                with in_tenant(tenant):
-                    barrier.wait()
-                    custom_attribute_create(name=name, data_type="int")
-                outcomes.append("created")
-            except CustomAttributeLimitReached:
-                outcomes.append("refused")
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=create, args=(f"Last{i}",)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert sorted(outcomes) == ["created", "refused"]
-        with in_tenant(tenant):
-            assert CustomAttribute.objects.count() == 100
-    finally:
-        AuditEntry.objects.filter(tenant_uuid=tenant.tenant_id).delete()
-        tenant.delete(force_drop=True)
+    assert sorted(outcomes[:2]) == ["created", "refused"]
+    assert "attributes=100" in outcomes
