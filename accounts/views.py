@@ -50,6 +50,12 @@ class CustomerLoginView(allauth_views.LoginView):  # type: ignore[misc]
         response: HttpResponse = super().dispatch(request, *args, **kwargs)
         return response
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        # A password flow offers no code sign-in: no link to a page that would refuse it.
+        context["LOGIN_BY_CODE_ENABLED"] = False
+        return context
+
 
 class RequestLoginCodeView(allauth_views.RequestLoginCodeView):  # type: ignore[misc]
     """Sign-in by emailed code, only where the flow's sign-in method is the one-time passcode

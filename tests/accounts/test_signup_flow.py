@@ -274,3 +274,15 @@ def test_a_temporary_password_is_changed_before_anything_else(flow_world: FlowWo
         assert not User.objects.get(pk=user.pk).must_change_password
     back = client.get(authorize_url(flow_world))
     assert back["Location"].startswith(f"{FLOW_APP_REDIRECT}?code=")
+
+
+def test_password_flows_offer_no_code_sign_in(flow_world: FlowWorld) -> None:
+    client = Client()
+    client.get(authorize_url(flow_world))
+    page = client.get(f"/{flow_world.tenant.domain_name}/account/login/")
+    assert page.status_code == 200
+    assert "/account/login/code/" not in page.text
+    assert 'for="id_login">Email' in page.text
+    refused = client.get(f"/{flow_world.tenant.domain_name}/account/login/code/")
+    assert refused.status_code == 302
+    assert refused["Location"].endswith("/account/login/")

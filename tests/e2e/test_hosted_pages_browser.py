@@ -251,7 +251,7 @@ def test_password_reset_by_code(
     page.get_by_label("Code").fill(latest_code(live_mail_dir, "forgetful@example.com", sent_before))
     page.get_by_role("button", name=re.compile("confirm", re.I)).click()
     screenshot(page, "hosted-reset-new-password")
-    page.get_by_label("New Password:").fill(NEW_PASSWORD)
+    page.get_by_label("New Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("New Password (again)").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change Password").click()
     page.goto(f"/{tenant.domain_name}/account/login/")
