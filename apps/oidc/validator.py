@@ -4,7 +4,6 @@ One instance serves every request of its view class, so it never keeps tenant st
 tenant is the connection's, set by the routing middleware for this request.
 """
 
-import hashlib
 import json
 import time
 from datetime import timedelta
@@ -187,6 +186,19 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
 
     # --- authorization codes (RFC 6749 §4.1.2, §10.5) -----------------------------------------
 
+    def _grant(self, code: str, request: Request) -> Grant | None:
+        """The authorization code's grant, read once per token request (oauthlib asks for it
+        through six validator methods)."""
+        cached = getattr(request, "ciam_grant", None)
+        if cached is not None and cached.code == code:
+            return cached
+        grants = Grant.objects.select_related("user").filter(code=code)
+        if request.client is not None:
+            grants = grants.filter(application=request.client)
+        grant = grants.first()
+        request.ciam_grant = grant
+        return grant
+
     def validate_code(
         self,
         client_id: str,
@@ -197,13 +209,54 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         **kwargs: Any,
     ) -> bool:
         """A code is single use: a replay fails and revokes the tokens the code issued."""
-        grant = Grant.objects.filter(code=code, application=client).first()
-        if grant is None:
+        grant = self._grant(code, request)
+        if grant is None or grant.application_id != client.pk:
             return False
         if grant.used_at is not None:
             services.grant_replayed(grant=grant)
             return False
-        return bool(super().validate_code(client_id, code, client, request, *args, **kwargs))
+        if grant.is_expired():
+            return False
+        request.scopes = grant.scope.split(" ")
+        request.user = grant.user
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            request.claims = json.loads(grant.claims)
+        return True
+
+    def confirm_redirect_uri(
+        self,
+        client_id: str,
+        code: str,
+        redirect_uri: str,
+        client: AppRegistration,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        request = kwargs.get("request") or (args[0] if args else None)
+        grant = self._grant(code, request) if request is not None else None
+        return grant is not None and grant.redirect_uri_allowed(redirect_uri)
+
+    def get_code_challenge(self, code: str, request: Request) -> str | None:
+        grant = self._grant(code, request)
+        return (grant.code_challenge or None) if grant else None
+
+    def get_code_challenge_method(self, code: str, request: Request) -> str | None:
+        grant = self._grant(code, request)
+        return (grant.code_challenge_method or None) if grant else None
+
+    def get_authorization_code_scopes(
+        self, client_id: str, code: str, redirect_uri: str, request: Request
+    ) -> list[str]:
+        grant = self._grant(code, request)
+        return grant.scope.split() if grant and grant.scope else []
+
+    def get_authorization_code_nonce(
+        self, client_id: str, code: str, redirect_uri: str, request: Request
+    ) -> str | None:
+        grant = self._grant(code, request)
+        return (grant.nonce or None) if grant else None
 
     def invalidate_authorization_code(
         self, client_id: str, code: str, request: Request, *args: Any, **kwargs: Any
@@ -218,14 +271,24 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         self, token: dict[str, Any], request: Request, *args: Any, **kwargs: Any
     ) -> None:
         super()._save_bearer_token(token, request, *args, **kwargs)
-        if request.grant_type == "authorization_code" and token.get("access_token"):
-            checksum = hashlib.sha256(token["access_token"].encode()).hexdigest()
-            from apps.models import AccessToken
-
-            access_token = AccessToken.objects.filter(token_checksum=checksum).first()
+        access_token = getattr(request, "ciam_access_token", None)
+        if request.grant_type == "authorization_code" and access_token is not None:
             Grant.objects.filter(code=request.code, application=request.client).update(
                 issued_access_token=access_token
             )
+
+    def _create_access_token(
+        self,
+        expires: Any,
+        request: Request,
+        token: dict[str, Any],
+        source_refresh_token: Any = None,
+    ) -> Any:
+        access_token = super()._create_access_token(
+            expires, request, token, source_refresh_token=source_refresh_token
+        )
+        request.ciam_access_token = access_token
+        return access_token
 
     # --- refresh tokens (RFC 6749 §6, RFC 9700 §4.14) -----------------------------------------
 
@@ -331,5 +394,5 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
 
 def pkce_required(client_id: str) -> bool:
     """PKCE is required of public clients (RFC 9700 §2.1.1); confidential ones may use it."""
-    app = AppRegistration.objects.filter(client_id=client_id).only("platform").first()
+    app = lookups.client(client_id) if isinstance(client_id, str) else None
     return app is None or app.is_public
