@@ -69,6 +69,12 @@ def test_admin_registers_and_configures_an_app(
     expect(page.get_by_text("Not granted")).to_have_count(0)
     screenshot(page, "apps-api-permissions")
 
+    page.get_by_role("link", name="Attributes & claims").click()
+    page.get_by_label("Given Name in the ID token").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_label("Given Name in the ID token")).to_be_checked()
+    screenshot(page, "apps-attributes-and-claims")
+
     page.get_by_role("link", name="Token configuration").click()
     expect(page.get_by_label("Access token lifetime (minutes)")).to_have_value("60")
     screenshot(page, "apps-token-configuration")
