@@ -1,4 +1,4 @@
-"""Limits on sending one-time codes: per address, and per tenant."""
+"""Limits on sending one-time codes: per address, per IP, and per tenant."""
 
 from collections.abc import Callable
 from typing import Any
@@ -69,3 +69,21 @@ def test_codes_are_limited_per_address_and_the_limit_is_per_tenant(
     )
     assert statuses_b == [302]
     assert len(mail.outbox) == 1
+
+
+def test_codes_are_limited_per_ip(
+    tenant_a: Tenant, django_capture_on_commit_callbacks: Capture
+) -> None:
+    authorize = passwordless(tenant_a)
+    emails = [f"person{i}@example.com" for i in range(22)]
+    for email in emails:
+        make_customer(tenant_a, email)
+    statuses: list[int] = []
+    for email in emails:
+        statuses += request_codes(
+            tenant_a, authorize, email, 1, django_capture_on_commit_callbacks, ip="198.51.100.7"
+        )
+    # allauth: 20 codes a minute per IP; then the form says to wait and sends nothing.
+    assert statuses[:20] == [302] * 20
+    assert 302 not in statuses[20:]
+    assert len(mail.outbox) == 20
