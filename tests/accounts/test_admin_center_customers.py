@@ -409,7 +409,7 @@ def test_bad_profile_values_are_field_errors_and_nothing_is_stored(
     errors = response.context["form"].errors
     assert list(errors) == [field]
     assert any(message in error for error in errors[field]), errors
-    assert f'id="id_{field}_errors"' in response.text
+    assert f'id="id_{field}_error"' in response.text
     with in_tenant(tenant_a):
         customer = User.objects.get(pk=profile_world.pk)
     assert (customer.display_name, customer.city, customer.custom_attributes) == ("", "", {})
