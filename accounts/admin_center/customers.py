@@ -201,34 +201,37 @@ def _restore_first(request: HttpRequest, tenant: Tenant, customer: User) -> Http
     return redirect("admin_center:customer-detail", tenant.tenant_id, customer.object_id)
 
 
-@tenant_admin_view(Capability.MANAGE_CUSTOMERS)
-@require_POST
-def customer_block(request: HttpRequest, tenant: Tenant, object_id: uuid.UUID) -> HttpResponse:
+def _sign_in_allowed(
+    request: HttpRequest, tenant: Tenant, object_id: uuid.UUID, *, allowed: bool
+) -> HttpResponse:
+    """Block or unblock a customer's sign-in (blocking also signs them out everywhere)."""
+    change = services.customer_unblock if allowed else services.customer_block
     with in_tenant(tenant):
         customer = _customer(object_id)
         with suppress(services.CustomerDeleted):
-            services.customer_block(customer=customer)
+            change(customer=customer)
     if customer.deleted_at is not None:
         return _restore_first(request, tenant, customer)
-    _audit(request, tenant, AuditAction.CUSTOMER_BLOCKED, customer)
-    messages.success(
-        request, _("%(email)s can no longer sign in and is signed out.") % {"email": customer}
-    )
+    if allowed:
+        _audit(request, tenant, AuditAction.CUSTOMER_UNBLOCKED, customer)
+        message = _("%(email)s may sign in again.")
+    else:
+        _audit(request, tenant, AuditAction.CUSTOMER_BLOCKED, customer)
+        message = _("%(email)s can no longer sign in and is signed out.")
+    messages.success(request, message % {"email": customer})
     return redirect("admin_center:customer-detail", tenant.tenant_id, customer.object_id)
+
+
+@tenant_admin_view(Capability.MANAGE_CUSTOMERS)
+@require_POST
+def customer_block(request: HttpRequest, tenant: Tenant, object_id: uuid.UUID) -> HttpResponse:
+    return _sign_in_allowed(request, tenant, object_id, allowed=False)
 
 
 @tenant_admin_view(Capability.MANAGE_CUSTOMERS)
 @require_POST
 def customer_unblock(request: HttpRequest, tenant: Tenant, object_id: uuid.UUID) -> HttpResponse:
-    with in_tenant(tenant):
-        customer = _customer(object_id)
-        with suppress(services.CustomerDeleted):
-            services.customer_unblock(customer=customer)
-    if customer.deleted_at is not None:
-        return _restore_first(request, tenant, customer)
-    _audit(request, tenant, AuditAction.CUSTOMER_UNBLOCKED, customer)
-    messages.success(request, _("%(email)s may sign in again.") % {"email": customer})
-    return redirect("admin_center:customer-detail", tenant.tenant_id, customer.object_id)
+    return _sign_in_allowed(request, tenant, object_id, allowed=True)
 
 
 @tenant_admin_view(Capability.MANAGE_CUSTOMERS)
