@@ -16,9 +16,14 @@ def auth_transaction_app(request: HttpRequest) -> AppRegistration | None:
     client_id = transaction.get("client_id") if isinstance(transaction, dict) else None
     if not isinstance(client_id, str):
         return None
+    # Read once per request: the login view, the adapter and the guards all ask.
+    remembered = getattr(request, "_ciam_auth_app", None)
+    if remembered is not None and remembered.client_id == client_id:
+        return remembered  # type: ignore[no-any-return]
     app: AppRegistration | None = (
         AppRegistration.objects.select_related("user_flow").filter(client_id=client_id).first()
     )
+    request._ciam_auth_app = app  # type: ignore[attr-defined]
     return app
 
 

@@ -20,6 +20,7 @@ from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
 
 from accounts.forms import LOGIN_HINT_SESSION_KEY
+from apps import lookups
 from apps.models import AccessToken, AppRegistration, Platform
 from apps.oidc.claims import CLAIMS_SUPPORTED
 from apps.oidc.client_credentials import client_credentials_token, is_lean_client_credentials
@@ -228,7 +229,7 @@ def finish_token_response(request: HttpRequest, response: HttpResponse) -> HttpR
     origin = request.META.get("HTTP_ORIGIN")
     if origin:
         client_id = request.POST.get("client_id", "")
-        app = AppRegistration.objects.filter(client_id=client_id).first() if client_id else None
+        app = lookups.client(client_id)
         if app is not None and cors_origin_allowed(app=app, origin=origin):
             response["Access-Control-Allow-Origin"] = origin
         else:
