@@ -3,6 +3,7 @@
 import json
 import time
 import uuid
+from typing import Any
 
 import pytest
 import requests
@@ -43,6 +44,22 @@ def verify(world: OidcWorld, token: str, **expected: object) -> dict[str, object
     )
     claims.validate(leeway=5)
     return dict(claims)
+
+
+def authorize_request(client: Any, world: OidcWorld, **params: str) -> requests.Response:
+    """One authorization request of the web app (openid, its registered redirect URI), with
+    `params` added; redirects are not followed."""
+    query = {
+        "client_id": world.web.client_id,
+        "response_type": "code",
+        "scope": "openid",
+        "redirect_uri": WEB_REDIRECT,
+        **params,
+    }
+    response: requests.Response = client.get(
+        world.endpoint("authorize"), allow_redirects=False, timeout=5, params=query
+    )
+    return response
 
 
 def web_client(world: OidcWorld, **kwargs: object) -> OAuth2Session:
@@ -397,18 +414,7 @@ def test_rp_initiated_logout_with_front_channel(oidc_world: OidcWorld) -> None:
     assert "https://web.example.com/front-channel-logout?iss=" in response.text
     assert f"{WEB_LOGOUT}?state=s1" in response.text
     # Signed out: the next authorization asks for a sign-in again.
-    again = browser.get(
-        oidc_world.endpoint("authorize"),
-        allow_redirects=False,
-        timeout=5,
-        params={
-            "client_id": oidc_world.web.client_id,
-            "response_type": "code",
-            "scope": "openid",
-            "redirect_uri": WEB_REDIRECT,
-            "prompt": "none",
-        },
-    )
+    again = authorize_request(browser, oidc_world, prompt="none")
     assert query_of(again)["error"] == "login_required"
 
 
@@ -571,19 +577,7 @@ def test_unregistered_post_logout_uri_is_refused(oidc_world: OidcWorld) -> None:
 
 
 def test_prompt_none_without_a_session_returns_login_required(oidc_world: OidcWorld) -> None:
-    response = requests.get(
-        oidc_world.endpoint("authorize"),
-        allow_redirects=False,
-        timeout=5,
-        params={
-            "client_id": oidc_world.web.client_id,
-            "response_type": "code",
-            "scope": "openid",
-            "redirect_uri": WEB_REDIRECT,
-            "state": "xyz",
-            "prompt": "none",
-        },
-    )
+    response = authorize_request(requests, oidc_world, state="xyz", prompt="none")
     assert response.status_code == 302
     query = query_of(response)
     assert query == {"error": "login_required", "state": "xyz", "iss": oidc_world.issuer}
@@ -592,18 +586,7 @@ def test_prompt_none_without_a_session_returns_login_required(oidc_world: OidcWo
 def test_prompt_login_asks_for_a_fresh_sign_in(oidc_world: OidcWorld) -> None:
     browser = requests.Session()
     code_flow(oidc_world, web_client(oidc_world), browser)
-    response = browser.get(
-        oidc_world.endpoint("authorize"),
-        allow_redirects=False,
-        timeout=5,
-        params={
-            "client_id": oidc_world.web.client_id,
-            "response_type": "code",
-            "scope": "openid",
-            "redirect_uri": WEB_REDIRECT,
-            "prompt": "login",
-        },
-    )
+    response = authorize_request(browser, oidc_world, prompt="login")
     assert response.status_code == 302
     assert "/account/login/" in response.headers["Location"]
 
