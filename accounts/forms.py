@@ -146,8 +146,9 @@ class CustomerLoginForm(LoginForm):  # type: ignore[misc]
     the one-time passcode never show this form.)"""
 
     def _setup_password_field(self) -> None:
+        # The page links "Forgot password?" itself (templates/account/login.html).
         self.fields["password"] = PasswordField(
-            show_reset_help=True, label=_("Password"), autocomplete="current-password"
+            label=_("Password"), autocomplete="current-password"
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

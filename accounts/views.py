@@ -3,6 +3,7 @@
 from typing import Any
 
 from allauth.account import views as allauth_views
+from allauth.account.adapter import get_adapter
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -54,6 +55,7 @@ class CustomerLoginView(allauth_views.LoginView):  # type: ignore[misc]
         context: dict[str, Any] = super().get_context_data(**kwargs)
         # A password flow offers no code sign-in: no link to a page that would refuse it.
         context["LOGIN_BY_CODE_ENABLED"] = False
+        context["signup_open"] = get_adapter(self.request).is_open_for_signup(self.request)
         return context
 
 

@@ -1,20 +1,25 @@
 """Per-process memory of the protocol's hot lookups, per tenant, for a few seconds.
 
-The token endpoint reads the same client, secrets, permissions and settings on every request;
-remembering them briefly takes the database off that path. A change made in the admin center
+The token and authorization endpoints and the hosted pages read the same client (with its user
+flow), secrets, consented permissions, claim choices and settings on every request; remembering
+them briefly takes the database off that path. A change made in the admin center
 reaches every node within LOOKUP_SECONDS (the node that made it may answer from memory that
 long too), the same promise tenant routing makes. Secret expiry is still checked on every use.
 """
 
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 
-from apps.models import AppRegistration, ClientSecret, TokenSettings
+from apps.models import AppClaim, AppRegistration, ClientSecret, TokenSettings
 from tenants.schemas import current_schema_name
+
+if TYPE_CHECKING:
+    from apps.selectors import DelegatedGrant
 
 T = TypeVar("T")
 _MAX_ENTRIES = 20_000
@@ -47,7 +52,9 @@ def client(client_id: str) -> AppRegistration | None:
         return None
 
     def load() -> AppRegistration | None:
-        app: AppRegistration | None = AppRegistration.objects.filter(client_id=client_id).first()
+        app: AppRegistration | None = (
+            AppRegistration.objects.select_related("user_flow").filter(client_id=client_id).first()
+        )
         return app
 
     return _remembered("client", client_id, load)
@@ -59,6 +66,55 @@ def secret_digests(app: AppRegistration) -> list[tuple[str, datetime]]:
         str(app.pk),
         lambda: list(ClientSecret.objects.filter(app=app).values_list("digest", "expires_at")),
     )
+
+
+def delegated_grant(app: AppRegistration, scopes: list[str]) -> "DelegatedGrant | None":
+    """What an authorization request for these scopes may receive (apps.selectors)."""
+    from apps import selectors
+
+    key = f"{app.pk}:{' '.join(scopes)}"
+    if len(key) > 2000:  # not worth remembering, and not letting a request grow the memory
+        return selectors.granted_delegated(client=app, scopes=scopes)
+    return _remembered(
+        "delegated", key, lambda: selectors.granted_delegated(client=app, scopes=scopes)
+    )
+
+
+# An app's claim choices: (built-in attribute, custom attribute name, in ID token, in access).
+ClaimChoice = tuple[str, str | None, bool, bool]
+
+
+def claim_choices(app: AppRegistration) -> list[ClaimChoice]:
+    def load() -> list[ClaimChoice]:
+        rows = AppClaim.objects.filter(app=app).select_related("custom_attribute")
+        return [
+            (
+                row.builtin,
+                row.custom_attribute.name if row.custom_attribute is not None else None,
+                row.in_id_token,
+                row.in_access_token,
+            )
+            for row in rows.order_by("pk")
+        ]
+
+    return _remembered("claims", str(app.pk), load)
+
+
+def extensions_app_id() -> uuid.UUID:
+    from accounts.models import Directory
+
+    return _remembered(
+        "extensions-app-id",
+        "",
+        lambda: Directory.objects.get_or_create(singleton=True)[0].extensions_app_id,
+    )
+
+
+def all_scopes() -> dict[str, str]:
+    """Every scope the tenant knows, with its description (DOT's scopes backend)."""
+    from apps.oidc.scopes import scope_descriptions
+
+    return _remembered("scopes", "", scope_descriptions)
 
 
 def token_settings() -> TokenSettings:

@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest
 
+from apps import lookups
 from apps.models import AppRegistration
 from userflows.models import UserFlow, UserFlowAttribute
 
@@ -16,15 +17,9 @@ def auth_transaction_app(request: HttpRequest) -> AppRegistration | None:
     client_id = transaction.get("client_id") if isinstance(transaction, dict) else None
     if not isinstance(client_id, str):
         return None
-    # Read once per request: the login view, the adapter and the guards all ask.
-    remembered = getattr(request, "_ciam_auth_app", None)
-    if remembered is not None and remembered.client_id == client_id:
-        return remembered  # type: ignore[no-any-return]
-    app: AppRegistration | None = (
-        AppRegistration.objects.select_related("user_flow").filter(client_id=client_id).first()
-    )
-    request._ciam_auth_app = app  # type: ignore[attr-defined]
-    return app
+    # The app with its user flow, from the per-process memory of hot lookups (a flow edited in
+    # the admin center applies within its few seconds).
+    return lookups.client(client_id)
 
 
 def flow_for_request(request: HttpRequest) -> UserFlow | None:

@@ -8,8 +8,8 @@ from typing import Literal
 from allauth.account.models import EmailAddress
 
 from accounts.attributes import BUILTIN_ATTRIBUTES
-from accounts.models import Directory, User
-from apps.models import AppClaim, AppRegistration
+from accounts.models import User
+from apps.models import AppRegistration
 from tenants.models import Tenant
 
 # The claims discovery advertises (OIDC Discovery 1.0 §3); configured attribute claims come on top.
@@ -63,22 +63,18 @@ def configured_claims(
 ) -> dict[str, object]:
     """The attributes the app chose under Attributes & claims, for an ID or an access token
     (userinfo returns the ID token's set). Empty values are left out."""
-    rows = AppClaim.objects.filter(app=client).select_related("custom_attribute")
-    rows = rows.filter(in_id_token=True) if token == "id" else rows.filter(in_access_token=True)
+    from apps import lookups
+
     claims: dict[str, object] = {}
-    extensions_app_id: uuid.UUID | None = None
-    for row in rows:
-        if row.builtin:
-            spec = BUILTIN_ATTRIBUTES.get(row.builtin)
-            value = getattr(user, row.builtin, "") if spec else ""
+    for builtin, custom_name, in_id_token, in_access_token in lookups.claim_choices(client):
+        if not (in_id_token if token == "id" else in_access_token):
+            continue
+        if builtin:
+            spec = BUILTIN_ATTRIBUTES.get(builtin)
+            value = getattr(user, builtin, "") if spec else ""
             if spec and value:
                 claims[spec.claim] = value
-        elif row.custom_attribute is not None:
-            name = row.custom_attribute.name
-            if name in user.custom_attributes:
-                if extensions_app_id is None:
-                    extensions_app_id = Directory.objects.get_or_create(singleton=True)[
-                        0
-                    ].extensions_app_id
-                claims[extension_claim_name(extensions_app_id, name)] = user.custom_attributes[name]
+        elif custom_name is not None and custom_name in user.custom_attributes:
+            name = extension_claim_name(lookups.extensions_app_id(), custom_name)
+            claims[name] = user.custom_attributes[custom_name]
     return claims

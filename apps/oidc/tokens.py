@@ -66,7 +66,7 @@ def access_token_claims(request: Any) -> dict[str, object]:
             roles = selectors.granted_roles(client=client, resource=resource)
         return app_token_claims(client=client, resource=resource, roles=roles)
     tenant = current_tenant()
-    grant = selectors.granted_delegated(client=client, scopes=list(request.scopes))
+    grant = lookups.delegated_grant(client, list(request.scopes))
     if grant is None:
         raise ValueError("scopes were validated before a token is generated")
     claims = _common_claims(tenant, client)

@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import jwt as pyjwt
 from django.core.cache import cache
 from django.db.models import Min
 from django.utils import timezone
@@ -19,7 +20,7 @@ from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors
 
 from apps import lookups, selectors, services
-from apps.models import AppRegistration, Grant, Platform, RefreshToken
+from apps.models import AccessToken, AppRegistration, Grant, Platform, RefreshToken
 from apps.oidc.claims import (
     CLAIMS_SUPPORTED,
     configured_claims,
@@ -27,7 +28,7 @@ from apps.oidc.claims import (
     profile_claims,
 )
 from apps.oidc.client_auth import client_secret_matches, secret_credentials
-from apps.signing import verification_jwk
+from apps.signing import active_signing_key, verification_jwk
 from tenants.current import current_tenant
 from tenants.selectors import tenant_issuer
 
@@ -165,7 +166,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             request.ciam_resource = resource
             request.ciam_roles = selectors.granted_roles(client=client, resource=resource)
             return True
-        grant = selectors.granted_delegated(client=client, scopes=scopes)
+        grant = lookups.delegated_grant(client, scopes)
         if grant is None:
             return False
         request.ciam_resource = grant.resource
@@ -261,6 +262,8 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
     def invalidate_authorization_code(
         self, client_id: str, code: str, request: Request, *args: Any, **kwargs: Any
     ) -> None:
+        if getattr(request, "ciam_code_spent", False):
+            return  # spent in the same transaction that stored its tokens (_save_bearer_token)
         updated = Grant.objects.filter(
             code=code, application=request.client, used_at__isnull=True
         ).update(used_at=timezone.now())
@@ -270,12 +273,47 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
     def _save_bearer_token(
         self, token: dict[str, Any], request: Request, *args: Any, **kwargs: Any
     ) -> None:
+        """DOT's, and for a code: the code is spent in the same transaction that stores its
+        tokens, so of two requests racing with one code, the loser stores nothing."""
         super()._save_bearer_token(token, request, *args, **kwargs)
         access_token = getattr(request, "ciam_access_token", None)
         if request.grant_type == "authorization_code" and access_token is not None:
-            Grant.objects.filter(code=request.code, application=request.client).update(
-                issued_access_token=access_token
-            )
+            spent = Grant.objects.filter(
+                code=request.code, application=request.client, used_at__isnull=True
+            ).update(used_at=timezone.now(), issued_access_token=access_token)
+            if not spent:
+                raise errors.InvalidGrantError(request=request)
+            request.ciam_code_spent = True
+
+    def _check_and_set_request_resource(self, request: Request) -> None:
+        """DOT's RFC 8707 handling; for a code, the grant read once (self._grant) is used
+        rather than read again."""
+        if request.grant_type != "authorization_code":
+            super()._check_and_set_request_resource(request)
+            return
+        resource = getattr(request, "resource", None)
+        if isinstance(resource, str):  # oauthlib keeps the last of repeated body parameters
+            repeated = [value for key, value in (request.decoded_body or []) if key == "resource"]
+            resource = repeated if len(repeated) > 1 else [resource] if resource.strip() else []
+        request.resource = resource if isinstance(resource, list) else []
+        self._validate_resource_uris(request, request.resource)
+        grant = self._grant(request.code, request)
+        grant_resource = (grant.resource or []) if grant else []
+        if request.resource and grant_resource:
+            for resource in request.resource:
+                if resource not in grant_resource:
+                    raise errors.CustomOAuth2Error(
+                        error="invalid_target",
+                        description=(
+                            f"The requested resource '{resource}' is not allowed. Token request "
+                            "cannot escalate resource permissions beyond the original "
+                            "authorization grant"
+                        ),
+                        request=request,
+                    )
+        elif grant_resource:
+            self._validate_resource_uris(request, grant_resource)
+            request.resource = grant_resource
 
     def _create_access_token(
         self,
@@ -284,9 +322,20 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         token: dict[str, Any],
         source_refresh_token: Any = None,
     ) -> Any:
-        access_token = super()._create_access_token(
-            expires, request, token, source_refresh_token=source_refresh_token
+        """DOT's, linking the ID token this request just stored (finalize_id_token) instead of
+        verifying the new JWT and reading the row back."""
+        id_token = getattr(request, "ciam_id_token", None) if token.get("id_token") else None
+        access_token = AccessToken(
+            user=request.user,
+            scope=token["scope"],
+            expires=expires,
+            id_token=id_token,
+            application=request.client,
+            source_refresh_token=source_refresh_token,
+            resource=getattr(request, "resource", []),  # RFC 8707
         )
+        self._set_token_value(access_token, token["access_token"])
+        access_token.save()
         request.ciam_access_token = access_token
         return access_token
 
@@ -366,6 +415,28 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         claims["iat"] = int(now.timestamp())
         claims["nbf"] = int(now.timestamp())
         return claims, expires
+
+    def finalize_id_token(
+        self, id_token: dict[str, Any], token: dict[str, Any], token_handler: Any, request: Request
+    ) -> str:
+        """DOT's, signing with PyJWT and the tenant's remembered active key (apps/signing.py),
+        the same RS256 JWS for a fraction of jwcrypto's work."""
+        claims, expires = self.get_id_token_dictionary(token, token_handler, request)
+        id_token.update(**claims)
+        if "nonce" not in id_token and request.nonce:  # oauthlib issue 746, as DOT does
+            id_token["nonce"] = request.nonce
+        kid, private_key = active_signing_key()
+        signed = pyjwt.encode(
+            json.loads(json.dumps(id_token, default=str)),
+            private_key,
+            algorithm="RS256",
+            headers={"typ": "JWT", "kid": kid},
+        )
+        stored = self._save_id_token(id_token["jti"], request, expires)
+        request.access_token = stored
+        request.id_token = stored
+        request.ciam_id_token = stored
+        return signed
 
     def validate_jwt_bearer_token(self, token: str, scopes: list[str], request: Request) -> bool:
         """A JWT presented as a bearer token is one of our access tokens (RFC 9068), never an

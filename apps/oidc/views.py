@@ -6,16 +6,19 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import View
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import InvalidOIDCClientError, OAuthToolkitError
 from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.signals import app_authorized
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
 
@@ -177,6 +180,9 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
                 "client_id": self.request.GET.get("client_id", "")[:100],
                 "ui_locales": self.request.GET.get("ui_locales", "")[:100],
             }
+            # The sign-in form's CSRF secret goes into the same new session row, so showing
+            # the form writes nothing.
+            get_token(self.request)
         response: HttpResponse = super().handle_no_permission()
         return response
 
@@ -193,7 +199,36 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
             return redirect_to_login(
                 f"{request.path}?{query.urlencode()}", reverse(settings.LOGIN_URL)
             )
+        if request.user.is_authenticated:
+            answered = self._answer_signed_in(request)
+            if answered is not None:
+                return answered
         response: HttpResponse = super().get(request, *args, **kwargs)
+        return response
+
+    def _answer_signed_in(self, request: HttpRequest) -> HttpResponse | None:
+        """DOT's get() for the common case: a signed-in customer and an app whose permissions
+        an admin consented (`skip_authorization`, every app here), without `prompt=create` or
+        RFC 8707 `resource`. The same validation and response, without the consent form DOT
+        builds and the app it reads again; anything else is DOT's (None)."""
+        if "resource" in request.GET or "create" in request.GET.get("prompt", "").split():
+            return None
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        application = lookups.client(credentials["client_id"])
+        if application is None or not application.skip_authorization:
+            return None
+        if isinstance(credentials.get("ui_locales"), list):
+            credentials["ui_locales"] = " ".join(credentials["ui_locales"])
+        try:
+            uri, _headers, _body, _status = self.create_authorization_response(
+                request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
+            )
+        except OAuthToolkitError as error:
+            return self.error_response(error, application)
+        response: HttpResponse = self.redirect(uri, application)
         return response
 
     @staticmethod
@@ -241,6 +276,20 @@ def finish_token_response(request: HttpRequest, response: HttpResponse) -> HttpR
 @method_decorator(csrf_exempt, name="dispatch")
 class TokenView(dot_views.TokenView):  # type: ignore[misc]
     """The token endpoint (RFC 6749 §3.2): responses are never cached (§5.1)."""
+
+    @method_decorator(sensitive_post_parameters("password", "client_secret"))
+    def authorization_flow_token_response(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        """DOT's, reading the new access token back only for `app_authorized` listeners."""
+        if app_authorized.has_listeners():
+            response: HttpResponse = super().authorization_flow_token_response(request)
+            return response
+        _url, headers, body, status = self.create_token_response(request)
+        response = HttpResponse(content=body, status=status)
+        for name, value in headers.items():
+            response[name] = value
+        return response
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response: HttpResponse

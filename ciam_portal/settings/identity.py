@@ -47,6 +47,10 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_FORMS = {"login": "accounts.forms.CustomerLoginForm"}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+# Behind load balancers, the customer's address (per-IP limits on sign-in and codes) is the one
+# the Nth proxy from the right appended to X-Forwarded-For; 0 (the default) trusts no header and
+# uses the connection's address, the only safe choice without a proxy.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("CIAM_TRUSTED_PROXY_COUNT", 0)
 
 
 def _pkce_required(client_id: str) -> bool:

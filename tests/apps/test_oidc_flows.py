@@ -1,8 +1,10 @@
 """The tenant as an OpenID Provider, driven over real HTTP by Authlib's client and JOSE code."""
 
 import json
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from apps import services as app_services
+from apps.models import Grant
 from tenants.schemas import in_tenant
 from tests.factories.oidc import (
     SPA_REDIRECT,
@@ -284,6 +287,52 @@ def test_code_is_single_use_and_a_replay_revokes_what_it_issued(oidc_world: Oidc
         data={"grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"]},
     )
     assert refresh.status_code == 400
+
+
+def test_two_redemptions_racing_with_one_code_store_one_set_of_tokens(
+    oidc_world: OidcWorld,
+) -> None:
+    """The code is spent in the transaction that stores its tokens: of two token requests sent
+    at once with one code, one gets tokens and the other invalid_grant, and the loser leaves no
+    tokens behind (if it came second, the replay revokes the winner's too, RFC 6749 §4.1.2)."""
+    from authlib.common.security import generate_token
+
+    from apps.models import AccessToken, RefreshToken
+
+    client = web_client(oidc_world)
+    verifier = generate_token(48)
+    url, _ = client.create_authorization_url(
+        oidc_world.endpoint("authorize"), code_verifier=verifier
+    )
+    code = query_of(browser_sign_in(requests.Session(), oidc_world, url))["code"]
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": WEB_REDIRECT,
+        "code_verifier": verifier,
+    }
+    auth = (oidc_world.web.client_id, oidc_world.web_secret)
+    barrier = threading.Barrier(2)
+
+    def redeem() -> requests.Response:
+        barrier.wait()
+        return requests.post(oidc_world.endpoint("token"), data=data, auth=auth, timeout=10)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(lambda _: redeem(), range(2)))
+    assert sorted(response.status_code for response in responses) == [200, 400]
+    loser = next(response for response in responses if response.status_code == 400)
+    assert loser.json()["error"] == "invalid_grant"
+    with in_tenant(oidc_world.tenant):
+        grant = Grant.objects.get(code=code)
+        assert grant.used_at is not None
+        issued = AccessToken.objects.filter(
+            application=oidc_world.web, user=grant.user, created__gte=grant.created
+        )
+        assert issued.count() <= 1
+        assert (
+            RefreshToken.objects.filter(access_token__in=issued, revoked__isnull=True).count() <= 1
+        )
 
 
 def test_client_credentials_token_carries_roles(oidc_world: OidcWorld) -> None:

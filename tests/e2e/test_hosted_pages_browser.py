@@ -134,7 +134,7 @@ def test_sign_up_with_every_input_type_and_the_emailed_code(
     redirect = f"{app_server}/callback"
     client, verifier = start(page, live_server_url, tenant, app, secret, redirect)
     screenshot(page, "hosted-sign-in")
-    page.get_by_role("link", name="sign up").click()
+    page.get_by_role("link", name="Create one").click()
     expect(page.get_by_label("Email")).to_be_visible()
     screenshot(page, "hosted-sign-up-email")
     sent_before = mail_files(live_mail_dir)
@@ -242,7 +242,7 @@ def test_password_reset_by_code(
     tenant = make_tenant(committed, "e2e-reset")
     make_customer(tenant, "forgetful@example.com")
     page.goto(f"/{tenant.domain_name}/account/login/")
-    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_role("link", name="Forgot password?").click()
     screenshot(page, "hosted-reset-request")
     sent_before = mail_files(live_mail_dir)
     page.get_by_label("Email").fill("forgetful@example.com")
@@ -257,7 +257,7 @@ def test_password_reset_by_code(
     page.goto(f"/{tenant.domain_name}/account/login/")
     page.get_by_label("Email").fill("forgetful@example.com")
     page.get_by_label("Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#signed-in-email")).to_have_text("forgetful@example.com")
     screenshot(page, "hosted-signed-in")
     assert page_errors == []

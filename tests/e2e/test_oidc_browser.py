@@ -48,7 +48,7 @@ def sign_in_on_hosted_page(page: Page, email: str, screenshot: Screenshot, name:
     screenshot(page, name)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
 
 
 def test_web_app_signs_a_customer_in_through_the_browser(

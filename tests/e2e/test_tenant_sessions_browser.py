@@ -42,13 +42,13 @@ def two_tenants(committed: CommittedData) -> tuple[TenantCustomer, TenantCustome
 
 def sign_in(page: Page, customer: TenantCustomer, screenshot: Screenshot | None = None) -> None:
     page.goto(f"/{customer.domain_name}/account/login/")
-    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     if screenshot is not None:
         screenshot(page, "hosted-sign-in")
     # allauth's labels, with Django's label suffix: "Email:", "Password:".
-    page.get_by_label(re.compile(r"^Email:?$")).fill(EMAIL)
+    page.get_by_label("Email address").fill(EMAIL)
     page.get_by_label(re.compile(r"^Password:?$")).fill(customer.password)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(re.compile(rf"/{customer.domain_name}/$"))
     expect(page.locator("#signed-in-email")).to_have_text(EMAIL)
 
@@ -71,7 +71,7 @@ def test_signing_out_of_one_tenant_leaves_the_other_signed_in(
     # On a phone the sign-in card fits the screen: no sideways scrolling.
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"/{a.domain_name}/account/login/")
-    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "hosted-sign-in-phone")
     page.set_viewport_size({"width": 1280, "height": 800})
@@ -98,7 +98,7 @@ def test_signing_out_of_one_tenant_leaves_the_other_signed_in(
     page.goto(f"/{a.domain_name}/")
     page.get_by_role("button", name="Sign out").click()
     confirm = page.get_by_role("button", name="Sign Out", exact=True)
-    signed_out = page.get_by_role("heading", name="Sign In")
+    signed_out = page.get_by_role("heading", name="Sign in")
     expect(confirm.or_(signed_out)).to_be_visible()
     if confirm.is_visible():
         confirm.click()

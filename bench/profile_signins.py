@@ -1,0 +1,118 @@
+"""Profile: where the CPU of one full sign-in goes, step by step (in-process, no HTTP server).
+
+Runs the sign-in of bench/signins.py through Django's test Client (every middleware; allauth's
+rate limits on, each sign-in from its own address) and prints, per step, the best CPU
+milliseconds over `--rounds` rounds and the SQL statements it sent; `--profile STEP` adds a
+cProfile of that step (authorize, sign-in-page, password, authorize-again, token). The test
+Client's own work is counted here; bench/signins.py measures the web node alone.
+
+Usage: .venv/bin/python bench/profile_signins.py [--signins 20] [--rounds 4] [--sql]
+       [--profile STEP]
+"""
+
+import argparse
+import base64
+import collections
+import cProfile
+import os
+import pstats
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tokens import database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+STEPS = ("authorize", "sign-in-page", "password", "authorize-again", "token")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--signins", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--sql", action="store_true")
+    parser.add_argument("--profile", choices=STEPS)
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = database_url()[0]
+    from signins import EMAIL, PASSWORD, TENANT, prepare
+
+    demo = prepare()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    web: Any = demo["web"]
+    client = Client(HTTP_HOST="127.0.0.1")
+    profiler = cProfile.Profile(time.process_time)
+    cpu: dict[str, float] = collections.defaultdict(float)
+    best: dict[str, float] = {}
+    queries: dict[str, list[str]] = {}
+    addresses = iter(f"198.18.{n // 250}.{n % 250 + 1}" for n in range(10**6))
+
+    def step(name: str, call: Callable[[], Any]) -> Any:
+        with CaptureQueriesContext(connection) as captured:
+            if name == args.profile:
+                profiler.enable()
+            start = time.process_time()
+            response = call()
+            cpu[name] += time.process_time() - start
+            if name == args.profile:
+                profiler.disable()
+        queries[name] = [query["sql"] for query in captured.captured_queries]
+        return response
+
+    def sign_in() -> None:
+        client.cookies.clear()
+        client.defaults["REMOTE_ADDR"] = next(addresses)
+        authorize = f"/{TENANT}/oauth2/v2.0/authorize?" + urlencode(
+            {
+                "client_id": web["client_id"],
+                "response_type": "code",
+                "scope": "openid profile email offline_access",
+                "redirect_uri": web["redirect_uri"],
+                "state": "s",
+                "nonce": "n",
+            }
+        )
+        login = step("authorize", lambda: client.get(authorize))["Location"]
+        step("sign-in-page", lambda: client.get(login))
+        form = {"login": EMAIL, "password": PASSWORD}
+        back = step("password", lambda: client.post(login, form))["Location"]
+        redirect = step("authorize-again", lambda: client.get(back))["Location"]
+        code = parse_qs(urlsplit(redirect).query)["code"][0]
+        basic = base64.b64encode(f"{web['client_id']}:{web['client_secret']}".encode()).decode()
+        body = {"grant_type": "authorization_code", "code": code}
+        body["redirect_uri"] = web["redirect_uri"]
+        response = step(
+            "token",
+            lambda: client.post(
+                f"/{TENANT}/oauth2/v2.0/token", body, HTTP_AUTHORIZATION=f"Basic {basic}"
+            ),
+        )
+        assert response.status_code == 200, response.content[:300]
+
+    for _ in range(5):
+        sign_in()
+    profiler = cProfile.Profile(time.process_time)
+    for _ in range(args.rounds):
+        cpu.clear()
+        for _ in range(args.signins):
+            sign_in()
+        for name in STEPS:
+            best[name] = min(best.get(name, float("inf")), cpu[name] / args.signins * 1000)
+    for name in STEPS:
+        print(f"{name:16s} {best[name]:6.1f} ms CPU  {len(queries[name]):3d} SQL statements")
+    print(f"{'total':16s} {sum(best.values()):6.1f} ms CPU")
+    if args.sql:
+        for name in STEPS:
+            print(f"== {name}")
+            for sql in queries[name]:
+                print(f"   {sql[:160]}")
+    if args.profile:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The session store: Django's database sessions in fewer statements, with the same guarantees."""
+
+import pytest
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tenants.models import Tenant
+from tenants.schemas import in_tenant
+from tenants.session_store import SessionStore
+from tests.factories.accounts import make_customer
+
+
+def _statements(captured: CaptureQueriesContext) -> list[str]:
+    """The statements sent, without django-tenants' search path for the first cursor."""
+    return [
+        query["sql"]
+        for query in captured.captured_queries
+        if not query["sql"].startswith("SET search_path")
+    ]
+
+
+def test_a_new_session_is_one_insert_and_reads_back(tenant_a: Tenant) -> None:
+    with in_tenant(tenant_a):
+        store = SessionStore()
+        store["flow"] = {"client_id": "abc"}
+        with CaptureQueriesContext(connection) as captured:
+            store.save()
+        assert [sql.split()[0] for sql in _statements(captured)] == ["INSERT"]
+        assert SessionStore(store.session_key)["flow"] == {"client_id": "abc"}
+
+
+def test_rotating_the_key_moves_the_data_and_drops_the_old_row(tenant_a: Tenant) -> None:
+    with in_tenant(tenant_a):
+        store = SessionStore()
+        store["_csrftoken"] = "secret"
+        store.save()
+        old_key = store.session_key
+        store.cycle_key()
+        new_key = store.session_key
+        assert new_key != old_key
+        assert not Session.objects.filter(session_key=old_key).exists()
+        assert not Session.objects.filter(session_key=new_key).exists()  # written on save
+        store["_auth_user_id"] = "7"
+        store.save()
+        reloaded = SessionStore(new_key)
+        assert reloaded["_csrftoken"] == "secret"
+        assert reloaded["_auth_user_id"] == "7"
+
+
+def test_a_session_deleted_meanwhile_is_never_brought_back(tenant_a: Tenant) -> None:
+    """Signed out elsewhere or revoked by an admin: a late save fails instead of resurrecting."""
+    with in_tenant(tenant_a):
+        store = SessionStore()
+        store["_auth_user_id"] = "7"
+        store.save()
+        Session.objects.filter(session_key=store.session_key).delete()
+        store["later"] = True
+        with pytest.raises(UpdateError):
+            store.save()
+        assert not Session.objects.filter(session_key=store.session_key).exists()
+
+
+def test_expired_and_unknown_keys_load_as_empty(tenant_a: Tenant) -> None:
+    with in_tenant(tenant_a):
+        store = SessionStore()
+        store["x"] = 1
+        store.set_expiry(-1)
+        store.save()
+        assert SessionStore(store.session_key).load() == {}
+        assert SessionStore("nosuchkey" * 4).load() == {}
+
+
+def test_sign_in_rotates_the_key_and_the_page_itself_writes_nothing(tenant_a: Tenant) -> None:
+    make_customer(tenant_a, "rotate@example.com", password="Correct-Horse-42")
+    client = Client()
+    login = f"/{tenant_a.domain_name}/account/login/"
+    client.get(login)  # a new session holding the form's CSRF secret
+    cookie = f"ciam_session_{tenant_a.domain_name}"
+    before = client.cookies[cookie].value
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(login).status_code == 200
+    assert not [sql for sql in _statements(captured) if sql.startswith(("INSERT", "UPDATE"))]
+    response = client.post(login, {"login": "rotate@example.com", "password": "Correct-Horse-42"})
+    assert response.status_code == 302
+    after = client.cookies[cookie].value
+    assert after != before
+    with in_tenant(tenant_a):
+        assert not Session.objects.filter(session_key=before).exists()
+        assert SessionStore(after).get("_auth_user_id")
