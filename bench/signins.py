@@ -142,7 +142,9 @@ def sign_in(base: str, web: dict[str, str]) -> None:
             urljoin(login_url, signed_in.headers["Location"]), allow_redirects=False, timeout=30
         )
         assert back.status_code == 302, back.status_code
-        code = parse_qs(urlsplit(back.headers["Location"]).query)["code"][0]
+        answer = parse_qs(urlsplit(back.headers["Location"]).query)
+        assert "code" in answer, f"no code: {back.headers['Location'][:300]}"
+        code = answer["code"][0]
     token = requests.post(
         f"{base}/{TENANT}/oauth2/v2.0/token",
         data={
