@@ -8,7 +8,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -34,6 +34,11 @@ def _with_next(url_name: str, request: HttpRequest) -> str:
     url = reverse(url_name)
     next_url = request.GET.get("next")
     return f"{url}?{request.GET.urlencode()}" if next_url else url
+
+
+def not_offered(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """allauth's self-service pages that no user flow offers: not there (404)."""
+    raise Http404
 
 
 @login_required
@@ -68,6 +73,11 @@ class RequestLoginCodeView(allauth_views.RequestLoginCodeView):  # type: ignore[
             return redirect(_with_next("account_login", request))
         response: HttpResponse = super().dispatch(request, *args, **kwargs)
         return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        context["signup_open"] = get_adapter(self.request).is_open_for_signup(self.request)
+        return context
 
 
 class PasswordResetView(allauth_views.PasswordResetView):  # type: ignore[misc]

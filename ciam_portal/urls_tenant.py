@@ -1,6 +1,6 @@
 """URLs of one tenant, below `/<tenant>/` (the middleware moved that segment into SCRIPT_NAME)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from accounts import views
 from accounts.api import MeView
@@ -22,6 +22,14 @@ urlpatterns = [
         name="account_reset_password",
     ),
     path("account/complete/", views.profile_completion, name="account-complete"),
+    # allauth's self-service pages that no user flow offers yet (managing email addresses,
+    # setting a password, re-authentication, MFA set-up, linked social accounts) are not served:
+    # a customer changes their profile through the app (/api/v1/me) or an admin.
+    re_path(
+        r"^account/(email|password/set|reauthenticate(/.*)?|3rdparty|social/connections"
+        r"|2fa|2fa/(reauthenticate|totp|recovery-codes)(/.*)?)/$",
+        views.not_offered,
+    ),
     path("account/", include("allauth.urls")),
     path("api/v1/me", MeView.as_view(), name="api-me"),
     path("", include("apps.oidc.urls")),

@@ -143,6 +143,25 @@ def screenshot() -> Screenshot:
     return take
 
 
+def expect_hosted_page(page: Page, heading: str) -> None:
+    """The customer-facing page shows `heading` as its one h1, and every visible input has a
+    label and no placeholder (which would only repeat it)."""
+    expect(page.get_by_role("heading", level=1, name=heading, exact=True)).to_be_visible()
+    expect(page.locator("h1")).to_have_count(1)
+    problems = page.evaluate(
+        """() => [...document.querySelectorAll("input")]
+            .filter((input) => input.type !== "hidden" && input.offsetParent !== null)
+            .flatMap((input) => {
+                const label = [...input.labels].map((l) => l.textContent.trim()).join(" ");
+                return [
+                    ...(label ? [] : [`${input.name}: no label`]),
+                    ...(input.placeholder ? [`${input.name}: placeholder`] : []),
+                ];
+            })"""
+    )
+    assert problems == [], problems
+
+
 @dataclass
 class CommittedData:
     """Tenants and operators a browser test committed, removed again when the test ends."""

@@ -1,9 +1,16 @@
-"""User flows, custom attributes and customers in the admin center, in real Chromium."""
+"""User flows, custom attributes and customers in the admin center, in real Chromium; the
+customer an admin created changes the temporary password and, once blocked, cannot sign in."""
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import CommittedData, Credentials, Screenshot, open_own_tenant
+from tests.e2e.conftest import (
+    CommittedData,
+    Credentials,
+    Screenshot,
+    expect_hosted_page,
+    open_own_tenant,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -15,7 +22,7 @@ def test_admin_designs_a_flow_and_manages_a_customer(
     screenshot: Screenshot,
     page_errors: list[str],
 ) -> None:
-    open_own_tenant(page, committed, operator, "Tailspin Toys", "e2e-flows")
+    tenant = open_own_tenant(page, committed, operator, "Tailspin Toys", "e2e-flows")
 
     nav = page.get_by_role("navigation", name="Tenant")
     nav.get_by_role("link", name="Custom user attributes").click()
@@ -45,6 +52,31 @@ def test_admin_designs_a_flow_and_manages_a_customer(
     page.get_by_role("button", name="Create").click()
     expect(page.locator("#temporary-password")).to_be_visible()
     screenshot(page, "admin-customer-created")
+    temporary = page.locator("#temporary-password").inner_text().strip()
+
+    # The customer signs in with the temporary password and must choose their own first.
+    sign_in = f"/{tenant.domain_name}/account/login/"
+    page.goto(sign_in)
+    page.get_by_label("Email address").fill("alex@example.com")
+    page.get_by_label("Password").fill(temporary)
+    page.get_by_role("button", name="Sign in").click()
+    expect_hosted_page(page, "Change your password")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    screenshot(page, "hosted-password-change")
+    page.get_by_label("Current password").fill(temporary)
+    page.get_by_label("New password", exact=True).fill("Alex-Own-Passphrase-5")
+    page.get_by_label("Confirm new password").fill("Alex-Own-Passphrase-5")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#signed-in-email")).to_have_text("alex@example.com")
+    page.goto(f"/{tenant.domain_name}/account/logout/")
+    expect_hosted_page(page, "Sign out")
+    screenshot(page, "hosted-sign-out")
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.locator("#signed-in-email")).to_have_text("alex@example.com")
+
+    page.goto(f"/admin-center/tenants/{tenant.tenant_id}/")
+    nav.get_by_role("link", name="Customers").click()
+    page.get_by_role("link", name="Alex Wilber").click()
     page.get_by_role("button", name="Block sign-in").click()
     expect(page.get_by_role("button", name="Allow sign-in")).to_be_visible()
     screenshot(page, "admin-customer-blocked")
@@ -52,4 +84,12 @@ def test_admin_designs_a_flow_and_manages_a_customer(
     expect(page.get_by_role("link", name="Alex Wilber")).to_be_visible()
     expect(page.get_by_text("Sign-in blocked")).to_be_visible()
     screenshot(page, "admin-customers")
+
+    # Blocked, and so signed out: the page says why only after the right password.
+    page.goto(sign_in)
+    page.get_by_label("Email address").fill("alex@example.com")
+    page.get_by_label("Password").fill("Alex-Own-Passphrase-5")
+    page.get_by_role("button", name="Sign in").click()
+    expect_hosted_page(page, "Your account is blocked")
+    screenshot(page, "hosted-account-blocked")
     assert page_errors == []

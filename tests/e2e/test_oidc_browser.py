@@ -15,7 +15,7 @@ from apps.models import AppRegistration, Platform
 from tenants import services as tenant_services
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
-from tests.e2e.conftest import CommittedData, Screenshot
+from tests.e2e.conftest import CommittedData, Screenshot, expect_hosted_page
 from tests.factories.accounts import PASSWORD, make_customer
 
 pytestmark = pytest.mark.e2e
@@ -44,9 +44,9 @@ def tenant_with_app(
 
 
 def sign_in_on_hosted_page(page: Page, email: str, screenshot: Screenshot, name: str) -> None:
-    expect(page.get_by_label("Email")).to_be_visible()
+    expect_hosted_page(page, "Sign in")
     screenshot(page, name)
-    page.get_by_label("Email").fill(email)
+    page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
