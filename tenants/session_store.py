@@ -23,6 +23,9 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+_KEY_LENGTH = 32
+_KEY_CHARS = frozenset(VALID_KEY_CHARS)
+
 
 class SessionStore(db.SessionStore):
     def __init__(self, session_key: str | None = None) -> None:
@@ -31,7 +34,13 @@ class SessionStore(db.SessionStore):
 
     def _get_new_session_key(self) -> str:
         # 32 characters from 36: 165 bits. A collision is refused by the INSERT, not a SELECT.
-        return get_random_string(32, VALID_KEY_CHARS)
+        return get_random_string(_KEY_LENGTH, VALID_KEY_CHARS)
+
+    def _validate_session_key(self, key: str | None) -> bool:
+        """Only keys this store could have made reach the database: a cookie with a NUL byte or
+        any other stray character is no session (Django checks the length only, and PostgreSQL
+        refuses NUL in text with an error)."""
+        return key is not None and len(key) == _KEY_LENGTH and set(key) <= _KEY_CHARS
 
     def load(self) -> dict[str, Any]:
         key = self.session_key

@@ -90,3 +90,18 @@ def test_sign_in_rotates_the_key_and_the_page_itself_writes_nothing(tenant_a: Te
     with in_tenant(tenant_a):
         assert not Session.objects.filter(session_key=before).exists()
         assert SessionStore(after).get("_auth_user_id")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["aaaa\x00" + "b" * 27, "x" * 5000, "é" * 32, "ABCDEFGH" * 4, "short", "x" * 31 + ";"],
+)
+def test_a_session_cookie_no_store_could_have_made_is_no_session(
+    tenant_a: Tenant, value: str
+) -> None:
+    """NUL bytes, odd characters or lengths in the cookie: a new session, never a 500."""
+    cookie = f"ciam_session_{tenant_a.domain_name}={value}"
+    page = Client(HTTP_COOKIE=cookie).get(f"/{tenant_a.domain_name}/account/login/")
+    assert page.status_code == 200
+    admin = Client(HTTP_COOKIE=f"ciam_session_admin={value}").get("/admin-center/")
+    assert admin.status_code == 302  # to the admin center's sign-in page
