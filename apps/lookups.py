@@ -48,7 +48,7 @@ def forget_all() -> None:
 
 
 def client(client_id: str) -> AppRegistration | None:
-    if not client_id or len(client_id) > 100:
+    if not client_id or len(client_id) > 100 or "\x00" in client_id:
         return None
 
     def load() -> AppRegistration | None:

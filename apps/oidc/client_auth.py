@@ -34,6 +34,8 @@ def secret_credentials(
         if not sep:
             return None
         header_id, secret = unquote_plus(header_id), unquote_plus(secret)
+        if "\x00" in header_id or "\x00" in secret:
+            return None  # no client ID or secret holds NUL (and PostgreSQL text cannot)
         if client_id is not None and client_id != header_id:
             return None
         return header_id, secret

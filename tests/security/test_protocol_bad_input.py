@@ -20,6 +20,10 @@ BAD_AUTH_HEADERS = [
     "Bearer " + LONG,
     "Digest username=x",
     "Basic " + base64.b64encode(b"a" * 5000 + b":" + b"b" * 5000).decode(),
+    # NUL in the client ID or the secret, raw or form-encoded (PostgreSQL text cannot hold NUL)
+    "Basic " + base64.b64encode(b"a\x00b:secret").decode(),
+    "Basic " + base64.b64encode(b"client:se\x00cret").decode(),
+    "Basic " + base64.b64encode(b"a%00b:secret").decode(),
 ]
 BAD_BODIES: list[tuple[bytes | str, str]] = [
     (
