@@ -32,6 +32,14 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             user.save()
         return user
 
+    def is_safe_url(self, url: str | None) -> bool:
+        """A `next` URL that does not even parse (`http://[::1`) is not safe, rather than a 500
+        (allauth's check hands it to urlparse, which raises)."""
+        try:
+            return bool(super().is_safe_url(url))
+        except ValueError:
+            return False
+
     def is_login_by_code_required(self, login: Any) -> bool:
         return False
 

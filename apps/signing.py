@@ -129,7 +129,13 @@ def active_signing_key() -> tuple[str, RSAPrivateKey]:
 
 
 def verification_jwk(kid: str) -> jwk.JWK | None:
-    """The public key with this kid, if the tenant still publishes it (not retired)."""
+    """The public key with this kid, if the tenant still publishes it (not retired).
+
+    A kid comes from a token's unverified header: one with a NUL byte names no key (and
+    PostgreSQL text cannot hold it).
+    """
+    if "\x00" in kid:
+        return None
     key = SigningKey.objects.filter(kid=kid, status__in=PUBLISHED_STATUSES).first()
     return jwk.JWK(**key.public_jwk) if key else None
 

@@ -1,5 +1,9 @@
-"""Refuse malformed requests before any view sees them, with a 400 and a JSON body.
+"""Refuse malformed requests before any view sees them, with a 400 (413 for a body too large)
+and a JSON body. The token endpoint, which skips the middleware, asks the same question.
 
+- Parameters Django refuses to read (more than DATA_UPLOAD_MAX_NUMBER_FIELDS of them, a body
+  over DATA_UPLOAD_MAX_MEMORY_SIZE, a form that is not UTF-8, a broken multipart body): here,
+  before the session middleware, Django's own error pages would fail on the missing session.
 - Parameters carrying NUL bytes: no identifier, code, token or form value of the product may
   contain NUL; PostgreSQL text cannot hold it, so such a value would otherwise surface as a
   database error deep inside a library.
@@ -12,6 +16,12 @@ from collections.abc import Callable
 
 from allauth.core.internal.httpkit import clean_client_ip
 from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 
@@ -37,18 +47,26 @@ def _bad_forwarding_chain(request: HttpRequest) -> bool:
     return len(entries) < proxies or clean_client_ip(entries[-proxies]) is None
 
 
+def _refuse(status: int, description: str) -> JsonResponse:
+    return JsonResponse(
+        {"error": "invalid_request", "error_description": description}, status=status
+    )
+
+
+def malformed_request_refusal(request: HttpRequest) -> HttpResponse | None:
+    """The error response for a malformed request, or None for one that may go on."""
+    try:
+        bad = _has_nul(request) or _bad_forwarding_chain(request)
+    except RequestDataTooBig:
+        return _refuse(413, "The request body is too large.")
+    except (MultiPartParserError, BadRequest, TooManyFieldsSent, TooManyFilesSent):
+        bad = True
+    return _refuse(400, "Malformed request parameters.") if bad else None
+
+
 class RequestGuardMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            bad = _has_nul(request) or _bad_forwarding_chain(request)
-        except MultiPartParserError:
-            bad = True
-        if bad:
-            return JsonResponse(
-                {"error": "invalid_request", "error_description": "Malformed request parameters."},
-                status=400,
-            )
-        return self.get_response(request)
+        return malformed_request_refusal(request) or self.get_response(request)

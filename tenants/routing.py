@@ -44,7 +44,12 @@ def token_endpoint(request: HttpRequest) -> HttpResponse:
     """The token endpoint; client credentials by secret go straight to their lean path."""
     from apps.oidc.client_credentials import client_credentials_token, is_lean_client_credentials
     from apps.oidc.views import TokenView, finish_token_response
+    from ciam_portal.request_guard import malformed_request_refusal
 
+    refused = malformed_request_refusal(request)
+    if refused is not None:
+        refused["Cache-Control"] = "no-store"  # RFC 6749 §5.1
+        return refused
     if request.method == "POST" and is_lean_client_credentials(request):
         return finish_token_response(request, client_credentials_token(request))
     global _token_view

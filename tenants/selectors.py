@@ -21,6 +21,8 @@ def tenant_for_path_segment(segment: str) -> Tenant | None:
     process for CIAM_TENANT_CACHE_SECONDS so that routing costs no query on most requests.
     """
     key = segment.lower()
+    if "\x00" in key:
+        return None  # names nothing (and PostgreSQL text cannot hold NUL)
     ttl = settings.CIAM_TENANT_CACHE_SECONDS
     now = time.monotonic()
     cached = _tenant_cache.get(key)

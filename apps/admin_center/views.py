@@ -234,8 +234,9 @@ def app_credential_remove(
 ) -> HttpResponse:
     with in_tenant(tenant):
         app = _app(app_id)
-        if request.POST.get("kind") == "certificate" and credential_id.isdigit():
-            services.certificate_remove(app=app, certificate_id=int(credential_id))
+        certificate_id = forms.posted_id(credential_id)
+        if request.POST.get("kind") == "certificate" and certificate_id is not None:
+            services.certificate_remove(app=app, certificate_id=certificate_id)
             action = AuditAction.CERTIFICATE_REMOVED
         else:
             try:
@@ -332,10 +333,12 @@ def app_permissions(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> 
                 forms.form_errors_from(form, error)
             else:
                 audit_action = AuditAction.APP_UPDATED
-        elif action == "remove" and request.POST.get("permission_id", "").isdigit():
-            services.api_permission_remove(
-                client=app, permission_id=int(request.POST["permission_id"])
-            )
+        elif (
+            action == "remove"
+            and (permission_id := forms.posted_id(request.POST.get("permission_id", "")))
+            is not None
+        ):
+            services.api_permission_remove(client=app, permission_id=permission_id)
             audit_action = AuditAction.APP_UPDATED
         elif action == "grant-consent":
             services.admin_consent_grant(client=app)

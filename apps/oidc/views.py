@@ -237,7 +237,8 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         if prompt & {"login", "select_account"}:
             return True
         max_age = request.GET.get("max_age", "")
-        if max_age.isdigit():
+        # ASCII digits int() can read ("²" passes isdigit() alone, and so do 5,000 digits).
+        if max_age.isascii() and max_age.isdigit() and len(max_age) <= 18:
             last_login = request.user.last_login  # type: ignore[union-attr]
             return last_login is None or (timezone.now() - last_login).total_seconds() > int(
                 max_age

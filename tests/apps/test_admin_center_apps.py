@@ -277,3 +277,24 @@ def test_attributes_and_claims_tab(admin_client: Client, tenant_a: Tenant) -> No
             for r in AppClaim.objects.filter(app=app).select_related("custom_attribute")
         }
     assert rows == {("given_name", True, False), ("Loyalty", True, True)}
+
+
+@pytest.mark.parametrize("row_id", ["²", "٣x", "9" * 5_000, "-1", ""])
+def test_posted_ids_that_are_no_row_ids_change_nothing(
+    admin_client: Client, tenant_a: Tenant, row_id: str
+) -> None:
+    """`"²".isdigit()` is true and int() refuses it (and 5,000 digits): never a 500."""
+    app = register(admin_client, tenant_a)
+    admin_client.raise_request_exception = False
+    page = f"{base(tenant_a)}/apps/{app.object_id}"
+    response = admin_client.post(
+        f"{page}/permissions/", {"action": "remove", "permission_id": row_id}
+    )
+    assert response.status_code == 200
+    if row_id:
+        response = admin_client.post(
+            f"{page}/credentials/{row_id}/remove/", {"kind": "certificate"}
+        )
+        assert response.status_code == 404
+    with in_tenant(tenant_a):
+        assert ApiPermission.objects.filter(client=app).count() == 4

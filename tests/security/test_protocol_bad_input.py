@@ -2,11 +2,12 @@
 
 import base64
 import itertools
+import json
 
 import pytest
 import requests
 
-from tests.factories.oidc import WEB_REDIRECT, OidcWorld
+from tests.factories.oidc import WEB_REDIRECT, OidcWorld, browser_sign_in
 
 pytestmark = pytest.mark.usefixtures("committed_db")
 
@@ -46,6 +47,13 @@ BAD_BODIES: list[tuple[bytes | str, str]] = [
     ),
     (b"", "multipart/form-data; boundary=zzz"),
 ]
+
+
+def unsigned_jwt(header: dict[str, object]) -> str:
+    def encode(part: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+
+    return f"{encode(header)}.{encode({'sub': 'x'})}.c2ln"
 
 
 def assert_oauth_error(response: requests.Response) -> None:
@@ -161,6 +169,9 @@ def test_userinfo_logout_discovery_and_jwks_survive_garbage(oidc_world: OidcWorl
         {"client_id": LONG},
         {"post_logout_redirect_uri": "javascript:alert(1)"},
         {"id_token_hint": "e30.e30.e30", "client_id": "\x00"},
+        # a kid with NUL (the key lookup reached PostgreSQL) or that is no string
+        {"id_token_hint": unsigned_jwt({"alg": "RS256", "kid": "\x00"})},
+        {"id_token_hint": unsigned_jwt({"alg": "RS256", "kid": 5})},
     ):
         response = requests.get(logout, params=params, allow_redirects=False, timeout=10)
         assert response.status_code < 500, params
@@ -171,3 +182,27 @@ def test_userinfo_logout_discovery_and_jwks_survive_garbage(oidc_world: OidcWorl
         ["POST", "PUT", "DELETE"],
     ):
         assert requests.request(method, tenant + path, timeout=10).status_code == 405
+
+
+def test_max_age_that_is_no_number_of_seconds_when_signed_in(oidc_world: OidcWorld) -> None:
+    """A signed-in customer's max_age is compared with their last sign-in; "²" passes isdigit()
+    and int() refuses it, as it does 5,000 digits."""
+    url = oidc_world.endpoint("authorize")
+    base = {
+        "client_id": oidc_world.web.client_id,
+        "response_type": "code",
+        "scope": "openid",
+        "redirect_uri": WEB_REDIRECT,
+        "code_challenge": "a" * 43,
+        "code_challenge_method": "S256",
+    }
+    browser = requests.Session()
+    signed_in = browser_sign_in(
+        browser, oidc_world, requests.Request("GET", url, params=base).prepare().url or ""
+    )
+    assert signed_in.headers["Location"].startswith(WEB_REDIRECT)
+    for max_age in ("²", "9" * 5_000, "٣"):
+        response = browser.get(
+            url, params={**base, "max_age": max_age}, allow_redirects=False, timeout=10
+        )
+        assert response.status_code == 302, max_age[:10]

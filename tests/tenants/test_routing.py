@@ -41,6 +41,10 @@ def test_unknown_tenants_get_one_uniform_404(tenant_a: Tenant) -> None:
     assert by_name.status_code == by_id.status_code == by_other_path.status_code == 404
     assert by_name.content == by_id.content == by_other_path.content
     assert sorted(by_name.headers.items()) == sorted(by_id.headers.items())
+    # A NUL byte in the segment reached PostgreSQL (a 500); it names no tenant either.
+    with_nul = Client(raise_request_exception=False).get("/no-such%00tenant/account/login/")
+    assert with_nul.status_code == 404
+    assert with_nul.content == by_name.content
 
 
 def test_suspended_tenant_answers_the_uniform_404_at_once(tenant_a: Tenant) -> None:

@@ -251,3 +251,25 @@ def test_two_simultaneous_custom_attributes_never_pass_a_hundred(committed_db: N
     )
     assert sorted(outcomes[:2]) == ["created", "refused"]
     assert "attributes=100" in outcomes
+
+
+@pytest.mark.parametrize("row_id", ["²", "9" * 5_000])
+def test_posted_ids_that_are_no_row_ids_change_nothing(
+    admin_client: Client, tenant_a: Tenant, row_id: str
+) -> None:
+    """`"²".isdigit()` is true and int() refuses it (and 5,000 digits): never a 500."""
+    with in_tenant(tenant_a):
+        flow = services.userflow_create(name="Ids")
+    admin_client.raise_request_exception = False
+    page = f"{base(tenant_a)}/user-flows/{flow.flow_id}/"
+    for data in (
+        {"action": "assign-apps", "apps": [row_id]},
+        {"action": "add-attribute", "attribute": f"custom:{row_id}"},
+        {"action": "up", "item": row_id},
+    ):
+        assert admin_client.post(page, data).status_code in (200, 302, 400), data
+    response = admin_client.post(
+        f"{base(tenant_a)}/custom-attributes/",
+        {"action": "update", "attribute": row_id, "data_type": "string"},
+    )
+    assert response.status_code == 200

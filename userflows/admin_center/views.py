@@ -21,7 +21,7 @@ from accounts.services import (
     custom_attribute_create,
     custom_attribute_update,
 )
-from apps.admin_center.forms import form_errors_from
+from apps.admin_center.forms import form_errors_from, posted_id
 from apps.models import AppRegistration, Platform
 from tenants.admin_center.pages import tenant_page
 from tenants.models import Tenant
@@ -203,8 +203,8 @@ def _apply(
         kind, _sep, key = request.POST.get("attribute", "").partition(":")
         if kind == "builtin":
             services.flow_attribute_add(flow=flow, builtin=key)
-        elif kind == "custom" and key.isdigit():
-            attribute = CustomAttribute.objects.filter(pk=int(key)).first()
+        elif kind == "custom" and (attribute_id := posted_id(key)) is not None:
+            attribute = CustomAttribute.objects.filter(pk=attribute_id).first()
             if attribute is None:
                 raise ValidationError(_("Choose an attribute."))
             services.flow_attribute_add(flow=flow, custom_attribute=attribute)
@@ -236,7 +236,11 @@ def _apply(
         )
         return _("Page layout saved.")
     if action == "assign-apps":
-        ids = [value for value in request.POST.getlist("apps") if value.isdigit()]
+        ids = [
+            app_id
+            for value in request.POST.getlist("apps")
+            if (app_id := posted_id(value)) is not None
+        ]
         chosen = list(AppRegistration.objects.filter(pk__in=ids))
         services.flow_apps_assign(flow=flow, apps=chosen)
         for app in AppRegistration.objects.filter(user_flow=flow).exclude(pk__in=ids):
@@ -248,9 +252,10 @@ def _apply(
 
 
 def _item(flow: UserFlow, value: str) -> UserFlowAttribute | None:
-    if not value.isdigit():
+    item_id = posted_id(value)
+    if item_id is None:
         return None
-    return flow.attributes.filter(pk=int(value)).select_related("custom_attribute").first()
+    return flow.attributes.filter(pk=item_id).select_related("custom_attribute").first()
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
@@ -280,8 +285,11 @@ def custom_attribute_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             else:
                 messages.success(request, _("Custom attribute added."))
                 return redirect("admin_center:custom-attributes", tenant.tenant_id)
-        elif action == "update" and request.POST.get("attribute", "").isdigit():
-            attribute = CustomAttribute.objects.filter(pk=int(request.POST["attribute"])).first()
+        elif (
+            action == "update"
+            and (attribute_id := posted_id(request.POST.get("attribute", ""))) is not None
+        ):
+            attribute = CustomAttribute.objects.filter(pk=attribute_id).first()
             if attribute is None:
                 raise Http404
             try:
