@@ -17,6 +17,7 @@ from accounts.adapters import flow_uses_codes
 from accounts.forms import FIELD_PREFIX, ProfileCompletionForm
 from accounts.models import User
 from accounts.services import customer_profile_update
+from apps.oidc.views import continue_to_app
 from userflows.models import SignInMethod
 from userflows.selectors import flow_attributes, flow_for_request
 
@@ -54,6 +55,8 @@ class CustomerLoginView(allauth_views.LoginView):  # type: ignore[misc]
         if flow_uses_codes(request):
             return redirect(_with_next("account_request_login_code", request))
         response: HttpResponse = super().dispatch(request, *args, **kwargs)
+        if request.method == "POST":
+            return continue_to_app(request, response)
         return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -78,6 +81,16 @@ class RequestLoginCodeView(allauth_views.RequestLoginCodeView):  # type: ignore[
         context: dict[str, Any] = super().get_context_data(**kwargs)
         context["signup_open"] = get_adapter(self.request).is_open_for_signup(self.request)
         return context
+
+
+class ConfirmLoginCodeView(allauth_views.ConfirmLoginCodeView):  # type: ignore[misc]
+    """The emailed code, entered: a right one goes straight back to the app."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)
+        if request.method == "POST":
+            return continue_to_app(request, response)
+        return response
 
 
 class PasswordResetView(allauth_views.PasswordResetView):  # type: ignore[misc]
@@ -125,7 +138,8 @@ def profile_completion(request: HttpRequest) -> HttpResponse:
                 form.add_error(name if name in form.fields else None, messages)
         else:
             update_session_auth_hash(request, user)
-            return redirect(_next_url(request))
+            request.user = user
+            return continue_to_app(request, redirect(_next_url(request)))
     return render(
         request,
         "hosted/profile_completion.html",

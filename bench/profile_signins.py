@@ -3,9 +3,9 @@
 Runs the sign-in of bench/signins.py through Django's test Client (every middleware; allauth's
 rate limits on, each sign-in from its own address) and prints, per step, the best CPU
 milliseconds over `--rounds` rounds and the SQL statements it sent (the fewest seen);
-`--profile STEP` adds a cProfile of that step (authorize, sign-in-page, password,
-authorize-again, token). The test Client's own work is counted here; bench/signins.py measures
-the web node alone.
+`--profile STEP` adds a cProfile of that step (authorize, sign-in-page, password, token;
+the password POST answers the authorization request itself, straight back to the app). The
+test Client's own work is counted here; bench/signins.py measures the web node alone.
 
 Usage: .venv/bin/python bench/profile_signins.py [--signins 20] [--rounds 4] [--sql]
        [--profile STEP]
@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from tokens import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ("authorize", "sign-in-page", "password", "authorize-again", "token")
+STEPS = ("authorize", "sign-in-page", "password", "token")
 
 
 def main() -> None:
@@ -83,8 +83,8 @@ def main() -> None:
         login = step("authorize", lambda: client.get(authorize))["Location"]
         step("sign-in-page", lambda: client.get(login))
         form = {"login": EMAIL, "password": PASSWORD}
-        back = step("password", lambda: client.post(login, form))["Location"]
-        redirect = step("authorize-again", lambda: client.get(back))["Location"]
+        redirect = step("password", lambda: client.post(login, form))["Location"]
+        assert redirect.startswith(web["redirect_uri"]), redirect
         code = parse_qs(urlsplit(redirect).query)["code"][0]
         basic = base64.b64encode(f"{web['client_id']}:{web['client_secret']}".encode()).decode()
         body = {"grant_type": "authorization_code", "code": code}

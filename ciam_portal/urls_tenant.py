@@ -17,6 +17,11 @@ urlpatterns = [
         name="account_request_login_code",
     ),
     path(
+        "account/login/code/confirm/",
+        views.ConfirmLoginCodeView.as_view(),
+        name="account_confirm_login_code",
+    ),
+    path(
         "account/password/reset/",
         views.PasswordResetView.as_view(),
         name="account_reset_password",

@@ -1,11 +1,12 @@
 """The tenant's protocol endpoints: DOT's views with tenant-aware discovery, JWKS and logout."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
@@ -167,24 +168,41 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
     def handle_no_permission(self) -> HttpResponse:
         """Validate the request before asking anyone to sign in: a bad client or redirect URI
         is shown on a page at once, and other errors go back to the app (RFC 6749 §4.1.2.1)."""
-        if "none" not in self.request.GET.get("prompt", "").split():
-            try:
-                self.validate_authorization_request(self.request)
-            except OAuthToolkitError as error:
-                return self.error_response(error, application=None)
-            login_hint = self.request.GET.get("login_hint", "")
-            if login_hint:
-                self.request.session[LOGIN_HINT_SESSION_KEY] = login_hint[:254]
-            # The auth transaction: which app (so which user flow) the hosted pages serve.
-            self.request.session[AUTH_TRANSACTION_SESSION_KEY] = {
-                "client_id": self.request.GET.get("client_id", "")[:100],
-                "ui_locales": self.request.GET.get("ui_locales", "")[:100],
-            }
-            # The sign-in form's CSRF secret goes into the same new session row, so showing
-            # the form writes nothing.
-            get_token(self.request)
-        response: HttpResponse = super().handle_no_permission()
-        return response
+        prompt = self.request.GET.get("prompt", "").split()
+        if "none" in prompt:
+            response: HttpResponse = super().handle_no_permission()
+            return response
+        try:
+            self.validate_authorization_request(self.request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        login_hint = self.request.GET.get("login_hint", "")
+        if login_hint:
+            self.request.session[LOGIN_HINT_SESSION_KEY] = login_hint[:254]
+        # The auth transaction: which app (so which user flow) the hosted pages serve.
+        self.request.session[AUTH_TRANSACTION_SESSION_KEY] = {
+            "client_id": self.request.GET.get("client_id", "")[:100],
+            "ui_locales": self.request.GET.get("ui_locales", "")[:100],
+        }
+        # The sign-in form's CSRF secret goes into the same new session row, so showing
+        # the form writes nothing.
+        get_token(self.request)
+        if "create" in prompt:
+            response = super().handle_no_permission()
+            return response
+        # The sign-in about to happen satisfies `prompt=login`/`select_account` and any
+        # `max_age`: the request it comes back to no longer asks for them (else a customer
+        # just signed in would be signed out again, forever).
+        query = self.request.GET.copy()
+        query.pop("max_age", None)
+        rest = [value for value in prompt if value not in ("login", "select_account")]
+        if rest:
+            query["prompt"] = " ".join(rest)
+        else:
+            query.pop("prompt", None)
+        return redirect_to_login(
+            f"{self.request.path}?{query.urlencode()}", reverse(settings.LOGIN_URL)
+        )
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated and self._needs_fresh_sign_in(request):
@@ -251,6 +269,42 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         return super().redirect(redirect_to, application)
 
 
+def continue_to_app(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """After a hosted page signs the customer in, answer the authorization request it
+    interrupted at once, so the browser goes straight back to the app with its code.
+
+    The page's own answer is a redirect to this tenant's authorization endpoint (its `next`);
+    the endpoint is run here on that request, as the browser would have asked it, and its
+    redirect is sent instead: one round trip fewer per sign-in, as Entra's and Keycloak's
+    sign-in forms answer. Anything else is left as it was: a page that is not such a redirect,
+    a customer the profile-completion guard would stop first, and an authorization answer that
+    is a page to show rather than a redirect.
+    """
+    user = request.user
+    if response.status_code != 302 or not user.is_authenticated:
+        return response
+    if not user.profile_completed or user.must_change_password:
+        return response
+    target = urlsplit(response["Location"])
+    if target.scheme or target.netloc or target.path != reverse("oauth2_provider:authorize"):
+        return response
+    script_name = request.META.get("SCRIPT_NAME", "")
+    request.method = "GET"
+    request.META = {
+        **request.META,
+        "REQUEST_METHOD": "GET",
+        "QUERY_STRING": target.query,
+        "PATH_INFO": target.path.removeprefix(script_name),
+        "CONTENT_LENGTH": "",
+    }
+    request.path = target.path
+    request.path_info = target.path.removeprefix(script_name)
+    request.GET = QueryDict(target.query)
+    request.POST = QueryDict()
+    answer: HttpResponse = _authorize_view(request)
+    return answer if answer.status_code == 302 else response
+
+
 def finish_token_response(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """What every token-endpoint response carries: no caching (RFC 6749 §5.1), a Basic challenge
     for a client that failed Basic authentication (§5.2), CORS for single-page apps only."""
@@ -272,6 +326,9 @@ def finish_token_response(request: HttpRequest, response: HttpResponse) -> HttpR
             response.headers.pop("Access-Control-Allow-Origin", None)
         patch_vary_headers(response, ["Origin"])
     return response
+
+
+_authorize_view = AuthorizeView.as_view()
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -15,9 +15,11 @@ from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from accounts.models import User
 from apps import services as app_services
 from apps.models import Grant
 from tenants.schemas import in_tenant
+from tests.factories.accounts import make_customer
 from tests.factories.oidc import (
     SPA_REDIRECT,
     WEB_LOGOUT,
@@ -25,6 +27,7 @@ from tests.factories.oidc import (
     OidcWorld,
     browser_sign_in,
     decode_unverified,
+    post_sign_in_form,
     query_of,
 )
 
@@ -638,6 +641,70 @@ def test_prompt_login_asks_for_a_fresh_sign_in(oidc_world: OidcWorld) -> None:
     response = authorize_request(browser, oidc_world, prompt="login")
     assert response.status_code == 302
     assert "/account/login/" in response.headers["Location"]
+
+
+def test_the_sign_in_form_answers_with_the_redirect_to_the_app(oidc_world: OidcWorld) -> None:
+    """The password POST answers the authorization request it interrupted: one round trip,
+    straight back to the app with a code that works, `state` and `iss` included."""
+    from authlib.common.security import generate_token
+
+    client = web_client(oidc_world)
+    verifier = generate_token(48)
+    url, state = client.create_authorization_url(
+        oidc_world.endpoint("authorize"), code_verifier=verifier, nonce="n-1"
+    )
+    browser = requests.Session()
+    to_login = browser.get(url, allow_redirects=False)
+    assert "/account/login/" in to_login.headers["Location"]
+    posted = post_sign_in_form(
+        browser,
+        oidc_world.base_url + to_login.headers["Location"],
+        oidc_world.customer_email,
+        oidc_world.customer_password,
+    )
+    assert posted.status_code == 302
+    assert posted.headers["Location"].startswith(f"{WEB_REDIRECT}?"), posted.headers["Location"]
+    query = query_of(posted)
+    assert (query["state"], query["iss"]) == (state, oidc_world.issuer)
+    token = client.fetch_token(
+        oidc_world.endpoint("token"),
+        authorization_response=posted.headers["Location"],
+        code_verifier=verifier,
+    )
+    assert verify(oidc_world, token["id_token"], nonce="n-1")["aud"] == oidc_world.web.client_id
+
+
+def test_a_temporary_password_is_changed_before_any_code(oidc_world: OidcWorld) -> None:
+    """The sign-in form goes straight back to the app only for a customer the hosted pages
+    would let through: one with an admin-set temporary password goes to change it first."""
+    email = f"temporary-{uuid.uuid4().hex[:8]}@example.com"  # the world's tenant goes at the end
+    user = make_customer(oidc_world.tenant, email, password="Temporary-Pass-1")
+    with in_tenant(oidc_world.tenant):
+        User.objects.filter(pk=user.pk).update(must_change_password=True)
+    browser = requests.Session()
+    to_login = authorize_request(browser, oidc_world, state="s")
+    posted = post_sign_in_form(
+        browser, oidc_world.base_url + to_login.headers["Location"], email, "Temporary-Pass-1"
+    )
+    assert posted.status_code == 302
+    assert posted.headers["Location"].startswith("/")
+    onwards = browser.get(oidc_world.base_url + posted.headers["Location"], allow_redirects=False)
+    assert "/account/password/change/" in onwards.headers["Location"]
+    with in_tenant(oidc_world.tenant):
+        assert not Grant.objects.filter(user=user).exists()
+
+
+@pytest.mark.parametrize(
+    "params", [{"max_age": "0"}, {"prompt": "login"}, {"prompt": "select_account"}]
+)
+def test_the_sign_in_asked_for_satisfies_prompt_and_max_age(
+    oidc_world: OidcWorld, params: dict[str, str]
+) -> None:
+    """A request that asks for a fresh sign-in, from a browser with no session: the sign-in
+    it leads to is that fresh sign-in, and the customer goes back to the app with a code (not
+    signed out and asked again, forever)."""
+    token, _nonce, _verifier = code_flow(oidc_world, web_client(oidc_world), **params)
+    assert token["id_token"]
 
 
 def test_scopes_not_consented_are_refused(oidc_world: OidcWorld) -> None:

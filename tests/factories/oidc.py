@@ -140,29 +140,41 @@ def other_world(
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+def post_sign_in_form(
+    browser: requests.Session, login_url: str, email: str, password: str
+) -> requests.Response:
+    """Open the hosted sign-in page and post email and password as its form does; the answer
+    (not followed)."""
+    page = browser.get(login_url)
+    token = _CSRF.search(page.text)
+    assert token, page.text[:500]
+    posted: requests.Response = browser.post(
+        login_url,
+        data={"csrfmiddlewaretoken": token.group(1), "login": email, "password": password},
+        headers={"Referer": login_url},
+        allow_redirects=False,
+    )
+    return posted
+
+
 def browser_sign_in(
     browser: requests.Session, world: OidcWorld, authorize_url: str, *, email: str | None = None
 ) -> requests.Response:
     """Follow an authorization request like a browser: sign in on the hosted page when asked,
-    and stop at the redirect back to the app. Returns that redirect."""
+    and stop at the redirect back to the app. Returns that redirect (the sign-in form's own
+    answer, which goes straight back to the app, or the answer of a hosted page it led to)."""
     response = browser.get(authorize_url, allow_redirects=False)
     if response.status_code == 302 and "/account/login/" in response.headers["Location"]:
         login_url = world.base_url + response.headers["Location"]
-        page = browser.get(login_url)
-        token = _CSRF.search(page.text)
-        assert token, page.text[:500]
-        posted = browser.post(
-            login_url,
-            data={
-                "csrfmiddlewaretoken": token.group(1),
-                "login": email or world.customer_email,
-                "password": world.customer_password,
-            },
-            headers={"Referer": login_url},
-            allow_redirects=False,
+        posted = post_sign_in_form(
+            browser, login_url, email or world.customer_email, world.customer_password
         )
         assert posted.status_code == 302, posted.text[:800]
-        response = browser.get(world.base_url + posted.headers["Location"], allow_redirects=False)
+        response = posted
+        if posted.headers["Location"].startswith("/"):
+            response = browser.get(
+                world.base_url + posted.headers["Location"], allow_redirects=False
+            )
     return response
 
 
