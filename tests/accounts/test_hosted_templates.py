@@ -15,7 +15,7 @@ from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tests.accounts.test_signup_flow import authorize_url, last_code
 from tests.factories.accounts import PASSWORD, make_customer
-from tests.factories.flows import FlowWorld, make_flow_world
+from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld, make_flow_world
 from userflows.models import SignInMethod
 
 Capture = Callable[..., Any]
@@ -182,10 +182,12 @@ def test_sign_in_by_emailed_code(
     tenant = otp_world.tenant.domain_name
     make_customer(otp_world.tenant, "otp@example.com")
     client = Client()
-    client.get(authorize_url(otp_world))
+    to_login = client.get(authorize_url(otp_world))
+    to_code_page = client.get(to_login["Location"])  # the flow signs in by code only
+    assert to_code_page["Location"].startswith(f"/{tenant}/account/login/code/?next=")
     confirm_url = email_then_code(
         client,
-        f"/{tenant}/account/login/code/",
+        to_code_page["Location"],
         "Sign in",
         "otp@example.com",
         "to sign in",
@@ -193,6 +195,8 @@ def test_sign_in_by_emailed_code(
     )
     signed_in = client.post(confirm_url, {"code": last_code()})
     assert signed_in.status_code == 302
+    # The right code answers the authorization request: straight back to the app with a code.
+    assert signed_in["Location"].startswith(f"{FLOW_APP_REDIRECT}?code="), signed_in["Location"]
 
 
 def test_password_reset_by_code(
