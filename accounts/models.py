@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.postgres.indexes import OpClass
+from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -136,3 +138,22 @@ class Directory(models.Model):
 
     def __str__(self) -> str:
         return "Directory"
+
+
+class Session(AbstractBaseSession):
+    """A browser's session in this schema (operators' in the public one, customers' in their
+    tenant's), with the account it is signed in as: ending an account's sessions is one indexed
+    DELETE, and deleting an account ends them. Written by `tenants.session_store`."""
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        db_table = "accounts_session"
+
+    @classmethod
+    def get_session_store_class(cls) -> type[SessionBase]:
+        from tenants.session_store import SessionStore
+
+        return SessionStore

@@ -62,3 +62,19 @@ def customers_purge_due() -> int:
             )
         purged += count
     return purged
+
+
+@shared_task(ignore_result=True)
+def sessions_clear_expired() -> int:
+    """Celery beat, hourly: remove expired sessions, the admin center's (public schema) and
+    every ready tenant's."""
+    from accounts.services import sessions_clear_expired as clear_expired
+    from tenants.models import Tenant, TenantStatus
+    from tenants.schemas import in_tenant, use_public_schema
+
+    use_public_schema()
+    cleared = clear_expired()
+    for tenant in list(Tenant.objects.filter(status=TenantStatus.READY)):
+        with in_tenant(tenant):
+            cleared += clear_expired()
+    return cleared

@@ -41,6 +41,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.customers_purge_due",
         "schedule": crontab(minute=37),
     },
+    "clear-expired-sessions": {
+        "task": "accounts.tasks.sessions_clear_expired",
+        "schedule": crontab(minute=47),
+    },
     "maintain-signing-keys": {
         "task": "apps.tasks.signing_keys_maintain",
         "schedule": crontab(hour=3, minute=7),

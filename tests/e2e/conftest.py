@@ -19,7 +19,7 @@ import pytest
 from django.db import connection, connections
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
 
-from accounts.models import User
+from accounts.models import Session, User
 from accounts.services import operator_create
 from tenants.models import AuditEntry, RoleAssignment, Tenant
 from tenants.schemas import use_public_schema
@@ -183,6 +183,11 @@ class CommittedData:
         # Not QuerySet.delete(): its cascade would visit the customer-side relations of the
         # shared User model (app registrations, tokens), whose tables only tenant schemas have.
         with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {Session._meta.db_table} WHERE user_id IN ("  # noqa: S608
+                f"SELECT id FROM {User._meta.db_table} WHERE lower(email) = ANY(%s))",
+                [emails],
+            )
             cursor.execute(
                 f"DELETE FROM {User._meta.db_table} WHERE lower(email) = ANY(%s)",  # noqa: S608
                 [emails],

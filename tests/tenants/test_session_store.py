@@ -1,16 +1,28 @@
-"""The session store: Django's database sessions in fewer statements, with the same guarantees."""
+"""The session store: Django's database sessions in fewer statements, with the same guarantees,
+and rows that name the account signed in."""
+
+import contextlib
 
 import pytest
 from django.contrib.sessions.backends.base import UpdateError
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Session
+from accounts.tasks import sessions_clear_expired
 from tenants.models import Tenant
-from tenants.schemas import in_tenant
+from tenants.schemas import in_tenant, use_public_schema
 from tenants.session_store import SessionStore
 from tests.factories.accounts import make_customer
+
+
+def _in_schema(tenant: Tenant | None) -> contextlib.AbstractContextManager[object]:
+    """The tenant's schema, or the public one (the admin center's) for None."""
+    if tenant is not None:
+        return in_tenant(tenant)
+    use_public_schema()
+    return contextlib.nullcontext()
 
 
 def _statements(captured: CaptureQueriesContext) -> list[str]:
@@ -33,6 +45,7 @@ def test_a_new_session_is_one_insert_and_reads_back(tenant_a: Tenant) -> None:
 
 
 def test_rotating_the_key_moves_the_data_and_drops_the_old_row(tenant_a: Tenant) -> None:
+    customer = make_customer(tenant_a, "cycle@example.com")
     with in_tenant(tenant_a):
         store = SessionStore()
         store["_csrftoken"] = "secret"
@@ -43,18 +56,20 @@ def test_rotating_the_key_moves_the_data_and_drops_the_old_row(tenant_a: Tenant)
         assert new_key != old_key
         assert not Session.objects.filter(session_key=old_key).exists()
         assert not Session.objects.filter(session_key=new_key).exists()  # written on save
-        store["_auth_user_id"] = "7"
+        store["_auth_user_id"] = str(customer.pk)
         store.save()
         reloaded = SessionStore(new_key)
         assert reloaded["_csrftoken"] == "secret"
-        assert reloaded["_auth_user_id"] == "7"
+        assert reloaded["_auth_user_id"] == str(customer.pk)
+        assert Session.objects.get(session_key=new_key).user_id == customer.pk
 
 
 def test_a_session_deleted_meanwhile_is_never_brought_back(tenant_a: Tenant) -> None:
     """Signed out elsewhere or revoked by an admin: a late save fails instead of resurrecting."""
+    customer = make_customer(tenant_a, "late@example.com")
     with in_tenant(tenant_a):
         store = SessionStore()
-        store["_auth_user_id"] = "7"
+        store["_auth_user_id"] = str(customer.pk)
         store.save()
         Session.objects.filter(session_key=store.session_key).delete()
         store["later"] = True
@@ -74,7 +89,7 @@ def test_expired_and_unknown_keys_load_as_empty(tenant_a: Tenant) -> None:
 
 
 def test_sign_in_rotates_the_key_and_the_page_itself_writes_nothing(tenant_a: Tenant) -> None:
-    make_customer(tenant_a, "rotate@example.com", password="Correct-Horse-42")
+    customer = make_customer(tenant_a, "rotate@example.com", password="Correct-Horse-42")
     client = Client()
     login = f"/{tenant_a.domain_name}/account/login/"
     client.get(login)  # a new session holding the form's CSRF secret
@@ -90,6 +105,30 @@ def test_sign_in_rotates_the_key_and_the_page_itself_writes_nothing(tenant_a: Te
     with in_tenant(tenant_a):
         assert not Session.objects.filter(session_key=before).exists()
         assert SessionStore(after).get("_auth_user_id")
+        # The row names the account, so that ending its sessions needs no decoding.
+        assert Session.objects.get(session_key=after).user_id == customer.pk
+    client.post(f"/{tenant_a.domain_name}/account/logout/")
+    with in_tenant(tenant_a):
+        assert not Session.objects.filter(user=customer).exists()
+
+
+def test_expired_sessions_are_cleared_in_every_schema(tenant_a: Tenant, tenant_b: Tenant) -> None:
+    """Celery beat's hourly task removes expired sessions, the admin center's and each
+    tenant's, and keeps the live ones."""
+    kept, gone = [], []
+    for tenant in (tenant_a, tenant_b, None):
+        with _in_schema(tenant):
+            for lifetime, into in ((-1, gone), (3600, kept)):
+                store = SessionStore()
+                store["x"] = 1
+                store.set_expiry(lifetime)
+                store.save()
+                into.append((tenant, store.session_key))
+    sessions_clear_expired.delay()
+    for keys, expected in ((kept, True), (gone, False)):
+        for tenant, key in keys:
+            with _in_schema(tenant):
+                assert Session.objects.filter(session_key=key).exists() is expected
 
 
 @pytest.mark.parametrize(
