@@ -314,17 +314,40 @@ class Grant(AbstractGrant):
         "apps.AccessToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    class Meta(AbstractGrant.Meta):
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["expires"], name="apps_grant_expires"),  # housekeeping
+        ]
+
 
 class AccessToken(AbstractAccessToken):
     """Swapped in for django-oauth-toolkit's model of the same role."""
+
+    class Meta(AbstractAccessToken.Meta):
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["expires"], name="apps_access_expires"),  # housekeeping
+        ]
 
 
 class RefreshToken(AbstractRefreshToken):
     """Swapped in for django-oauth-toolkit's model of the same role."""
 
+    class Meta(AbstractRefreshToken.Meta):
+        indexes: ClassVar[list[models.Index]] = [
+            # A family's start (its lifetime) on every refresh and revoking a family (this
+            # replaces django-oauth-toolkit's index on token_family alone); housekeeping.
+            models.Index(fields=["token_family", "created"], name="apps_refresh_family"),
+            models.Index(fields=["created"], name="apps_refresh_created"),
+        ]
+
 
 class IDToken(AbstractIDToken):
     """Swapped in for django-oauth-toolkit's model of the same role."""
+
+    class Meta(AbstractIDToken.Meta):
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["expires"], name="apps_idtoken_expires"),  # housekeeping
+        ]
 
 
 class DeviceGrant(AbstractDeviceGrant):

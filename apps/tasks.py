@@ -33,3 +33,18 @@ def signing_keys_maintain() -> int:
     for tenant in Tenant.objects.filter(status=TenantStatus.READY):
         rotated += signing_keys_maintain_tenant(tenant)
     return rotated
+
+
+@shared_task(ignore_result=True)
+def tokens_clear_expired() -> int:
+    """Celery beat, hourly: in every ready tenant, remove the tokens and codes nobody can use
+    any more (apps/housekeeping.py says what stays and why). Returns how many rows went."""
+    from apps.housekeeping import tokens_clear_expired as clear_expired
+
+    removed = 0
+    for tenant in list(Tenant.objects.filter(status=TenantStatus.READY)):
+        with in_tenant(tenant):
+            cleared = clear_expired()
+        removed += cleared.refresh_tokens + cleared.access_tokens
+        removed += cleared.id_tokens + cleared.grants
+    return removed

@@ -45,6 +45,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": crontab(minute=47),
     },
+    "clear-expired-tokens": {
+        "task": "apps.tasks.tokens_clear_expired",
+        "schedule": crontab(minute=52),
+    },
     "maintain-signing-keys": {
         "task": "apps.tasks.signing_keys_maintain",
         "schedule": crontab(hour=3, minute=7),
