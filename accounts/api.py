@@ -76,7 +76,9 @@ class MeView(View):
             return _error(413, "invalid_request", "The request body is too large.")
         try:
             data = json.loads(request.body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
+            # ValueError: not JSON, not UTF-8, or an integer of more digits than Python reads;
+            # RecursionError: arrays or objects nested thousands deep.
             return _error(400, "invalid_request", "The body is not valid JSON.")
         if not isinstance(data, dict):
             return _error(400, "invalid_request", "Send a JSON object.")

@@ -23,9 +23,17 @@ from userflows.selectors import flow_attributes, flow_for_request
 
 
 def _next_url(request: HttpRequest) -> str:
+    """Where to go on: a path on this host (`next`), else the tenant's own landing page.
+
+    Only a path will do: anything else ("²", "a@b") would be read by redirect() as a URL name.
+    """
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        candidate.startswith("/")
+        and not candidate.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
     return reverse("customer-home")

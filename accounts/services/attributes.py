@@ -15,6 +15,20 @@ from accounts.attributes import (
 from accounts.models import CustomAttribute, CustomAttributeDataType, Directory, User
 
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}")
+
+
+def _storable(text: str) -> bool:
+    """Whether PostgreSQL can store the text: its text and jsonb types hold neither NUL nor a
+    lone UTF-16 surrogate. Form values cannot carry either (the request guard refuses NUL and
+    form bodies are decoded as UTF-8), but a JSON string can, as `\\u0000` or `\\ud800`."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class CustomAttributeLimitReached(Exception):
@@ -83,21 +97,24 @@ def custom_value_clean(attribute: CustomAttribute, value: object) -> str | bool 
             return value.lower() == "true"
         raise ValidationError(_("Use true or false."))
     if attribute.data_type == CustomAttributeDataType.INT:
-        if isinstance(value, bool):
+        # ASCII digits only: int() alone also reads "1_000" and Arabic-Indic "١٢".
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+            number = int(value.strip())
+        else:
             raise ValidationError(_("Enter a whole number."))
-        try:
-            number = int(str(value).strip())
-        except ValueError as error:
-            raise ValidationError(_("Enter a whole number.")) from error
         if not -(2**63) <= number < 2**63:
             raise ValidationError(_("This number is too large."))
         return number
     if not isinstance(value, str):
         raise ValidationError(_("Enter text."))
-    text = value.strip()
+    if not _storable(value):
+        raise ValidationError(_("This text holds characters that cannot be stored."))
+    text = value.strip()  # stored as checked, as the built-in attributes are
     if len(text) > CUSTOM_STRING_MAX_LENGTH:
         raise ValidationError(_("At most %(max)d characters.") % {"max": CUSTOM_STRING_MAX_LENGTH})
-    return value
+    return text
 
 
 def customer_profile_update(
@@ -119,6 +136,11 @@ def customer_profile_update(
             errors.setdefault(key, []).append(str(_("Enter text.")))
             continue
         value = raw.strip()
+        if not _storable(raw):
+            errors.setdefault(key, []).append(
+                str(_("This text holds characters that cannot be stored."))
+            )
+            continue
         if len(value) > spec.max_length:
             errors.setdefault(key, []).append(
                 str(_("At most %(max)d characters.") % {"max": spec.max_length})
