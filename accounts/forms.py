@@ -12,7 +12,12 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from accounts.attributes import BUILTIN_ATTRIBUTES, CUSTOM_STRING_MAX_LENGTH, InputType
+from accounts.attributes import (
+    BUILTIN_ATTRIBUTES,
+    CUSTOM_STRING_MAX_LENGTH,
+    WHOLE_NUMBER,
+    InputType,
+)
 from accounts.models import User
 from userflows.models import UserFlowAttribute
 
@@ -40,6 +45,18 @@ def attribute_label(item: UserFlowAttribute) -> str:
     return item.custom_attribute.name if item.custom_attribute else ""
 
 
+class WholeNumberField(forms.IntegerField):
+    """A whole number in ASCII digits: Django's field hands the text to int(), which also
+    reads "1_000" and Arabic-Indic "١٢" (the NumericTextBox input type is for 0-9)."""
+
+    def to_python(self, value: Any) -> int | None:
+        text = str(value).strip() if value is not None else ""
+        if text and not WHOLE_NUMBER.fullmatch(text):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        number: int | None = super().to_python(text)
+        return number
+
+
 def attribute_field(item: UserFlowAttribute) -> forms.Field:
     """The form field for one attribute of a flow, by data type and input type."""
     label = attribute_label(item)
@@ -61,7 +78,7 @@ def attribute_field(item: UserFlowAttribute) -> forms.Field:
     if item.input_type == InputType.CHECKBOX_SINGLE_SELECT:
         return forms.BooleanField(label=label, required=item.required)
     if item.input_type == InputType.NUMERIC_TEXT_BOX:
-        return forms.IntegerField(
+        return WholeNumberField(
             label=label, required=item.required, min_value=-(2**63), max_value=2**63 - 1
         )
     return forms.CharField(label=label, max_length=CUSTOM_STRING_MAX_LENGTH, required=item.required)

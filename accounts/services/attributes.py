@@ -11,11 +11,11 @@ from accounts.attributes import (
     CUSTOM_STRING_MAX_LENGTH,
     MAX_CUSTOM_ATTRIBUTES,
     RESERVED_CLAIMS,
+    WHOLE_NUMBER,
 )
 from accounts.models import CustomAttribute, CustomAttributeDataType, Directory, User
 
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
-_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}")
 
 
 def _storable(text: str) -> bool:
@@ -100,7 +100,7 @@ def custom_value_clean(attribute: CustomAttribute, value: object) -> str | bool 
         # ASCII digits only: int() alone also reads "1_000" and Arabic-Indic "١٢".
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
-        elif isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+        elif isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
             number = int(value.strip())
         else:
             raise ValidationError(_("Enter a whole number."))
