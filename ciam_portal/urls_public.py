@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from accounts.admin_center.customer_urls import urlpatterns as customer_pages
 from accounts.admin_center.urls import urlpatterns as account_pages
 from apps.admin_center.urls import urlpatterns as app_pages
+from ciam_portal import errors
 from ciam_portal.health import healthz
 from tenants.admin_center.urls import urlpatterns as tenant_pages
 from userflows.admin_center.urls import urlpatterns as userflow_pages
@@ -23,3 +24,9 @@ urlpatterns = [
         ),
     ),
 ]
+
+# Error pages that never need the session (ciam_portal/errors.py); the other URLconf has the same.
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from accounts import views
 from accounts.api import MeView
+from ciam_portal import errors
 from ciam_portal.health import healthz
 
 urlpatterns = [
@@ -39,3 +40,9 @@ urlpatterns = [
     path("api/v1/me", MeView.as_view(), name="api-me"),
     path("", include("apps.oidc.urls")),
 ]
+
+# Error pages that never need the session (ciam_portal/errors.py); the other URLconf has the same.
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

@@ -10,15 +10,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
-from django.http import (
-    HttpRequest,
-    HttpResponse,
-    HttpResponseNotFound,
-    HttpResponsePermanentRedirect,
-)
-from django.template.loader import render_to_string
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import get_script_prefix, set_script_prefix, set_urlconf
 
+from ciam_portal.errors import not_found_page
 from tenants.models import Tenant
 from tenants.schemas import use_public_schema, use_tenant_schema
 from tenants.selectors import tenant_for_path_segment
@@ -37,7 +32,7 @@ def tenant_not_found() -> HttpResponse:
     Identical bytes whether the segment was a domain name, a tenant ID, a suspended tenant or
     nothing at all, so responses cannot be used to enumerate tenants.
     """
-    return HttpResponseNotFound(render_to_string("errors/not_found.html"))
+    return not_found_page()
 
 
 def token_endpoint(request: HttpRequest) -> HttpResponse:

@@ -85,6 +85,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 CSRF_USE_SESSIONS = True
+# Like the other error pages (ciam_portal/errors.py): no session needed, JSON on protocol paths.
+CSRF_FAILURE_VIEW = "ciam_portal.errors.csrf_failure"
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,137 @@
+"""The product's error views: handler400, handler403, handler404, handler500 and the CSRF failure
+view, for the admin center's URLconf and every tenant's.
+
+Django's own error views fetch a CSRF token (`requires_csrf_token`), which CSRF_USE_SESSIONS
+keeps in the session. An error raised where there is no session (tenant routing and the request
+guard run before the session middleware; the token endpoint skips it) or where the session
+store itself failed made the error page fail too, and the client got a bare 500. These views
+read neither the session nor the user and need no CSRF token. Protocol and API paths answer JSON
+in the shape of RFC 6749 §5.2; every other path a small HTML page, the authorization and logout
+endpoints included (a person's browser is what reaches them).
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+# Paths below a tenant whose callers are apps rather than people. Outside any tenant they are
+# also tried below the first segment, which may name an authority such as Entra's `common`.
+_PROTOCOL_PREFIXES = ("/oauth2/", "/api/", "/discovery/", "/v2.0/", "/.well-known/")
+# ...except the two protocol endpoints a person's browser is sent to: they get the page.
+_BROWSER_ENDPOINTS = ("/oauth2/v2.0/authorize", "/oauth2/v2.0/logout")
+
+
+@dataclass(frozen=True)
+class _Error:
+    status: int
+    # RFC 6749 §5.2: `error_description` is ASCII for developers, so it is not translated.
+    code: str
+    description: str
+    title: Promise
+    message: Promise
+
+
+_BAD_REQUEST = _Error(
+    400,
+    "invalid_request",
+    "The request is malformed.",
+    _("Bad request"),
+    _("The request could not be understood. Check the address, or go back and try again."),
+)
+_FORBIDDEN = _Error(
+    403,
+    "access_denied",
+    "The request is not allowed.",
+    _("Access denied"),
+    _("You do not have permission to see this page."),
+)
+_CSRF_FAILED = _Error(
+    403,
+    "access_denied",
+    "The request's CSRF token is missing or does not match its session.",
+    _("This form has expired"),
+    _(
+        "The form could not be sent: it was open for too long, or your browser blocks cookies "
+        "for this site. Go back, reload the page and try again."
+    ),
+)
+_NOT_FOUND = _Error(
+    404,
+    "not_found",
+    "Nothing exists at this address.",
+    _("Page not found"),
+    _("There is nothing at this address. Check the link you followed."),
+)
+_SERVER_ERROR = _Error(
+    500,
+    "server_error",
+    "The server could not complete the request.",
+    _("Something went wrong"),
+    _("The service could not complete your request. Please try again in a few minutes."),
+)
+
+
+def _is_protocol_path(request: HttpRequest) -> bool:
+    path = request.path_info
+    if getattr(request, "ciam_tenant", None) is not None:
+        # Routed: the tenant's segment has moved into SCRIPT_NAME.
+        candidates: tuple[str, ...] = (path,)
+    else:
+        # Not routed to a tenant, or not yet (the error was raised while routing).
+        candidates = (path, "/" + path.lstrip("/").partition("/")[2])
+    if any(each.rstrip("/") in _BROWSER_ENDPOINTS for each in candidates):
+        return False
+    return any(each.startswith(_PROTOCOL_PREFIXES) for each in candidates)
+
+
+def _page(error: _Error, language: str) -> HttpResponse:
+    # No request in the context: no context processor may reach the session or the user.
+    with translation.override(language):
+        page = render_to_string(
+            "errors/page.html",
+            {"status": error.status, "title": error.title, "message": error.message},
+        )
+    return HttpResponse(page, status=error.status)
+
+
+def _respond(request: HttpRequest, error: _Error) -> HttpResponse:
+    if _is_protocol_path(request):
+        response: HttpResponse = JsonResponse(
+            {"error": error.code, "error_description": error.description}, status=error.status
+        )
+        response["Cache-Control"] = "no-store"  # RFC 6749 §5.1
+        return response
+    # The language the locale middleware chose, if the error came after it ran.
+    return _page(error, getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE))
+
+
+def not_found_page() -> HttpResponse:
+    """The HTML 404 page in the default language: the same bytes on every call, whatever the
+    request (the uniform answer for paths that name no usable tenant)."""
+    return _page(_NOT_FOUND, settings.LANGUAGE_CODE)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _respond(request, _BAD_REQUEST)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _respond(request, _FORBIDDEN)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _respond(request, _NOT_FOUND)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return _respond(request, _SERVER_ERROR)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW. The middleware has logged the reason; the client is not told it."""
+    return _respond(request, _CSRF_FAILED)
