@@ -60,6 +60,13 @@ _CSRF_FAILED = _Error(
         "for this site. Go back, reload the page and try again."
     ),
 )
+_METHOD_NOT_ALLOWED = _Error(
+    405,
+    "invalid_request",
+    "This endpoint does not accept the request's HTTP method.",
+    _("Not available this way"),
+    _("This address does not accept that kind of request. Go back and try again."),
+)
 _NOT_FOUND = _Error(
     404,
     "not_found",
@@ -108,6 +115,18 @@ def _respond(request: HttpRequest, error: _Error) -> HttpResponse:
         return response
     # The language the locale middleware chose, if the error came after it ran.
     return _page(error, getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE))
+
+
+def with_error_body(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """A 405 from Django's or django-oauth-toolkit's views has an empty body: give it the
+    error page, or JSON on protocol paths, keeping its `Allow` header. Any other response as
+    it is."""
+    if response.status_code != 405 or getattr(response, "streaming", False) or response.content:
+        return response
+    answer = _respond(request, _METHOD_NOT_ALLOWED)
+    if response.has_header("Allow"):
+        answer["Allow"] = response["Allow"]
+    return answer
 
 
 def not_found_page() -> HttpResponse:

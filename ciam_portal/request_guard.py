@@ -25,6 +25,8 @@ from django.core.exceptions import (
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 
+from ciam_portal.errors import with_error_body
+
 
 def _has_nul(request: HttpRequest) -> bool:
     if "\x00" in request.path:
@@ -69,4 +71,10 @@ class RequestGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return malformed_request_refusal(request) or self.get_response(request)
+        refused = malformed_request_refusal(request)
+        if refused is not None:
+            return refused
+        response = self.get_response(request)
+        if response.status_code == 405:
+            return with_error_body(request, response)  # and 405s get a body, too
+        return response

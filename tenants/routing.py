@@ -13,7 +13,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import get_script_prefix, set_script_prefix, set_urlconf
 
-from ciam_portal.errors import not_found_page
+from ciam_portal.errors import not_found_page, with_error_body
 from tenants.models import Tenant
 from tenants.schemas import use_public_schema, use_tenant_schema
 from tenants.selectors import tenant_for_path_segment
@@ -51,6 +51,8 @@ def token_endpoint(request: HttpRequest) -> HttpResponse:
     if _token_view is None:
         _token_view = TokenView.as_view()
     response: HttpResponse = _token_view(request)
+    if response.status_code == 405:  # GET, say: the JSON error, not an empty body
+        response = finish_token_response(request, with_error_body(request, response))
     return response
 
 

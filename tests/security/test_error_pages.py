@@ -238,3 +238,23 @@ def test_error_pages_over_real_http(live_server_url: str) -> None:
         assert response.status_code == status
         assert response.headers["Content-Type"] == "application/json"
         assert response.json()["error"] == error
+
+
+def test_a_method_an_endpoint_does_not_take_gets_a_405_with_a_body(tenant_a: Tenant) -> None:
+    """Django's and django-oauth-toolkit's 405s are empty: ours say what went wrong, in the
+    shape the caller reads, and keep `Allow`."""
+    tenant = tenant_a.domain_name
+    for method, path in (
+        ("get", "oauth2/v2.0/token"),
+        ("get", "oauth2/v2.0/introspect"),
+        ("get", "oauth2/v2.0/revoke"),
+        ("put", "oauth2/v2.0/userinfo"),
+        ("put", "v2.0/.well-known/openid-configuration"),
+    ):
+        response = getattr(client(), method)(f"/{tenant}/{path}")
+        assert_json_error(response, 405, "invalid_request")
+        assert response["Allow"], path
+    assert client().get(f"/{tenant}/oauth2/v2.0/token")["Allow"] == "POST, OPTIONS"
+    signing_out = client().get("/admin-center/sign-out/")  # people's pages get the page
+    assert_html_error(signing_out, 405)
+    assert signing_out["Allow"] == "POST"
