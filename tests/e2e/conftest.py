@@ -16,6 +16,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.db import connection, connections
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
 
@@ -130,14 +131,37 @@ def page(
         context.close()
 
 
+_AXE = Axe()
+# WCAG 2.1 A and AA, the level the hosted pages and the admin center are held to.
+_AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+def accessibility_violations(page: Page) -> list[str]:
+    """What axe-core (Deque's engine, as browsers' accessibility audits use) finds against
+    WCAG 2.1 A/AA on the page as it is now: one line per rule and element."""
+    results = _AXE.run(page, options=_AXE_OPTIONS)
+    return [
+        f"{violation['id']} ({violation['impact']}): {', '.join(map(str, node['target']))}"
+        f" - {node.get('failureSummary', '').splitlines()[-1].strip()}"
+        for violation in results.response["violations"]
+        for node in violation["nodes"]
+    ]
+
+
 @pytest.fixture
 def screenshot() -> Screenshot:
-    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png, to be looked at."""
+    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png, to be looked at,
+    after checking the page with axe-core: every page a test shows must pass WCAG 2.1 A/AA."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(page: Page, name: str) -> Path:
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        violations = accessibility_violations(page)
+        assert not violations, f"{name}: " + "; ".join(violations)
         return path
 
     return take
