@@ -1,5 +1,6 @@
 """Customers in real Chromium: sign-up through a flow with every input type (the code read from
-the real email), sign-in by one-time passcode, password reset by code, a blocked customer."""
+the real email), sign-in by one-time passcode, password reset by code, a blocked customer, and a
+sign-in by keyboard alone."""
 
 import email
 import re
@@ -19,7 +20,7 @@ from tenants import services as tenant_services
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tests.e2e.conftest import CommittedData, Screenshot, expect_hosted_page
-from tests.factories.accounts import make_customer
+from tests.factories.accounts import PASSWORD, make_customer
 from tests.factories.flows import make_flow_world
 from userflows.models import SignInMethod, UserFlow
 from userflows.services import flow_apps_assign
@@ -284,4 +285,55 @@ def test_password_reset_by_code(
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#signed-in-email")).to_have_text("forgetful@example.com")
     screenshot(page, "hosted-signed-in")
+    assert page_errors == []
+
+
+def focused(page: Page) -> dict[str, object]:
+    """The focused element's name and whether its focus can be seen (an outline or a ring)."""
+    found: dict[str, object] = page.evaluate(
+        """() => {
+            const element = document.activeElement;
+            const style = getComputedStyle(element);
+            const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+            return {
+                name: element.name || element.textContent.trim(),
+                visible: outline || style.boxShadow !== "none",
+            };
+        }"""
+    )
+    return found
+
+
+def test_a_customer_signs_in_with_the_keyboard_alone(
+    page: Page,
+    committed: CommittedData,
+    app_server: str,
+    live_server_url: str,
+    page_errors: list[str],
+) -> None:
+    """From the top of the sign-in page, Tab reaches the email field first, every stop shows
+    where the focus is, and Enter signs in: back at the app with tokens."""
+    tenant = make_tenant(committed, "e2e-keys")
+    world = make_flow_world(tenant)
+    app, secret = browser_app(tenant, world.flow, app_server)
+    make_customer(tenant, "keys@example.com")
+    redirect = f"{app_server}/callback"
+    client, verifier = start(page, live_server_url, tenant, app, secret, redirect)
+    expect_hosted_page(page, "Sign in")
+    stops: list[object] = []
+    while "Create one" not in stops and len(stops) < 10:  # the page's last stop
+        page.keyboard.press("Tab")
+        stop = focused(page)
+        assert stop["visible"], f"no visible focus on {stop['name']}"
+        stops.append(stop["name"])
+    assert stops == ["login", "password", "Forgot password?", "remember", "Sign in", "Create one"]
+    while focused(page)["name"] != "login":  # back to the form's start, by keyboard too
+        page.keyboard.press("Shift+Tab")
+    page.keyboard.type("keys@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    claims = finish(page, live_server_url, tenant, client, verifier, redirect)
+    with in_tenant(tenant):
+        assert claims["oid"] == str(User.objects.get(email="keys@example.com").object_id)
     assert page_errors == []
