@@ -5,10 +5,11 @@ import base64
 import io
 import json
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from apps import services as app_services
 from apps.models import Platform
@@ -111,3 +112,19 @@ def test_unknown_tenants_get_the_uniform_404(daemon: tuple[str, str, str]) -> No
         environ("/no-such-tenant/oauth2/v2.0/token", b"grant_type=client_credentials")
     )
     assert status.startswith("404")
+
+
+def test_an_error_on_the_fast_path_is_a_json_server_error(
+    daemon: tuple[str, str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Outside Django's handler, a failure (the database gone, say) still gets the token
+    endpoint's JSON error and a logged traceback, not the server's bare 500."""
+    path, basic, scope = daemon
+    body = f"grant_type=client_credentials&scope={scope}".encode()
+    with mock.patch("apps.oidc.client_credentials.issue", side_effect=DatabaseError("gone")):
+        status, headers, payload = call(environ(path, body, HTTP_AUTHORIZATION=basic))
+    assert status == "500 Internal Server Error"
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(payload)["error"] == "server_error"
+    assert any(record.exc_info for record in caplog.records if record.name == "django.request")
