@@ -11,7 +11,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -302,7 +302,10 @@ def continue_to_app(request: HttpRequest, response: HttpResponse) -> HttpRespons
     request.GET = QueryDict(target.query)
     request.POST = QueryDict()
     answer: HttpResponse = _authorize_view(request)
-    return answer if answer.status_code == 302 else response
+    if answer.status_code != 302:
+        return response
+    add_never_cache_headers(answer)  # it carries a code, and answers a form post
+    return answer
 
 
 def finish_token_response(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -664,6 +664,7 @@ def test_the_sign_in_form_answers_with_the_redirect_to_the_app(oidc_world: OidcW
     )
     assert posted.status_code == 302
     assert posted.headers["Location"].startswith(f"{WEB_REDIRECT}?"), posted.headers["Location"]
+    assert "no-store" in posted.headers["Cache-Control"]
     query = query_of(posted)
     assert (query["state"], query["iss"]) == (state, oidc_world.issuer)
     token = client.fetch_token(
