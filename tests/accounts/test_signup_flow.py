@@ -8,8 +8,10 @@ from django.core import mail
 from django.test import Client
 
 from accounts.models import User
+from tenants.models import Tenant
 from tenants.schemas import in_tenant
-from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld
+from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld, make_flow_world
+from userflows.models import SignInMethod
 
 Capture = Callable[..., Any]
 
@@ -284,3 +286,39 @@ def test_password_flows_offer_no_code_sign_in(flow_world: FlowWorld) -> None:
     refused = client.get(f"/{flow_world.tenant.domain_name}/account/login/code/")
     assert refused.status_code == 302
     assert refused["Location"].endswith("/account/login/")
+
+
+def test_a_passwordless_flow_signs_up_without_a_password(
+    tenant_b: Tenant, django_capture_on_commit_callbacks: Capture
+) -> None:
+    """Email one-time passcode flows: email → code → the flow's attributes (no password), then
+    straight back to the app with a code; the account has no password to steal or reset."""
+    world = make_flow_world(tenant_b, SignInMethod.EMAIL_OTP)
+    tenant = tenant_b.domain_name
+    client = Client()
+    next_url = authorize_url(world)
+    assert "/account/login/" in client.get(next_url)["Location"]
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(
+            f"/{tenant}/account/signup/", {"email": "Nova@Example.com", "next": next_url}
+        )
+    assert sent.status_code == 302, sent.content[:300]
+    verified = client.post(sent["Location"], {"code": last_code()})
+    assert verified.status_code == 302
+    complete_url = client.get(verified["Location"])["Location"]
+    assert "/account/complete/" in complete_url
+    page = client.get(complete_url)
+    assert "First name" in page.text
+    assert 'name="password1"' not in page.text
+    done = client.post(
+        complete_url,
+        {"attr_given_name": "Nova", "attr_Tier": "silver", "attr_Age": "29"},
+    )
+    assert done.status_code == 302, done.content[:500]
+    assert done["Location"].startswith(f"{FLOW_APP_REDIRECT}?code="), done["Location"]
+    with in_tenant(tenant_b):
+        user = User.objects.get(email="nova@example.com")
+        assert user.profile_completed
+        assert not user.has_usable_password()
+        # An unticked checkbox is an answer too: False.
+        assert user.custom_attributes == {"Tier": "silver", "Age": 29, "Newsletter": False}
