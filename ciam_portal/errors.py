@@ -12,6 +12,7 @@ endpoints included (a person's browser is what reaches them).
 
 from dataclasses import dataclass
 
+from csp.utils import build_policy
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -131,8 +132,11 @@ def with_error_body(request: HttpRequest, response: HttpResponse) -> HttpRespons
 
 def not_found_page() -> HttpResponse:
     """The HTML 404 page in the default language: the same bytes on every call, whatever the
-    request (the uniform answer for paths that name no usable tenant)."""
-    return _page(_NOT_FOUND, settings.LANGUAGE_CODE)
+    request (the uniform answer for paths that name no usable tenant). Tenant routing answers it
+    before the CSP middleware runs, so it carries the site's policy itself."""
+    response = _page(_NOT_FOUND, settings.LANGUAGE_CODE)
+    response["Content-Security-Policy"] = build_policy()
+    return response
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

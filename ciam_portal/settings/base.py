@@ -2,6 +2,8 @@
 
 from urllib.parse import urlsplit
 
+from csp.constants import NONE, SELF
+
 from ciam_portal.environment import (
     BASE_DIR,
     DATA_DIR,
@@ -33,6 +35,7 @@ MIDDLEWARE = [
     "tenants.routing.TenantPathMiddleware",
     "ciam_portal.request_guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.sessions.TenantSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -92,6 +95,24 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content Security Policy (django-csp): pages load only this site's own scripts, styles and
+# images, nothing inline, and no other site may frame them; a sign-out page adds the origins of
+# the apps' front-channel logout URLs to frame-src. No form-action: a sign-in form's answer is a
+# redirect to the app's registered redirect URI, on another origin, which Chromium checks
+# against form-action too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -464,6 +464,9 @@ def test_rp_initiated_logout_with_front_channel(oidc_world: OidcWorld) -> None:
     )
     assert response.status_code == 200
     assert "https://web.example.com/front-channel-logout?iss=" in response.text
+    # The page may frame the apps' front-channel logout URLs, and nothing else.
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-src https://web.example.com;" in policy + ";"
     assert f"{WEB_LOGOUT}?state=s1" in response.text
     # Signed out: the next authorization asks for a sign-in again.
     again = authorize_request(browser, oidc_world, prompt="none")
