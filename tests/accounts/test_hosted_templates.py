@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
@@ -37,7 +38,8 @@ ALLAUTH_WORDING = (
 
 
 class HostedPage(HTMLParser):
-    """What a hosted page shows a customer: its headings, labels, inputs and element ids."""
+    """What a hosted page shows a customer: its headings, labels, inputs, links (by their text)
+    and element ids."""
 
     def __init__(self, html: str) -> None:
         super().__init__()
@@ -45,6 +47,7 @@ class HostedPage(HTMLParser):
         self.labels: dict[str, str] = {}
         self.inputs: list[dict[str, str]] = []
         self.ids: dict[str, str] = {}
+        self.links: dict[str, str] = {}
         self._open: list[tuple[str, str | None, list[str]]] = []
         self.feed(html)
 
@@ -56,6 +59,8 @@ class HostedPage(HTMLParser):
             self.ids[values["id"]] = ""
         if tag in {"h1", "label"} or values.get("id", "").endswith("_error"):
             self._open.append((tag, values.get("for") or values.get("id"), []))
+        elif tag == "a":
+            self._open.append((tag, values.get("href", ""), []))
 
     def handle_data(self, data: str) -> None:
         for _tag, _key, text in self._open:
@@ -69,6 +74,8 @@ class HostedPage(HTMLParser):
                 self.headings.append(text)
             elif tag == "label" and key:
                 self.labels[key] = text
+            elif tag == "a":
+                self.links[text] = key or ""
             elif key:
                 self.ids[key] = text
 
@@ -239,6 +246,43 @@ def test_password_reset_by_code(
     )
     assert reset.status_code == 302
     hosted_page(client.get(reset["Location"]), "Your password has been reset")
+
+
+def test_a_password_reset_begun_at_an_app_sign_in_ends_back_at_the_app(
+    flow_world: FlowWorld, django_capture_on_commit_callbacks: Capture
+) -> None:
+    """The "Forgot password?" link on an app's sign-in page keeps the app's request: once the password
+    is reset the customer is asked to sign in again, with the new password, and the sign-in
+    goes straight back to the app."""
+    tenant = flow_world.tenant.domain_name
+    make_customer(flow_world.tenant, "forgetful@example.com")
+    client = Client()
+    login_url = client.get(authorize_url(flow_world))["Location"]
+    forgot = HostedPage(client.get(login_url).text).links["Forgot password?"]
+    assert forgot.startswith(f"/{tenant}/account/password/reset/?next=")
+    confirm_url = email_then_code(
+        client,
+        forgot,
+        "Reset your password",
+        "forgetful@example.com",
+        "to reset your password",
+        django_capture_on_commit_callbacks,
+    )
+    choose_url = client.post(confirm_url, {"code": last_code()})["Location"]
+    new_password = {"password1": "A-Fresh-Passphrase-77", "password2": "A-Fresh-Passphrase-77"}
+    reset = client.post(choose_url, new_password)
+    assert reset.status_code == 302
+    back, asked = urlsplit(reset["Location"]), urlsplit(authorize_url(flow_world))
+    assert (back.path, parse_qs(back.query)) == (asked.path, parse_qs(asked.query))  # the app's
+    to_login = client.get(reset["Location"])
+    assert "/account/login/" in to_login["Location"]
+    again = client.get(to_login["Location"])
+    assert "Your password has been changed." in again.text
+    signed_in = client.post(
+        to_login["Location"],
+        {"login": "forgetful@example.com", "password": "A-Fresh-Passphrase-77"},
+    )
+    assert signed_in["Location"].startswith(f"{FLOW_APP_REDIRECT}?code="), signed_in["Location"]
 
 
 def test_forced_change_of_a_temporary_password(flow_world: FlowWorld) -> None:
