@@ -251,9 +251,9 @@ def test_password_reset_by_code(
 def test_a_password_reset_begun_at_an_app_sign_in_ends_back_at_the_app(
     flow_world: FlowWorld, django_capture_on_commit_callbacks: Capture
 ) -> None:
-    """The "Forgot password?" link on an app's sign-in page keeps the app's request: once the password
-    is reset the customer is asked to sign in again, with the new password, and the sign-in
-    goes straight back to the app."""
+    """The "Forgot password?" link on an app's sign-in page keeps the app's request: once the
+    password is reset the customer is asked to sign in again, with the new password, and the
+    sign-in goes straight back to the app."""
     tenant = flow_world.tenant.domain_name
     make_customer(flow_world.tenant, "forgetful@example.com")
     client = Client()
