@@ -18,7 +18,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.attributes import INPUT_TYPES_WITH_OPTIONS, InputType
-from accounts.models import CustomAttribute, User
+from accounts.models import CustomAttribute, Session, User
 from accounts.services.customers import CUSTOMER_RESTORE_DAYS
 from userflows.models import UserFlowAttribute
 
@@ -233,6 +233,12 @@ def customer_get(*, object_id: uuid.UUID) -> User | None:
     """The customer with this object ID, deleted or not (purged ones are gone)."""
     customer: User | None = User.objects.filter(object_id=object_id).first()
     return customer
+
+
+def customer_session_count(*, customer: User) -> int:
+    """How many unexpired sessions the customer has on this tenant's hosted pages (browsers
+    signed in); one indexed count."""
+    return Session.objects.filter(user=customer, expire_date__gt=timezone.now()).count()
 
 
 def customer_restore_deadline(*, customer: User) -> datetime | None:

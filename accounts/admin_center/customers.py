@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
@@ -75,6 +76,8 @@ def _detail_page(
     status: int = 200,
     **context: Any,
 ) -> HttpResponse:
+    with in_tenant(tenant):
+        session_count = selectors.customer_session_count(customer=customer)
     return tenant_page(
         request,
         tenant,
@@ -83,6 +86,7 @@ def _detail_page(
             "customer": customer,
             "form": form,
             "restore_deadline": selectors.customer_restore_deadline(customer=customer),
+            "session_count": session_count,
             "section": SECTION,
             **context,
         },
@@ -268,10 +272,18 @@ def customer_sessions_revoke(
         sessions=revoked.sessions,
         refresh_tokens=revoked.refresh_tokens,
     )
+    sessions = ngettext(
+        "Signed out of %(count)d browser session",
+        "Signed out of %(count)d browser sessions",
+        revoked.sessions,
+    ) % {"count": revoked.sessions}
+    tokens = ngettext(
+        "%(count)d refresh token revoked",
+        "%(count)d refresh tokens revoked",
+        revoked.refresh_tokens,
+    ) % {"count": revoked.refresh_tokens}
     messages.success(
-        request,
-        _("Signed out of %(sessions)d session(s); %(tokens)d refresh token(s) revoked.")
-        % {"sessions": revoked.sessions, "tokens": revoked.refresh_tokens},
+        request, _("%(sessions)s; %(tokens)s.") % {"sessions": sessions, "tokens": tokens}
     )
     return redirect("admin_center:customer-detail", tenant.tenant_id, customer.object_id)
 

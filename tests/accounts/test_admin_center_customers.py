@@ -489,8 +489,11 @@ def test_revoke_sessions_signs_out_and_revokes_refresh_tokens(
             RefreshToken.objects.create(
                 user=owner, application=app, token=f"refresh-{suffix}", access_token=access
             )
+    page = admin_client.get(customer_url(tenant_a, customer))
+    assert '<dd id="session-count">2 browser sessions</dd>' in page.text
     response = admin_client.post(customer_url(tenant_a, customer, "revoke-sessions"), follow=True)
-    assert "Signed out of 2 session(s); 1 refresh token(s) revoked." in response.text
+    assert "Signed out of 2 browser sessions; 1 refresh token revoked." in response.text
+    assert '<dd id="session-count">0 browser sessions</dd>' in response.text
     assert not signed_in(browser, tenant_a)
     assert not signed_in(other_browser, tenant_a)
     assert signed_in(bystander_browser, tenant_a)
