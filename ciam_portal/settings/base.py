@@ -8,6 +8,7 @@ from ciam_portal.environment import (
     BASE_DIR,
     DATA_DIR,
     env_bool,
+    env_int,
     env_list,
     env_str,
     persistent_secret,
@@ -26,6 +27,9 @@ CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
 SECURE_COOKIES = _base.scheme == "https"
 if env_bool("CIAM_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTP Strict Transport Security on every HTTPS answer of an https deployment: a sign-in page
+# must never be reached over plain HTTP again (one year, the usual preload minimum).
+SECURE_HSTS_SECONDS = env_int("CIAM_HSTS_SECONDS", 31_536_000 if SECURE_COOKIES else 0)
 
 ROOT_URLCONF = "ciam_portal.urls_public"
 TENANT_URLCONF = "ciam_portal.urls_tenant"
