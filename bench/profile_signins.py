@@ -3,8 +3,8 @@
 Runs the sign-in of bench/signins.py through Django's test Client (every middleware; allauth's
 rate limits on, each sign-in from its own address) and prints, per step, the best CPU
 milliseconds over `--rounds` rounds and the SQL statements it sent (the fewest seen);
-`--profile STEP` adds a cProfile of that step (authorize, sign-in-page, password, token;
-the password POST answers the authorization request itself, straight back to the app). The
+`--profile STEP` adds a cProfile of that step (authorize, which answers with the sign-in
+page; password, whose answer is the redirect straight back to the app; token). The
 test Client's own work is counted here; bench/signins.py measures the web node alone.
 
 Usage: .venv/bin/python bench/profile_signins.py [--signins 20] [--rounds 4] [--sql]
@@ -15,6 +15,7 @@ import argparse
 import base64
 import collections
 import cProfile
+import html
 import os
 import pstats
 import time
@@ -26,7 +27,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from tokens import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ("authorize", "sign-in-page", "password", "token")
+STEPS = ("authorize", "password", "token")
 
 
 def main() -> None:
@@ -37,7 +38,7 @@ def main() -> None:
     parser.add_argument("--profile", choices=STEPS)
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = database_url()[0]
-    from signins import EMAIL, PASSWORD, TENANT, prepare
+    from signins import EMAIL, NEXT_FIELD, PASSWORD, TENANT, prepare
 
     demo = prepare()
     from django.db import connection
@@ -80,9 +81,11 @@ def main() -> None:
                 "nonce": "n",
             }
         )
-        login = step("authorize", lambda: client.get(authorize))["Location"]
-        step("sign-in-page", lambda: client.get(login))
-        form = {"login": EMAIL, "password": PASSWORD}
+        page = step("authorize", lambda: client.get(authorize))
+        assert page.status_code == 200, page.status_code
+        next_url = html.unescape(NEXT_FIELD.search(page.content.decode()).group(1))
+        form = {"login": EMAIL, "password": PASSWORD, "next": next_url}
+        login = f"/{TENANT}/account/login/"
         redirect = step("password", lambda: client.post(login, form))["Location"]
         assert redirect.startswith(web["redirect_uri"]), redirect
         code = parse_qs(urlsplit(redirect).query)["code"][0]

@@ -3,14 +3,15 @@
 One sign-in is what a browser and an app do, over real HTTP against the product served as a
 deployment serves it (granian, `ciam_portal.run.web_server_argv`, one worker per core):
 
-1. the app's authorization request (a new browser, no cookies) → 302 to the hosted sign-in page;
-2. the sign-in page (its CSRF token is read from the HTML, as a browser submits it);
-3. email + password posted (argon2id at OWASP's parameters: 19 MiB, 2 iterations, 1 lane;
+1. the app's authorization request (a new browser, no cookies), answered with the hosted
+   sign-in page itself (its form's action, CSRF token and `next` are read from the HTML, as a
+   browser submits them; were the answer a redirect to the page, the script would follow it);
+2. email + password posted (argon2id at OWASP's parameters: 19 MiB, 2 iterations, 1 lane;
    allauth's rate limits on, each sign-in from its own client address, given in
    X-Forwarded-For behind one trusted proxy, CIAM_TRUSTED_PROXY_COUNT=1) → 302 to the app
    with a code (the form answers the authorization request it interrupted; were it to send
    the browser back to the authorization endpoint instead, the script would follow);
-4. the code exchanged at the token endpoint (client secret, HTTP Basic) for ID, access and
+3. the code exchanged at the token endpoint (client secret, HTTP Basic) for ID, access and
    refresh tokens.
 
 Figure: completed sign-ins divided by the CPU seconds (utime + stime, /proc) of the web server's
@@ -30,6 +31,7 @@ per vCPU).
 """
 
 import argparse
+import html
 import ipaddress
 import itertools
 import os
@@ -60,6 +62,8 @@ EMAIL = "bench-customer@example.com"
 PASSWORD = "Bench-Customer-Passw0rd!"
 TARGET = 20.0
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
+NEXT_FIELD = re.compile(r'<input type="hidden" name="next" value="([^"]*)"')
 # Each sign-in comes from its own address (198.18.0.0/15, for benchmarks: RFC 2544).
 _addresses = (str(ipaddress.IPv4Address("198.18.0.1") + n) for n in itertools.count())
 _address_lock = threading.Lock()
@@ -125,19 +129,17 @@ def sign_in(base: str, web: dict[str, str]) -> None:
                 "nonce": "bench-nonce",
             }
         )
-        to_login = browser.get(authorize, allow_redirects=False, timeout=30)
-        assert to_login.status_code == 302, to_login.status_code
-        login_url = urljoin(authorize, to_login.headers["Location"])
-        page = browser.get(login_url, timeout=30)
+        page = browser.get(authorize, timeout=30)
         assert page.status_code == 200, page.status_code
-        match = _CSRF.search(page.text)
-        assert match, "no CSRF token on the sign-in page"
-        signed_in = browser.post(
-            login_url,
-            data={"csrfmiddlewaretoken": match.group(1), "login": EMAIL, "password": PASSWORD},
-            allow_redirects=False,
-            timeout=30,
-        )
+        token, action = _CSRF.search(page.text), _ACTION.search(page.text)
+        assert token, "no CSRF token on the sign-in page"
+        assert action, "no sign-in form on the page"
+        login_url = urljoin(page.url, html.unescape(action.group(1)))
+        form = {"csrfmiddlewaretoken": token.group(1), "login": EMAIL, "password": PASSWORD}
+        next_field = NEXT_FIELD.search(page.text)
+        if next_field:
+            form["next"] = html.unescape(next_field.group(1))
+        signed_in = browser.post(login_url, data=form, allow_redirects=False, timeout=30)
         assert signed_in.status_code == 302, (signed_in.status_code, signed_in.text[:300])
         back = signed_in
         for _hop in range(3):

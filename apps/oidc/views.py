@@ -1,15 +1,14 @@
 """The tenant's protocol endpoints: DOT's views with tenant-aware discovery, JWKS and logout."""
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.decorators import method_decorator
@@ -180,33 +179,11 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
             self.validate_authorization_request(self.request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
-        login_hint = self.request.GET.get("login_hint", "")
-        if login_hint:
-            self.request.session[LOGIN_HINT_SESSION_KEY] = login_hint[:254]
-        # The auth transaction: which app (so which user flow) the hosted pages serve.
-        self.request.session[AUTH_TRANSACTION_SESSION_KEY] = {
-            "client_id": self.request.GET.get("client_id", "")[:100],
-            "ui_locales": self.request.GET.get("ui_locales", "")[:100],
-        }
-        # The sign-in form's CSRF secret goes into the same new session row, so showing
-        # the form writes nothing.
-        get_token(self.request)
         if "create" in prompt:
+            self._begin_auth_transaction(self.request)
             response = super().handle_no_permission()
             return response
-        # The sign-in about to happen satisfies `prompt=login`/`select_account` and any
-        # `max_age`: the request it comes back to no longer asks for them (else a customer
-        # just signed in would be signed out again, forever).
-        query = self.request.GET.copy()
-        query.pop("max_age", None)
-        rest = [value for value in prompt if value not in ("login", "select_account")]
-        if rest:
-            query["prompt"] = " ".join(rest)
-        else:
-            query.pop("prompt", None)
-        return redirect_to_login(
-            f"{self.request.path}?{query.urlencode()}", reverse(settings.LOGIN_URL)
-        )
+        return self._sign_in_page(self.request)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated and self._needs_fresh_sign_in(request):
@@ -215,18 +192,46 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
             except OAuthToolkitError as error:
                 return self.error_response(error, application=None)
             logout(request)
-            query = request.GET.copy()
-            query.pop("prompt", None)
-            query.pop("max_age", None)
-            return redirect_to_login(
-                f"{request.path}?{query.urlencode()}", reverse(settings.LOGIN_URL)
-            )
+            return self._sign_in_page(request)
         if request.user.is_authenticated:
             answered = self._answer_signed_in(request)
             if answered is not None:
                 return answered
         response: HttpResponse = super().get(request, *args, **kwargs)
         return response
+
+    @staticmethod
+    def _begin_auth_transaction(request: HttpRequest) -> None:
+        """Remember for the hosted pages which app (so which user flow) they serve, and the
+        `login_hint`; the sign-in form's CSRF secret goes into the same new session row, so
+        showing the form writes nothing more."""
+        login_hint = request.GET.get("login_hint", "")
+        if login_hint:
+            request.session[LOGIN_HINT_SESSION_KEY] = login_hint[:254]
+        request.session[AUTH_TRANSACTION_SESSION_KEY] = {
+            "client_id": request.GET.get("client_id", "")[:100],
+            "ui_locales": request.GET.get("ui_locales", "")[:100],
+        }
+        get_token(request)
+
+    def _sign_in_page(self, request: HttpRequest) -> HttpResponse:
+        """Ask the customer to sign in, in this very answer: the hosted sign-in page (as
+        Entra's and Keycloak's authorization endpoints answer, one round trip fewer than a
+        redirect to it), whose `next` is this authorization request.
+
+        The sign-in about to happen satisfies `prompt=login`/`select_account` and any
+        `max_age`, so `next` no longer asks for them (else a customer just signed in would be
+        signed out again, forever).
+        """
+        self._begin_auth_transaction(request)
+        query = request.GET.copy()
+        query.pop("max_age", None)
+        prompt = query.pop("prompt", [""])[-1].split()
+        rest = [value for value in prompt if value not in ("login", "select_account")]
+        if rest:
+            query["prompt"] = " ".join(rest)
+        next_url = f"{request.path}?{query.urlencode()}"
+        return answer_as(request, f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': next_url})}")
 
     def _answer_signed_in(self, request: HttpRequest) -> HttpResponse | None:
         """DOT's get() for the common case: a signed-in customer and an app whose permissions
@@ -273,16 +278,44 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         return super().redirect(redirect_to, application)
 
 
+def answer_as(request: HttpRequest, url: str) -> HttpResponse:
+    """The answer this tenant's page at `url` (a path with its query) gives to a GET, given
+    to this request instead of a redirect there: one round trip fewer for the browser.
+
+    The request becomes that GET (method, path, query; the session, the user and the CSRF
+    state stay), and the view the path resolves to answers it, with the middleware's
+    response handling still to come as for any answer.
+    """
+    target = urlsplit(url)
+    script_name = request.META.get("SCRIPT_NAME", "")
+    path_info = target.path.removeprefix(script_name)
+    request.method = "GET"
+    request.META = {
+        **request.META,
+        "REQUEST_METHOD": "GET",
+        "QUERY_STRING": target.query,
+        "PATH_INFO": path_info,
+        "CONTENT_LENGTH": "",
+    }
+    request.path = target.path
+    request.path_info = path_info
+    request.GET = QueryDict(target.query)
+    request.POST = QueryDict()
+    match = resolve(path_info)
+    answer: HttpResponse = match.func(request, *match.args, **match.kwargs)
+    return answer
+
+
 def continue_to_app(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """After a hosted page signs the customer in, answer the authorization request it
     interrupted at once, so the browser goes straight back to the app with its code.
 
     The page's own answer is a redirect to this tenant's authorization endpoint (its `next`);
-    the endpoint is run here on that request, as the browser would have asked it, and its
-    redirect is sent instead: one round trip fewer per sign-in, as Entra's and Keycloak's
-    sign-in forms answer. Anything else is left as it was: a page that is not such a redirect,
-    a customer the profile-completion guard would stop first, and an authorization answer that
-    is a page to show rather than a redirect.
+    the endpoint answers that request here (`answer_as`), and its redirect is sent instead:
+    one round trip fewer per sign-in, as Entra's and Keycloak's sign-in forms answer. Anything
+    else is left as it was: a page that is not such a redirect, a customer the
+    profile-completion guard would stop first, and an authorization answer that is a page to
+    show rather than a redirect.
     """
     user = request.user
     if response.status_code != 302 or not user.is_authenticated:
@@ -292,20 +325,7 @@ def continue_to_app(request: HttpRequest, response: HttpResponse) -> HttpRespons
     target = urlsplit(response["Location"])
     if target.scheme or target.netloc or target.path != reverse("oauth2_provider:authorize"):
         return response
-    script_name = request.META.get("SCRIPT_NAME", "")
-    request.method = "GET"
-    request.META = {
-        **request.META,
-        "REQUEST_METHOD": "GET",
-        "QUERY_STRING": target.query,
-        "PATH_INFO": target.path.removeprefix(script_name),
-        "CONTENT_LENGTH": "",
-    }
-    request.path = target.path
-    request.path_info = target.path.removeprefix(script_name)
-    request.GET = QueryDict(target.query)
-    request.POST = QueryDict()
-    answer: HttpResponse = _authorize_view(request)
+    answer = answer_as(request, response["Location"])
     if answer.status_code != 302:
         return response
     add_never_cache_headers(answer)  # it carries a code, and answers a form post
@@ -333,9 +353,6 @@ def finish_token_response(request: HttpRequest, response: HttpResponse) -> HttpR
             response.headers.pop("Access-Control-Allow-Origin", None)
         patch_vary_headers(response, ["Origin"])
     return response
-
-
-_authorize_view = AuthorizeView.as_view()
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -189,8 +189,7 @@ def test_sign_in_by_emailed_code(
     tenant = otp_world.tenant.domain_name
     make_customer(otp_world.tenant, "otp@example.com")
     client = Client()
-    to_login = client.get(authorize_url(otp_world))
-    to_code_page = client.get(to_login["Location"])  # the flow signs in by code only
+    to_code_page = client.get(authorize_url(otp_world))  # the flow signs in by code only
     assert to_code_page["Location"].startswith(f"/{tenant}/account/login/code/?next=")
     confirm_url = email_then_code(
         client,
@@ -257,8 +256,7 @@ def test_a_password_reset_begun_at_an_app_sign_in_ends_back_at_the_app(
     tenant = flow_world.tenant.domain_name
     make_customer(flow_world.tenant, "forgetful@example.com")
     client = Client()
-    login_url = client.get(authorize_url(flow_world))["Location"]
-    forgot = HostedPage(client.get(login_url).text).links["Forgot password?"]
+    forgot = HostedPage(client.get(authorize_url(flow_world)).text).links["Forgot password?"]
     assert forgot.startswith(f"/{tenant}/account/password/reset/?next=")
     confirm_url = email_then_code(
         client,
@@ -274,15 +272,39 @@ def test_a_password_reset_begun_at_an_app_sign_in_ends_back_at_the_app(
     assert reset.status_code == 302
     back, asked = urlsplit(reset["Location"]), urlsplit(authorize_url(flow_world))
     assert (back.path, parse_qs(back.query)) == (asked.path, parse_qs(asked.query))  # the app's
-    to_login = client.get(reset["Location"])
-    assert "/account/login/" in to_login["Location"]
-    again = client.get(to_login["Location"])
+    again = client.get(reset["Location"])  # the sign-in page, as the app's request's answer
+    assert HostedPage(again.text).headings == ["Sign in"]
     assert "Your password has been changed." in again.text
     signed_in = client.post(
-        to_login["Location"],
-        {"login": "forgetful@example.com", "password": "A-Fresh-Passphrase-77"},
+        f"/{tenant}/account/login/",
+        {
+            "login": "forgetful@example.com",
+            "password": "A-Fresh-Passphrase-77",
+            "next": reset["Location"],
+        },
     )
     assert signed_in["Location"].startswith(f"{FLOW_APP_REDIRECT}?code="), signed_in["Location"]
+
+
+def test_a_fresh_sign_in_asked_by_the_app_keeps_its_user_flow(flow_world: FlowWorld) -> None:
+    """`prompt=login` with a session: the customer is signed out and asked to sign in again
+    on the same answer, in the app's user flow (here: its sign-up link), then goes back."""
+    tenant = flow_world.tenant.domain_name
+    make_customer(flow_world.tenant, "again@example.com")
+    client = Client()
+    page = client.get(authorize_url(flow_world))
+    assert page.status_code == 200
+    assert f"/{tenant}/account/signup/" in page.text  # the flow allows sign-up
+    first = client.post(
+        f"/{tenant}/account/login/",
+        {"login": "again@example.com", "password": PASSWORD, "next": authorize_url(flow_world)},
+    )
+    assert first["Location"].startswith(f"{FLOW_APP_REDIRECT}?code=")
+    again = client.get(authorize_url(flow_world) + "&prompt=login")
+    assert again.status_code == 200
+    assert HostedPage(again.text).headings == ["Sign in"]
+    assert f"/{tenant}/account/signup/" in again.text  # still the app's flow
+    assert client.get(f"/{tenant}/")["Location"].startswith(f"/{tenant}/account/login/")
 
 
 def test_forced_change_of_a_temporary_password(flow_world: FlowWorld) -> None:

@@ -37,8 +37,8 @@ def test_sign_up_collects_the_flow_attributes_and_returns_to_the_app(
     tenant = flow_world.tenant.domain_name
     client = Client()
     response = client.get(authorize_url(flow_world))
-    assert response.status_code == 302
-    assert "/account/login/" in response["Location"]
+    assert response.status_code == 200  # the sign-in page, with its sign-up link
+    assert f"/{tenant}/account/signup/" in response.text
     next_url = authorize_url(flow_world)
 
     response = client.get(f"/{tenant}/account/signup/", {"next": next_url})
@@ -297,7 +297,8 @@ def test_a_passwordless_flow_signs_up_without_a_password(
     tenant = tenant_b.domain_name
     client = Client()
     next_url = authorize_url(world)
-    assert "/account/login/" in client.get(next_url)["Location"]
+    # The flow signs in by code: the authorization request leads to the code page.
+    assert "/account/login/code/" in client.get(next_url)["Location"]
     with django_capture_on_commit_callbacks(execute=True):
         sent = client.post(
             f"/{tenant}/account/signup/", {"email": "Nova@Example.com", "next": next_url}

@@ -27,8 +27,9 @@ from tests.factories.oidc import (
     OidcWorld,
     browser_sign_in,
     decode_unverified,
-    post_sign_in_form,
+    is_sign_in_page,
     query_of,
+    submit_sign_in,
 )
 
 pytestmark = pytest.mark.usefixtures("committed_db")
@@ -641,9 +642,13 @@ def test_prompt_none_without_a_session_returns_login_required(oidc_world: OidcWo
 def test_prompt_login_asks_for_a_fresh_sign_in(oidc_world: OidcWorld) -> None:
     browser = requests.Session()
     code_flow(oidc_world, web_client(oidc_world), browser)
-    response = authorize_request(browser, oidc_world, prompt="login")
-    assert response.status_code == 302
-    assert "/account/login/" in response.headers["Location"]
+    response = authorize_request(browser, oidc_world, prompt="login", state="s2")
+    assert is_sign_in_page(response)  # signed out, and asked to sign in on this very answer
+    posted = submit_sign_in(
+        browser, response, oidc_world.customer_email, oidc_world.customer_password
+    )
+    assert posted.headers["Location"].startswith(f"{WEB_REDIRECT}?code="), posted.headers
+    assert query_of(posted)["state"] == "s2"
 
 
 def test_the_sign_in_form_answers_with_the_redirect_to_the_app(oidc_world: OidcWorld) -> None:
@@ -657,14 +662,12 @@ def test_the_sign_in_form_answers_with_the_redirect_to_the_app(oidc_world: OidcW
         oidc_world.endpoint("authorize"), code_verifier=verifier, nonce="n-1"
     )
     browser = requests.Session()
-    to_login = browser.get(url, allow_redirects=False)
-    assert "/account/login/" in to_login.headers["Location"]
-    posted = post_sign_in_form(
-        browser,
-        oidc_world.base_url + to_login.headers["Location"],
-        oidc_world.customer_email,
-        oidc_world.customer_password,
-    )
+    # The authorization endpoint answers with the sign-in page itself (no redirect to it)...
+    page = browser.get(url, allow_redirects=False)
+    assert is_sign_in_page(page)
+    assert "no-store" in page.headers["Cache-Control"]
+    # ...and the form's answer is the redirect back to the app.
+    posted = submit_sign_in(browser, page, oidc_world.customer_email, oidc_world.customer_password)
     assert posted.status_code == 302
     assert posted.headers["Location"].startswith(f"{WEB_REDIRECT}?"), posted.headers["Location"]
     assert "no-store" in posted.headers["Cache-Control"]
@@ -686,10 +689,8 @@ def test_a_temporary_password_is_changed_before_any_code(oidc_world: OidcWorld) 
     with in_tenant(oidc_world.tenant):
         User.objects.filter(pk=user.pk).update(must_change_password=True)
     browser = requests.Session()
-    to_login = authorize_request(browser, oidc_world, state="s")
-    posted = post_sign_in_form(
-        browser, oidc_world.base_url + to_login.headers["Location"], email, "Temporary-Pass-1"
-    )
+    page = authorize_request(browser, oidc_world, state="s")
+    posted = submit_sign_in(browser, page, email, "Temporary-Pass-1")
     assert posted.status_code == 302
     assert posted.headers["Location"].startswith("/")
     onwards = browser.get(oidc_world.base_url + posted.headers["Location"], allow_redirects=False)
@@ -848,6 +849,5 @@ def test_login_hint_prefills_the_sign_in_page(oidc_world: OidcWorld) -> None:
             "login_hint": "hinted@example.com",
         },
     )
-    assert response.status_code == 200
-    assert "/account/login/" in response.url
+    assert is_sign_in_page(response)
     assert 'value="hinted@example.com"' in response.text

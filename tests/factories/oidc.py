@@ -1,11 +1,12 @@
 """An OpenID Provider world for protocol tests: a tenant with apps, a customer, committed."""
 
+import html
 import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
@@ -138,23 +139,43 @@ def other_world(
 
 
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+_SIGN_IN_ACTION = re.compile(r'<form method="post" action="([^"]*/account/login/)"')
+_NEXT = re.compile(r'<input type="hidden" name="next" value="([^"]*)"')
 
 
-def post_sign_in_form(
-    browser: requests.Session, login_url: str, email: str, password: str
+def is_sign_in_page(response: requests.Response) -> bool:
+    return response.status_code == 200 and _SIGN_IN_ACTION.search(response.text) is not None
+
+
+def submit_sign_in(
+    browser: requests.Session, page: requests.Response, email: str, password: str
 ) -> requests.Response:
-    """Open the hosted sign-in page and post email and password as its form does; the answer
-    (not followed)."""
-    page = browser.get(login_url)
-    token = _CSRF.search(page.text)
+    """Post the hosted sign-in page's form as a browser does (its action, CSRF token and
+    `next`) with email and password; the answer, not followed."""
+    token, action = _CSRF.search(page.text), _SIGN_IN_ACTION.search(page.text)
     assert token, page.text[:500]
+    assert action, page.text[:500]
+    data = {"csrfmiddlewaretoken": token.group(1), "login": email, "password": password}
+    next_field = _NEXT.search(page.text)
+    if next_field:
+        data["next"] = html.unescape(next_field.group(1))
     posted: requests.Response = browser.post(
-        login_url,
-        data={"csrfmiddlewaretoken": token.group(1), "login": email, "password": password},
-        headers={"Referer": login_url},
+        urljoin(page.url, html.unescape(action.group(1))),
+        data=data,
+        headers={"Referer": page.url},
         allow_redirects=False,
     )
     return posted
+
+
+def post_sign_in_form(
+    browser: requests.Session, url: str, email: str, password: str
+) -> requests.Response:
+    """Open the hosted sign-in page at `url` (an authorization request answers with it) and
+    post email and password as its form does; the answer (not followed)."""
+    page = browser.get(url)
+    assert is_sign_in_page(page), page.text[:500]
+    return submit_sign_in(browser, page, email, password)
 
 
 def browser_sign_in(
@@ -164,10 +185,9 @@ def browser_sign_in(
     and stop at the redirect back to the app. Returns that redirect (the sign-in form's own
     answer, which goes straight back to the app, or the answer of a hosted page it led to)."""
     response = browser.get(authorize_url, allow_redirects=False)
-    if response.status_code == 302 and "/account/login/" in response.headers["Location"]:
-        login_url = world.base_url + response.headers["Location"]
-        posted = post_sign_in_form(
-            browser, login_url, email or world.customer_email, world.customer_password
+    if is_sign_in_page(response):
+        posted = submit_sign_in(
+            browser, response, email or world.customer_email, world.customer_password
         )
         assert posted.status_code == 302, posted.text[:800]
         response = posted
