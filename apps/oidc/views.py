@@ -302,6 +302,7 @@ def answer_as(request: HttpRequest, url: str) -> HttpResponse:
     request.GET = QueryDict(target.query)
     request.POST = QueryDict()
     match = resolve(path_info)
+    request.resolver_match = match
     answer: HttpResponse = match.func(request, *match.args, **match.kwargs)
     return answer
 
