@@ -1,7 +1,6 @@
 """The user attributes a tenant can collect and emit: one table of built-in attributes and one
 table of data types (Zulip's pattern), read by forms, validation and claims alike."""
 
-import re
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
@@ -61,8 +60,6 @@ INPUT_TYPES_WITH_OPTIONS = frozenset(
     {InputType.RADIO_SINGLE_SELECT, InputType.CHECKBOX_MULTI_SELECT}
 )
 CUSTOM_STRING_MAX_LENGTH = 250
-# An Int attribute's value as text: ASCII digits with an optional sign, at most 19 of them.
-WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}")
 MAX_CUSTOM_ATTRIBUTES = 100
 
 # Claim names a custom attribute's name must not shadow, even lower-cased.

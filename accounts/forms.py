@@ -12,13 +12,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from accounts.attributes import (
-    BUILTIN_ATTRIBUTES,
-    CUSTOM_STRING_MAX_LENGTH,
-    WHOLE_NUMBER,
-    InputType,
-)
+from accounts.attributes import BUILTIN_ATTRIBUTES, CUSTOM_STRING_MAX_LENGTH, InputType
 from accounts.models import User
+from ciam_portal.whole_numbers import whole_number
 from userflows.models import UserFlowAttribute
 
 # Where the authorization endpoint leaves the app's `login_hint` (OIDC Core §3.1.2.1).
@@ -51,7 +47,7 @@ class WholeNumberField(forms.IntegerField):
 
     def to_python(self, value: Any) -> int | None:
         text = str(value).strip() if value is not None else ""
-        if text and not WHOLE_NUMBER.fullmatch(text):
+        if text and whole_number(text, signed=True) is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         number: int | None = super().to_python(text)
         return number

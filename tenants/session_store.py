@@ -26,6 +26,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from ciam_portal.whole_numbers import whole_number
+
 _KEY_LENGTH = 32
 _KEY_CHARS = frozenset(VALID_KEY_CHARS)
 
@@ -33,8 +35,7 @@ _KEY_CHARS = frozenset(VALID_KEY_CHARS)
 def _account_id(data: dict[str, Any]) -> int | None:
     """The signed-in account's row ID in session data (django.contrib.auth keeps it as text)."""
     value = data.get(SESSION_KEY)
-    text = str(value) if value is not None else ""
-    return int(text) if 0 < len(text) <= 18 and text.isascii() and text.isdigit() else None
+    return whole_number(str(value)) if value is not None else None
 
 
 class SessionStore(db.SessionStore):

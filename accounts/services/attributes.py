@@ -11,9 +11,9 @@ from accounts.attributes import (
     CUSTOM_STRING_MAX_LENGTH,
     MAX_CUSTOM_ATTRIBUTES,
     RESERVED_CLAIMS,
-    WHOLE_NUMBER,
 )
 from accounts.models import CustomAttribute, CustomAttributeDataType, Directory, User
+from ciam_portal.whole_numbers import whole_number
 
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
 
@@ -100,8 +100,11 @@ def custom_value_clean(attribute: CustomAttribute, value: object) -> str | bool 
         # ASCII digits only: int() alone also reads "1_000" and Arabic-Indic "١٢".
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
-        elif isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
-            number = int(value.strip())
+        elif (
+            isinstance(value, str)
+            and (read := whole_number(value.strip(), signed=True)) is not None
+        ):
+            number = read
         else:
             raise ValidationError(_("Enter a whole number."))
         if not -(2**63) <= number < 2**63:

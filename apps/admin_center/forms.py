@@ -133,17 +133,6 @@ class TokenLifetimesForm(forms.Form):
     refresh_token_days = forms.IntegerField(label=_("Refresh token lifetime for other apps (days)"))
 
 
-def posted_id(value: str) -> int | None:
-    """The row ID a page posted, or None for anything that cannot be one.
-
-    ASCII digits that fit a bigint: `str.isdigit` alone also passes "²", which int() refuses,
-    and digit strings too long for int() to read.
-    """
-    if 0 < len(value) <= 18 and value.isascii() and value.isdigit():
-        return int(value)
-    return None
-
-
 def form_errors_from(form: forms.Form, error: ValidationError) -> None:
     """Put a service's ValidationError on the form's fields where it names them."""
     if hasattr(error, "error_dict"):

@@ -20,6 +20,7 @@ from apps import selectors, services
 from apps.admin_center import forms
 from apps.models import ApiPermission, ApiScope, AppRegistration, AppRole, KeyStatus, SigningKey
 from apps.signing import signing_key_rotate
+from ciam_portal.whole_numbers import whole_number
 from tenants.admin_center.pages import tenant_page
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
@@ -234,7 +235,7 @@ def app_credential_remove(
 ) -> HttpResponse:
     with in_tenant(tenant):
         app = _app(app_id)
-        certificate_id = forms.posted_id(credential_id)
+        certificate_id = whole_number(credential_id)
         if request.POST.get("kind") == "certificate" and certificate_id is not None:
             services.certificate_remove(app=app, certificate_id=certificate_id)
             action = AuditAction.CERTIFICATE_REMOVED
@@ -335,8 +336,7 @@ def app_permissions(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> 
                 audit_action = AuditAction.APP_UPDATED
         elif (
             action == "remove"
-            and (permission_id := forms.posted_id(request.POST.get("permission_id", "")))
-            is not None
+            and (permission_id := whole_number(request.POST.get("permission_id", ""))) is not None
         ):
             services.api_permission_remove(client=app, permission_id=permission_id)
             audit_action = AuditAction.APP_UPDATED

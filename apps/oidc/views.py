@@ -31,6 +31,7 @@ from apps.oidc.introspection import introspection_of
 from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.selectors import cors_origin_allowed
 from apps.signing import published_jwks
+from ciam_portal.whole_numbers import whole_number
 from tenants.current import current_tenant
 from tenants.selectors import tenant_base_url, tenant_issuer
 from userflows.selectors import AUTH_TRANSACTION_SESSION_KEY
@@ -263,13 +264,10 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         prompt = set(request.GET.get("prompt", "").split())
         if prompt & {"login", "select_account"}:
             return True
-        max_age = request.GET.get("max_age", "")
-        # ASCII digits int() can read ("²" passes isdigit() alone, and so do 5,000 digits).
-        if max_age.isascii() and max_age.isdigit() and len(max_age) <= 18:
+        max_age = whole_number(request.GET.get("max_age", ""))
+        if max_age is not None:
             last_login = request.user.last_login  # type: ignore[union-attr]
-            return last_login is None or (timezone.now() - last_login).total_seconds() > int(
-                max_age
-            )
+            return last_login is None or (timezone.now() - last_login).total_seconds() > max_age
         return False
 
     def redirect(self, redirect_to: str, application: AppRegistration | None) -> HttpResponse:

@@ -21,8 +21,9 @@ from accounts.services import (
     custom_attribute_create,
     custom_attribute_update,
 )
-from apps.admin_center.forms import form_errors_from, posted_id
+from apps.admin_center.forms import form_errors_from
 from apps.models import AppRegistration, Platform
+from ciam_portal.whole_numbers import whole_number
 from tenants.admin_center.pages import tenant_page
 from tenants.models import Tenant
 from tenants.permissions import Capability
@@ -203,7 +204,7 @@ def _apply(
         kind, _sep, key = request.POST.get("attribute", "").partition(":")
         if kind == "builtin":
             services.flow_attribute_add(flow=flow, builtin=key)
-        elif kind == "custom" and (attribute_id := posted_id(key)) is not None:
+        elif kind == "custom" and (attribute_id := whole_number(key)) is not None:
             attribute = CustomAttribute.objects.filter(pk=attribute_id).first()
             if attribute is None:
                 raise ValidationError(_("Choose an attribute."))
@@ -239,7 +240,7 @@ def _apply(
         ids = [
             app_id
             for value in request.POST.getlist("apps")
-            if (app_id := posted_id(value)) is not None
+            if (app_id := whole_number(value)) is not None
         ]
         chosen = list(AppRegistration.objects.filter(pk__in=ids))
         services.flow_apps_assign(flow=flow, apps=chosen)
@@ -252,7 +253,7 @@ def _apply(
 
 
 def _item(flow: UserFlow, value: str) -> UserFlowAttribute | None:
-    item_id = posted_id(value)
+    item_id = whole_number(value)
     if item_id is None:
         return None
     return flow.attributes.filter(pk=item_id).select_related("custom_attribute").first()
@@ -287,7 +288,7 @@ def custom_attribute_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 return redirect("admin_center:custom-attributes", tenant.tenant_id)
         elif (
             action == "update"
-            and (attribute_id := posted_id(request.POST.get("attribute", ""))) is not None
+            and (attribute_id := whole_number(request.POST.get("attribute", ""))) is not None
         ):
             attribute = CustomAttribute.objects.filter(pk=attribute_id).first()
             if attribute is None:
