@@ -56,15 +56,22 @@ def customer_home(request: HttpRequest) -> HttpResponse:
     return render(request, "hosted/home.html", {"tenant": request.tenant})  # type: ignore[attr-defined]
 
 
-class CustomerLoginView(allauth_views.LoginView):  # type: ignore[misc]
+class ContinueToAppMixin:
+    """A hosted form that signs the customer in: its answer to a POST goes straight back to
+    the app that asked (`continue_to_app`)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return continue_to_app(request, response) if request.method == "POST" else response
+
+
+class CustomerLoginView(ContinueToAppMixin, allauth_views.LoginView):  # type: ignore[misc]
     """Sign-in: a flow with the email one-time passcode method signs in by code only."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if flow_uses_codes(request):
             return redirect(_with_next("account_request_login_code", request))
         response: HttpResponse = super().dispatch(request, *args, **kwargs)
-        if request.method == "POST":
-            return continue_to_app(request, response)
         return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -91,14 +98,8 @@ class RequestLoginCodeView(allauth_views.RequestLoginCodeView):  # type: ignore[
         return context
 
 
-class ConfirmLoginCodeView(allauth_views.ConfirmLoginCodeView):  # type: ignore[misc]
+class ConfirmLoginCodeView(ContinueToAppMixin, allauth_views.ConfirmLoginCodeView):  # type: ignore[misc]
     """The emailed code, entered: a right one goes straight back to the app."""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response: HttpResponse = super().dispatch(request, *args, **kwargs)
-        if request.method == "POST":
-            return continue_to_app(request, response)
-        return response
 
 
 class PasswordResetView(allauth_views.PasswordResetView):  # type: ignore[misc]

@@ -23,6 +23,7 @@ from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
 
 from accounts.forms import LOGIN_HINT_SESSION_KEY
+from accounts.middleware import step_before_anything
 from apps import lookups
 from apps.models import AccessToken, AppRegistration, Platform
 from apps.oidc.claims import CLAIMS_SUPPORTED
@@ -316,10 +317,9 @@ def continue_to_app(request: HttpRequest, response: HttpResponse) -> HttpRespons
     profile-completion guard would stop first, and an authorization answer that is a page to
     show rather than a redirect.
     """
-    user = request.user
-    if response.status_code != 302 or not user.is_authenticated:
+    if response.status_code != 302 or not request.user.is_authenticated:
         return response
-    if not user.profile_completed or user.must_change_password:
+    if step_before_anything(request.user) is not None:
         return response
     target = urlsplit(response["Location"])
     if target.scheme or target.netloc or target.path != reverse("oauth2_provider:authorize"):
