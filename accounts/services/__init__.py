@@ -22,7 +22,6 @@ from accounts.services.customers import (
     customers_purge_due,
 )
 from accounts.services.operators import operator_create, password_change_done
-from accounts.services.sessions import sessions_clear_expired
 
 __all__ = [
     "CUSTOMER_RESTORE_DAYS",
@@ -44,5 +43,4 @@ __all__ = [
     "customers_purge_due",
     "operator_create",
     "password_change_done",
-    "sessions_clear_expired",
 ]
