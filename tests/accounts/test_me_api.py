@@ -6,12 +6,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import User
 from tenants.schemas import in_tenant
 from tests.factories.accounts import make_customer
 from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld
+from tests.factories.urls import every_route
 
 
 def token_for(world: FlowWorld, email: str) -> str:
@@ -118,21 +118,6 @@ def test_without_a_customer_token_there_is_no_profile(me: tuple[FlowWorld, str, 
     assert response.status_code in (403, 405)
 
 
-def every_route() -> list[str]:
-    routes: list[str] = []
-
-    def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route)
-            else:
-                routes.append(route)
-
-    walk(get_resolver("ciam_portal.urls_tenant").url_patterns, "")
-    return routes
-
-
 def test_a_customer_token_reaches_no_other_customer_anywhere(
     me: tuple[FlowWorld, str, str],
 ) -> None:
@@ -146,7 +131,7 @@ def test_a_customer_token_reaches_no_other_customer_anywhere(
     ids = [str(other.object_id), str(other.pk), other.email]
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     checked = 0
-    for route in every_route():
+    for route in every_route("ciam_portal.urls_tenant"):
         for value in ids:
             path = re.sub(r"<(?:\w+:)?\w+>", value, route)
             path = re.sub(r"[\^\$\\]|\(\?P<\w+>[^)]*\)", value, path)

@@ -49,6 +49,18 @@ BAD_BODIES: list[tuple[bytes | str, str]] = [
 ]
 
 
+def web_authorization(world: OidcWorld) -> dict[str, str]:
+    """A valid authorization request of the world's web app, to spoil one parameter at a time."""
+    return {
+        "client_id": world.web.client_id,
+        "response_type": "code",
+        "scope": "openid",
+        "redirect_uri": WEB_REDIRECT,
+        "code_challenge": "a" * 43,
+        "code_challenge_method": "S256",
+    }
+
+
 def unsigned_jwt(header: dict[str, object]) -> str:
     def encode(part: dict[str, object]) -> str:
         return base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
@@ -115,14 +127,7 @@ def test_token_endpoint_errors_follow_rfc_6749_section_5_2(oidc_world: OidcWorld
 
 def test_authorize_rejects_garbage_without_crashing(oidc_world: OidcWorld) -> None:
     url = oidc_world.endpoint("authorize")
-    base = {
-        "client_id": oidc_world.web.client_id,
-        "response_type": "code",
-        "scope": "openid",
-        "redirect_uri": WEB_REDIRECT,
-        "code_challenge": "a" * 43,
-        "code_challenge_method": "S256",
-    }
+    base = web_authorization(oidc_world)
     variants: list[object] = [
         {},
         {**base, "client_id": LONG},
@@ -188,14 +193,7 @@ def test_max_age_that_is_no_number_of_seconds_when_signed_in(oidc_world: OidcWor
     """A signed-in customer's max_age is compared with their last sign-in; "²" passes isdigit()
     and int() refuses it, as it does 5,000 digits."""
     url = oidc_world.endpoint("authorize")
-    base = {
-        "client_id": oidc_world.web.client_id,
-        "response_type": "code",
-        "scope": "openid",
-        "redirect_uri": WEB_REDIRECT,
-        "code_challenge": "a" * 43,
-        "code_challenge_method": "S256",
-    }
+    base = web_authorization(oidc_world)
     browser = requests.Session()
     signed_in = browser_sign_in(
         browser, oidc_world, requests.Request("GET", url, params=base).prepare().url or ""

@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import User
 from tenants.models import AdminRole, Tenant
@@ -14,6 +13,7 @@ from tenants.schemas import in_tenant
 from tests.accounts.test_me_api import token_for
 from tests.factories.accounts import PASSWORD, MakeOperator, make_customer, operator_client
 from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld
+from tests.factories.urls import every_route
 
 LONG = "x" * 10_000
 BAD_VALUES = [LONG, "²", "١٢", "-1", "99999999999999999999999999", "<script>x</script>", "🙂"]
@@ -118,18 +118,11 @@ def test_profile_completion_with_a_next_that_is_no_path_is_no_500(
 
 def admin_center_urls(kwargs: dict[str, str]) -> list[str]:
     """Every admin-center URL, its path arguments filled in from `kwargs` by name."""
-    urls: list[str] = []
-
-    def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route)
-            elif route.startswith("admin-center/") and "sign-out" not in route:
-                urls.append("/" + re.sub(r"<\w+:(\w+)>", lambda m: kwargs[m.group(1)], route))
-
-    walk(get_resolver().url_patterns, "")
-    return urls
+    return [
+        "/" + re.sub(r"<\w+:(\w+)>", lambda m: kwargs[m.group(1)], route)
+        for route in every_route()
+        if route.startswith("admin-center/") and "sign-out" not in route
+    ]
 
 
 def test_global_administrator_bad_input_on_every_admin_center_url_is_no_500(

@@ -5,12 +5,12 @@ import uuid
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import User
 from tenants.models import AdminRole, Tenant
 from tenants.schemas import in_tenant
 from tests.factories.accounts import PASSWORD, MakeCustomer, MakeOperator, operator_client
+from tests.factories.urls import every_route
 
 
 def sign_in_customer(client: Client, tenant: Tenant, email: str, password: str = PASSWORD) -> None:
@@ -121,20 +121,13 @@ def test_operators_cannot_sign_in_as_customers(
 def admin_center_tenant_urls(tenant_id: uuid.UUID) -> list[str]:
     """Every admin-center URL pattern that names a tenant, filled in for this tenant."""
     urls: list[str] = []
-
-    def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route)
-            elif "<uuid:tenant_id>" in route:
-                filled = route.replace("<uuid:tenant_id>", str(tenant_id))
-                filled = re.sub(r"<uuid:\w+>", lambda _m: str(uuid.uuid4()), filled)
-                filled = re.sub(r"<int:\w+>", "1", filled)
-                filled = re.sub(r"<(?:str|slug):\w+>", "x", filled)
-                urls.append("/" + filled)
-
-    walk(get_resolver().url_patterns, "")
+    for route in every_route():
+        if "<uuid:tenant_id>" in route:
+            filled = route.replace("<uuid:tenant_id>", str(tenant_id))
+            filled = re.sub(r"<uuid:\w+>", lambda _m: str(uuid.uuid4()), filled)
+            filled = re.sub(r"<int:\w+>", "1", filled)
+            filled = re.sub(r"<(?:str|slug):\w+>", "x", filled)
+            urls.append("/" + filled)
     assert all("<" not in url for url in urls), urls
     return urls
 
