@@ -47,6 +47,11 @@ def test_admin_designs_a_flow_and_manages_a_customer(
     nav.get_by_role("link", name="Customers").click()
     screenshot(page, "admin-customers-empty")
     page.get_by_role("link", name="New customer").click()
+    screenshot(page, "admin-customer-new")
+    page.get_by_label("Email address").fill("not an address")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_label("Email address")).to_have_attribute("aria-invalid", "true")
+    screenshot(page, "admin-customer-new-error")
     page.get_by_label("Email address").fill("alex@example.com")
     page.get_by_label("Display name").fill("Alex Wilber")
     page.get_by_role("button", name="Create").click()
@@ -84,6 +89,10 @@ def test_admin_designs_a_flow_and_manages_a_customer(
     expect(page.get_by_role("link", name="Alex Wilber")).to_be_visible()
     expect(page.get_by_text("Sign-in blocked")).to_be_visible()
     screenshot(page, "admin-customers")
+    page.get_by_role("searchbox", name="Search").fill("ale")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="Alex Wilber")).to_be_visible()
+    screenshot(page, "admin-customers-search")
 
     # Blocked, and so signed out: the page says why only after the right password.
     page.goto(sign_in)
@@ -92,4 +101,19 @@ def test_admin_designs_a_flow_and_manages_a_customer(
     page.get_by_role("button", name="Sign in").click()
     expect_hosted_page(page, "Your account is blocked")
     screenshot(page, "hosted-account-blocked")
+
+    # Deleted, then restored within the 30 days.
+    page.goto(f"/admin-center/tenants/{tenant.tenant_id}/")
+    nav.get_by_role("link", name="Customers").click()
+    page.get_by_role("link", name="Alex Wilber").click()
+    page.get_by_role("button", name="Delete alex@example.com").click()
+    expect(page.get_by_role("status").filter(has_text="is deleted")).to_be_visible()
+    page.get_by_label("Show deleted customers (restorable for 30 days)").check()
+    page.get_by_role("button", name="Search").click()
+    screenshot(page, "admin-customers-deleted")
+    page.get_by_role("link", name="Alex Wilber").click()
+    expect(page.get_by_role("button", name="Restore customer")).to_be_visible()
+    screenshot(page, "admin-customer-deleted")
+    page.get_by_role("button", name="Restore customer").click()
+    expect(page.get_by_role("button", name="Block sign-in")).to_be_visible()  # restored
     assert page_errors == []

@@ -135,7 +135,7 @@ def test_sign_up_with_every_input_type_and_the_emailed_code(
     redirect = f"{app_server}/callback"
     client, verifier = start(page, live_server_url, tenant, app, secret, redirect)
     expect_hosted_page(page, "Sign in")
-    screenshot(page, "hosted-sign-in")
+    screenshot(page, "hosted-sign-in")  # answered by the authorization request
     page.get_by_role("link", name="Create one").click()
     expect_hosted_page(page, "Create your account")
     screenshot(page, "hosted-sign-up-email")
@@ -256,6 +256,17 @@ def test_password_reset_by_code(
 ) -> None:
     tenant = make_tenant(committed, "e2e-reset")
     make_customer(tenant, "forgetful@example.com")
+    # Without an app whose flow allows it, there is no sign-up.
+    page.goto(f"/{tenant.domain_name}/account/signup/")
+    expect_hosted_page(page, "Sign-up is closed")
+    screenshot(page, "hosted-sign-up-closed")
+    # An authorization request the tenant cannot serve is explained on a page of its own.
+    page.goto(
+        f"/{tenant.domain_name}/oauth2/v2.0/authorize?client_id=no-such-app&response_type=code"
+        "&scope=openid&redirect_uri=https://evil.example/cb"
+    )
+    expect_hosted_page(page, "We can't sign you in to this app")
+    screenshot(page, "hosted-authorize-error")
     page.goto(f"/{tenant.domain_name}/account/login/")
     page.get_by_role("link", name="Forgot password?").click()
     expect_hosted_page(page, "Reset your password")

@@ -44,7 +44,7 @@ def sign_in(page: Page, customer: TenantCustomer, screenshot: Screenshot | None 
     page.goto(f"/{customer.domain_name}/account/login/")
     expect_hosted_page(page, "Sign in")
     if screenshot is not None:
-        screenshot(page, "hosted-sign-in")
+        screenshot(page, "hosted-sign-in-without-an-app")
     page.get_by_label("Email address").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(customer.password)
     page.get_by_role("button", name="Sign in", exact=True).click()
