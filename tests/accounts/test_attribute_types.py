@@ -26,7 +26,9 @@ from accounts.attributes import (
     several_values,
 )
 from accounts.models import CustomAttribute, Directory
+from accounts.services import custom_attribute_create
 from apps.services import app_claims_set
+from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tests.accounts.test_me_api import token_for
 from tests.factories.accounts import make_customer
@@ -217,3 +219,18 @@ def test_a_flow_value_reaches_me_and_the_token_as_the_same_claim(flow_world: Flo
     assert {name: type(value) for name, value in emitted.items()} == {
         name: type(value) for name, value in expected.items()
     }
+
+
+def test_the_custom_attributes_page_offers_the_tables_data_types(
+    admin_client: Client, tenant_a: Tenant
+) -> None:
+    with in_tenant(tenant_a):
+        age = custom_attribute_create(name="Age", data_type=DataType.INT)
+    page = admin_client.get(f"/admin-center/tenants/{tenant_a.tenant_id}/custom-attributes/")
+    assert page.status_code == 200
+    select = page.text.split(f'<select id="type-{age.pk}" name="data_type">', 1)[1]
+    select = select.split("</select>", 1)[0]
+    assert select == "".join(
+        f'<option value="{value}"{" selected" if value == DataType.INT else ""}>{label}</option>'
+        for value, label in DataType.choices
+    )

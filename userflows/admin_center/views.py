@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.admin_center.access import tenant_admin_view
-from accounts.attributes import BUILTIN_ATTRIBUTES
+from accounts.attributes import BUILTIN_ATTRIBUTES, DataType
 from accounts.forms import attribute_label
 from accounts.models import CustomAttribute
 from accounts.services import (
@@ -302,6 +302,12 @@ def custom_attribute_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         request,
         tenant,
         "admin_center/userflows/custom_attributes.html",
-        {"attributes": attributes, "form": form, "error": error, "section": "custom-attributes"},
+        {
+            "attributes": attributes,
+            "data_types": DataType.choices,
+            "form": form,
+            "error": error,
+            "section": "custom-attributes",
+        },
         status=400 if error else 200,
     )
