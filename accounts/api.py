@@ -14,7 +14,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
-from accounts.attributes import BUILTIN_ATTRIBUTES
+from accounts.attributes import ATTRIBUTE_TYPES, BUILTIN_ATTRIBUTES
 from accounts.models import CustomAttribute, User
 from accounts.services import customer_profile_update
 
@@ -34,14 +34,20 @@ FIELD_FOR_API_NAME = {api: field for field, api in API_NAMES.items()}
 
 
 def profile_of(user: User) -> dict[str, object]:
-    visible = set(CustomAttribute.objects.values_list("name", flat=True))
+    """The customer's profile; custom values as their claims carry them (the table of attribute
+    types converts both), only of attributes the tenant still defines."""
+    data_types = dict(CustomAttribute.objects.values_list("name", "data_type"))
+    custom: dict[str, object] = {}
+    for name, stored in user.custom_attributes.items():
+        attribute_type = ATTRIBUTE_TYPES.get(data_types.get(name, ""))
+        value = attribute_type.claim_value(stored) if attribute_type else None
+        if value is not None:
+            custom[name] = value
     return {
         "id": str(user.object_id),
         "mail": user.email,
         **{api: getattr(user, field) for field, api in API_NAMES.items()},
-        "customAttributes": {
-            name: value for name, value in user.custom_attributes.items() if name in visible
-        },
+        "customAttributes": custom,
     }
 
 

@@ -12,9 +12,14 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from accounts.attributes import BUILTIN_ATTRIBUTES, CUSTOM_STRING_MAX_LENGTH, InputType
+from accounts.attributes import (
+    BUILTIN_ATTRIBUTES,
+    CUSTOM_STRING_MAX_LENGTH,
+    FieldSpec,
+    InputType,
+    input_kind,
+)
 from accounts.models import User
-from ciam_portal.whole_numbers import whole_number
 from userflows.models import UserFlowAttribute
 
 # Where the authorization endpoint leaves the app's `login_hint` (OIDC Core §3.1.2.1).
@@ -41,43 +46,21 @@ def attribute_label(item: UserFlowAttribute) -> str:
     return item.custom_attribute.name if item.custom_attribute else ""
 
 
-class WholeNumberField(forms.IntegerField):
-    """A whole number in ASCII digits: Django's field hands the text to int(), which also
-    reads "1_000" and Arabic-Indic "١٢" (the NumericTextBox input type is for 0-9)."""
-
-    def to_python(self, value: Any) -> int | None:
-        text = str(value).strip() if value is not None else ""
-        if text and whole_number(text, signed=True) is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        number: int | None = super().to_python(text)
-        return number
-
-
 def attribute_field(item: UserFlowAttribute) -> forms.Field:
-    """The form field for one attribute of a flow, by data type and input type."""
-    label = attribute_label(item)
-    if item.builtin:
-        spec = BUILTIN_ATTRIBUTES[item.builtin]
-        return forms.CharField(label=label, max_length=spec.max_length, required=item.required)
+    """The form field for one attribute of a flow: its input type's field from the table of
+    attribute types (a built-in attribute is a text box of its own length)."""
     choices = [(option["value"], option_label(option["text"])) for option in item.options]
-    if item.input_type == InputType.RADIO_SINGLE_SELECT:
-        return forms.ChoiceField(
-            label=label, choices=choices, required=item.required, widget=forms.RadioSelect
-        )
-    if item.input_type == InputType.CHECKBOX_MULTI_SELECT:
-        return forms.MultipleChoiceField(
-            label=label,
-            choices=choices,
-            required=item.required,
-            widget=forms.CheckboxSelectMultiple,
-        )
-    if item.input_type == InputType.CHECKBOX_SINGLE_SELECT:
-        return forms.BooleanField(label=label, required=item.required)
-    if item.input_type == InputType.NUMERIC_TEXT_BOX:
-        return WholeNumberField(
-            label=label, required=item.required, min_value=-(2**63), max_value=2**63 - 1
-        )
-    return forms.CharField(label=label, max_length=CUSTOM_STRING_MAX_LENGTH, required=item.required)
+    spec = FieldSpec(
+        label=attribute_label(item),
+        required=item.required,
+        max_length=(
+            BUILTIN_ATTRIBUTES[item.builtin].max_length
+            if item.builtin
+            else CUSTOM_STRING_MAX_LENGTH
+        ),
+        choices=choices,
+    )
+    return input_kind(InputType.TEXT_BOX if item.builtin else item.input_type).field(spec)
 
 
 class AttributeFormMixin:
@@ -104,11 +87,7 @@ class AttributeFormMixin:
             if item.builtin:
                 builtin[item.builtin] = value or ""
             elif item.custom_attribute is not None:
-                if isinstance(value, list):
-                    value = ",".join(value)  # several values travel as one string (Entra)
-                if item.input_type == InputType.CHECKBOX_SINGLE_SELECT:
-                    value = bool(value)
-                custom[item.custom_attribute.name] = value
+                custom[item.custom_attribute.name] = input_kind(item.input_type).value(value)
         return builtin, custom
 
 

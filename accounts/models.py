@@ -15,6 +15,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.attributes import DataType
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -101,20 +103,12 @@ class User(AbstractBaseUser):
         self.email = UserManager.normalize_email(self.email)
 
 
-class CustomAttributeDataType(models.TextChoices):
-    STRING = "string", _("String")
-    BOOLEAN = "boolean", _("Boolean")
-    INT = "int", _("Int")
-
-
 class CustomAttribute(models.Model):
     """A custom user attribute of the tenant (at most 100), collected by user flows and emitted
     as `extension_<extensions app ID>_<name>`."""
 
     name = models.CharField(_("name"), max_length=64, unique=True)
-    data_type = models.CharField(
-        _("data type"), max_length=10, choices=CustomAttributeDataType.choices
-    )
+    data_type = models.CharField(_("data type"), max_length=10, choices=DataType.choices)
     description = models.CharField(_("description"), max_length=256, blank=True)
     user_editable = models.BooleanField(
         _("customers may edit it"),

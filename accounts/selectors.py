@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.attributes import INPUT_TYPES_WITH_OPTIONS, InputType
+from accounts.attributes import INPUT_TYPES_WITH_OPTIONS, AttributeChoices, InputType
 from accounts.models import CustomAttribute, Session, User
 from accounts.services.customers import CUSTOMER_RESTORE_DAYS
 from userflows.models import UserFlowAttribute
@@ -246,14 +246,6 @@ def customer_restore_deadline(*, customer: User) -> datetime | None:
     if customer.deleted_at is None:
         return None
     return customer.deleted_at + timedelta(days=CUSTOMER_RESTORE_DAYS)
-
-
-@dataclass(frozen=True)
-class AttributeChoices:
-    """The options user flows offer for one custom attribute."""
-
-    multiple: bool
-    options: list[tuple[str, str]]  # (value, text)
 
 
 def custom_attribute_choices() -> dict[str, AttributeChoices]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 
+from accounts.models import CustomAttribute
 from apps.models import AppClaim, AppRegistration, ClientSecret, TokenSettings
 from tenants.schemas import current_schema_name
 
@@ -98,6 +99,15 @@ def claim_choices(app: AppRegistration) -> list[ClaimChoice]:
         ]
 
     return _remembered("claims", str(app.pk), load)
+
+
+def custom_attribute_types() -> dict[str, str]:
+    """Each custom attribute's data type, by name: which converter makes its claim."""
+    return _remembered(
+        "attribute-types",
+        "",
+        lambda: dict(CustomAttribute.objects.values_list("name", "data_type")),
+    )
 
 
 def extensions_app_id() -> uuid.UUID:

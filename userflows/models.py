@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.attributes import InputType, input_types_for
 from accounts.models import CustomAttribute
 
 MAX_USER_FLOWS = 10
@@ -46,7 +47,7 @@ class UserFlowAttribute(models.Model):
     )
     label = models.CharField(_("label"), max_length=256, blank=True)
     required = models.BooleanField(_("required"), default=False)
-    input_type = models.CharField(_("input type"), max_length=32, default="TextBox")
+    input_type = models.CharField(_("input type"), max_length=32, default=InputType.TEXT_BOX)
     # [{"text": "…", "value": "…"}] for RadioSingleSelect and CheckboxMultiSelect.
     options = models.JSONField(default=list, blank=True)
     position = models.PositiveIntegerField(default=0)
@@ -73,6 +74,12 @@ class UserFlowAttribute(models.Model):
 
     def __str__(self) -> str:
         return self.builtin or str(self.custom_attribute)
+
+    @property
+    def input_types(self) -> tuple[InputType, ...]:
+        """The input types the page may ask for this attribute with, the default first (the
+        table of attribute types in `accounts.attributes`)."""
+        return input_types_for(self.custom_attribute.data_type if self.custom_attribute else None)
 
 
 class FlowLock(models.Model):

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from accounts.attributes import BUILTIN_ATTRIBUTES, INPUT_TYPES_FOR, INPUT_TYPES_WITH_OPTIONS
+from accounts.attributes import BUILTIN_ATTRIBUTES, INPUT_TYPES_WITH_OPTIONS, input_types_for
 from accounts.models import CustomAttribute
 from apps.models import AppRegistration, Platform
 from userflows.models import MAX_USER_FLOWS, FlowLock, SignInMethod, UserFlow, UserFlowAttribute
@@ -58,7 +58,7 @@ def userflow_create(
             UserFlowAttribute.objects.create(
                 flow=flow,
                 custom_attribute=attribute,
-                input_type=INPUT_TYPES_FOR[attribute.data_type][0],
+                input_type=input_types_for(attribute.data_type)[0],
                 position=position,
             )
             position += 1
@@ -95,7 +95,7 @@ def flow_attribute_add(
     position = (
         flow.attributes.order_by("-position").values_list("position", flat=True).first() or 0
     ) + 1
-    input_type = INPUT_TYPES_FOR[custom_attribute.data_type][0] if custom_attribute else "TextBox"
+    input_type = input_types_for(custom_attribute.data_type if custom_attribute else None)[0]
     try:
         with transaction.atomic():
             return UserFlowAttribute.objects.create(
@@ -164,10 +164,7 @@ def flow_attribute_update(
     """Set an attribute's label, whether it is required, its input type and its options."""
     if len(label) > 256:
         raise ValidationError({"label": _("A label has at most 256 characters.")})
-    allowed: tuple[str, ...] = ("TextBox",)
-    if attribute.custom_attribute is not None:
-        allowed = INPUT_TYPES_FOR[attribute.custom_attribute.data_type]
-    if input_type not in allowed:
+    if input_type not in attribute.input_types:
         raise ValidationError({"input_type": _("This input type does not fit the data type.")})
     if input_type in INPUT_TYPES_WITH_OPTIONS:
         options = _clean_options(options)

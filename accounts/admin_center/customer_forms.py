@@ -11,9 +11,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.attributes import BUILTIN_ATTRIBUTES
-from accounts.models import CustomAttribute, CustomAttributeDataType, User
-from accounts.selectors import SEARCH_MAX_LENGTH, AttributeChoices
+from accounts.attributes import (
+    ATTRIBUTE_TYPES,
+    BUILTIN_ATTRIBUTES,
+    AttributeChoices,
+    EditSpec,
+    several_values,
+)
+from accounts.models import CustomAttribute, User
+from accounts.selectors import SEARCH_MAX_LENGTH
 
 # The built-in attributes an admin edits on the profile, in the order of the page.
 PROFILE_BUILTINS = (
@@ -113,8 +119,9 @@ def service_errors_to_form(form: forms.Form, error: ValidationError, names: dict
 
 class CustomerProfileForm(forms.Form):
     """Built-in attributes (the email address is a sign-in identifier: not edited here) and the
-    tenant's custom attributes, by data type: Boolean as a yes/no/unset choice, Int as text the
-    service parses, String as text or as the options user flows offer for it."""
+    tenant's custom attributes, each with its data type's field from the table of attribute
+    types (Boolean as a yes/no/unset choice, Int as text the service parses, String as text or
+    as the options user flows offer for it)."""
 
     def __init__(
         self,
@@ -133,66 +140,20 @@ class CustomerProfileForm(forms.Form):
             )
         self.attributes = attributes
         for attribute in attributes:
-            name = self.custom_field_name(attribute)
-            value = customer.custom_attributes.get(attribute.name)
-            self.fields[name] = self._custom_field(attribute, choices.get(attribute.name), value)
-            if isinstance(value, bool):
-                self.initial[name] = "true" if value else "false"
-            elif value is not None:
-                self.initial[name] = value
-                if isinstance(self.fields[name], forms.MultipleChoiceField):
-                    self.initial[name] = [part for part in str(value).split(",") if part]
+            self.fields[self.custom_field_name(attribute)] = ATTRIBUTE_TYPES[
+                attribute.data_type
+            ].edit_field(
+                EditSpec(
+                    label=attribute.name,
+                    help_text=attribute.description,
+                    value=customer.custom_attributes.get(attribute.name),
+                    offered=choices.get(attribute.name),
+                )
+            )
 
     @staticmethod
     def custom_field_name(attribute: CustomAttribute) -> str:
         return f"{CUSTOM_FIELD_PREFIX}{attribute.name}"
-
-    @staticmethod
-    def _custom_field(
-        attribute: CustomAttribute, offered: AttributeChoices | None, value: object
-    ) -> forms.Field:
-        label = attribute.name
-        help_text = attribute.description
-        if attribute.data_type == CustomAttributeDataType.BOOLEAN:
-            return forms.ChoiceField(
-                label=label,
-                help_text=help_text,
-                required=False,
-                choices=[("", _("Not set")), ("true", _("Yes")), ("false", _("No"))],
-            )
-        if attribute.data_type == CustomAttributeDataType.INT:
-            return forms.CharField(
-                label=label,
-                help_text=help_text,
-                required=False,
-                widget=forms.TextInput(attrs={"inputmode": "numeric"}),
-            )
-        if offered is None:
-            return forms.CharField(
-                label=label, help_text=help_text, required=False, widget=_text_input(250)
-            )
-        options = list(offered.options)
-        # A value stored before the options changed stays selectable, so saving other fields
-        # never fails on it.
-        known = {option for option, _text in options}
-        for part in str(value or "").split(",") if offered.multiple else [str(value or "")]:
-            if part and part not in known:
-                options.append((part, part))
-                known.add(part)
-        if offered.multiple:
-            return forms.MultipleChoiceField(
-                label=label,
-                help_text=help_text,
-                required=False,
-                choices=options,
-                widget=forms.CheckboxSelectMultiple,
-            )
-        return forms.ChoiceField(
-            label=label,
-            help_text=help_text,
-            required=False,
-            choices=[("", _("Not set")), *options],
-        )
 
     def builtin_fields(self) -> list[forms.BoundField]:
         return [self[key] for key in PROFILE_BUILTINS]
@@ -207,7 +168,7 @@ class CustomerProfileForm(forms.Form):
         custom: dict[str, object] = {}
         for attribute in self.attributes:
             value = self.cleaned_data.get(self.custom_field_name(attribute))
-            custom[attribute.name] = ",".join(value) if isinstance(value, list) else value
+            custom[attribute.name] = several_values(value) if isinstance(value, list) else value
         return builtin, custom
 
     def add_service_errors(self, error: ValidationError) -> None:

@@ -7,28 +7,17 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.attributes import (
+    ATTRIBUTE_TYPES,
     BUILTIN_ATTRIBUTES,
-    CUSTOM_STRING_MAX_LENGTH,
     MAX_CUSTOM_ATTRIBUTES,
     RESERVED_CLAIMS,
+    AttributeValue,
+    DataType,
+    storable_text,
 )
-from accounts.models import CustomAttribute, CustomAttributeDataType, Directory, User
-from ciam_portal.whole_numbers import whole_number
+from accounts.models import CustomAttribute, Directory, User
 
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
-
-
-def _storable(text: str) -> bool:
-    """Whether PostgreSQL can store the text: its text and jsonb types hold neither NUL nor a
-    lone UTF-16 surrogate. Form values cannot carry either (the request guard refuses NUL and
-    form bodies are decoded as UTF-8), but a JSON string can, as `\\u0000` or `\\ud800`."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class CustomAttributeLimitReached(Exception):
@@ -46,7 +35,7 @@ def custom_attribute_create(
         )
     if name.lower() in {key.replace("_", "") for key in BUILTIN_ATTRIBUTES} | RESERVED_CLAIMS:
         raise ValidationError({"name": _("This name is reserved for a built-in attribute.")})
-    if data_type not in CustomAttributeDataType.values:
+    if data_type not in DataType.values:
         raise ValidationError({"data_type": _("Choose String, Boolean or Int.")})
     if len(description) > 256:
         raise ValidationError({"description": _("At most 256 characters.")})
@@ -70,7 +59,7 @@ def custom_attribute_update(
 ) -> CustomAttribute:
     """Change an attribute's description or editability; its data type only while no customer
     has a value for it."""
-    if data_type not in CustomAttributeDataType.values:
+    if data_type not in DataType.values:
         raise ValidationError({"data_type": _("Choose String, Boolean or Int.")})
     if (
         data_type != attribute.data_type
@@ -88,36 +77,10 @@ def custom_attribute_update(
     return attribute
 
 
-def custom_value_clean(attribute: CustomAttribute, value: object) -> str | bool | int:
-    """Validate one value for a custom attribute; raise ValidationError with a clear message."""
-    if attribute.data_type == CustomAttributeDataType.BOOLEAN:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in {"true", "false"}:
-            return value.lower() == "true"
-        raise ValidationError(_("Use true or false."))
-    if attribute.data_type == CustomAttributeDataType.INT:
-        # ASCII digits only: int() alone also reads "1_000" and Arabic-Indic "١٢".
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        elif (
-            isinstance(value, str)
-            and (read := whole_number(value.strip(), signed=True)) is not None
-        ):
-            number = read
-        else:
-            raise ValidationError(_("Enter a whole number."))
-        if not -(2**63) <= number < 2**63:
-            raise ValidationError(_("This number is too large."))
-        return number
-    if not isinstance(value, str):
-        raise ValidationError(_("Enter text."))
-    if not _storable(value):
-        raise ValidationError(_("This text holds characters that cannot be stored."))
-    text = value.strip()  # stored as checked, as the built-in attributes are
-    if len(text) > CUSTOM_STRING_MAX_LENGTH:
-        raise ValidationError(_("At most %(max)d characters.") % {"max": CUSTOM_STRING_MAX_LENGTH})
-    return text
+def custom_value_clean(*, attribute: CustomAttribute, value: object) -> AttributeValue:
+    """Validate one value for a custom attribute with its data type's cleaner (the table in
+    `accounts.attributes`): the value as stored, or a ValidationError with a clear message."""
+    return ATTRIBUTE_TYPES[attribute.data_type].clean(value)
 
 
 def customer_profile_update(
@@ -139,7 +102,7 @@ def customer_profile_update(
             errors.setdefault(key, []).append(str(_("Enter text.")))
             continue
         value = raw.strip()
-        if not _storable(raw):
+        if not storable_text(raw):
             errors.setdefault(key, []).append(
                 str(_("This text holds characters that cannot be stored."))
             )
@@ -161,7 +124,7 @@ def customer_profile_update(
             cleaned_custom[name] = None
             continue
         try:
-            cleaned_custom[name] = custom_value_clean(definition, given)
+            cleaned_custom[name] = custom_value_clean(attribute=definition, value=given)
         except ValidationError as error:
             errors.setdefault(name, []).extend(error.messages)
     if errors:

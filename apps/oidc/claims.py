@@ -7,7 +7,7 @@ from typing import Literal
 
 from allauth.account.models import EmailAddress
 
-from accounts.attributes import BUILTIN_ATTRIBUTES
+from accounts.attributes import ATTRIBUTE_TYPES, BUILTIN_ATTRIBUTES
 from accounts.models import User
 from apps.models import AppRegistration
 from tenants.models import Tenant
@@ -62,7 +62,8 @@ def configured_claims(
     *, user: User, client: AppRegistration, token: Literal["id", "access"]
 ) -> dict[str, object]:
     """The attributes the app chose under Attributes & claims, for an ID or an access token
-    (userinfo returns the ID token's set). Empty values are left out."""
+    (userinfo returns the ID token's set). Empty values are left out; a custom attribute's
+    value is converted by its data type's row in the table of attribute types, as `/me` is."""
     from apps import lookups
 
     claims: dict[str, object] = {}
@@ -75,6 +76,15 @@ def configured_claims(
             if spec and value:
                 claims[spec.claim] = value
         elif custom_name is not None and custom_name in user.custom_attributes:
-            name = extension_claim_name(lookups.extensions_app_id(), custom_name)
-            claims[name] = user.custom_attributes[custom_name]
+            attribute_type = ATTRIBUTE_TYPES.get(
+                lookups.custom_attribute_types().get(custom_name, "")
+            )
+            custom = (
+                attribute_type.claim_value(user.custom_attributes[custom_name])
+                if attribute_type
+                else None
+            )
+            if custom is not None:
+                name = extension_claim_name(lookups.extensions_app_id(), custom_name)
+                claims[name] = custom
     return claims

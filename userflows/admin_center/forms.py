@@ -3,8 +3,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.attributes import BUILTIN_ATTRIBUTES
-from accounts.models import CustomAttribute, CustomAttributeDataType
+from accounts.attributes import BUILTIN_ATTRIBUTES, DataType
+from accounts.models import CustomAttribute
 from userflows.models import SignInMethod
 
 
@@ -80,7 +80,7 @@ class FlowAttributeForm(forms.Form):
 
 class CustomAttributeForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=64)
-    data_type = forms.ChoiceField(label=_("Data type"), choices=CustomAttributeDataType.choices)
+    data_type = forms.ChoiceField(label=_("Data type"), choices=DataType.choices)
     description = forms.CharField(label=_("Description"), max_length=256, required=False)
     user_editable = forms.BooleanField(
         label=_("Customers may change it through the profile API"), required=False, initial=True

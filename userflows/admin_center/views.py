@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.admin_center.access import tenant_admin_view
-from accounts.attributes import BUILTIN_ATTRIBUTES, INPUT_TYPES_FOR
+from accounts.attributes import BUILTIN_ATTRIBUTES, DataType
 from accounts.forms import attribute_label
 from accounts.models import CustomAttribute
 from accounts.services import (
@@ -83,11 +83,6 @@ def _flow(flow_id: uuid.UUID) -> UserFlow:
 def _layout(flow: UserFlow) -> list[dict[str, object]]:
     rows = []
     for item in flow_attributes(flow):
-        input_types = (
-            INPUT_TYPES_FOR[item.custom_attribute.data_type]
-            if item.custom_attribute
-            else ("TextBox",)
-        )
         rows.append(
             {
                 "item": item,
@@ -95,7 +90,7 @@ def _layout(flow: UserFlow) -> list[dict[str, object]]:
                 "kind": _("Built-in") if item.builtin else _("Custom"),
                 "form": forms.FlowAttributeForm(
                     prefix=f"a{item.pk}",
-                    input_types=input_types,
+                    input_types=item.input_types,
                     initial={
                         "label": item.label,
                         "required": item.required,
@@ -220,12 +215,9 @@ def _apply(
         services.flow_attribute_remove(attribute=item)
         return _("Attribute removed.")
     if action == "update" and item is not None:
-        input_types = (
-            INPUT_TYPES_FOR[item.custom_attribute.data_type]
-            if item.custom_attribute
-            else ("TextBox",)
+        form = forms.FlowAttributeForm(
+            request.POST, prefix=f"a{item.pk}", input_types=item.input_types
         )
-        form = forms.FlowAttributeForm(request.POST, prefix=f"a{item.pk}", input_types=input_types)
         if not form.is_valid():
             raise ValidationError([m for errors in form.errors.values() for m in errors])
         services.flow_attribute_update(
@@ -310,6 +302,12 @@ def custom_attribute_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         request,
         tenant,
         "admin_center/userflows/custom_attributes.html",
-        {"attributes": attributes, "form": form, "error": error, "section": "custom-attributes"},
+        {
+            "attributes": attributes,
+            "data_types": DataType.choices,
+            "form": form,
+            "error": error,
+            "section": "custom-attributes",
+        },
         status=400 if error else 200,
     )
