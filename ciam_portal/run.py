@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ciam_portal.environment import listen_address, public_base_url
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -56,9 +58,9 @@ def main() -> int:
             [*manage, "ciam_demo", "--json"], check=True, capture_output=True, text=True
         ).stdout
     )
-    host = os.environ.get("CIAM_HOST", "127.0.0.1")
-    port = os.environ.get("PORT", "8000")
-    base_url = os.environ.setdefault("CIAM_BASE_URL", f"http://{host}:{port}")
+    host, port = listen_address()
+    # The same URL as every process's settings compute (the demo's issuer included).
+    base_url = public_base_url()
     print(
         "\n".join(
             [
