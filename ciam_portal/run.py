@@ -1,7 +1,9 @@
-"""`make run`: start the product on its embedded default and serve it until Ctrl-C.
+"""`make run`: start the product on its embedded default and serve it until Ctrl-C or SIGTERM.
 
 Starts (or joins) the embedded PostgreSQL unless DATABASE_URL is set, migrates, creates the demo
 tenant, prints where to sign in, then serves with granian, as a deployment's web node does.
+Stopping it stops the web server, then the embedded PostgreSQL (when this process held the last
+handle on it), whether Ctrl-C or SIGTERM (`kill`, systemd, container runtimes) asked.
 """
 
 import json
@@ -44,6 +46,18 @@ def web_server_argv(host: str, port: str | int, workers: int) -> list[str]:
 
 
 def main() -> int:
+    # SIGTERM raises KeyboardInterrupt, as Ctrl-C does, so both take the same way out: the web
+    # server is stopped, and this process exits normally, releasing its handle on the embedded
+    # PostgreSQL (at exit), which stops that server. Python's default for SIGTERM ends the
+    # process at once, skipping both and leaving them running.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return _prepare_and_serve()
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT  # stopped while preparing: the step's child is ended
+
+
+def _prepare_and_serve() -> int:
     if not os.environ.get("DATABASE_URL"):
         from ciam_portal.embedded_database import embedded_database_url
 
@@ -68,7 +82,7 @@ def main() -> int:
                 f"  Admin center:  {base_url}/admin-center/",
                 f"  Demo admin:    {demo['admin']['email']}  /  {demo['admin']['password']}",
                 f"  Demo tenant:   {base_url}/{demo['tenant']}/  (issuer {demo['issuer']})",
-                "  Stop with Ctrl-C.",
+                "  Stop with Ctrl-C (or SIGTERM).",
                 "",
             ]
         ),
