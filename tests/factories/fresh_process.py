@@ -1,4 +1,5 @@
-"""Settings as a fresh process computes them from its environment, as a deployment starts."""
+"""Values as a fresh process computes them from its environment, as a deployment starts: with
+the production settings, not the test run's."""
 
 import ast
 import os
@@ -6,13 +7,12 @@ import subprocess
 import sys
 
 
-def settings_values(
-    *names: str, module: str = "ciam_portal.settings", **environment: str
-) -> list[object]:
-    """Settings (Python literals) as a fresh process computes them from this environment (over
-    the test run's own), with the production settings unless `module` says otherwise."""
-    code = "import django; django.setup(); from django.conf import settings; "
-    code += f"print(repr([settings.{', settings.'.join(names)}]))"
+def fresh_value(
+    expression: str, *, imports: str = "", module: str = "ciam_portal.settings", **environment: str
+) -> object:
+    """A Python literal `expression` evaluates to in a fresh process, after `imports`, with the
+    settings `module` and this environment over the test run's own."""
+    code = f"import django; django.setup(); {imports}; print(repr({expression}))"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": module,
@@ -23,7 +23,14 @@ def settings_values(
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    values: list[object] = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    return ast.literal_eval(done.stdout.strip().splitlines()[-1])
+
+
+def settings_values(*names: str, **environment: str) -> list[object]:
+    """Production settings as a fresh process computes them from this environment."""
+    expression = f"[settings.{', settings.'.join(names)}]"
+    values = fresh_value(expression, imports="from django.conf import settings", **environment)
+    assert isinstance(values, list)
     return values
 
 
