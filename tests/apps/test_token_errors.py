@@ -401,3 +401,17 @@ def test_token_endpoint_errors_follow_rfc_6749_section_5_2(
         assert response["WWW-Authenticate"] == f'Basic realm="{issuer}", error="invalid_client"'
     else:
         assert "WWW-Authenticate" not in response
+
+
+@pytest.mark.parametrize("endpoint", ["revoke", "introspect"])
+def test_two_ways_of_authenticating_are_invalid_request_at_revocation_and_introspection(
+    world: TokenWorld, endpoint: str
+) -> None:
+    """The same rule (RFC 6749 §2.3) where the client authenticates as at the token endpoint
+    (RFC 7009 §2.1, RFC 7662 §2.1)."""
+    response = Client().post(
+        f"/{world.tenant.domain_name}/oauth2/v2.0/{endpoint}",
+        {"token": "x", "client_id": world.web.client_id, "client_secret": world.web_secret},
+        HTTP_AUTHORIZATION=basic(world.web.client_id, world.web_secret),
+    )
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
