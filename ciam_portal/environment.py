@@ -28,6 +28,29 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()] if value else default
 
 
+def listen_address() -> tuple[str, int]:
+    """Where `make run` serves: CIAM_HOST (default 127.0.0.1) and PORT (default 8000)."""
+    return env_str("CIAM_HOST") or "127.0.0.1", env_int("PORT", 8000)
+
+
+def public_base_url() -> str:
+    """The deployment's public URL, from which every issuer and link is built.
+
+    CIAM_BASE_URL when set; otherwise where `make run` serves (`http://CIAM_HOST:PORT`), so a
+    server started on another port or host names itself there, in the settings of every
+    process (the server's, `ciam_demo`'s) alike. A wildcard host is reached on loopback.
+    """
+    configured = env_str("CIAM_BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    host, port = listen_address()
+    if host in {"0.0.0.0", "::"}:  # noqa: S104 (a listening address, not one bound here)
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal (RFC 3986 §3.2.2)
+    return f"http://{host}:{port}"
+
+
 DATA_DIR = Path(env_str("CIAM_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 
 

@@ -1,7 +1,9 @@
-"""`make run`: start the product on its embedded default and serve it until Ctrl-C.
+"""`make run`: start the product on its embedded default and serve it until Ctrl-C or SIGTERM.
 
 Starts (or joins) the embedded PostgreSQL unless DATABASE_URL is set, migrates, creates the demo
 tenant, prints where to sign in, then serves with granian, as a deployment's web node does.
+Stopping it stops the web server, then the embedded PostgreSQL (when this process held the last
+handle on it), whether Ctrl-C or SIGTERM (`kill`, systemd, container runtimes) asked.
 """
 
 import json
@@ -10,6 +12,8 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+
+from ciam_portal.environment import listen_address, public_base_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +46,18 @@ def web_server_argv(host: str, port: str | int, workers: int) -> list[str]:
 
 
 def main() -> int:
+    # SIGTERM raises KeyboardInterrupt, as Ctrl-C does, so both take the same way out: the web
+    # server is stopped, and this process exits normally, releasing its handle on the embedded
+    # PostgreSQL (at exit), which stops that server. Python's default for SIGTERM ends the
+    # process at once, skipping both and leaving them running.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return _prepare_and_serve()
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT  # stopped while preparing: the step's child is ended
+
+
+def _prepare_and_serve() -> int:
     if not os.environ.get("DATABASE_URL"):
         from ciam_portal.embedded_database import embedded_database_url
 
@@ -56,9 +72,9 @@ def main() -> int:
             [*manage, "ciam_demo", "--json"], check=True, capture_output=True, text=True
         ).stdout
     )
-    host = os.environ.get("CIAM_HOST", "127.0.0.1")
-    port = os.environ.get("PORT", "8000")
-    base_url = os.environ.setdefault("CIAM_BASE_URL", f"http://{host}:{port}")
+    host, port = listen_address()
+    # The same URL as every process's settings compute (the demo's issuer included).
+    base_url = public_base_url()
     print(
         "\n".join(
             [
@@ -66,7 +82,7 @@ def main() -> int:
                 f"  Admin center:  {base_url}/admin-center/",
                 f"  Demo admin:    {demo['admin']['email']}  /  {demo['admin']['password']}",
                 f"  Demo tenant:   {base_url}/{demo['tenant']}/  (issuer {demo['issuer']})",
-                "  Stop with Ctrl-C.",
+                "  Stop with Ctrl-C (or SIGTERM).",
                 "",
             ]
         ),

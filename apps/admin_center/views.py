@@ -6,6 +6,7 @@ public schema with evaluated data; changes are recorded in the audit log.
 
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -117,6 +118,7 @@ def app_overview(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> Htt
     with in_tenant(tenant):
         app = _app(app_id)
         redirect_uris = app.redirect_uris.split()
+    redirect_uri = redirect_uris[0] if redirect_uris else "http://localhost:5000/callback"
     return _app_page(
         request,
         tenant,
@@ -126,7 +128,9 @@ def app_overview(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> Htt
             "issuer": tenant_issuer(tenant),
             "tenant_url": tenant_base_url(tenant),
             "endpoints": tenant_endpoints(tenant),
-            "redirect_uri": redirect_uris[0] if redirect_uris else "http://localhost:5000/callback",
+            "redirect_uri": redirect_uri,
+            # The quick start's callback route answers at the registered URI's path.
+            "redirect_path": urlsplit(redirect_uri).path or "/",
         },
     )
 

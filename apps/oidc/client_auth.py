@@ -44,6 +44,16 @@ def secret_credentials(
     return None
 
 
+def several_authentication_methods(
+    *, authorization: str | None, client_secret: str | None, client_assertion: str | None
+) -> bool:
+    """True when a request authenticates its client more than one way: an Authorization header
+    (of any scheme), a secret in the body, an assertion (RFC 7523). RFC 6749 §2.3 forbids it,
+    and §5.2 answers it with `invalid_request`, not `invalid_client`."""
+    methods = (bool(authorization), client_secret is not None, client_assertion is not None)
+    return sum(methods) > 1
+
+
 def secret_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 

@@ -3,7 +3,7 @@
 The busiest call of a CIAM: daemons fetch app tokens constantly. This path reads nothing from
 the database once its lookups are remembered (apps/lookups.py), stores nothing (the token is a
 self-contained, signed JWT that expires within the hour), and answers exactly as the RFC says:
-errors per §5.2, 401 with a Basic challenge for a client that authenticated with Basic.
+errors per §5.2, 401 with a Basic challenge for a client that failed to authenticate.
 Assertions (private_key_jwt), CORS requests and anything unusual take DOT's full path.
 
 `wsgi_client_credentials` serves it before Django's request handling even starts (the web
@@ -23,7 +23,11 @@ from django.http import HttpRequest, HttpResponse
 
 from apps import lookups
 from apps.models import AppRegistration
-from apps.oidc.client_auth import client_secret_matches, secret_credentials
+from apps.oidc.client_auth import (
+    client_secret_matches,
+    secret_credentials,
+    several_authentication_methods,
+)
 from apps.oidc.tokens import app_token_claims, signed_access_token
 from tenants.current import current_tenant
 from tenants.schemas import use_public_schema, use_tenant_schema
@@ -53,6 +57,10 @@ def issue(
         values = params.get(name)
         return values[0] if values else None
 
+    if several_authentication_methods(
+        authorization=authorization, client_secret=one("client_secret"), client_assertion=None
+    ):
+        return _error(400, "invalid_request", "Authenticate the client one way only.")  # §2.3
     credentials = secret_credentials(authorization, one("client_id"), one("client_secret"))
     app: AppRegistration | None = lookups.client(credentials[0]) if credentials else None
     if (
@@ -62,11 +70,7 @@ def issue(
         or not client_secret_matches(app=app, secret=credentials[1])
     ):
         status, body, _ = _error(401, "invalid_client", "Client authentication failed.")
-        challenge = None
-        if authorization:
-            issuer = tenant_issuer(current_tenant())
-            challenge = f'Basic realm="{issuer}", error="invalid_client"'
-        return status, body, challenge
+        return status, body, client_challenge(tenant_issuer(current_tenant()))
     if not app.allows_grant_type(AppRegistration.GRANT_CLIENT_CREDENTIALS):
         return _error(400, "unauthorized_client", "This app may not use client credentials.")
     scope = (one("scope") or "").strip()
@@ -88,6 +92,14 @@ def issue(
         },
         None,
     )
+
+
+def client_challenge(issuer: str) -> str:
+    """The challenge of every 401 from the token endpoint: HTTP requires one on a 401 (RFC 9110
+    §15.5.2), RFC 6749 §5.2 requires the scheme the client tried when it used Basic, and Basic
+    is this endpoint's scheme whatever the client tried (RFC 6750's Bearer is a resource
+    server's, which oauthlib would send)."""
+    return f'Basic realm="{issuer}", error="invalid_client"'
 
 
 def _error(status: int, error: str, description: str) -> tuple[int, dict[str, object], None]:

@@ -27,7 +27,11 @@ from apps.oidc.claims import (
     pairwise_subject,
     profile_claims,
 )
-from apps.oidc.client_auth import client_secret_matches, secret_credentials
+from apps.oidc.client_auth import (
+    client_secret_matches,
+    secret_credentials,
+    several_authentication_methods,
+)
 from apps.signing import active_signing_key, verification_jwk
 from tenants.current import current_tenant
 from tenants.selectors import tenant_issuer
@@ -54,8 +58,17 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         """Authenticate a confidential client by secret (Basic or body) or `private_key_jwt`.
 
         Any of the app's unexpired secrets is accepted (several exist during rotation); each is
-        compared by digest in constant time. Repeated or conflicting credentials fail.
+        compared by digest in constant time. Conflicting credentials fail; two ways of
+        authenticating at once are `invalid_request` (RFC 6749 §2.3, §5.2).
         """
+        if several_authentication_methods(
+            authorization=request.headers.get("HTTP_AUTHORIZATION"),
+            client_secret=request._params.get("client_secret"),
+            client_assertion=request._params.get("client_assertion"),
+        ):
+            raise errors.InvalidRequestError(
+                description="Authenticate the client one way only.", request=request
+            )
         assertion_type = request._params.get("client_assertion_type")
         if assertion_type is not None:
             return assertion_type == JWT_BEARER_ASSERTION and self._authenticate_assertion(request)
@@ -209,7 +222,14 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         *args: Any,
         **kwargs: Any,
     ) -> bool:
-        """A code is single use: a replay fails and revokes the tokens the code issued."""
+        """A code is good once, for the client it was issued to, with the redirect URI and the
+        PKCE of its authorization request; anything else is `invalid_grant` (RFC 6749 §5.2).
+
+        A replay fails and revokes the tokens the code issued (§10.5). A redirect URI other than
+        the authorization request's fails here (§4.1.3), where a missing one is left to
+        confirm_redirect_uri (a missing parameter: `invalid_request`). A `code_verifier` for a
+        code issued without a challenge fails, so PKCE cannot be downgraded (RFC 9700 §2.1.1).
+        """
         grant = self._grant(code, request)
         if grant is None or grant.application_id != client.pk:
             return False
@@ -217,6 +237,12 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             services.grant_replayed(grant=grant)
             return False
         if grant.is_expired():
+            return False
+        if request.redirect_uri is not None and not grant.redirect_uri_allowed(
+            request.redirect_uri
+        ):
+            return False
+        if request.code_verifier is not None and not grant.code_challenge:
             return False
         request.scopes = grant.scope.split(" ")
         request.user = grant.user

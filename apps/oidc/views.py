@@ -21,13 +21,18 @@ from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.signals import app_authorized
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from accounts.forms import LOGIN_HINT_SESSION_KEY
 from accounts.middleware import step_before_anything
 from apps import lookups
 from apps.models import AccessToken, AppRegistration, Platform
 from apps.oidc.claims import CLAIMS_SUPPORTED
-from apps.oidc.client_credentials import client_credentials_token, is_lean_client_credentials
+from apps.oidc.client_credentials import (
+    client_challenge,
+    client_credentials_token,
+    is_lean_client_credentials,
+)
 from apps.oidc.introspection import introspection_of
 from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.selectors import cors_origin_allowed
@@ -36,6 +41,10 @@ from ciam_portal.whole_numbers import whole_number
 from tenants.current import current_tenant
 from tenants.selectors import tenant_base_url, tenant_issuer
 from userflows.selectors import AUTH_TRANSACTION_SESSION_KEY
+
+# The token endpoint's grants (RFC 6749 §4.1, §6, §4.4): discovery lists them, and the token
+# endpoint refuses any other as unsupported.
+GRANT_TYPES_SUPPORTED = ("authorization_code", "refresh_token", "client_credentials")
 
 
 def discovery_document() -> dict[str, object]:
@@ -53,7 +62,7 @@ def discovery_document() -> dict[str, object]:
         "jwks_uri": f"{base}/discovery/v2.0/keys",
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": list(GRANT_TYPES_SUPPORTED),
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": [
@@ -331,17 +340,30 @@ def continue_to_app(request: HttpRequest, response: HttpResponse) -> HttpRespons
     return answer
 
 
+def grant_type_refusal(grant_types: list[str]) -> HttpResponse | None:
+    """The answer to a token request without exactly one grant type this server supports:
+    a missing or repeated `grant_type` is `invalid_request`, any other than those discovery
+    lists (the password grant and the implicit flow included) `unsupported_grant_type`
+    (RFC 6749 §5.2). oauthlib would answer a missing one as unsupported, and the password
+    grant as `invalid_grant`. None for a request to go on with."""
+    if len(grant_types) != 1 or not grant_types[0]:
+        error = ("invalid_request", "Send one grant_type.")
+    elif grant_types[0] not in GRANT_TYPES_SUPPORTED:
+        error = ("unsupported_grant_type", "This grant type is not supported.")
+    else:
+        return None
+    return JsonResponse({"error": error[0], "error_description": error[1]}, status=400)
+
+
 def finish_token_response(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """What every token-endpoint response carries: no caching (RFC 6749 §5.1), a Basic challenge
-    for a client that failed Basic authentication (§5.2), CORS for single-page apps only."""
+    for a client that failed to authenticate (§5.2, client_challenge), CORS for single-page
+    apps only."""
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
     response["X-Content-Type-Options"] = "nosniff"
-    if response.status_code == 401 and request.META.get(
-        "HTTP_AUTHORIZATION", ""
-    ).lower().startswith("basic"):
-        issuer = tenant_issuer(current_tenant())
-        response["WWW-Authenticate"] = f'Basic realm="{issuer}", error="invalid_client"'
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = client_challenge(tenant_issuer(current_tenant()))
     origin = request.META.get("HTTP_ORIGIN")
     if origin:
         client_id = request.POST.get("client_id", "")
@@ -374,7 +396,10 @@ class TokenView(dot_views.TokenView):  # type: ignore[misc]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response: HttpResponse
-        if is_lean_client_credentials(request):
+        refused = grant_type_refusal(request.POST.getlist("grant_type"))
+        if refused is not None:
+            response = refused
+        elif is_lean_client_credentials(request):
             response = client_credentials_token(request)
         else:
             response = super().post(request, *args, **kwargs)
@@ -409,7 +434,11 @@ class IntrospectView(View):
         uri, method, body, headers = get_oauthlib_core()._extract_params(request)
         oauthlib_request = OauthlibRequest(uri, method, body, headers)
         validator = CiamValidator()
-        if not validator.authenticate_client(oauthlib_request):
+        try:
+            authenticated = validator.authenticate_client(oauthlib_request)
+        except OAuth2Error as error:  # two ways of authenticating at once (RFC 6749 §2.3)
+            return JsonResponse(dict(error.twotuples), status=error.status_code)
+        if not authenticated:
             response = JsonResponse({"error": "invalid_client"}, status=401)
             response["WWW-Authenticate"] = f'Basic realm="{tenant_issuer(current_tenant())}"'
             return response

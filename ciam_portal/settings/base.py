@@ -12,13 +12,15 @@ from ciam_portal.environment import (
     env_list,
     env_str,
     persistent_secret,
+    public_base_url,
 )
 
 SECRET_KEY = env_str("CIAM_SECRET_KEY") or persistent_secret("secret_key")
 DEBUG = env_bool("CIAM_DEBUG", False)
 
-# The public URL of this deployment. Every issuer is built from it, never from a Host header.
-CIAM_BASE_URL = env_str("CIAM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public URL of this deployment. Every issuer is built from it, never from a Host header;
+# unset, it follows CIAM_HOST and PORT (where `make run` serves).
+CIAM_BASE_URL = public_base_url()
 _base = urlsplit(CIAM_BASE_URL)
 ALLOWED_HOSTS = env_list(
     "CIAM_ALLOWED_HOSTS", [_base.hostname or "127.0.0.1", "localhost", "127.0.0.1"]

@@ -1,5 +1,7 @@
 """Tenancy: one PostgreSQL schema per customer tenant (DESIGN.md decisions 1, 2 and 4)."""
 
+from django.utils.translation import gettext_lazy as _
+
 SHARED_APPS = [
     "django_tenants",
     "tenants",
@@ -80,3 +82,20 @@ CIAM_RESERVED_NAMES = frozenset(
 CIAM_TENANT_CACHE_SECONDS = 5
 # A deleted tenant is suspended at once and purged this many days later.
 CIAM_TENANT_PURGE_DAYS = 30
+
+# The country/region list (django-countries, with its common names on) names a few places as
+# ISO does, or in their own language: these are the English names people use (CLDR's, as
+# operating systems and browsers show them), still translated per language.
+COUNTRIES_OVERRIDE = {
+    "BS": _("Bahamas"),
+    "CV": _("Cape Verde"),
+    "FK": _("Falkland Islands"),
+    "GS": _("South Georgia and the South Sandwich Islands"),
+    "MF": _("Saint Martin"),
+    "NR": _("Nauru"),
+    "PN": _("Pitcairn Islands"),
+    "SX": _("Sint Maarten"),
+    "US": _("United States"),
+    "VG": _("British Virgin Islands"),
+    "VI": _("U.S. Virgin Islands"),
+}

@@ -1,31 +1,11 @@
 """An https deployment tells browsers never to reach it over plain HTTP again (HSTS)."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
 from tenants.models import Tenant
-
-
-def settings_value(name: str, **environment: str) -> str:
-    """A setting as a fresh process computes it from this environment."""
-    code = "import django; django.setup(); from django.conf import settings; "
-    code += f"print(settings.{name})"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "ciam_portal.settings",
-        # Settings only parse the URL; no database is reached (nor an embedded one started).
-        "DATABASE_URL": "postgres://unused@127.0.0.1:1/unused",
-        **environment,
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip().splitlines()[-1]
+from tests.factories.fresh_process import settings_value
 
 
 @pytest.mark.parametrize(
