@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.attributes import BUILTIN_ATTRIBUTES, CUSTOM_STRING_MAX_LENGTH, InputType
 from accounts.models import User
-from ciam_portal.whole_numbers import whole_number
+from tenants.whole_numbers import whole_number
 from userflows.models import UserFlowAttribute
 
 # Where the authorization endpoint leaves the app's `login_hint` (OIDC Core §3.1.2.1).

@@ -13,7 +13,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import get_script_prefix, set_script_prefix, set_urlconf
 
-from ciam_portal.errors import not_found_page, with_error_body
+from tenants.errors import not_found_page, with_error_body
 from tenants.models import Tenant
 from tenants.schemas import use_public_schema, use_tenant_schema
 from tenants.selectors import tenant_for_path_segment
@@ -39,7 +39,7 @@ def token_endpoint(request: HttpRequest) -> HttpResponse:
     """The token endpoint; client credentials by secret go straight to their lean path."""
     from apps.oidc.client_credentials import client_credentials_token, is_lean_client_credentials
     from apps.oidc.views import TokenView, finish_token_response
-    from ciam_portal.request_guard import malformed_request_refusal
+    from tenants.request_guard import malformed_request_refusal
 
     refused = malformed_request_refusal(request)
     if refused is not None:

@@ -26,7 +26,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from ciam_portal.whole_numbers import whole_number
+from tenants.whole_numbers import whole_number
 
 _KEY_LENGTH = 32
 _KEY_CHARS = frozenset(VALID_KEY_CHARS)

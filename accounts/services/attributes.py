@@ -13,7 +13,7 @@ from accounts.attributes import (
     RESERVED_CLAIMS,
 )
 from accounts.models import CustomAttribute, CustomAttributeDataType, Directory, User
-from ciam_portal.whole_numbers import whole_number
+from tenants.whole_numbers import whole_number
 
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
 

@@ -20,13 +20,13 @@ from apps import selectors, services
 from apps.admin_center import forms
 from apps.models import ApiPermission, ApiScope, AppRegistration, AppRole, KeyStatus, SigningKey
 from apps.signing import signing_key_rotate
-from ciam_portal.whole_numbers import whole_number
 from tenants.admin_center.pages import tenant_page
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
 from tenants.selectors import tenant_base_url, tenant_endpoints, tenant_issuer
 from tenants.services import audit_record
+from tenants.whole_numbers import whole_number
 
 APP_TABS = [
     ("overview", "admin_center:app-overview", "Overview"),

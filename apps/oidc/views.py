@@ -32,9 +32,9 @@ from apps.oidc.introspection import introspection_of
 from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.selectors import cors_origin_allowed
 from apps.signing import published_jwks
-from ciam_portal.whole_numbers import whole_number
 from tenants.current import current_tenant
 from tenants.selectors import tenant_base_url, tenant_issuer
+from tenants.whole_numbers import whole_number
 from userflows.selectors import AUTH_TRANSACTION_SESSION_KEY
 
 

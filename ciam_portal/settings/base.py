@@ -37,7 +37,7 @@ WSGI_APPLICATION = "ciam_portal.wsgi.application"
 
 MIDDLEWARE = [
     "tenants.routing.TenantPathMiddleware",
-    "ciam_portal.request_guard.RequestGuardMiddleware",
+    "tenants.request_guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -92,8 +92,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 CSRF_USE_SESSIONS = True
-# Like the other error pages (ciam_portal/errors.py): no session needed, JSON on protocol paths.
-CSRF_FAILURE_VIEW = "ciam_portal.errors.csrf_failure"
+# Like the other error pages (tenants/errors.py): no session needed, JSON on protocol paths.
+CSRF_FAILURE_VIEW = "tenants.errors.csrf_failure"
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 X_FRAME_OPTIONS = "DENY"

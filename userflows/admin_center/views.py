@@ -23,12 +23,12 @@ from accounts.services import (
 )
 from apps.admin_center.forms import form_errors_from
 from apps.models import AppRegistration, Platform
-from ciam_portal.whole_numbers import whole_number
 from tenants.admin_center.pages import tenant_page
 from tenants.models import Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
 from tenants.selectors import tenant_base_url
+from tenants.whole_numbers import whole_number
 from userflows import services
 from userflows.admin_center import forms
 from userflows.models import MAX_USER_FLOWS, UserFlow, UserFlowAttribute
