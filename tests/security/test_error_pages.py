@@ -70,7 +70,7 @@ def assert_json_error(response: HttpResponse, status: int, error: str) -> None:
 def failing_session_store() -> Iterator[None]:
     """A session store that cannot be read (its database is gone, say)."""
     with mock.patch(
-        "tenants.session_store.SessionStore.load", side_effect=DatabaseError("store down")
+        "accounts.session_store.SessionStore.load", side_effect=DatabaseError("store down")
     ):
         yield
 
