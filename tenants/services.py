@@ -27,6 +27,7 @@ from tenants.models import (
 )
 from tenants.schemas import in_tenant, use_public_schema
 from tenants.selectors import tenant_cache_forget
+from tenants.signals import tenant_provisioned
 
 # Serialises tenant creation: django-tenants (re)creates its clone function on every clone, and
 # two transactions replacing one function at once fail with "tuple concurrently updated".
@@ -39,15 +40,6 @@ class TenantDomainNameTaken(Exception):
 
 class LastGlobalAdministrator(Exception):
     """The change would leave the tenant without a Global Administrator."""
-
-
-def tenant_protocol_provision() -> None:
-    """Give a new tenant what its OpenID Provider needs: signing keys and token settings."""
-    from apps.models import TokenSettings
-    from apps.signing import signing_keys_provision
-
-    signing_keys_provision()
-    TokenSettings.objects.create()
 
 
 def domain_name_check(domain_name: str) -> None:
@@ -116,9 +108,11 @@ def tenant_create(
 ) -> Tenant:
     """Create a ready customer tenant and make its creator a Global Administrator.
 
-    The row, the schema (cloned from the migrated base schema), the role and the audit entry are
-    one transaction: a failure leaves no orphaned schema, and of two simultaneous creations of
-    one domain name exactly one succeeds while the other gets TenantDomainNameTaken.
+    The apps above the kernel provision the new schema's rows through `tenant_provisioned`
+    (tenants/signals.py). The row, the schema (cloned from the migrated base schema), what the
+    receivers made, the role and the audit entry are one transaction: a failure leaves no
+    orphaned schema, and of two simultaneous creations of one domain name exactly one succeeds
+    while the other gets TenantDomainNameTaken.
     """
     domain_name_check(domain_name)
     tenant_id = uuid.uuid4()
@@ -141,7 +135,7 @@ def tenant_create(
             tenant.save()
             tenant.create_schema(check_if_exists=False, verbosity=0)
             with in_tenant(tenant):
-                tenant_protocol_provision()
+                tenant_provisioned.send(sender=Tenant, tenant=tenant)
             tenant.status = TenantStatus.READY
             tenant.save(update_fields=["status"])
             if creator is not None:
