@@ -1,4 +1,4 @@
-"""Reads about tenants, operators' roles and the audit log."""
+"""Reads about tenants and the audit log (operators' roles on tenants: accounts.selectors)."""
 
 import time
 import uuid
@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from accounts.models import User
-from tenants.models import AdminRole, AuditEntry, RoleAssignment, Tenant, TenantStatus
+from tenants.models import AuditEntry, Tenant, TenantStatus
 from tenants.schemas import in_tenant
 
 _tenant_cache: dict[str, tuple[float, Tenant]] = {}
@@ -74,21 +74,6 @@ def tenant_endpoints(tenant: Tenant) -> list[tuple[str, str]]:
     ]
 
 
-def tenant_list_for_operator(*, operator: User) -> QuerySet[Tenant]:
-    """Tenants on which the operator holds any role, suspended ones included."""
-    tenants: QuerySet[Tenant] = Tenant.objects.filter(role_assignments__operator=operator)
-    return tenants.distinct()
-
-
-def roles_of(*, operator: User, tenant: Tenant) -> frozenset[AdminRole]:
-    return frozenset(
-        AdminRole(role)
-        for role in RoleAssignment.objects.filter(operator=operator, tenant=tenant).values_list(
-            "role", flat=True
-        )
-    )
-
-
 @dataclass(frozen=True)
 class TenantCounts:
     apps: int
@@ -107,25 +92,6 @@ def tenant_counts(*, tenant: Tenant) -> TenantCounts:
             user_flows=UserFlow.objects.count(),
             customers=User.objects.count(),
         )
-
-
-@dataclass(frozen=True)
-class TenantAdmin:
-    operator: User
-    roles: frozenset[AdminRole]
-
-
-def tenant_admin_list(*, tenant: Tenant) -> list[TenantAdmin]:
-    """The tenant's admin accounts with their roles, by email."""
-    roles_by_operator: dict[int, set[AdminRole]] = {}
-    operators: dict[int, User] = {}
-    for assignment in RoleAssignment.objects.filter(tenant=tenant).select_related("operator"):
-        operators[assignment.operator_id] = assignment.operator
-        roles_by_operator.setdefault(assignment.operator_id, set()).add(AdminRole(assignment.role))
-    return sorted(
-        (TenantAdmin(operators[pk], frozenset(roles)) for pk, roles in roles_by_operator.items()),
-        key=lambda admin: admin.operator.email,
-    )
 
 
 def audit_entry_list(*, tenant: Tenant, limit: int = 200) -> QuerySet[AuditEntry]:

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.attributes import BUILTIN_ATTRIBUTES
 from accounts.models import CustomAttribute, CustomAttributeDataType, User
-from accounts.selectors import SEARCH_MAX_LENGTH, AttributeChoices
+from accounts.selectors import SEARCH_MAX_LENGTH
+from userflows.selectors import AttributeChoices
 
 # The built-in attributes an admin edits on the profile, in the order of the page.
 PROFILE_BUILTINS = (
