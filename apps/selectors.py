@@ -14,8 +14,9 @@ from apps.models import (
     Platform,
     TokenSettings,
 )
+from tenants.endpoints import TOKEN
 from tenants.models import Tenant
-from tenants.selectors import tenant_base_url
+from tenants.selectors import tenant_endpoint_url
 
 OIDC_SCOPES = frozenset(OidcScope.values)
 DEFAULT_SCOPE_SUFFIX = "/.default"
@@ -32,7 +33,8 @@ def client_assertion_keys(*, app: AppRegistration) -> list[dict[str, str]]:
 
 
 def token_endpoint_url(tenant: Tenant) -> str:
-    return f"{tenant_base_url(tenant)}/oauth2/v2.0/token"
+    """The tenant's token endpoint: the audience a client assertion names (RFC 7523 §3)."""
+    return tenant_endpoint_url(tenant, TOKEN)
 
 
 def token_settings() -> TokenSettings:

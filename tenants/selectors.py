@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from accounts.models import User
+from tenants.endpoints import ENDPOINTS, Endpoint
 from tenants.models import AuditEntry, Tenant, TenantStatus
 from tenants.schemas import in_tenant
 
@@ -59,19 +60,14 @@ def tenant_base_url(tenant: Tenant) -> str:
     return f"{settings.CIAM_BASE_URL}/{tenant.domain_name}"
 
 
+def tenant_endpoint_url(tenant: Tenant, endpoint: Endpoint) -> str:
+    """The endpoint's absolute URL for the tenant, from configuration (as its issuer is)."""
+    return f"{tenant_base_url(tenant)}{endpoint.path}"
+
+
 def tenant_endpoints(tenant: Tenant) -> list[tuple[str, str]]:
     """The tenant's protocol endpoints, named as Entra names them, for apps to configure."""
-    base = tenant_base_url(tenant)
-    return [
-        ("OpenID Connect metadata document", f"{base}/v2.0/.well-known/openid-configuration"),
-        ("OAuth 2.0 authorization endpoint (v2)", f"{base}/oauth2/v2.0/authorize"),
-        ("OAuth 2.0 token endpoint (v2)", f"{base}/oauth2/v2.0/token"),
-        ("UserInfo endpoint", f"{base}/oauth2/v2.0/userinfo"),
-        ("Logout endpoint", f"{base}/oauth2/v2.0/logout"),
-        ("Token revocation endpoint", f"{base}/oauth2/v2.0/revoke"),
-        ("Token introspection endpoint", f"{base}/oauth2/v2.0/introspect"),
-        ("Signing keys (JWKS)", f"{base}/discovery/v2.0/keys"),
-    ]
+    return [(endpoint.label, tenant_endpoint_url(tenant, endpoint)) for endpoint in ENDPOINTS]
 
 
 @dataclass(frozen=True)

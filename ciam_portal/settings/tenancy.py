@@ -75,6 +75,10 @@ CIAM_RESERVED_NAMES = frozenset(
     }
 )
 
+# The token endpoint's view, which tenant routing calls ahead of the rest of the middleware
+# (tenants/routing.py): named here, so that the kernel imports nothing of the floors above it.
+CIAM_TOKEN_ENDPOINT_VIEW = "apps.oidc.views.token_endpoint"
+
 # How long a resolved tenant is remembered by each web process. A suspension reaches every
 # node within this many seconds; the node that made it forgets at once.
 CIAM_TENANT_CACHE_SECONDS = 5
