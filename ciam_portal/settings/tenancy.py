@@ -2,6 +2,8 @@
 
 SHARED_APPS = [
     "django_tenants",
+    # The wiring floor, installed only for its management command (ciam_demo); it has no models.
+    "ciam_portal",
     "tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
