@@ -78,13 +78,6 @@ class AppRegistration(AbstractApplication):
         return bool(PLATFORM_GRANTS[self.platform] & set(grant_types))
 
     @property
-    def jwk_key(self):  # type: ignore[no-untyped-def]
-        """The tenant's active signing key: DOT signs ID tokens with `client.jwk_key`."""
-        from apps.signing import active_signing_jwk
-
-        return active_signing_jwk()
-
-    @property
     def effective_app_id_uri(self) -> str:
         return self.app_id_uri or f"api://{self.client_id}"
 

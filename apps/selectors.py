@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.models import (
     ApiPermission,
+    ApiScope,
     AppRegistration,
     AppRole,
     OidcScope,
@@ -30,6 +31,15 @@ def client_assertion_keys(*, app: AppRegistration) -> list[dict[str, str]]:
             "public_jwk", flat=True
         )
     )
+
+
+def scope_descriptions() -> dict[str, str]:
+    """Every scope of the tenant with what a customer is told it allows: the OpenID scopes and
+    the enabled delegated scopes of its APIs (DOT's scopes backend, through apps.lookups)."""
+    scopes = {scope.value: str(scope.label) for scope in OidcScope}
+    for scope in ApiScope.objects.select_related("app").filter(enabled=True):
+        scopes[str(scope)] = scope.admin_consent_display_name
+    return scopes
 
 
 def token_endpoint_url(tenant: Tenant) -> str:

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from jwcrypto import jwk
 
+from accounts.attributes import BUILTIN_ATTRIBUTES
+from accounts.models import CustomAttribute
 from apps.models import (
     AccessToken,
     ApiPermission,
@@ -434,9 +436,6 @@ def app_claims_set(
 ) -> list[AppClaim]:
     """Set the app's Attributes & claims: (attribute, in ID token, in access token) triples,
     where an attribute is a built-in key or a custom attribute's name. Replaces the old set."""
-    from accounts.attributes import BUILTIN_ATTRIBUTES
-    from accounts.models import CustomAttribute
-
     customs = {attribute.name: attribute for attribute in CustomAttribute.objects.all()}
     rows: list[AppClaim] = []
     for key, in_id, in_access in entries:

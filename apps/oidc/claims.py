@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 
 from accounts.attributes import BUILTIN_ATTRIBUTES
 from accounts.models import User
+from apps import lookups
 from apps.models import AppRegistration
 from tenants.models import Tenant
 
@@ -63,8 +64,6 @@ def configured_claims(
 ) -> dict[str, object]:
     """The attributes the app chose under Attributes & claims, for an ID or an access token
     (userinfo returns the ID token's set). Empty values are left out."""
-    from apps import lookups
-
     claims: dict[str, object] = {}
     for builtin, custom_name, in_id_token, in_access_token in lookups.claim_choices(client):
         if not (in_id_token if token == "id" else in_access_token):
