@@ -5,6 +5,7 @@ lives in a tenant's schema, so an app, its grants and its tokens are invisible t
 tenant by construction.
 """
 
+import hashlib
 import uuid
 from typing import ClassVar
 
@@ -106,6 +107,11 @@ class ClientSecret(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+    @staticmethod
+    def digest_of(secret: str) -> str:
+        """What is kept of a secret value, and what a presented one is compared with."""
+        return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 class AppCertificate(models.Model):

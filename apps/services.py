@@ -33,7 +33,6 @@ from apps.models import (
     RefreshToken,
     TokenSettings,
 )
-from apps.oidc.client_auth import secret_digest
 
 MAX_REDIRECT_URIS = 100
 SECRET_LIFETIMES_DAYS = (90, 180, 365, 545, 730)
@@ -214,7 +213,7 @@ def client_secret_add(
         app=app,
         description=description.strip(),
         hint=value[:3],
-        digest=secret_digest(value),
+        digest=ClientSecret.digest_of(value),
         expires_at=expires_at,
     )
     return secret, value
