@@ -20,7 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ciam_portal.whole_numbers import whole_number
+from tenants.whole_numbers import whole_number
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ The schema a row lives in decides who it is; nothing in a row can make a custome
 """
 
 import uuid
+from importlib import import_module
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.postgres.indexes import OpClass
 from django.contrib.sessions.backends.base import SessionBase
@@ -137,7 +139,8 @@ class Directory(models.Model):
 class Session(AbstractBaseSession):
     """A browser's session in this schema (operators' in the public one, customers' in their
     tenant's), with the account it is signed in as: ending an account's sessions is one indexed
-    DELETE, and deleting an account ends them. Written by `tenants.session_store`."""
+    DELETE, and deleting an account ends them. Written by the SESSION_ENGINE's store
+    (`accounts.session_store`)."""
 
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -148,6 +151,7 @@ class Session(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls) -> type[SessionBase]:
-        from tenants.session_store import SessionStore
-
-        return SessionStore
+        # The store is the one the settings name, as Django's SessionMiddleware finds it: the
+        # store reads and writes this model, so the model names it only through the setting.
+        store: type[SessionBase] = import_module(settings.SESSION_ENGINE).SessionStore
+        return store

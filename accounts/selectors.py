@@ -1,4 +1,5 @@
-"""Reads about customers, in the current tenant's schema.
+"""Reads about customers, in the current tenant's schema, and about operators' roles on tenants
+(in the public schema).
 
 The customer list is built to stay fast with millions of customers in a tenant: prefix search
 runs on the functional `text_pattern_ops` indexes of lower(email) and lower(display_name), and
@@ -17,10 +18,9 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.attributes import INPUT_TYPES_WITH_OPTIONS, AttributeChoices, InputType
-from accounts.models import CustomAttribute, Session, User
+from accounts.models import Session, User
 from accounts.services.customers import CUSTOMER_RESTORE_DAYS
-from userflows.models import UserFlowAttribute
+from tenants.models import AdminRole, RoleAssignment, Tenant
 
 CUSTOMER_PAGE_SIZE = 50
 SEARCH_MAX_LENGTH = 254
@@ -248,32 +248,35 @@ def customer_restore_deadline(*, customer: User) -> datetime | None:
     return customer.deleted_at + timedelta(days=CUSTOMER_RESTORE_DAYS)
 
 
-def custom_attribute_choices() -> dict[str, AttributeChoices]:
-    """For each custom String attribute that user flows collect only by picking options, the
-    union of those options (first text wins), and whether several may be picked (when any flow
-    uses CheckboxMultiSelect). An attribute some flow collects as free text is not in the
-    result: any text is a valid value for it."""
-    found: dict[str, tuple[bool, dict[str, str]]] = {}
-    items = (
-        UserFlowAttribute.objects.filter(custom_attribute__isnull=False)
-        .select_related("custom_attribute")
-        .order_by("flow__name", "position", "pk")
+def tenant_list_for_operator(*, operator: User) -> QuerySet[Tenant]:
+    """Tenants on which the operator holds any role, suspended ones included."""
+    tenants: QuerySet[Tenant] = Tenant.objects.filter(role_assignments__operator=operator)
+    return tenants.distinct()
+
+
+def roles_of(*, operator: User, tenant: Tenant) -> frozenset[AdminRole]:
+    return frozenset(
+        AdminRole(role)
+        for role in RoleAssignment.objects.filter(operator=operator, tenant=tenant).values_list(
+            "role", flat=True
+        )
     )
-    text_box: set[str] = set()
-    for item in items:
-        attribute: CustomAttribute | None = item.custom_attribute
-        if attribute is None:
-            continue
-        if item.input_type not in INPUT_TYPES_WITH_OPTIONS:
-            text_box.add(attribute.name)
-            continue
-        multiple, options = found.get(attribute.name, (False, {}))
-        multiple = multiple or item.input_type == InputType.CHECKBOX_MULTI_SELECT
-        for option in item.options:
-            options.setdefault(str(option.get("value", "")), str(option.get("text", "")))
-        found[attribute.name] = (multiple, options)
-    return {
-        name: AttributeChoices(multiple=multiple, options=list(options.items()))
-        for name, (multiple, options) in found.items()
-        if name not in text_box and options
-    }
+
+
+@dataclass(frozen=True)
+class TenantAdmin:
+    operator: User
+    roles: frozenset[AdminRole]
+
+
+def tenant_admin_list(*, tenant: Tenant) -> list[TenantAdmin]:
+    """The tenant's admin accounts with their roles, by email."""
+    roles_by_operator: dict[int, set[AdminRole]] = {}
+    operators: dict[int, User] = {}
+    for assignment in RoleAssignment.objects.filter(tenant=tenant).select_related("operator"):
+        operators[assignment.operator_id] = assignment.operator
+        roles_by_operator.setdefault(assignment.operator_id, set()).add(AdminRole(assignment.role))
+    return sorted(
+        (TenantAdmin(operators[pk], frozenset(roles)) for pk, roles in roles_by_operator.items()),
+        key=lambda admin: admin.operator.email,
+    )

@@ -10,6 +10,12 @@ import smtplib
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 
+from accounts.services import customers_purge_due as purge_due
+from accounts.session_store import SessionStore
+from tenants.models import AuditAction, Tenant, TenantStatus
+from tenants.schemas import in_tenant, use_public_schema
+from tenants.services import audit_record
+
 logger = logging.getLogger(__name__)
 
 
@@ -44,11 +50,6 @@ def email_deliver(
 def customers_purge_due() -> int:
     """Celery beat, hourly: in every ready tenant, erase the customers deleted 30 days ago or
     more; each tenant's purge is recorded in the audit log as a count, never as addresses."""
-    from accounts.services import customers_purge_due as purge_due
-    from tenants.models import AuditAction, Tenant, TenantStatus
-    from tenants.schemas import in_tenant
-    from tenants.services import audit_record
-
     purged = 0
     for tenant in list(Tenant.objects.filter(status=TenantStatus.READY)):
         with in_tenant(tenant):
@@ -68,10 +69,6 @@ def customers_purge_due() -> int:
 def sessions_clear_expired() -> None:
     """Celery beat, hourly: remove expired sessions, the admin center's (public schema) and
     every ready tenant's (the session store's own `clear_expired`, schema by schema)."""
-    from tenants.models import Tenant, TenantStatus
-    from tenants.schemas import in_tenant, use_public_schema
-    from tenants.session_store import SessionStore
-
     use_public_schema()
     SessionStore.clear_expired()
     for tenant in list(Tenant.objects.filter(status=TenantStatus.READY)):

@@ -11,16 +11,15 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from django.conf import settings
 
-from accounts.models import CustomAttribute
+from accounts.models import CustomAttribute, Directory
+from apps import selectors
 from apps.models import AppClaim, AppRegistration, ClientSecret, TokenSettings
+from apps.selectors import DelegatedGrant
 from tenants.schemas import current_schema_name
-
-if TYPE_CHECKING:
-    from apps.selectors import DelegatedGrant
 
 T = TypeVar("T")
 _MAX_ENTRIES = 20_000
@@ -69,10 +68,8 @@ def secret_digests(app: AppRegistration) -> list[tuple[str, datetime]]:
     )
 
 
-def delegated_grant(app: AppRegistration, scopes: list[str]) -> "DelegatedGrant | None":
+def delegated_grant(app: AppRegistration, scopes: list[str]) -> DelegatedGrant | None:
     """What an authorization request for these scopes may receive (apps.selectors)."""
-    from apps import selectors
-
     key = f"{app.pk}:{' '.join(scopes)}"
     if len(key) > 2000:  # not worth remembering, and not letting a request grow the memory
         return selectors.granted_delegated(client=app, scopes=scopes)
@@ -111,8 +108,6 @@ def custom_attribute_types() -> dict[str, str]:
 
 
 def extensions_app_id() -> uuid.UUID:
-    from accounts.models import Directory
-
     return _remembered(
         "extensions-app-id",
         "",
@@ -122,9 +117,7 @@ def extensions_app_id() -> uuid.UUID:
 
 def all_scopes() -> dict[str, str]:
     """Every scope the tenant knows, with its description (DOT's scopes backend)."""
-    from apps.oidc.scopes import scope_descriptions
-
-    return _remembered("scopes", "", scope_descriptions)
+    return _remembered("scopes", "", selectors.scope_descriptions)
 
 
 def token_settings() -> TokenSettings:
@@ -139,7 +132,6 @@ def client_credentials_grant(
     app: AppRegistration, scope: str
 ) -> tuple[AppRegistration, list[str]] | None:
     """The API a `<application ID URI>/.default` scope names, and the roles granted to `app`."""
-    from apps import selectors
 
     def load() -> tuple[AppRegistration, list[str]] | None:
         resource = selectors.resource_for_default_scope([scope])

@@ -5,6 +5,7 @@ lives in a tenant's schema, so an app, its grants and its tokens are invisible t
 tenant by construction.
 """
 
+import hashlib
 import uuid
 from typing import ClassVar
 
@@ -78,13 +79,6 @@ class AppRegistration(AbstractApplication):
         return bool(PLATFORM_GRANTS[self.platform] & set(grant_types))
 
     @property
-    def jwk_key(self):  # type: ignore[no-untyped-def]
-        """The tenant's active signing key: DOT signs ID tokens with `client.jwk_key`."""
-        from apps.signing import active_signing_jwk
-
-        return active_signing_jwk()
-
-    @property
     def effective_app_id_uri(self) -> str:
         return self.app_id_uri or f"api://{self.client_id}"
 
@@ -113,6 +107,11 @@ class ClientSecret(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+    @staticmethod
+    def digest_of(secret: str) -> str:
+        """What is kept of a secret value, and what a presented one is compared with."""
+        return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 class AppCertificate(models.Model):

@@ -8,14 +8,16 @@ from django.utils import timezone
 
 from apps.models import (
     ApiPermission,
+    ApiScope,
     AppRegistration,
     AppRole,
     OidcScope,
     Platform,
     TokenSettings,
 )
+from tenants.endpoints import TOKEN
 from tenants.models import Tenant
-from tenants.selectors import tenant_base_url
+from tenants.selectors import tenant_endpoint_url
 
 OIDC_SCOPES = frozenset(OidcScope.values)
 DEFAULT_SCOPE_SUFFIX = "/.default"
@@ -31,8 +33,18 @@ def client_assertion_keys(*, app: AppRegistration) -> list[dict[str, str]]:
     )
 
 
+def scope_descriptions() -> dict[str, str]:
+    """Every scope of the tenant with what a customer is told it allows: the OpenID scopes and
+    the enabled delegated scopes of its APIs (DOT's scopes backend, through apps.lookups)."""
+    scopes = {scope.value: str(scope.label) for scope in OidcScope}
+    for scope in ApiScope.objects.select_related("app").filter(enabled=True):
+        scopes[str(scope)] = scope.admin_consent_display_name
+    return scopes
+
+
 def token_endpoint_url(tenant: Tenant) -> str:
-    return f"{tenant_base_url(tenant)}/oauth2/v2.0/token"
+    """The tenant's token endpoint: the audience a client assertion names (RFC 7523 §3)."""
+    return tenant_endpoint_url(tenant, TOKEN)
 
 
 def token_settings() -> TokenSettings:

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from jwcrypto import jwk
 
+from accounts.attributes import BUILTIN_ATTRIBUTES
+from accounts.models import CustomAttribute
 from apps.models import (
     AccessToken,
     ApiPermission,
@@ -31,7 +33,6 @@ from apps.models import (
     RefreshToken,
     TokenSettings,
 )
-from apps.oidc.client_auth import secret_digest
 
 MAX_REDIRECT_URIS = 100
 SECRET_LIFETIMES_DAYS = (90, 180, 365, 545, 730)
@@ -212,7 +213,7 @@ def client_secret_add(
         app=app,
         description=description.strip(),
         hint=value[:3],
-        digest=secret_digest(value),
+        digest=ClientSecret.digest_of(value),
         expires_at=expires_at,
     )
     return secret, value
@@ -434,9 +435,6 @@ def app_claims_set(
 ) -> list[AppClaim]:
     """Set the app's Attributes & claims: (attribute, in ID token, in access token) triples,
     where an attribute is a built-in key or a custom attribute's name. Replaces the old set."""
-    from accounts.attributes import BUILTIN_ATTRIBUTES
-    from accounts.models import CustomAttribute
-
     customs = {attribute.name: attribute for attribute in CustomAttribute.objects.all()}
     rows: list[AppClaim] = []
     for key, in_id, in_access in entries:

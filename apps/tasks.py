@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from apps import housekeeping
 from apps.models import KeyStatus, SigningKey
 from apps.signing import signing_key_rotate, signing_keys_retire_due
 from tenants.models import Tenant, TenantStatus
@@ -39,12 +40,10 @@ def signing_keys_maintain() -> int:
 def tokens_clear_expired() -> int:
     """Celery beat, hourly: in every ready tenant, remove the tokens and codes nobody can use
     any more (apps/housekeeping.py says what stays and why). Returns how many rows went."""
-    from apps.housekeeping import tokens_clear_expired as clear_expired
-
     removed = 0
     for tenant in list(Tenant.objects.filter(status=TenantStatus.READY)):
         with in_tenant(tenant):
-            cleared = clear_expired()
+            cleared = housekeeping.tokens_clear_expired()
         removed += cleared.refresh_tokens + cleared.access_tokens
         removed += cleared.id_tokens + cleared.grants
     return removed

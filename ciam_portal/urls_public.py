@@ -6,8 +6,8 @@ from django.views.generic import RedirectView
 from accounts.admin_center.customer_urls import urlpatterns as customer_pages
 from accounts.admin_center.urls import urlpatterns as account_pages
 from apps.admin_center.urls import urlpatterns as app_pages
-from ciam_portal import errors
 from ciam_portal.health import healthz
+from tenants import errors
 from tenants.admin_center.urls import urlpatterns as tenant_pages
 from userflows.admin_center.urls import urlpatterns as userflow_pages
 
@@ -25,7 +25,7 @@ urlpatterns = [
     ),
 ]
 
-# Error pages that never need the session (ciam_portal/errors.py); the other URLconf has the same.
+# Error pages that never need the session (tenants/errors.py); the other URLconf has the same.
 handler400 = errors.bad_request
 handler403 = errors.permission_denied
 handler404 = errors.page_not_found

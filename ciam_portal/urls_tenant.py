@@ -4,8 +4,8 @@ from django.urls import include, path, re_path
 
 from accounts import views
 from accounts.api import MeView
-from ciam_portal import errors
 from ciam_portal.health import healthz
+from tenants import errors
 
 urlpatterns = [
     path("", views.customer_home, name="customer-home"),
@@ -41,7 +41,7 @@ urlpatterns = [
     path("", include("apps.oidc.urls")),
 ]
 
-# Error pages that never need the session (ciam_portal/errors.py); the other URLconf has the same.
+# Error pages that never need the session (tenants/errors.py); the other URLconf has the same.
 handler400 = errors.bad_request
 handler403 = errors.permission_denied
 handler404 = errors.page_not_found

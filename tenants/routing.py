@@ -12,18 +12,15 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import get_script_prefix, set_script_prefix, set_urlconf
+from django.utils.module_loading import import_string
 
-from ciam_portal.errors import not_found_page, with_error_body
+from tenants.endpoints import TOKEN
+from tenants.errors import not_found_page
 from tenants.models import Tenant
 from tenants.schemas import use_public_schema, use_tenant_schema
 from tenants.selectors import tenant_for_path_segment
 
-# Where the middleware leaves the tenant's schema for code that sees only a copy of the WSGI
-# environment (oauthlib requests). Not an HTTP_ key, so no client header can forge it.
-TENANT_SCHEMA_META_KEY = "ciam.tenant_schema"
-
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
-TOKEN_ENDPOINT_PATH = "/oauth2/v2.0/token"
 
 
 def tenant_not_found() -> HttpResponse:
@@ -35,33 +32,17 @@ def tenant_not_found() -> HttpResponse:
     return not_found_page()
 
 
-def token_endpoint(request: HttpRequest) -> HttpResponse:
-    """The token endpoint; client credentials by secret go straight to their lean path."""
-    from apps.oidc.client_credentials import client_credentials_token, is_lean_client_credentials
-    from apps.oidc.views import TokenView, finish_token_response
-    from ciam_portal.request_guard import malformed_request_refusal
-
-    refused = malformed_request_refusal(request)
-    if refused is not None:
-        refused["Cache-Control"] = "no-store"  # RFC 6749 §5.1
-        return refused
-    if request.method == "POST" and is_lean_client_credentials(request):
-        return finish_token_response(request, client_credentials_token(request))
-    global _token_view
-    if _token_view is None:
-        _token_view = TokenView.as_view()
-    response: HttpResponse = _token_view(request)
-    if response.status_code == 405:  # GET, say: the JSON error, not an empty body
-        response = finish_token_response(request, with_error_body(request, response))
-    return response
-
-
-_token_view: Callable[[HttpRequest], HttpResponse] | None = None
-
-
 class TenantPathMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        # The token endpoint uses no session, user, CSRF, locale or messages: its view (named by
+        # CIAM_TOKEN_ENDPOINT_VIEW, so that the kernel imports nothing above it) answers it ahead
+        # of the rest of the middleware, the busiest path's largest cost after signing. Its path
+        # is looked up once here, not per request.
+        self.token_endpoint: Callable[[HttpRequest], HttpResponse] = import_string(
+            settings.CIAM_TOKEN_ENDPOINT_VIEW
+        )
+        self.token_path = TOKEN.path
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         use_public_schema()
@@ -85,7 +66,6 @@ class TenantPathMiddleware:
         previous_prefix = get_script_prefix()
         script_name = f"{request.META.get('SCRIPT_NAME', '').rstrip('/')}/{tenant.domain_name}"
         request.META["SCRIPT_NAME"] = script_name
-        request.META[TENANT_SCHEMA_META_KEY] = tenant.schema_name
         request.path_info = f"/{rest}"
         request.path = f"{script_name}/{rest}"
         request.urlconf = settings.TENANT_URLCONF  # type: ignore[attr-defined]
@@ -95,10 +75,8 @@ class TenantPathMiddleware:
         set_script_prefix(f"{script_name}/")
         set_urlconf(settings.TENANT_URLCONF)
         try:
-            if request.path_info == TOKEN_ENDPOINT_PATH:
-                # The token endpoint uses no session, user, CSRF, locale or messages: it skips
-                # the rest of the middleware, the busiest path's largest cost after signing.
-                return token_endpoint(request)
+            if request.path_info == self.token_path:
+                return self.token_endpoint(request)
             return self.get_response(request)
         finally:
             set_script_prefix(previous_prefix)

@@ -1,4 +1,4 @@
-"""Reads about tenants, operators' roles and the audit log."""
+"""Reads about tenants and the audit log (operators' roles on tenants: accounts.selectors)."""
 
 import time
 import uuid
@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from accounts.models import User
-from tenants.models import AdminRole, AuditEntry, RoleAssignment, Tenant, TenantStatus
+from tenants.endpoints import ENDPOINTS, Endpoint
+from tenants.models import AuditEntry, Tenant, TenantStatus
 from tenants.schemas import in_tenant
 
 _tenant_cache: dict[str, tuple[float, Tenant]] = {}
@@ -59,34 +60,14 @@ def tenant_base_url(tenant: Tenant) -> str:
     return f"{settings.CIAM_BASE_URL}/{tenant.domain_name}"
 
 
+def tenant_endpoint_url(tenant: Tenant, endpoint: Endpoint) -> str:
+    """The endpoint's absolute URL for the tenant, from configuration (as its issuer is)."""
+    return f"{tenant_base_url(tenant)}{endpoint.path}"
+
+
 def tenant_endpoints(tenant: Tenant) -> list[tuple[str, str]]:
     """The tenant's protocol endpoints, named as Entra names them, for apps to configure."""
-    base = tenant_base_url(tenant)
-    return [
-        ("OpenID Connect metadata document", f"{base}/v2.0/.well-known/openid-configuration"),
-        ("OAuth 2.0 authorization endpoint (v2)", f"{base}/oauth2/v2.0/authorize"),
-        ("OAuth 2.0 token endpoint (v2)", f"{base}/oauth2/v2.0/token"),
-        ("UserInfo endpoint", f"{base}/oauth2/v2.0/userinfo"),
-        ("Logout endpoint", f"{base}/oauth2/v2.0/logout"),
-        ("Token revocation endpoint", f"{base}/oauth2/v2.0/revoke"),
-        ("Token introspection endpoint", f"{base}/oauth2/v2.0/introspect"),
-        ("Signing keys (JWKS)", f"{base}/discovery/v2.0/keys"),
-    ]
-
-
-def tenant_list_for_operator(*, operator: User) -> QuerySet[Tenant]:
-    """Tenants on which the operator holds any role, suspended ones included."""
-    tenants: QuerySet[Tenant] = Tenant.objects.filter(role_assignments__operator=operator)
-    return tenants.distinct()
-
-
-def roles_of(*, operator: User, tenant: Tenant) -> frozenset[AdminRole]:
-    return frozenset(
-        AdminRole(role)
-        for role in RoleAssignment.objects.filter(operator=operator, tenant=tenant).values_list(
-            "role", flat=True
-        )
-    )
+    return [(endpoint.label, tenant_endpoint_url(tenant, endpoint)) for endpoint in ENDPOINTS]
 
 
 @dataclass(frozen=True)
@@ -107,25 +88,6 @@ def tenant_counts(*, tenant: Tenant) -> TenantCounts:
             user_flows=UserFlow.objects.count(),
             customers=User.objects.count(),
         )
-
-
-@dataclass(frozen=True)
-class TenantAdmin:
-    operator: User
-    roles: frozenset[AdminRole]
-
-
-def tenant_admin_list(*, tenant: Tenant) -> list[TenantAdmin]:
-    """The tenant's admin accounts with their roles, by email."""
-    roles_by_operator: dict[int, set[AdminRole]] = {}
-    operators: dict[int, User] = {}
-    for assignment in RoleAssignment.objects.filter(tenant=tenant).select_related("operator"):
-        operators[assignment.operator_id] = assignment.operator
-        roles_by_operator.setdefault(assignment.operator_id, set()).add(AdminRole(assignment.role))
-    return sorted(
-        (TenantAdmin(operators[pk], frozenset(roles)) for pk, roles in roles_by_operator.items()),
-        key=lambda admin: admin.operator.email,
-    )
 
 
 def audit_entry_list(*, tenant: Tenant, limit: int = 200) -> QuerySet[AuditEntry]:

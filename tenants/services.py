@@ -1,21 +1,18 @@
-"""Writes about tenants, their admins and the audit log.
+"""Writes about tenants and the audit log (operators' roles on tenants: accounts.services).
 
 Every service validates, writes in one transaction and records what it did in the audit log.
 """
 
-import secrets
 import uuid
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from tenants.models import (
     AdminRole,
     AuditAction,
@@ -27,6 +24,7 @@ from tenants.models import (
 )
 from tenants.schemas import in_tenant, use_public_schema
 from tenants.selectors import tenant_cache_forget
+from tenants.signals import tenant_provisioned
 
 # Serialises tenant creation: django-tenants (re)creates its clone function on every clone, and
 # two transactions replacing one function at once fail with "tuple concurrently updated".
@@ -35,19 +33,6 @@ _TENANT_CREATION_LOCK = 0x7E4A_0001
 
 class TenantDomainNameTaken(Exception):
     """Another tenant has this domain name (possibly created a moment ago)."""
-
-
-class LastGlobalAdministrator(Exception):
-    """The change would leave the tenant without a Global Administrator."""
-
-
-def tenant_protocol_provision() -> None:
-    """Give a new tenant what its OpenID Provider needs: signing keys and token settings."""
-    from apps.models import TokenSettings
-    from apps.signing import signing_keys_provision
-
-    signing_keys_provision()
-    TokenSettings.objects.create()
 
 
 def domain_name_check(domain_name: str) -> None:
@@ -93,16 +78,19 @@ def domain_name_check(domain_name: str) -> None:
 
 def audit_record(
     *,
-    actor: User | None,
+    actor: AbstractBaseUser | None,
     tenant: Tenant,
     action: AuditAction,
     target: str = "",
     details: dict[str, object] | None = None,
 ) -> AuditEntry:
-    """Append one entry to the audit log (public schema); entries are never edited."""
+    """Append one entry to the audit log (public schema); entries are never edited.
+
+    `actor` is an operator (an AUTH_USER_MODEL row, typed by its base class and recorded by key
+    so that the kernel imports no account code), or None for the platform itself ("system")."""
     return AuditEntry.objects.create(
-        actor=actor,
-        actor_email=actor.email if actor else "system",
+        actor_id=actor.pk if actor else None,
+        actor_email=getattr(actor, actor.get_email_field_name()) if actor else "system",
         tenant_uuid=tenant.tenant_id,
         tenant_domain_name=tenant.domain_name,
         action=action,
@@ -112,13 +100,15 @@ def audit_record(
 
 
 def tenant_create(
-    *, display_name: str, domain_name: str, country: str, creator: User | None
+    *, display_name: str, domain_name: str, country: str, creator: AbstractBaseUser | None
 ) -> Tenant:
     """Create a ready customer tenant and make its creator a Global Administrator.
 
-    The row, the schema (cloned from the migrated base schema), the role and the audit entry are
-    one transaction: a failure leaves no orphaned schema, and of two simultaneous creations of
-    one domain name exactly one succeeds while the other gets TenantDomainNameTaken.
+    The apps above the kernel provision the new schema's rows through `tenant_provisioned`
+    (tenants/signals.py). The row, the schema (cloned from the migrated base schema), what the
+    receivers made, the role and the audit entry are one transaction: a failure leaves no
+    orphaned schema, and of two simultaneous creations of one domain name exactly one succeeds
+    while the other gets TenantDomainNameTaken.
     """
     domain_name_check(domain_name)
     tenant_id = uuid.uuid4()
@@ -141,12 +131,12 @@ def tenant_create(
             tenant.save()
             tenant.create_schema(check_if_exists=False, verbosity=0)
             with in_tenant(tenant):
-                tenant_protocol_provision()
+                tenant_provisioned.send(sender=Tenant, tenant=tenant)
             tenant.status = TenantStatus.READY
             tenant.save(update_fields=["status"])
             if creator is not None:
                 RoleAssignment.objects.create(
-                    tenant=tenant, operator=creator, role=AdminRole.GLOBAL_ADMINISTRATOR
+                    tenant=tenant, operator_id=creator.pk, role=AdminRole.GLOBAL_ADMINISTRATOR
                 )
             audit_record(
                 actor=creator,
@@ -165,7 +155,7 @@ def tenant_create(
     return tenant
 
 
-def tenant_delete(*, tenant: Tenant, actor: User | None) -> Tenant:
+def tenant_delete(*, tenant: Tenant, actor: AbstractBaseUser | None) -> Tenant:
     """Suspend the tenant at once and schedule its purge CIAM_TENANT_PURGE_DAYS from now.
 
     From this moment its endpoints and hosted pages answer the uniform 404.
@@ -212,84 +202,3 @@ def tenants_purge_due(*, now: datetime | None = None) -> list[str]:
         tenant_purge(tenant=tenant)
         purged.append(tenant.domain_name)
     return purged
-
-
-def admin_add(
-    *, tenant: Tenant, email: str, roles: Iterable[AdminRole], actor: User
-) -> tuple[User, str | None]:
-    """Give an operator (found or created by email) roles on the tenant.
-
-    A new operator account gets a random temporary password, returned once for the actor to
-    pass on and to be changed at first sign-in; an existing one keeps its password (None).
-    """
-    email = User.objects.normalize_email(email)
-    EmailValidator()(email)
-    roles = set(roles)
-    if not roles:
-        raise ValidationError(_("Choose at least one role."), code="no_role")
-    temporary_password = None
-    with transaction.atomic():
-        operator = User.objects.filter(email__iexact=email).first()
-        if operator is None:
-            temporary_password = secrets.token_urlsafe(12)
-            operator = User.objects.create_user(
-                email=email, password=temporary_password, must_change_password=True
-            )
-            audit_record(actor=actor, tenant=tenant, action=AuditAction.ADMIN_ADDED, target=email)
-        _roles_grant(tenant=tenant, operator=operator, roles=roles, actor=actor)
-    return operator, temporary_password
-
-
-def admin_roles_set(
-    *, tenant: Tenant, operator: User, roles: Iterable[AdminRole], actor: User
-) -> None:
-    """Make the operator's roles on the tenant exactly `roles` (empty removes the admin)."""
-    wanted = set(roles)
-    with transaction.atomic():
-        # Lock the tenant's assignments so two admins editing at once cannot both remove
-        # the last Global Administrator.
-        current_rows = list(
-            RoleAssignment.objects.select_for_update().filter(tenant=tenant).order_by("pk")
-        )
-        current = {AdminRole(row.role) for row in current_rows if row.operator_id == operator.pk}
-        removed = current - wanted
-        if AdminRole.GLOBAL_ADMINISTRATOR in removed:
-            others = [
-                row
-                for row in current_rows
-                if row.role == AdminRole.GLOBAL_ADMINISTRATOR and row.operator_id != operator.pk
-            ]
-            if not others:
-                raise LastGlobalAdministrator()
-        for role in sorted(removed):
-            RoleAssignment.objects.filter(tenant=tenant, operator=operator, role=role).delete()
-            audit_record(
-                actor=actor,
-                tenant=tenant,
-                action=AuditAction.ROLE_REMOVED,
-                target=operator.email,
-                details={"role": role.value},
-            )
-        _roles_grant(tenant=tenant, operator=operator, roles=wanted - current, actor=actor)
-
-
-def admin_remove(*, tenant: Tenant, operator: User, actor: User) -> None:
-    """Remove every role the operator holds on the tenant."""
-    admin_roles_set(tenant=tenant, operator=operator, roles=(), actor=actor)
-
-
-def _roles_grant(
-    *, tenant: Tenant, operator: User, roles: Iterable[AdminRole], actor: User
-) -> None:
-    for role in sorted(roles):
-        _, created = RoleAssignment.objects.get_or_create(
-            tenant=tenant, operator=operator, role=role
-        )
-        if created:
-            audit_record(
-                actor=actor,
-                tenant=tenant,
-                action=AuditAction.ROLE_GRANTED,
-                target=operator.email,
-                details={"role": role.value},
-            )

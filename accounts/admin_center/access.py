@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from accounts.selectors import roles_of
 from tenants.models import AdminRole, Tenant
 from tenants.permissions import ROLES_FOR, Capability
-from tenants.selectors import roles_of
 
 View = Callable[..., HttpResponse]
 

@@ -21,14 +21,25 @@ from accounts.services.customers import (
     customer_unblock,
     customers_purge_due,
 )
-from accounts.services.operators import operator_create, password_change_done
+from accounts.services.operators import (
+    LastGlobalAdministrator,
+    admin_add,
+    admin_remove,
+    admin_roles_set,
+    operator_create,
+    password_change_done,
+)
 
 __all__ = [
     "CUSTOMER_RESTORE_DAYS",
     "CustomAttributeLimitReached",
     "CustomerDeleted",
     "CustomerNotRestorable",
+    "LastGlobalAdministrator",
     "Revoked",
+    "admin_add",
+    "admin_remove",
+    "admin_roles_set",
     "custom_attribute_create",
     "custom_attribute_update",
     "custom_value_clean",

@@ -21,13 +21,14 @@ from apps import selectors, services
 from apps.admin_center import forms
 from apps.models import ApiPermission, ApiScope, AppRegistration, AppRole, KeyStatus, SigningKey
 from apps.signing import signing_key_rotate
-from ciam_portal.whole_numbers import whole_number
 from tenants.admin_center.pages import tenant_page
+from tenants.endpoints import JWKS, METADATA, TOKEN
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
-from tenants.selectors import tenant_base_url, tenant_endpoints, tenant_issuer
+from tenants.selectors import tenant_endpoint_url, tenant_endpoints, tenant_issuer
 from tenants.services import audit_record
+from tenants.whole_numbers import whole_number
 
 APP_TABS = [
     ("overview", "admin_center:app-overview", "Overview"),
@@ -126,7 +127,8 @@ def app_overview(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> Htt
         "overview",
         {
             "issuer": tenant_issuer(tenant),
-            "tenant_url": tenant_base_url(tenant),
+            "metadata_url": tenant_endpoint_url(tenant, METADATA),
+            "token_url": tenant_endpoint_url(tenant, TOKEN),
             "endpoints": tenant_endpoints(tenant),
             "redirect_uri": redirect_uri,
             # The quick start's callback route answers at the registered URI's path.
@@ -438,7 +440,7 @@ def signing_keys(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         {
             "keys": keys,
             "section": "signing-keys",
-            "jwks_url": f"{tenant_base_url(tenant)}/discovery/v2.0/keys",
+            "jwks_url": tenant_endpoint_url(tenant, JWKS),
         },
     )
 

@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 
 from accounts.attributes import ATTRIBUTE_TYPES, BUILTIN_ATTRIBUTES
 from accounts.models import User
+from apps import lookups
 from apps.models import AppRegistration
 from tenants.models import Tenant
 
@@ -64,8 +65,6 @@ def configured_claims(
     """The attributes the app chose under Attributes & claims, for an ID or an access token
     (userinfo returns the ID token's set). Empty values are left out; a custom attribute's
     value is converted by its data type's row in the table of attribute types, as `/me` is."""
-    from apps import lookups
-
     claims: dict[str, object] = {}
     for builtin, custom_name, in_id_token, in_access_token in lookups.claim_choices(client):
         if not (in_id_token if token == "id" else in_access_token):

@@ -2,14 +2,13 @@
 
 import base64
 import binascii
-import hashlib
 import hmac
 from urllib.parse import unquote_plus
 
 from django.utils import timezone
 
 from apps import lookups
-from apps.models import AppRegistration
+from apps.models import AppRegistration, ClientSecret
 
 
 def secret_credentials(
@@ -54,10 +53,6 @@ def several_authentication_methods(
     return sum(methods) > 1
 
 
-def secret_digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 def client_secret_matches(*, app: AppRegistration, secret: str) -> bool:
     """True when `secret` is one of the app's unexpired secrets.
 
@@ -66,7 +61,7 @@ def client_secret_matches(*, app: AppRegistration, secret: str) -> bool:
     """
     if not secret or len(secret) > 512:
         return False
-    digest = secret_digest(secret)
+    digest = ClientSecret.digest_of(secret)
     now = timezone.now()
     matched = False
     for stored, expires_at in lookups.secret_digests(app):

@@ -11,6 +11,7 @@ node's WSGI entry point calls it first); `client_credentials_token` is the same 
 request that did come through Django.
 """
 
+import functools
 import io
 import json
 import logging
@@ -30,12 +31,12 @@ from apps.oidc.client_auth import (
 )
 from apps.oidc.tokens import app_token_claims, signed_access_token
 from tenants.current import current_tenant
+from tenants.endpoints import TOKEN
 from tenants.schemas import use_public_schema, use_tenant_schema
 from tenants.selectors import tenant_for_path_segment, tenant_issuer
 
 logger = logging.getLogger(__name__)
 _ALLOWED_PARAMS = frozenset({"grant_type", "scope", "client_id", "client_secret"})
-_TOKEN_PATH = re.compile(r"^/([a-z0-9-]{3,63})/oauth2/v2\.0/token$")
 _MAX_BODY = 8192
 TOKEN_HEADERS = (
     ("Content-Type", "application/json"),
@@ -126,6 +127,13 @@ def is_lean_client_credentials(request: HttpRequest) -> bool:
 _STATUS_TEXT = {200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized"}
 
 
+@functools.cache
+def _token_path() -> re.Pattern[str]:
+    """`/<tenant's domain name>` and the token endpoint's path (tenants/endpoints.py), made
+    once per process."""
+    return re.compile(rf"^/([a-z0-9-]{{3,63}}){re.escape(TOKEN.path)}$")
+
+
 def wsgi_client_credentials(
     environ: dict[str, object],
 ) -> tuple[str, list[tuple[str, str]], bytes] | None:
@@ -133,7 +141,7 @@ def wsgi_client_credentials(
     Django handle the request (anything else, or anything unusual about this one)."""
     if environ.get("REQUEST_METHOD") != "POST" or environ.get("HTTP_ORIGIN"):
         return None
-    match = _TOKEN_PATH.match(str(environ.get("PATH_INFO", "")))
+    match = _token_path().match(str(environ.get("PATH_INFO", "")))
     content_type = str(environ.get("CONTENT_TYPE", ""))
     if match is None or not content_type.startswith("application/x-www-form-urlencoded"):
         return None

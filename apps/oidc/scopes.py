@@ -6,20 +6,11 @@ validator; this backend only names and describes them.
 
 from typing import Any
 
-from apps.models import ApiScope, OidcScope
-
-
-def scope_descriptions() -> dict[str, str]:
-    scopes = {scope.value: str(scope.label) for scope in OidcScope}
-    for scope in ApiScope.objects.select_related("app").filter(enabled=True):
-        scopes[str(scope)] = scope.admin_consent_display_name
-    return scopes
+from apps import lookups
 
 
 class TenantScopes:
     def get_all_scopes(self) -> dict[str, str]:
-        from apps import lookups
-
         return dict(lookups.all_scopes())
 
     def get_available_scopes(

@@ -482,6 +482,10 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             return None
         return verification_jwk(header["kid"])
 
+    def is_pkce_required(self, client_id: str, request: Request) -> bool:
+        """PKCE per client (RFC 7636 §4.4.1, RFC 9700 §2.1.1): see `pkce_required`."""
+        return pkce_required(client_id)
+
     def is_origin_allowed(
         self, client_id: str, origin: str, request: Request, *args: Any, **kwargs: Any
     ) -> bool:

@@ -37,9 +37,12 @@ from apps.oidc.introspection import introspection_of
 from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.selectors import cors_origin_allowed
 from apps.signing import published_jwks
-from ciam_portal.whole_numbers import whole_number
+from tenants import request_guard
 from tenants.current import current_tenant
-from tenants.selectors import tenant_base_url, tenant_issuer
+from tenants.endpoints import ENDPOINTS
+from tenants.errors import with_error_body
+from tenants.selectors import tenant_endpoint_url, tenant_issuer
+from tenants.whole_numbers import whole_number
 from userflows.selectors import AUTH_TRANSACTION_SESSION_KEY
 
 # The token endpoint's grants (RFC 6749 §4.1, §6, §4.4): discovery lists them, and the token
@@ -50,16 +53,13 @@ GRANT_TYPES_SUPPORTED = ("authorization_code", "refresh_token", "client_credenti
 def discovery_document() -> dict[str, object]:
     """OpenID Connect Discovery 1.0 §3 and RFC 8414 §2, for the current tenant."""
     tenant = current_tenant()
-    base = tenant_base_url(tenant)
     return {
         "issuer": tenant_issuer(tenant),
-        "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-        "token_endpoint": f"{base}/oauth2/v2.0/token",
-        "userinfo_endpoint": f"{base}/oauth2/v2.0/userinfo",
-        "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
-        "revocation_endpoint": f"{base}/oauth2/v2.0/revoke",
-        "introspection_endpoint": f"{base}/oauth2/v2.0/introspect",
-        "jwks_uri": f"{base}/discovery/v2.0/keys",
+        **{
+            endpoint.metadata_key: tenant_endpoint_url(tenant, endpoint)
+            for endpoint in ENDPOINTS
+            if endpoint.metadata_key
+        },
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": list(GRANT_TYPES_SUPPORTED),
@@ -395,13 +395,9 @@ class TokenView(dot_views.TokenView):  # type: ignore[misc]
         return response
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response: HttpResponse
-        refused = grant_type_refusal(request.POST.getlist("grant_type"))
-        if refused is not None:
-            response = refused
-        elif is_lean_client_credentials(request):
-            response = client_credentials_token(request)
-        else:
+        # Plain client credentials never get here: `token_endpoint` answers them first.
+        response: HttpResponse | None = grant_type_refusal(request.POST.getlist("grant_type"))
+        if response is None:
             response = super().post(request, *args, **kwargs)
         return finish_token_response(request, response)
 
@@ -417,6 +413,26 @@ class TokenView(dot_views.TokenView):  # type: ignore[misc]
             response["Access-Control-Max-Age"] = "3600"
         patch_vary_headers(response, ["Origin"])
         return response
+
+
+_token_view = TokenView.as_view()
+
+
+def token_endpoint(request: HttpRequest) -> HttpResponse:
+    """The token endpoint as tenant routing calls it (CIAM_TOKEN_ENDPOINT_VIEW), ahead of the
+    session, CSRF, locale and message middleware, none of which it uses: a malformed request is
+    refused as the request guard refuses it, plain client credentials take their lean path
+    (apps/oidc/client_credentials.py), and everything else is TokenView's."""
+    refused = request_guard.malformed_request_refusal(request)
+    if refused is not None:
+        refused["Cache-Control"] = "no-store"  # RFC 6749 §5.1
+        return refused
+    if request.method == "POST" and is_lean_client_credentials(request):
+        return finish_token_response(request, client_credentials_token(request))
+    response: HttpResponse = _token_view(request)
+    if response.status_code == 405:  # GET, say: the JSON error, not an empty body
+        response = finish_token_response(request, with_error_body(request, response))
+    return response
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -2,7 +2,7 @@
 
 from celery.schedules import crontab
 
-from ciam_portal.environment import env_bool, env_int, env_str
+from ciam_portal.environment import DATA_DIR, env_bool, env_int, env_str
 
 REDIS_URL = env_str("REDIS_URL")
 
@@ -69,8 +69,6 @@ elif _smtp_host:
     EMAIL_USE_TLS = env_bool("CIAM_SMTP_STARTTLS", True)
     EMAIL_TIMEOUT = 10
 else:
-    from ciam_portal.environment import DATA_DIR
-
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("CIAM_FROM_EMAIL", "no-reply@ciam.localhost")

@@ -39,11 +39,11 @@ WSGI_APPLICATION = "ciam_portal.wsgi.application"
 
 MIDDLEWARE = [
     "tenants.routing.TenantPathMiddleware",
-    "ciam_portal.request_guard.RequestGuardMiddleware",
+    "tenants.request_guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "tenants.sessions.TenantSessionMiddleware",
+    "accounts.sessions.TenantSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -87,15 +87,15 @@ WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-SESSION_ENGINE = "tenants.session_store"
+SESSION_ENGINE = "accounts.session_store"
 SESSION_COOKIE_NAME = "ciam_session"
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 CSRF_USE_SESSIONS = True
-# Like the other error pages (ciam_portal/errors.py): no session needed, JSON on protocol paths.
-CSRF_FAILURE_VIEW = "ciam_portal.errors.csrf_failure"
+# Like the other error pages (tenants/errors.py): no session needed, JSON on protocol paths.
+CSRF_FAILURE_VIEW = "tenants.errors.csrf_failure"
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 X_FRAME_OPTIONS = "DENY"

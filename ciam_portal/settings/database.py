@@ -2,13 +2,10 @@
 
 import dj_database_url
 
+from ciam_portal.embedded_database import embedded_database_url
 from ciam_portal.environment import env_int, env_str
 
-DATABASE_URL = env_str("DATABASE_URL")
-if not DATABASE_URL:
-    from ciam_portal.embedded_database import embedded_database_url
-
-    DATABASE_URL = embedded_database_url()
+DATABASE_URL = env_str("DATABASE_URL") or embedded_database_url()
 
 _database = dj_database_url.parse(
     DATABASE_URL,

@@ -53,12 +53,6 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("CIAM_TRUSTED_PROXY_COUNT", 0)
 
 
-def _pkce_required(client_id: str) -> bool:
-    from apps.oidc.validator import pkce_required
-
-    return pkce_required(client_id)
-
-
 # django-oauth-toolkit: its models are swapped in `apps` migration 0001 (DESIGN.md decision 6).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "apps.AppRegistration"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "apps.AccessToken"
@@ -73,7 +67,9 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
     "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": True,
-    "PKCE_REQUIRED": _pkce_required,
+    # Which clients must use PKCE is decided per client by CiamValidator.is_pkce_required
+    # (public ones must); True is also what DOT's RFC 9700 deploy check asks of this setting.
+    "PKCE_REQUIRED": True,
     "ALLOW_URI_WILDCARDS": False,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
     "ACCESS_TOKEN_GENERATOR": "apps.oidc.tokens.access_token_generator",

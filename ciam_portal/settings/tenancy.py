@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 SHARED_APPS = [
     "django_tenants",
+    # The wiring floor, installed only for its management command (ciam_demo); it has no models.
+    "ciam_portal",
     "tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -76,6 +78,10 @@ CIAM_RESERVED_NAMES = frozenset(
         "accounts",
     }
 )
+
+# The token endpoint's view, which tenant routing calls ahead of the rest of the middleware
+# (tenants/routing.py): named here, so that the kernel imports nothing of the floors above it.
+CIAM_TOKEN_ENDPOINT_VIEW = "apps.oidc.views.token_endpoint"
 
 # How long a resolved tenant is remembered by each web process. A suspension reaches every
 # node within this many seconds; the node that made it forgets at once.

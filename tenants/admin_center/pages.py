@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from tenants import selectors
+from accounts.selectors import tenant_list_for_operator
 from tenants.models import Tenant
 from tenants.permissions import capabilities_of
 
@@ -23,7 +23,7 @@ def tenant_page(
         "tenant": tenant,
         "roles": roles,
         "can": {cap.value: True for cap in capabilities_of(roles)},
-        "switcher_tenants": selectors.tenant_list_for_operator(operator=request.user),  # type: ignore[arg-type]
+        "switcher_tenants": tenant_list_for_operator(operator=request.user),  # type: ignore[arg-type]
         **context,
     }
     return render(request, template, context, status=status)

@@ -9,6 +9,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.admin_center.access import operator_required, tenant_admin_view
 from accounts.models import User
+from accounts.selectors import roles_of, tenant_admin_list, tenant_list_for_operator
+from accounts.services import LastGlobalAdministrator, admin_add, admin_remove, admin_roles_set
 from tenants import selectors, services
 from tenants.admin_center.forms import AdminAddForm, AdminRolesForm, TenantCreateForm
 from tenants.admin_center.pages import tenant_page
@@ -18,7 +20,7 @@ from tenants.permissions import Capability
 
 @operator_required
 def home(request: HttpRequest) -> HttpResponse:
-    tenants = selectors.tenant_list_for_operator(operator=request.user)  # type: ignore[arg-type]
+    tenants = tenant_list_for_operator(operator=request.user)  # type: ignore[arg-type]
     return render(request, "admin_center/home.html", {"tenants": tenants})
 
 
@@ -71,7 +73,7 @@ def tenant_admins(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     added = None
     if request.method == "POST" and form.is_valid():
         try:
-            added, temporary_password = services.admin_add(
+            added, temporary_password = admin_add(
                 tenant=tenant,
                 email=form.cleaned_data["email"],
                 roles=form.cleaned_data["roles"],
@@ -89,7 +91,7 @@ def tenant_admins(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         tenant,
         "admin_center/tenant_admins.html",
         {
-            "admins": selectors.tenant_admin_list(tenant=tenant),
+            "admins": tenant_admin_list(tenant=tenant),
             "form": form,
             "added": added,
             "temporary_password": temporary_password,
@@ -99,7 +101,7 @@ def tenant_admins(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 def _tenant_admin(tenant: Tenant, operator_id: int) -> User:
-    for admin in selectors.tenant_admin_list(tenant=tenant):
+    for admin in tenant_admin_list(tenant=tenant):
         if admin.operator.pk == operator_id:
             return admin.operator
     raise Http404
@@ -109,20 +111,20 @@ def _tenant_admin(tenant: Tenant, operator_id: int) -> User:
 @require_http_methods(["GET", "POST"])
 def tenant_admin_roles(request: HttpRequest, tenant: Tenant, operator_id: int) -> HttpResponse:
     operator = _tenant_admin(tenant, operator_id)
-    current = selectors.roles_of(operator=operator, tenant=tenant)
+    current = roles_of(operator=operator, tenant=tenant)
     form = AdminRolesForm(
         request.POST if request.method == "POST" else None,
         initial={"roles": [role.value for role in current]},
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.admin_roles_set(
+            admin_roles_set(
                 tenant=tenant,
                 operator=operator,
                 roles=form.cleaned_data["roles"],
                 actor=request.user,  # type: ignore[arg-type]
             )
-        except services.LastGlobalAdministrator:
+        except LastGlobalAdministrator:
             form.add_error("roles", _("A tenant keeps at least one Global Administrator."))
         else:
             messages.success(request, _("Roles of %(email)s saved.") % {"email": operator})
@@ -140,8 +142,8 @@ def tenant_admin_roles(request: HttpRequest, tenant: Tenant, operator_id: int) -
 def tenant_admin_remove(request: HttpRequest, tenant: Tenant, operator_id: int) -> HttpResponse:
     operator = _tenant_admin(tenant, operator_id)
     try:
-        services.admin_remove(tenant=tenant, operator=operator, actor=request.user)  # type: ignore[arg-type]
-    except services.LastGlobalAdministrator:
+        admin_remove(tenant=tenant, operator=operator, actor=request.user)  # type: ignore[arg-type]
+    except LastGlobalAdministrator:
         messages.error(request, _("A tenant keeps at least one Global Administrator."))
     else:
         messages.success(

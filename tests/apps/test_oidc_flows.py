@@ -851,3 +851,19 @@ def test_login_hint_prefills_the_sign_in_page(oidc_world: OidcWorld) -> None:
     )
     assert is_sign_in_page(response)
     assert 'value="hinted@example.com"' in response.text
+
+
+def test_a_confidential_client_may_leave_pkce_out(oidc_world: OidcWorld) -> None:
+    """PKCE is decided per client (CiamValidator.is_pkce_required): required of public clients
+    (above), optional for a confidential one, which authenticates at the token endpoint."""
+    client = web_client(oidc_world, code_challenge_method=None)
+    url, state = client.create_authorization_url(oidc_world.endpoint("authorize"), nonce="n-1")
+    assert "code_challenge" not in url
+    redirect = browser_sign_in(requests.Session(), oidc_world, url)
+    assert redirect.status_code == 302, redirect.text[:500]
+    assert query_of(redirect)["state"] == state
+    token = client.fetch_token(
+        oidc_world.endpoint("token"), authorization_response=redirect.headers["Location"]
+    )
+    assert token["token_type"] == "Bearer"
+    assert "id_token" in token

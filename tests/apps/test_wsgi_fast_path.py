@@ -15,8 +15,8 @@ from django.db import DatabaseError, close_old_connections
 
 from apps import services as app_services
 from apps.models import Platform
-from ciam_portal.errors import not_found_page
 from ciam_portal.wsgi import application
+from tenants.errors import not_found_page
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tenants.selectors import tenant_issuer

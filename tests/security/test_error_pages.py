@@ -70,7 +70,7 @@ def assert_json_error(response: HttpResponse, status: int, error: str) -> None:
 def failing_session_store() -> Iterator[None]:
     """A session store that cannot be read (its database is gone, say)."""
     with mock.patch(
-        "tenants.session_store.SessionStore.load", side_effect=DatabaseError("store down")
+        "accounts.session_store.SessionStore.load", side_effect=DatabaseError("store down")
     ):
         yield
 
@@ -98,7 +98,7 @@ def test_errors_before_the_session_middleware_get_an_error_page_everywhere(
 ) -> None:
     """Raised in the request guard, which runs before the session middleware on every path:
     the admin center, the public URLconf and tenants alike."""
-    with mock.patch("ciam_portal.request_guard.malformed_request_refusal", side_effect=raised):
+    with mock.patch("tenants.request_guard.malformed_request_refusal", side_effect=raised):
         for path in (
             "/admin-center/",
             "/admin-center/sign-in/",

@@ -8,6 +8,7 @@ from accounts.models import User
 from tenants import services
 from tenants.models import AdminRole, AuditAction, AuditEntry, RoleAssignment, Tenant, TenantStatus
 from tenants.schemas import in_tenant
+from tenants.signals import tenant_provisioned
 from tests.factories.accounts import MakeOperator
 
 
@@ -135,3 +136,40 @@ def test_two_simultaneous_creations_of_one_domain_name_give_one_tenant(
             AuditEntry.objects.filter(tenant_uuid=tenant.tenant_id).delete()
             tenant.delete(force_drop=True)
         connections.close_all()
+
+
+def test_apps_provision_a_new_tenant_in_its_schema_inside_the_creation(
+    operator_factory: MakeOperator,
+) -> None:
+    """The kernel fires `tenant_provisioned` in the new schema before marking the tenant ready;
+    each receiver sees the tenant still provisioning, in its own schema."""
+    seen: list[tuple[str, str, str]] = []
+
+    def receiver(sender: type[Tenant], *, tenant: Tenant, **kwargs: object) -> None:
+        seen.append((tenant.domain_name, connection.schema_name, tenant.status))
+
+    tenant_provisioned.connect(receiver, dispatch_uid="test-provision-seen")
+    try:
+        tenant = services.tenant_create(
+            display_name="Seen", domain_name="seen-co", country="DE", creator=operator_factory()
+        )
+    finally:
+        tenant_provisioned.disconnect(dispatch_uid="test-provision-seen")
+    assert seen == [("seen-co", tenant.schema_name, TenantStatus.PROVISIONING)]
+
+
+@pytest.mark.django_db
+def test_a_failing_provisioning_receiver_leaves_no_tenant_and_no_schema() -> None:
+    def broken(sender: type[Tenant], **kwargs: object) -> None:
+        raise RuntimeError("provisioning failed")
+
+    tenant_provisioned.connect(broken, dispatch_uid="test-provision-broken")
+    try:
+        with pytest.raises(RuntimeError, match="provisioning failed"):
+            services.tenant_create(
+                display_name="Broken", domain_name="broken-provision", country="DE", creator=None
+            )
+    finally:
+        tenant_provisioned.disconnect(dispatch_uid="test-provision-broken")
+    assert not Tenant.objects.filter(domain_name="broken-provision").exists()
+    assert orphaned_schema_count() == 0

@@ -23,12 +23,13 @@ from accounts.services import (
 )
 from apps.admin_center.forms import form_errors_from
 from apps.models import AppRegistration, Platform
-from ciam_portal.whole_numbers import whole_number
 from tenants.admin_center.pages import tenant_page
+from tenants.endpoints import AUTHORIZE
 from tenants.models import Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
-from tenants.selectors import tenant_base_url
+from tenants.selectors import tenant_endpoint_url
+from tenants.whole_numbers import whole_number
 from userflows import services
 from userflows.admin_center import forms
 from userflows.models import MAX_USER_FLOWS, UserFlow, UserFlowAttribute
@@ -125,7 +126,7 @@ def _run_url(tenant: Tenant, app: AppRegistration) -> str | None:
                 "code_challenge_method": "S256",
             }
         )
-    return f"{tenant_base_url(tenant)}/oauth2/v2.0/authorize?{urlencode(query)}"
+    return f"{tenant_endpoint_url(tenant, AUTHORIZE)}?{urlencode(query)}"
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)

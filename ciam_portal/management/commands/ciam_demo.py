@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from accounts.services import operator_create
-from apps.demo import demo_apps_ensure
+from ciam_portal.demo import demo_apps_ensure
 from tenants import services
 from tenants.models import AdminRole, RoleAssignment, Tenant
 from tenants.schemas import in_tenant, use_public_schema

@@ -26,7 +26,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from ciam_portal.whole_numbers import whole_number
+from accounts.models import Session
+from tenants.whole_numbers import whole_number
 
 _KEY_LENGTH = 32
 _KEY_CHARS = frozenset(VALID_KEY_CHARS)
@@ -45,8 +46,6 @@ class SessionStore(db.SessionStore):
 
     @classmethod
     def get_model_class(cls) -> Any:
-        from accounts.models import Session
-
         return Session
 
     def _get_new_session_key(self) -> str:

@@ -6,7 +6,6 @@ from typing import TypedDict
 
 from apps import services
 from apps.models import ApiScope, AppRegistration, AppRole, ClientSecret, Platform
-from apps.oidc.client_auth import secret_digest
 from ciam_portal.environment import DATA_DIR
 from userflows.models import UserFlow
 from userflows.services import flow_apps_assign, userflow_create
@@ -36,7 +35,7 @@ def _demo_secret(app: AppRegistration, tenant_name: str) -> str:
     path = DATA_DIR / f"demo_{tenant_name}_web_secret"
     if path.exists():
         value = path.read_text().strip()
-        if ClientSecret.objects.filter(app=app, digest=secret_digest(value)).exists():
+        if ClientSecret.objects.filter(app=app, digest=ClientSecret.digest_of(value)).exists():
             return value
     _secret, value = services.client_secret_add(
         app=app, description="Demo secret", lifetime_days=730

@@ -20,11 +20,13 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from tenants.endpoints import AUTHORIZE, LOGOUT
+
 # Paths below a tenant whose callers are apps rather than people. Outside any tenant they are
 # also tried below the first segment, which may name an authority such as Entra's `common`.
 _PROTOCOL_PREFIXES = ("/oauth2/", "/api/", "/discovery/", "/v2.0/", "/.well-known/")
 # ...except the two protocol endpoints a person's browser is sent to: they get the page.
-_BROWSER_ENDPOINTS = ("/oauth2/v2.0/authorize", "/oauth2/v2.0/logout")
+_BROWSER_ENDPOINTS = (AUTHORIZE, LOGOUT)
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ def _is_protocol_path(request: HttpRequest) -> bool:
     else:
         # Not routed to a tenant, or not yet (the error was raised while routing).
         candidates = (path, "/" + path.lstrip("/").partition("/")[2])
-    if any(each.rstrip("/") in _BROWSER_ENDPOINTS for each in candidates):
+    browser_paths = {endpoint.path for endpoint in _BROWSER_ENDPOINTS}
+    if any(each.rstrip("/") in browser_paths for each in candidates):
         return False
     return any(each.startswith(_PROTOCOL_PREFIXES) for each in candidates)
 

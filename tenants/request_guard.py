@@ -25,7 +25,7 @@ from django.core.exceptions import (
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 
-from ciam_portal.errors import with_error_body
+from tenants.errors import with_error_body
 
 
 def _has_nul(request: HttpRequest) -> bool:

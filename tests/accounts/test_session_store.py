@@ -10,10 +10,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Session
+from accounts.session_store import SessionStore
 from accounts.tasks import sessions_clear_expired
 from tenants.models import Tenant
 from tenants.schemas import in_tenant, use_public_schema
-from tenants.session_store import SessionStore
 from tests.factories.accounts import make_customer
 
 
@@ -42,6 +42,18 @@ def test_a_new_session_is_one_insert_and_reads_back(tenant_a: Tenant) -> None:
             store.save()
         assert [sql.split()[0] for sql in _statements(captured)] == ["INSERT"]
         assert SessionStore(store.session_key)["flow"] == {"client_id": "abc"}
+
+
+def test_a_session_row_decodes_through_the_configured_store(tenant_a: Tenant) -> None:
+    """The model finds its store through SESSION_ENGINE (it imports no store module)."""
+    assert Session.get_session_store_class() is SessionStore
+    with in_tenant(tenant_a):
+        store = SessionStore()
+        store["flow"] = {"client_id": "abc"}
+        store.save()
+        assert Session.objects.get(session_key=store.session_key).get_decoded() == {
+            "flow": {"client_id": "abc"}
+        }
 
 
 def test_rotating_the_key_moves_the_data_and_drops_the_old_row(tenant_a: Tenant) -> None:
