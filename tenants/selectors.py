@@ -9,7 +9,6 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from tenants.models import AdminRole, AuditEntry, RoleAssignment, Tenant, TenantStatus
-from tenants.schemas import in_tenant
 
 _tenant_cache: dict[str, tuple[float, Tenant]] = {}
 
@@ -87,26 +86,6 @@ def roles_of(*, operator: User, tenant: Tenant) -> frozenset[AdminRole]:
             "role", flat=True
         )
     )
-
-
-@dataclass(frozen=True)
-class TenantCounts:
-    apps: int
-    user_flows: int
-    customers: int
-
-
-def tenant_counts(*, tenant: Tenant) -> TenantCounts:
-    """Counts of the tenant's apps, user flows and customers, read in the tenant's schema."""
-    from apps.models import AppRegistration
-    from userflows.models import UserFlow
-
-    with in_tenant(tenant):
-        return TenantCounts(
-            apps=AppRegistration.objects.count(),
-            user_flows=UserFlow.objects.count(),
-            customers=User.objects.count(),
-        )
 
 
 @dataclass(frozen=True)

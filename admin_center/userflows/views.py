@@ -12,7 +12,6 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.admin_center.access import tenant_admin_view
 from accounts.attributes import BUILTIN_ATTRIBUTES, INPUT_TYPES_FOR
 from accounts.forms import attribute_label
 from accounts.models import CustomAttribute
@@ -21,16 +20,17 @@ from accounts.services import (
     custom_attribute_create,
     custom_attribute_update,
 )
-from apps.admin_center.forms import form_errors_from
+from admin_center.access import tenant_admin_view
+from admin_center.app_registrations.forms import form_errors_from
+from admin_center.pages import tenant_page
+from admin_center.userflows import forms
 from apps.models import AppRegistration, Platform
 from ciam_portal.whole_numbers import whole_number
-from tenants.admin_center.pages import tenant_page
 from tenants.models import Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
 from tenants.selectors import tenant_base_url
 from userflows import services
-from userflows.admin_center import forms
 from userflows.models import MAX_USER_FLOWS, UserFlow, UserFlowAttribute
 from userflows.selectors import flow_attributes, userflow_list
 

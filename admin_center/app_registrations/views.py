@@ -14,14 +14,14 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.admin_center.access import tenant_admin_view
 from accounts.models import CustomAttribute, User
+from admin_center.access import tenant_admin_view
+from admin_center.app_registrations import forms
+from admin_center.pages import tenant_page
 from apps import selectors, services
-from apps.admin_center import forms
 from apps.models import ApiPermission, ApiScope, AppRegistration, AppRole, KeyStatus, SigningKey
 from apps.signing import signing_key_rotate
 from ciam_portal.whole_numbers import whole_number
-from tenants.admin_center.pages import tenant_page
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant

@@ -7,9 +7,9 @@ from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
-from accounts.admin_center.access import operator_signed_in
-from accounts.admin_center.forms import OperatorSignInForm
 from accounts.services import password_change_done
+from admin_center.access import operator_signed_in
+from admin_center.operators.forms import OperatorSignInForm
 
 
 class OperatorSignInView(auth_views.LoginView):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.admin_center import views
+from admin_center.operators import views
 
 urlpatterns = [
     path("sign-in/", views.OperatorSignInView.as_view(), name="sign-in"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.admin_center import views
+from admin_center.app_registrations import views
 
 _APP = "tenants/<uuid:tenant_id>/apps/<uuid:app_id>/"
 

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from accounts.admin_center import customers as views
+from admin_center.customers import views
 
 _CUSTOMERS = "tenants/<uuid:tenant_id>/customers/"
 _CUSTOMER = f"{_CUSTOMERS}<uuid:object_id>/"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenants.admin_center import views
+from admin_center.tenants import views
 
 urlpatterns = [
     path("", views.home, name="home"),

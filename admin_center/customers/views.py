@@ -18,15 +18,15 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
-from accounts.admin_center.access import tenant_admin_view
-from accounts.admin_center.customer_forms import (
+from accounts.models import CustomAttribute, User
+from admin_center.access import tenant_admin_view
+from admin_center.customers.forms import (
     CustomerCreateForm,
     CustomerFilterForm,
     CustomerProfileForm,
     service_errors_to_form,
 )
-from accounts.models import CustomAttribute, User
-from tenants.admin_center.pages import tenant_page
+from admin_center.pages import tenant_page
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant

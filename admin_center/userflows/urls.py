@@ -1,6 +1,6 @@
 from django.urls import path
 
-from userflows.admin_center import views
+from admin_center.userflows import views
 
 urlpatterns = [
     path("tenants/<uuid:tenant_id>/user-flows/", views.userflow_list_view, name="userflow-list"),

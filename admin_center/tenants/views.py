@@ -7,11 +7,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.admin_center.access import operator_required, tenant_admin_view
 from accounts.models import User
+from admin_center.access import operator_required, tenant_admin_view
+from admin_center.pages import tenant_page
+from admin_center.tenants.forms import AdminAddForm, AdminRolesForm, TenantCreateForm
+from admin_center.tenants.selectors import tenant_counts
 from tenants import selectors, services
-from tenants.admin_center.forms import AdminAddForm, AdminRolesForm, TenantCreateForm
-from tenants.admin_center.pages import tenant_page
 from tenants.models import AdminRole, Tenant
 from tenants.permissions import Capability
 
@@ -50,7 +51,7 @@ def tenant_create(request: HttpRequest) -> HttpResponse:
 
 @tenant_admin_view(Capability.VIEW_OVERVIEW)
 def tenant_overview(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    counts = selectors.tenant_counts(tenant=tenant) if tenant.is_usable else None
+    counts = tenant_counts(tenant=tenant) if tenant.is_usable else None
     return tenant_page(
         request,
         tenant,
