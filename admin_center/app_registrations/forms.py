@@ -2,7 +2,6 @@ from datetime import date, datetime, time
 from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +11,18 @@ from apps.services import RECOMMENDED_SECRET_LIFETIME_DAYS, SECRET_LIFETIMES_DAY
 
 def uri_lines(value: str) -> list[str]:
     return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+class FormBesideOthers(forms.Form):
+    """A form shown on one page with other forms that have fields of the same names: its
+    inputs' ids start with `id_prefix`, so no two inputs of the page share an id and each label
+    names its own input."""
+
+    id_prefix = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
 
 
 class AppRegisterForm(forms.Form):
@@ -47,7 +58,9 @@ class AuthenticationForm(forms.Form):
     )
 
 
-class SecretAddForm(forms.Form):
+class SecretAddForm(FormBesideOthers):
+    id_prefix = "secret"
+
     description = forms.CharField(label=_("Description"), max_length=100, required=False)
     lifetime = forms.ChoiceField(
         label=_("Expires"),
@@ -88,7 +101,9 @@ class SecretAddForm(forms.Form):
         return int(self.cleaned_data["lifetime"]), None
 
 
-class CertificateAddForm(forms.Form):
+class CertificateAddForm(FormBesideOthers):
+    id_prefix = "certificate"
+
     pem = forms.CharField(
         label=_("Public key or certificate (PEM)"),
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
@@ -97,11 +112,15 @@ class CertificateAddForm(forms.Form):
     description = forms.CharField(label=_("Description"), max_length=100, required=False)
 
 
-class AppIdUriForm(forms.Form):
+class AppIdUriForm(FormBesideOthers):
+    id_prefix = "uri"
+
     app_id_uri = forms.CharField(label=_("Application ID URI"), max_length=255)
 
 
-class ScopeAddForm(forms.Form):
+class ScopeAddForm(FormBesideOthers):
+    id_prefix = "scope"
+
     value = forms.CharField(label=_("Scope name"), max_length=120)
     display_name = forms.CharField(label=_("Admin consent display name"), max_length=100)
     description = forms.CharField(
@@ -109,7 +128,9 @@ class ScopeAddForm(forms.Form):
     )
 
 
-class RoleAddForm(forms.Form):
+class RoleAddForm(FormBesideOthers):
+    id_prefix = "role"
+
     value = forms.CharField(label=_("Value"), max_length=120)
     display_name = forms.CharField(label=_("Display name"), max_length=100)
     description = forms.CharField(label=_("Description"), max_length=1024, required=False)
@@ -131,12 +152,3 @@ class TokenLifetimesForm(forms.Form):
         label=_("Refresh token lifetime for single-page apps (hours)")
     )
     refresh_token_days = forms.IntegerField(label=_("Refresh token lifetime for other apps (days)"))
-
-
-def form_errors_from(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields where it names them."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)

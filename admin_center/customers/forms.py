@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.attributes import BUILTIN_ATTRIBUTES
 from accounts.models import CustomAttribute, CustomAttributeDataType, User
 from accounts.selectors import SEARCH_MAX_LENGTH, AttributeChoices
+from admin_center.form_errors import form_errors_from
 
 # The built-in attributes an admin edits on the profile, in the order of the page.
 PROFILE_BUILTINS = (
@@ -98,17 +99,6 @@ class CustomerCreateForm(forms.Form):
         required=False,
         widget=_text_input(BUILTIN_ATTRIBUTES["display_name"].max_length, autocomplete="off"),
     )
-
-
-def service_errors_to_form(form: forms.Form, error: ValidationError, names: dict[str, str]) -> None:
-    """Put a service's ValidationError on the fields it names (`names` maps the service's keys
-    to field names); anything else goes above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for key, messages in error.message_dict.items():
-        field = names.get(key, key)
-        form.add_error(field if field in form.fields else None, messages)
 
 
 class CustomerProfileForm(forms.Form):
@@ -212,4 +202,4 @@ class CustomerProfileForm(forms.Form):
 
     def add_service_errors(self, error: ValidationError) -> None:
         names = {attribute.name: self.custom_field_name(attribute) for attribute in self.attributes}
-        service_errors_to_form(self, error, names)
+        form_errors_from(self, error, fields=names)

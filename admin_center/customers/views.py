@@ -20,17 +20,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import selectors, services
 from accounts.models import CustomAttribute, User
 from admin_center.access import tenant_admin_view
+from admin_center.audit import audit
 from admin_center.customers.forms import (
     CustomerCreateForm,
     CustomerFilterForm,
     CustomerProfileForm,
-    service_errors_to_form,
 )
+from admin_center.form_errors import form_errors_from
 from admin_center.pages import tenant_page
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
-from tenants.services import audit_record
 
 SECTION = "customers"
 
@@ -49,12 +49,12 @@ def _audit(
     customer: User,
     **details: object,
 ) -> None:
-    audit_record(
-        actor=request.user,  # type: ignore[arg-type]
-        tenant=tenant,
-        action=action,
+    audit(
+        request,
+        tenant,
+        action,
         target=customer.email,
-        details=details,
+        details={"object_id": str(customer.object_id), **details},
     )
 
 
@@ -144,7 +144,7 @@ def customer_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 )
                 profile_form = _profile_form(customer)
         except ValidationError as error:
-            service_errors_to_form(form, error, {})
+            form_errors_from(form, error)
         else:
             _audit(request, tenant, AuditAction.CUSTOMER_CREATED, customer)
             # Rendered, not redirected: the temporary password is shown this once.

@@ -8,7 +8,6 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from accounts.services import password_change_done
-from admin_center.access import operator_signed_in
 from admin_center.operators.forms import OperatorSignInForm
 
 
@@ -27,7 +26,6 @@ class OperatorSignOutView(auth_views.LogoutView):
         return reverse("admin_center:sign-in")
 
 
-@method_decorator(operator_signed_in, name="dispatch")
 class OperatorPasswordChangeView(auth_views.PasswordChangeView):
     template_name = "admin_center/password_change.html"
     success_url = reverse_lazy("admin_center:home")
