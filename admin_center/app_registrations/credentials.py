@@ -11,13 +11,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from admin_center.access import tenant_admin_view
 from admin_center.app_registrations import forms
 from admin_center.app_registrations.app_pages import app_get, app_page, app_target
 from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
+from admin_center.pages import operation_of
 from apps import services
 from apps.models import AppCertificate, AppRegistration, ClientSecret
 from tenants.models import AuditAction, Tenant
@@ -63,7 +64,7 @@ def app_credentials(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> 
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
-@require_POST
+@operation_of("admin_center:app-credentials", "app_id")
 def app_secret_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpResponse:
     form = forms.SecretAddForm(request.POST)
     secret: ClientSecret | None = None
@@ -99,7 +100,7 @@ def app_secret_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> H
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
-@require_POST
+@operation_of("admin_center:app-credentials", "app_id")
 def app_secret_remove(
     request: HttpRequest, tenant: Tenant, app_id: uuid.UUID, secret_id: uuid.UUID
 ) -> HttpResponse:
@@ -125,7 +126,7 @@ def app_secret_remove(
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
-@require_POST
+@operation_of("admin_center:app-credentials", "app_id")
 def app_certificate_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpResponse:
     form = forms.CertificateAddForm(request.POST)
     certificate: AppCertificate | None = None
@@ -154,7 +155,7 @@ def app_certificate_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID)
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
-@require_POST
+@operation_of("admin_center:app-credentials", "app_id")
 def app_certificate_remove(
     request: HttpRequest, tenant: Tenant, app_id: uuid.UUID, certificate_id: int
 ) -> HttpResponse:

@@ -8,13 +8,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from admin_center.access import tenant_admin_view
 from admin_center.app_registrations import forms
 from admin_center.app_registrations.app_pages import app_get, app_page, app_target
 from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
+from admin_center.pages import operation_of
 from apps import services
 from apps.models import ApiScope, AppRegistration, AppRole
 from tenants.models import AuditAction, Tenant
@@ -64,7 +65,7 @@ def app_expose_api(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> H
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
-@require_POST
+@operation_of("admin_center:app-expose-api", "app_id")
 def app_id_uri_set(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpResponse:
     form = forms.AppIdUriForm(request.POST)
     saved = False
@@ -92,7 +93,7 @@ def app_id_uri_set(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> H
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
-@require_POST
+@operation_of("admin_center:app-expose-api", "app_id")
 def app_scope_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpResponse:
     form = forms.ScopeAddForm(request.POST)
     scope: ApiScope | None = None
@@ -116,7 +117,7 @@ def app_scope_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> Ht
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
-@require_POST
+@operation_of("admin_center:app-expose-api", "app_id")
 def app_role_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpResponse:
     form = forms.RoleAddForm(request.POST)
     role: AppRole | None = None

@@ -8,13 +8,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from admin_center.access import tenant_admin_view
 from admin_center.app_registrations import forms
 from admin_center.app_registrations.app_pages import app_get, app_page, app_target
 from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
+from admin_center.pages import operation_of
 from apps import services
 from apps.models import ApiPermission, ApiScope, AppRegistration, AppRole, OidcScope, Platform
 from tenants.models import AuditAction, Tenant
@@ -77,7 +78,7 @@ def app_permissions(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> 
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
-@require_POST
+@operation_of("admin_center:app-permissions", "app_id")
 def app_permission_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpResponse:
     permission: ApiPermission | None = None
     name = ""
@@ -115,7 +116,7 @@ def app_permission_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) 
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
-@require_POST
+@operation_of("admin_center:app-permissions", "app_id")
 def app_permission_remove(
     request: HttpRequest, tenant: Tenant, app_id: uuid.UUID, permission_id: int
 ) -> HttpResponse:
@@ -141,7 +142,7 @@ def app_permission_remove(
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
-@require_POST
+@operation_of("admin_center:app-permissions", "app_id")
 def app_consent_grant(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpResponse:
     with in_tenant(tenant):
         app = app_get(app_id)
@@ -157,7 +158,7 @@ def app_consent_grant(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
-@require_POST
+@operation_of("admin_center:app-permissions", "app_id")
 def app_consent_revoke(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpResponse:
     with in_tenant(tenant):
         app = app_get(app_id)

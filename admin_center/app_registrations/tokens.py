@@ -6,13 +6,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from admin_center.access import tenant_admin_view
 from admin_center.app_registrations import forms
 from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
-from admin_center.pages import tenant_page
+from admin_center.pages import operation_of, tenant_page
 from apps import selectors, services
 from apps.models import KeyStatus, SigningKey
 from apps.signing import signing_key_rotate
@@ -87,7 +87,7 @@ def signing_keys(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
-@require_POST
+@operation_of("admin_center:signing-keys")
 def signing_key_rotate_now(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     with in_tenant(tenant):
         before = _active_kid()

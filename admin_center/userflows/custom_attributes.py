@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from accounts.models import CustomAttribute
 from accounts.services import (
@@ -17,7 +17,7 @@ from accounts.services import (
 from admin_center.access import tenant_admin_view
 from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
-from admin_center.pages import tenant_page
+from admin_center.pages import operation_of, tenant_page
 from admin_center.userflows import forms
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
@@ -61,7 +61,7 @@ def custom_attribute_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
-@require_POST
+@operation_of("admin_center:custom-attributes")
 def custom_attribute_add(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     form = forms.CustomAttributeForm(request.POST)
     attribute: CustomAttribute | None = None
@@ -87,7 +87,7 @@ def custom_attribute_add(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
-@require_POST
+@operation_of("admin_center:custom-attributes")
 def custom_attribute_change(
     request: HttpRequest, tenant: Tenant, attribute_id: int
 ) -> HttpResponse:

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.attributes import BUILTIN_ATTRIBUTES, INPUT_TYPES_FOR
 from accounts.forms import attribute_label
@@ -22,7 +22,7 @@ from accounts.models import CustomAttribute
 from admin_center.access import tenant_admin_view
 from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
-from admin_center.pages import tenant_page
+from admin_center.pages import operation_of, tenant_page
 from admin_center.userflows import forms
 from admin_center.userflows.runs import userflow_run_begin, userflow_run_url, userflow_runs
 from apps.models import AppRegistration, Platform
@@ -210,7 +210,7 @@ def userflow_detail(request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID) ->
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
-@require_POST
+@operation_of("admin_center:userflow-detail", "flow_id")
 def userflow_properties(request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID) -> HttpResponse:
     properties = forms.UserFlowPropertiesForm(request.POST)
     saved = False
@@ -239,7 +239,7 @@ def userflow_properties(request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
-@require_POST
+@operation_of("admin_center:userflow-detail", "flow_id")
 def userflow_apps_assign(request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID) -> HttpResponse:
     """Exactly the chosen apps use the flow afterwards: chosen ones move here from any other
     flow, unchosen ones that used it are left without a flow."""
@@ -297,7 +297,7 @@ def userflow_run(
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
-@require_POST
+@operation_of("admin_center:userflow-detail", "flow_id")
 def userflow_delete(request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID) -> HttpResponse:
     with in_tenant(tenant):
         flow = flow_get(flow_id)

@@ -9,12 +9,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from accounts.attributes import INPUT_TYPES_FOR
 from accounts.models import CustomAttribute
 from admin_center.access import tenant_admin_view
 from admin_center.audit import audit
+from admin_center.pages import operation_of
 from admin_center.userflows import forms
 from admin_center.userflows.flows import attribute_key, flow_get, flow_page, flow_target
 from ciam_portal.whole_numbers import whole_number
@@ -53,7 +53,7 @@ def _layout_saved(
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
-@require_POST
+@operation_of("admin_center:userflow-detail", "flow_id")
 def userflow_attribute_add(
     request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID
 ) -> HttpResponse:
@@ -88,7 +88,7 @@ def userflow_attribute_add(
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
-@require_POST
+@operation_of("admin_center:userflow-detail", "flow_id")
 def userflow_attribute_update(
     request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID, item_id: int
 ) -> HttpResponse:
@@ -132,7 +132,7 @@ def userflow_attribute_update(
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
-@require_POST
+@operation_of("admin_center:userflow-detail", "flow_id")
 def userflow_attribute_remove(
     request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID, item_id: int
 ) -> HttpResponse:
@@ -157,7 +157,7 @@ def userflow_attribute_remove(
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
-@require_POST
+@operation_of("admin_center:userflow-detail", "flow_id")
 def userflow_attribute_move(
     request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID, item_id: int
 ) -> HttpResponse:
