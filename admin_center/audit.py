@@ -15,7 +15,7 @@ from tenants.models import AuditAction, AuditEntry, Tenant
 from tenants.services import audit_record
 
 # A value longer than this is recorded as its length: the log is no copy of the tenant's data.
-_MAX_TEXT = 200
+_MAX_TEXT = 256
 
 
 def _recordable(value: object) -> object:
