@@ -2,15 +2,12 @@
 
 import time
 import uuid
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import QuerySet
 
-from accounts.models import User
 from tenants.endpoints import ENDPOINTS, Endpoint
 from tenants.models import AuditEntry, Tenant, TenantStatus
-from tenants.schemas import in_tenant
 
 _tenant_cache: dict[str, tuple[float, Tenant]] = {}
 
@@ -68,26 +65,6 @@ def tenant_endpoint_url(tenant: Tenant, endpoint: Endpoint) -> str:
 def tenant_endpoints(tenant: Tenant) -> list[tuple[str, str]]:
     """The tenant's protocol endpoints, named as Entra names them, for apps to configure."""
     return [(endpoint.label, tenant_endpoint_url(tenant, endpoint)) for endpoint in ENDPOINTS]
-
-
-@dataclass(frozen=True)
-class TenantCounts:
-    apps: int
-    user_flows: int
-    customers: int
-
-
-def tenant_counts(*, tenant: Tenant) -> TenantCounts:
-    """Counts of the tenant's apps, user flows and customers, read in the tenant's schema."""
-    from apps.models import AppRegistration
-    from userflows.models import UserFlow
-
-    with in_tenant(tenant):
-        return TenantCounts(
-            apps=AppRegistration.objects.count(),
-            user_flows=UserFlow.objects.count(),
-            customers=User.objects.count(),
-        )
 
 
 def audit_entry_list(*, tenant: Tenant, limit: int = 200) -> QuerySet[AuditEntry]:

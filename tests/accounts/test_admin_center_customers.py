@@ -503,7 +503,11 @@ def test_revoke_sessions_signs_out_and_revokes_refresh_tokens(
         assert AccessToken.objects.filter(user=bystander).count() == 1
         assert RefreshToken.objects.filter(user=bystander, revoked__isnull=True).count() == 1
     [entry] = audit_entries(tenant_a, AuditAction.CUSTOMER_SESSIONS_REVOKED)
-    assert entry.details == {"sessions": 2, "refresh_tokens": 1}
+    assert entry.details == {
+        "object_id": str(customer.object_id),
+        "sessions": 2,
+        "refresh_tokens": 1,
+    }
     # The customer may sign in again.
     sign_in(browser, tenant_a, "revoke@example.com")
     assert signed_in(browser, tenant_a)

@@ -154,16 +154,36 @@ def accessibility_violations(page: Page) -> list[str]:
     ]
 
 
+def duplicate_ids(page: Page) -> list[str]:
+    """Ids that more than one element of the page carries. A label names the element whose id
+    it gives, so the second input with that id is left without a name; axe's WCAG 2.1 rules no
+    longer report duplicate ids (WCAG 2.2 dropped 4.1.1), so the check is ours."""
+    repeated: list[str] = page.evaluate(
+        """() => {
+            const seen = new Map();
+            for (const element of document.querySelectorAll("[id]")) {
+                seen.set(element.id, (seen.get(element.id) || 0) + 1);
+            }
+            return [...seen].filter(([, count]) => count > 1).map(([id]) => id);
+        }"""
+    )
+    return repeated
+
+
 @pytest.fixture
 def screenshot() -> Screenshot:
     """Save a full-page screenshot as test-artifacts/screenshots/<name>.png, to be looked at,
-    after checking the page with axe-core: every page a test shows must pass WCAG 2.1 A/AA."""
+    after checking the page with axe-core (every page a test shows must pass WCAG 2.1 A/AA) and
+    for ids that two elements share."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(page: Page, name: str) -> Path:
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         violations = accessibility_violations(page)
+        repeated = duplicate_ids(page)
+        if repeated:
+            violations.append(f"duplicate-id: {', '.join(repeated)}")
         assert not violations, f"{name}: " + "; ".join(violations)
         return path
 

@@ -21,6 +21,10 @@ def test_admin_registers_and_configures_an_app(
 
     page.get_by_role("link", name="App registrations").click()
     expect(page.get_by_role("heading", name="No apps yet")).to_be_visible()
+    # The extensions app whose ID names custom attributes' claims, as Entra lists it.
+    expect(
+        page.get_by_role("row", name=re.compile(r"^b2c-extensions-app\. Do not modify\."))
+    ).to_be_visible()
     screenshot(page, "apps-list-empty")
 
     page.get_by_role("link", name="New registration").click()
@@ -75,9 +79,10 @@ def test_admin_registers_and_configures_an_app(
     expect(page.get_by_label("Given Name in the ID token")).to_be_checked()
     screenshot(page, "apps-attributes-and-claims")
 
-    page.get_by_role("link", name="Token configuration").click()
+    page.get_by_role("link", name="Token lifetimes").click()
+    expect(page.get_by_role("heading", name="Token lifetimes")).to_be_visible()
     expect(page.get_by_label("Access token lifetime (minutes)")).to_have_value("60")
-    screenshot(page, "apps-token-configuration")
+    screenshot(page, "apps-token-lifetimes")
 
     page.get_by_role("link", name="Signing keys").click()
     page.get_by_role("button", name="Rotate now").click()

@@ -1,0 +1,1 @@
+"""App registrations, token lifetimes and signing keys in the admin center."""

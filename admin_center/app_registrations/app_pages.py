@@ -1,0 +1,51 @@
+"""The frame every page of one app registration shares: its tabs, finding it, its name in the
+audit log."""
+
+import uuid
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+
+from admin_center.pages import tenant_page
+from apps.models import AppRegistration
+from tenants.models import Tenant
+
+APP_TABS = [
+    ("overview", "admin_center:app-overview", "Overview"),
+    ("authentication", "admin_center:app-authentication", "Authentication"),
+    ("credentials", "admin_center:app-credentials", "Certificates & secrets"),
+    ("expose-api", "admin_center:app-expose-api", "Expose an API"),
+    ("permissions", "admin_center:app-permissions", "API permissions"),
+    ("claims", "admin_center:app-claims", "Attributes & claims"),
+]
+
+
+def app_get(object_id: uuid.UUID) -> AppRegistration:
+    """The app registration with this object ID (call in the tenant's schema), or 404."""
+    app: AppRegistration | None = AppRegistration.objects.filter(object_id=object_id).first()
+    if app is None:
+        raise Http404
+    return app
+
+
+def app_target(app: AppRegistration) -> str:
+    """How the audit log names the app: as the operator sees it, with its application ID."""
+    return f"{app.name} ({app.client_id})"
+
+
+def app_page(
+    request: HttpRequest,
+    tenant: Tenant,
+    app: AppRegistration,
+    tab: str,
+    context: dict[str, Any],
+    status: int = 200,
+) -> HttpResponse:
+    """One tab of the app's pages (templates/admin_center/apps/<tab>.html)."""
+    return tenant_page(
+        request,
+        tenant,
+        f"admin_center/apps/{tab}.html",
+        {"app": app, "tab": tab, "tabs": APP_TABS, "section": "apps", **context},
+        status=status,
+    )

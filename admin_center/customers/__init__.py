@@ -1,0 +1,1 @@
+"""A tenant's customers in the admin center (User Administrator or Global Administrator)."""

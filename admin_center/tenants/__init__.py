@@ -1,0 +1,1 @@
+"""Tenants in the admin center: the list, creation, overview, admins, audit log, deletion."""

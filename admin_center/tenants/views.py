@@ -1,0 +1,205 @@
+"""Admin-center pages about tenants: the list, creation, overview, admins, audit log, deletion."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from accounts.selectors import roles_of, tenant_admin_list, tenant_list_for_operator
+from accounts.services import LastGlobalAdministrator, admin_add, admin_remove, admin_roles_set
+from admin_center.access import operator_required, tenant_admin_view
+from admin_center.pages import tenant_page
+from admin_center.tenants.forms import AdminAddForm, AdminRolesForm, TenantCreateForm
+from admin_center.tenants.selectors import tenant_counts
+from tenants import selectors, services
+from tenants.models import AdminRole, AuditEntry, Tenant
+from tenants.permissions import Capability
+
+
+@operator_required
+def home(request: HttpRequest) -> HttpResponse:
+    tenants = tenant_list_for_operator(operator=request.user)  # type: ignore[arg-type]
+    return render(request, "admin_center/home.html", {"tenants": tenants})
+
+
+@operator_required
+@require_http_methods(["GET", "POST"])
+def tenant_create(request: HttpRequest) -> HttpResponse:
+    form = TenantCreateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tenant = services.tenant_create(
+                display_name=form.cleaned_data["display_name"],
+                domain_name=form.cleaned_data["domain_name"],
+                country=form.cleaned_data["country"],
+                creator=request.user,  # type: ignore[arg-type]
+            )
+        except services.TenantDomainNameTaken:
+            form.add_error(
+                "domain_name",
+                _("The domain name “%(name)s” is already taken; choose another.")
+                % {"name": form.cleaned_data["domain_name"]},
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Tenant “%(name)s” is ready.") % {"name": tenant})
+            return redirect("admin_center:tenant-overview", tenant_id=tenant.tenant_id)
+    return render(request, "admin_center/tenant_create.html", {"form": form}, status=200)
+
+
+@tenant_admin_view(Capability.VIEW_OVERVIEW)
+def tenant_overview(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    counts = tenant_counts(tenant=tenant) if tenant.is_usable else None
+    return tenant_page(
+        request,
+        tenant,
+        "admin_center/tenant_overview.html",
+        {
+            "issuer": selectors.tenant_issuer(tenant),
+            "endpoints": selectors.tenant_endpoints(tenant),
+            "counts": counts,
+        },
+    )
+
+
+@tenant_admin_view(Capability.MANAGE_ADMINS)
+@require_http_methods(["GET", "POST"])
+def tenant_admins(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    form = AdminAddForm(request.POST if request.method == "POST" else None)
+    temporary_password = None
+    added = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            added, temporary_password = admin_add(
+                tenant=tenant,
+                email=form.cleaned_data["email"],
+                roles=form.cleaned_data["roles"],
+                actor=request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if temporary_password is None:
+                messages.success(request, _("Roles granted to %(email)s.") % {"email": added})
+                return redirect("admin_center:tenant-admins", tenant_id=tenant.tenant_id)
+            form = AdminAddForm()
+    return tenant_page(
+        request,
+        tenant,
+        "admin_center/tenant_admins.html",
+        {
+            "admins": tenant_admin_list(tenant=tenant),
+            "form": form,
+            "added": added,
+            "temporary_password": temporary_password,
+            "all_roles": AdminRole,
+        },
+    )
+
+
+def _tenant_admin(tenant: Tenant, operator_id: int) -> User:
+    for admin in tenant_admin_list(tenant=tenant):
+        if admin.operator.pk == operator_id:
+            return admin.operator
+    raise Http404
+
+
+@tenant_admin_view(Capability.MANAGE_ADMINS)
+@require_http_methods(["GET", "POST"])
+def tenant_admin_roles(request: HttpRequest, tenant: Tenant, operator_id: int) -> HttpResponse:
+    operator = _tenant_admin(tenant, operator_id)
+    current = roles_of(operator=operator, tenant=tenant)
+    form = AdminRolesForm(
+        request.POST if request.method == "POST" else None,
+        initial={"roles": [role.value for role in current]},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            admin_roles_set(
+                tenant=tenant,
+                operator=operator,
+                roles=form.cleaned_data["roles"],
+                actor=request.user,  # type: ignore[arg-type]
+            )
+        except LastGlobalAdministrator:
+            form.add_error("roles", _("A tenant keeps at least one Global Administrator."))
+        else:
+            messages.success(request, _("Roles of %(email)s saved.") % {"email": operator})
+            return redirect("admin_center:tenant-admins", tenant_id=tenant.tenant_id)
+    return tenant_page(
+        request,
+        tenant,
+        "admin_center/tenant_admin_roles.html",
+        {"operator": operator, "form": form},
+    )
+
+
+@tenant_admin_view(Capability.MANAGE_ADMINS)
+@require_POST
+def tenant_admin_remove(request: HttpRequest, tenant: Tenant, operator_id: int) -> HttpResponse:
+    operator = _tenant_admin(tenant, operator_id)
+    try:
+        admin_remove(tenant=tenant, operator=operator, actor=request.user)  # type: ignore[arg-type]
+    except LastGlobalAdministrator:
+        messages.error(request, _("A tenant keeps at least one Global Administrator."))
+    else:
+        messages.success(
+            request, _("%(email)s is no longer an admin of this tenant.") % {"email": operator}
+        )
+    return redirect("admin_center:tenant-admins", tenant_id=tenant.tenant_id)
+
+
+@dataclass(frozen=True)
+class _AuditRow:
+    """An entry as the log shows it: its facts, then what changed from what to what."""
+
+    entry: AuditEntry
+    facts: list[tuple[str, object]]
+    changes: list[tuple[str, object, object]]
+
+
+def _audit_row(entry: AuditEntry) -> _AuditRow:
+    details: dict[str, object] = entry.details if isinstance(entry.details, dict) else {}
+    before = details.get("before")
+    after = details.get("after")
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+    return _AuditRow(
+        entry=entry,
+        facts=[(key, value) for key, value in details.items() if key not in {"before", "after"}],
+        changes=[(key, before.get(key), value) for key, value in after.items()],
+    )
+
+
+@tenant_admin_view(Capability.READ_AUDIT_LOG)
+@require_GET
+def tenant_audit_log(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    return tenant_page(
+        request,
+        tenant,
+        "admin_center/tenant_audit_log.html",
+        {"entries": [_audit_row(entry) for entry in selectors.audit_entry_list(tenant=tenant)]},
+    )
+
+
+@tenant_admin_view(Capability.DELETE_TENANT)
+@require_http_methods(["GET", "POST"])
+def tenant_delete(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    error = None
+    if request.method == "POST":
+        if request.POST.get("confirm_domain_name", "").strip() == tenant.domain_name:
+            services.tenant_delete(tenant=tenant, actor=request.user)  # type: ignore[arg-type]
+            messages.success(
+                request,
+                _("Tenant “%(name)s” is suspended and will be purged in 30 days.")
+                % {"name": tenant.domain_name},
+            )
+            return redirect("admin_center:home")
+        error = _("Type the tenant's domain name exactly to confirm.")
+    return tenant_page(request, tenant, "admin_center/tenant_delete.html", {"error": error})

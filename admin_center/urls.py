@@ -1,0 +1,19 @@
+"""Every admin-center URL, under the `admin_center` namespace (mounted at /admin-center/)."""
+
+from django.urls import URLPattern
+
+from admin_center.app_registrations.urls import urlpatterns as app_pages
+from admin_center.customers.urls import urlpatterns as customer_pages
+from admin_center.operators.urls import urlpatterns as operator_pages
+from admin_center.tenants.urls import urlpatterns as tenant_pages
+from admin_center.userflows.urls import urlpatterns as userflow_pages
+
+app_name = "admin_center"
+
+urlpatterns: list[URLPattern] = [
+    *operator_pages,
+    *tenant_pages,
+    *app_pages,
+    *userflow_pages,
+    *customer_pages,
+]

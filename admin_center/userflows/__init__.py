@@ -1,0 +1,1 @@
+"""User flows and custom user attributes in the admin center."""

@@ -1,0 +1,71 @@
+"""A tenant where every admin-center route names a row that exists, for the sweeps that open
+every route (roles, bad input)."""
+
+import re
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from apps import services as app_services
+from apps.models import ApiPermission
+from tenants.models import AdminRole
+from tenants.schemas import in_tenant
+from tests.factories.accounts import MakeOperator, make_customer
+from tests.factories.flows import FlowWorld
+from tests.factories.urls import every_route
+
+RouteValues = dict[str, str]
+
+
+def public_key_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+@pytest.fixture
+def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOperator) -> RouteValues:
+    """A value for each path argument of the admin center's routes, by name, each naming a row
+    of `flow_world`'s tenant (tenant A): an app with a secret, a certificate and a permission, a
+    user flow with attributes, a custom attribute, a customer, a second admin."""
+    tenant = flow_world.tenant
+    other_admin = operator_factory(tenant=tenant, roles=[AdminRole.REPORTS_READER])
+    customer = make_customer(tenant, "swept@example.com")
+    with in_tenant(tenant):
+        app = flow_world.app
+        secret = app.secrets.get()
+        certificate = app_services.certificate_add(app=app, pem=public_key_pem())
+        permission = ApiPermission.objects.filter(client=app).first()
+        assert permission is not None
+        item = flow_world.flow.attributes.filter(custom_attribute__isnull=False).first()
+        assert item is not None
+        assert item.custom_attribute is not None
+    return {
+        "tenant_id": str(tenant.tenant_id),
+        "app_id": str(app.object_id),
+        "secret_id": str(secret.secret_id),
+        "certificate_id": str(certificate.pk),
+        "permission_id": str(permission.pk),
+        "flow_id": str(flow_world.flow.flow_id),
+        "item_id": str(item.pk),
+        "attribute_id": str(item.custom_attribute.pk),
+        "object_id": str(customer.object_id),
+        "operator_id": str(other_admin.pk),
+    }
+
+
+def route_url(route: str, values: RouteValues) -> str:
+    """The route with each path argument replaced by the value of its name."""
+    return "/" + re.sub(r"<\w+:(\w+)>", lambda match: values[match.group(1)], route)
+
+
+def admin_center_routes() -> list[str]:
+    """Every route of the admin center (the public URLconf's other routes are no pages of it)."""
+    return [route for route in every_route() if route.startswith("admin-center/")]
+
+
+__all__ = ["admin_center_route_values", "admin_center_routes", "route_url"]
