@@ -134,6 +134,30 @@ class AppCertificate(models.Model):
         return self.thumbprint
 
 
+class SpentClientAssertion(models.Model):
+    """The `jti` of a client assertion that authenticated a request (RFC 7523 §3 item 7), kept
+    until the assertion has expired, so that it is accepted once (apps/oidc/client_auth.py).
+
+    A table rather than a cache: the unique key refuses the second use in one INSERT, in every
+    process of every node, and no row is evicted before it expires, however many come after.
+    """
+
+    client_id = models.CharField(max_length=100)
+    jti = models.CharField(max_length=255)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["client_id", "jti"], name="apps_assertion_once"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["expires_at"], name="apps_assertion_expires"),  # housekeeping
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.jti}"
+
+
 class ApiScope(models.Model):
     """A delegated permission an app's API exposes (Expose an API → Scopes)."""
 

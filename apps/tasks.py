@@ -46,5 +46,5 @@ def tokens_clear_expired() -> int:
         with in_tenant(tenant):
             cleared = clear_expired()
         removed += cleared.refresh_tokens + cleared.access_tokens
-        removed += cleared.id_tokens + cleared.grants
+        removed += cleared.id_tokens + cleared.grants + cleared.client_assertions
     return removed

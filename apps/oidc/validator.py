@@ -6,11 +6,10 @@ tenant is the connection's, set by the routing middleware for this request.
 
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt as pyjwt
-from django.core.cache import cache
 from django.db.models import Min
 from django.utils import timezone
 from jwcrypto import jwk, jws, jwt
@@ -27,7 +26,11 @@ from apps.oidc.claims import (
     pairwise_subject,
     profile_claims,
 )
-from apps.oidc.client_auth import client_secret_matches, secret_credentials
+from apps.oidc.client_auth import (
+    client_assertion_spend,
+    client_secret_matches,
+    secret_credentials,
+)
 from apps.signing import active_signing_key, verification_jwk
 from tenants.current import current_tenant
 from tenants.selectors import tenant_issuer
@@ -35,6 +38,13 @@ from tenants.selectors import tenant_issuer
 # Set by AuthorizeView for a signed-in customer; not an HTTP_ key, so no client can forge it.
 SIGNED_IN_META_KEY = "ciam.signed_in"
 JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# How far ahead a client assertion's `exp` may lie: ten minutes, what MSAL and the Azure
+# Identity libraries send (clients of an Entra-like service), plus the clock skew jwcrypto
+# allows when it checks `exp`.
+CLIENT_ASSERTION_MAX_LIFETIME = timedelta(minutes=10)
+ASSERTION_LEEWAY = timedelta(seconds=60)
+MAX_JTI_LENGTH = 255
+_LATEST_EXP_SECONDS = (CLIENT_ASSERTION_MAX_LIFETIME + ASSERTION_LEEWAY).total_seconds()
 
 
 class CiamValidator(OAuth2Validator):  # type: ignore[misc]
@@ -122,11 +132,19 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             if audience not in audiences and tenant_issuer(current_tenant()) not in audiences:
                 return False
             jti = claims.get("jti")
-            if not isinstance(jti, str) or not jti:
+            if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH or "\x00" in jti:
+                return False  # (PostgreSQL text holds no NUL)
+            # RFC 7523 §3 item 4 lets the server bound the lifetime it accepts: the replay
+            # memory below then holds each jti only minutes, and an assertion that leaked is
+            # of use only that long.
+            if claims["exp"] > time.time() + _LATEST_EXP_SECONDS:  # a number, jwcrypto checked
                 return False
-            # Single use within the assertion's lifetime (RFC 7523 §3 item 7).
-            ttl = max(1, int(claims["exp"] - time.time()) + 60)
-            if not cache.add(f"client-assertion:{client_id}:{jti}", 1, timeout=ttl):
+            expires = datetime.fromtimestamp(claims["exp"], tz=UTC)
+            # Single use (RFC 7523 §3 item 7), remembered past `exp` by the leeway jwcrypto
+            # allows, in the one store every worker shares.
+            if not client_assertion_spend(
+                client_id=client_id, jti=jti, expires_at=expires + ASSERTION_LEEWAY
+            ):
                 return False
             request.client_id = client_id
             return True
