@@ -39,9 +39,10 @@ def token_endpoint(request: HttpRequest) -> HttpResponse:
     """The token endpoint; client credentials by secret go straight to their lean path."""
     from apps.oidc.client_credentials import client_credentials_token, is_lean_client_credentials
     from apps.oidc.views import TokenView, finish_token_response
-    from ciam_portal.request_guard import malformed_request_refusal
+    from ciam_portal.request_guard import disallowed_host_refusal, malformed_request_refusal
 
-    refused = malformed_request_refusal(request)
+    # It skips CommonMiddleware, which refuses other pages' foreign hosts: it asks here.
+    refused = disallowed_host_refusal(request) or malformed_request_refusal(request)
     if refused is not None:
         refused["Cache-Control"] = "no-store"  # RFC 6749 §5.1
         return refused

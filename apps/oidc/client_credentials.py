@@ -25,6 +25,7 @@ from apps import lookups
 from apps.models import AppRegistration
 from apps.oidc.client_auth import client_secret_matches, secret_credentials
 from apps.oidc.tokens import app_token_claims, signed_access_token
+from ciam_portal.request_guard import HOST_REFUSED, host_allowed
 from tenants.current import current_tenant
 from tenants.schemas import use_public_schema, use_tenant_schema
 from tenants.selectors import tenant_for_path_segment, tenant_issuer
@@ -122,8 +123,12 @@ def wsgi_client_credentials(
     if environ.get("REQUEST_METHOD") != "POST" or environ.get("HTTP_ORIGIN"):
         return None
     match = _TOKEN_PATH.match(str(environ.get("PATH_INFO", "")))
+    if match is None:
+        return None
+    if not host_allowed(environ):  # as Django refuses every page's foreign host
+        return _answer(400, {"error": "invalid_request", "error_description": HOST_REFUSED}, None)
     content_type = str(environ.get("CONTENT_TYPE", ""))
-    if match is None or not content_type.startswith("application/x-www-form-urlencoded"):
+    if not content_type.startswith("application/x-www-form-urlencoded"):
         return None
     try:
         length = int(str(environ.get("CONTENT_LENGTH") or "0"))
@@ -161,6 +166,12 @@ def wsgi_client_credentials(
             use_public_schema()
     finally:
         request_finished.send(sender=__name__)
+    return _answer(status, body, challenge)
+
+
+def _answer(
+    status: int, body: dict[str, object], challenge: str | None
+) -> tuple[str, list[tuple[str, str]], bytes]:
     headers = list(TOKEN_HEADERS)
     if challenge:
         headers.append(("WWW-Authenticate", challenge))
