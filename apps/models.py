@@ -330,6 +330,21 @@ class TokenSettings(models.Model):
         return "Token lifetimes"
 
 
+def _session_id_field() -> "models.CharField[str, str]":
+    return models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The browser session the customer signed in with (apps/oidc/sessions.py); "
+        "empty for what no browser session issued.",
+    )
+
+
+def _by_session_id(name: str) -> models.Index:
+    # RP-initiated logout ends what one session issued; rows of no session are not indexed.
+    return models.Index(fields=["session_id"], name=name, condition=~models.Q(session_id=""))
+
+
 class Grant(AbstractGrant):
     """An authorization code. Kept after use, so that a replay can revoke what it issued."""
 
@@ -337,24 +352,31 @@ class Grant(AbstractGrant):
     issued_access_token = models.ForeignKey(
         "apps.AccessToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    session_id = _session_id_field()
 
     class Meta(AbstractGrant.Meta):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["expires"], name="apps_grant_expires"),  # housekeeping
+            _by_session_id("apps_grant_session"),
         ]
 
 
 class AccessToken(AbstractAccessToken):
     """Swapped in for django-oauth-toolkit's model of the same role."""
 
+    session_id = _session_id_field()
+
     class Meta(AbstractAccessToken.Meta):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["expires"], name="apps_access_expires"),  # housekeeping
+            _by_session_id("apps_access_session"),
         ]
 
 
 class RefreshToken(AbstractRefreshToken):
     """Swapped in for django-oauth-toolkit's model of the same role."""
+
+    session_id = _session_id_field()
 
     class Meta(AbstractRefreshToken.Meta):
         indexes: ClassVar[list[models.Index]] = [
@@ -362,6 +384,7 @@ class RefreshToken(AbstractRefreshToken):
             # replaces django-oauth-toolkit's index on token_family alone); housekeeping.
             models.Index(fields=["token_family", "created"], name="apps_refresh_family"),
             models.Index(fields=["created"], name="apps_refresh_created"),
+            _by_session_id("apps_refresh_session"),
         ]
 
 

@@ -1,6 +1,7 @@
 """Ending what a tenant issued to a customer: every token and code, when the customer's
 credentials are revoked (accounts' `customer_credentials_revoked` signal, connected in
-AppRegistrationsConfig.ready)."""
+AppRegistrationsConfig.ready), or what one browser session signed in to, when it signs out
+(RP-initiated logout)."""
 
 from typing import Any
 
@@ -29,3 +30,24 @@ def on_customer_credentials_revoked(
     sender: object, *, customer: User, **kwargs: Any
 ) -> TokensRevoked:
     return customer_tokens_revoke(customer=customer)
+
+
+def session_tokens_revoke(*, session_id: str) -> TokensRevoked:
+    """In the current tenant's schema and one transaction, end what one browser session signed
+    in to (apps/oidc/sessions.py): revoke its live refresh tokens, delete its access tokens and
+    their ID tokens, and its codes not yet redeemed (a redeemed one stays, so that its replay
+    is still detected). Nothing of any other session is touched."""
+    if not session_id:
+        return TokensRevoked()
+    with transaction.atomic():
+        access = AccessToken.objects.filter(session_id=session_id)
+        id_tokens = list(access.exclude(id_token=None).values_list("id_token", flat=True))
+        refresh_tokens = list(
+            RefreshToken.objects.filter(session_id=session_id, revoked__isnull=True)
+        )
+        for refresh_token in refresh_tokens:
+            refresh_token.revoke()  # and its access token
+        access_tokens, _details = access.delete()
+        IDToken.objects.filter(pk__in=id_tokens).delete()
+        Grant.objects.filter(session_id=session_id, used_at__isnull=True).delete()
+    return TokensRevoked(refresh_tokens=len(refresh_tokens), access_tokens=access_tokens)

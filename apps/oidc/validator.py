@@ -6,6 +6,7 @@ tenant is the connection's, set by the routing middleware for this request.
 
 import json
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from apps.oidc.client_auth import (
     client_secret_matches,
     secret_credentials,
 )
+from apps.oidc.sessions import SESSION_ID_META_KEY
 from apps.signing import active_signing_key, verification_jwk
 from tenants.current import current_tenant
 from tenants.selectors import tenant_issuer
@@ -238,6 +240,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             return False
         request.scopes = grant.scope.split(" ")
         request.user = grant.user
+        request.ciam_session_id = grant.session_id
         if grant.nonce:
             request.nonce = grant.nonce
         if grant.claims:
@@ -276,6 +279,17 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
     ) -> str | None:
         grant = self._grant(code, request)
         return (grant.nonce or None) if grant else None
+
+    def _create_authorization_code(
+        self, request: Request, code: dict[str, str], expires: Any = None
+    ) -> Grant:
+        """DOT's, with the browser session the code is issued in (apps/oidc/sessions.py)."""
+        grant: Grant = super()._create_authorization_code(request, code, expires)
+        session_id = request.headers.get(SESSION_ID_META_KEY)
+        if isinstance(session_id, str) and session_id:
+            Grant.objects.filter(pk=grant.pk).update(session_id=session_id)
+            grant.session_id = session_id
+        return grant
 
     def invalidate_authorization_code(
         self, client_id: str, code: str, request: Request, *args: Any, **kwargs: Any
@@ -351,11 +365,34 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             application=request.client,
             source_refresh_token=source_refresh_token,
             resource=getattr(request, "resource", []),  # RFC 8707
+            session_id=getattr(request, "ciam_session_id", ""),
         )
         self._set_token_value(access_token, token["access_token"])
         access_token.save()
         request.ciam_access_token = access_token
         return access_token
+
+    def _create_refresh_token(
+        self,
+        request: Request,
+        refresh_token_code: str,
+        access_token: AccessToken,
+        previous_refresh_token: RefreshToken | None,
+    ) -> RefreshToken:
+        """DOT's, with the browser session of the code (or of the token it replaces)."""
+        refresh_token = RefreshToken(
+            user=request.user,
+            application=request.client,
+            access_token=access_token,
+            token_family=(
+                previous_refresh_token.token_family if previous_refresh_token else uuid.uuid4()
+            ),
+            resource=getattr(request, "resource", []),  # RFC 8707
+            session_id=getattr(request, "ciam_session_id", ""),
+        )
+        self._set_token_value(refresh_token, refresh_token_code)
+        refresh_token.save()
+        return refresh_token
 
     # --- refresh tokens (RFC 6749 §6, RFC 9700 §4.14) -----------------------------------------
 
@@ -370,6 +407,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
         instance: RefreshToken = request.refresh_token_instance
+        request.ciam_session_id = instance.session_id
         family_started = instance.created
         if instance.token_family:
             family_started = (

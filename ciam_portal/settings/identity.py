@@ -72,7 +72,9 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
-    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": True,
+    # Off: DOT would revoke every token of the hinted customer, on every device; our
+    # LogoutView ends what the browser session being ended signed in to (apps/oidc/views.py).
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
     "PKCE_REQUIRED": _pkce_required,
     "ALLOW_URI_WILDCARDS": False,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
