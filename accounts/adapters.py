@@ -51,6 +51,9 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         """Render now (language, branding, tenant), deliver on commit through Celery."""
         from accounts.tasks import email_deliver
 
+        # Every message knows whom it is for: allauth leaves the address out of some contexts
+        # (its "account already exists" message printed a blank line where it goes).
+        context = {"email": email, **context}
         tenant = current_tenant_or_none()
         if tenant is not None:
             # Messages speak for the tenant, never for the host the request came through.

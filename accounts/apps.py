@@ -8,16 +8,20 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from allauth.account.signals import password_changed, password_reset
 
-        from accounts.services import password_change_done
+        from accounts.services import customer_password_changed, password_change_done
+        from tenants.current import current_tenant_or_none
 
-        def clear_temporary(
+        def own_password_changed(
             sender: object, request: object, user: object, **kwargs: object
         ) -> None:
             password_change_done(user=user)  # type: ignore[arg-type]
+            # A customer (in a tenant's schema; operators live in the public one).
+            if current_tenant_or_none() is not None:
+                customer_password_changed(customer=user)  # type: ignore[arg-type]
 
         password_changed.connect(
-            clear_temporary, weak=False, dispatch_uid="accounts.temporary-password"
+            own_password_changed, weak=False, dispatch_uid="accounts.own-password-changed"
         )
         password_reset.connect(
-            clear_temporary, weak=False, dispatch_uid="accounts.temporary-password-reset"
+            own_password_changed, weak=False, dispatch_uid="accounts.own-password-reset"
         )

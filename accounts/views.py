@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.adapters import flow_uses_codes
+from accounts.answer_time import SIGNUP_ANSWER_QUANTUM_SECONDS, answered_on_the_quantum
 from accounts.forms import FIELD_PREFIX, ProfileCompletionForm
 from accounts.models import User
 from accounts.services import customer_profile_update
@@ -80,6 +81,20 @@ class CustomerLoginView(ContinueToAppMixin, allauth_views.LoginView):  # type: i
         context["LOGIN_BY_CODE_ENABLED"] = False
         context["signup_open"] = get_adapter(self.request).is_open_for_signup(self.request)
         return context
+
+
+class CustomerSignupView(allauth_views.SignupView):  # type: ignore[misc]
+    """Sign-up: an address that has an account is answered as a new one is (allauth's
+    enumeration prevention), and after the same time (accounts/answer_time.py)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse
+        if request.method != "POST":
+            response = super().dispatch(request, *args, **kwargs)
+            return response
+        with answered_on_the_quantum(SIGNUP_ANSWER_QUANTUM_SECONDS):
+            response = super().dispatch(request, *args, **kwargs)
+        return response
 
 
 class RequestLoginCodeView(allauth_views.RequestLoginCodeView):  # type: ignore[misc]

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from accounts.signals import customer_credentials_revoked
 from tenants.signals import tenant_provisioned
 
 
@@ -9,9 +10,14 @@ class AppRegistrationsConfig(AppConfig):
     verbose_name = "App registrations"
 
     def ready(self) -> None:
-        # Imported once the app registry is ready: the receiver's module imports models.
+        # Imported once the app registry is ready: the receivers' modules import models.
         from apps.provisioning import tenant_protocol_provision
+        from apps.revocation import on_customer_credentials_revoked
 
         tenant_provisioned.connect(
             tenant_protocol_provision, dispatch_uid="apps.protocol-provision"
+        )
+        # accounts may not import apps: it tells, and the tokens this app issued end here.
+        customer_credentials_revoked.connect(
+            on_customer_credentials_revoked, dispatch_uid="apps.customer-tokens"
         )

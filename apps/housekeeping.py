@@ -14,7 +14,8 @@ ready tenant (`apps.tasks.tokens_clear_expired`). What stays, and why:
 - an ID token, for as long as the sign-in it came from may be in use (the refresh lifetime):
   RP-initiated logout accepts an expired one as `id_token_hint`, found by its `jti`;
 - an authorization code, for a day after it expired: a replay within that day still revokes
-  what the code issued (RFC 6749 §4.1.2).
+  what the code issued (RFC 6749 §4.1.2);
+- a spent client assertion's `jti`, until the assertion expired (it cannot be replayed after).
 """
 
 from dataclasses import dataclass
@@ -23,7 +24,14 @@ from datetime import datetime, timedelta
 from django.db.models import Min, Model, QuerySet
 from django.utils import timezone
 
-from apps.models import AccessToken, Grant, IDToken, RefreshToken, TokenSettings
+from apps.models import (
+    AccessToken,
+    Grant,
+    IDToken,
+    RefreshToken,
+    SpentClientAssertion,
+    TokenSettings,
+)
 
 _BATCH = 1_000
 GRANT_RETENTION = timedelta(days=1)
@@ -35,6 +43,7 @@ class Cleared:
     access_tokens: int
     id_tokens: int
     grants: int
+    client_assertions: int
 
 
 def _delete_in_batches(queryset: "QuerySet[Model]") -> int:
@@ -86,9 +95,11 @@ def tokens_clear_expired(*, now: datetime | None = None) -> Cleared:
         IDToken.objects.filter(expires__lt=sign_in_cutoff, access_token__isnull=True)
     )
     grants = _delete_in_batches(Grant.objects.filter(expires__lt=now - GRANT_RETENTION))
+    client_assertions = _delete_in_batches(SpentClientAssertion.objects.filter(expires_at__lt=now))
     return Cleared(
         refresh_tokens=refresh_tokens,
         access_tokens=access_tokens,
         id_tokens=id_tokens,
         grants=grants,
+        client_assertions=client_assertions,
     )

@@ -133,6 +133,30 @@ class AppCertificate(models.Model):
         return self.thumbprint
 
 
+class SpentClientAssertion(models.Model):
+    """The `jti` of a client assertion that authenticated a request (RFC 7523 §3 item 7), kept
+    until the assertion has expired, so that it is accepted once (apps/oidc/client_auth.py).
+
+    A table rather than a cache: the unique key refuses the second use in one INSERT, in every
+    process of every node, and no row is evicted before it expires, however many come after.
+    """
+
+    client_id = models.CharField(max_length=100)
+    jti = models.CharField(max_length=255)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["client_id", "jti"], name="apps_assertion_once"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["expires_at"], name="apps_assertion_expires"),  # housekeeping
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.jti}"
+
+
 class ApiScope(models.Model):
     """A delegated permission an app's API exposes (Expose an API → Scopes)."""
 
@@ -305,6 +329,21 @@ class TokenSettings(models.Model):
         return "Token lifetimes"
 
 
+def _session_id_field() -> "models.CharField[str, str]":
+    return models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The browser session the customer signed in with (apps/oidc/sessions.py); "
+        "empty for what no browser session issued.",
+    )
+
+
+def _by_session_id(name: str) -> models.Index:
+    # RP-initiated logout ends what one session issued; rows of no session are not indexed.
+    return models.Index(fields=["session_id"], name=name, condition=~models.Q(session_id=""))
+
+
 class Grant(AbstractGrant):
     """An authorization code. Kept after use, so that a replay can revoke what it issued."""
 
@@ -312,24 +351,31 @@ class Grant(AbstractGrant):
     issued_access_token = models.ForeignKey(
         "apps.AccessToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    session_id = _session_id_field()
 
     class Meta(AbstractGrant.Meta):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["expires"], name="apps_grant_expires"),  # housekeeping
+            _by_session_id("apps_grant_session"),
         ]
 
 
 class AccessToken(AbstractAccessToken):
     """Swapped in for django-oauth-toolkit's model of the same role."""
 
+    session_id = _session_id_field()
+
     class Meta(AbstractAccessToken.Meta):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["expires"], name="apps_access_expires"),  # housekeeping
+            _by_session_id("apps_access_session"),
         ]
 
 
 class RefreshToken(AbstractRefreshToken):
     """Swapped in for django-oauth-toolkit's model of the same role."""
+
+    session_id = _session_id_field()
 
     class Meta(AbstractRefreshToken.Meta):
         indexes: ClassVar[list[models.Index]] = [
@@ -337,6 +383,7 @@ class RefreshToken(AbstractRefreshToken):
             # replaces django-oauth-toolkit's index on token_family alone); housekeeping.
             models.Index(fields=["token_family", "created"], name="apps_refresh_family"),
             models.Index(fields=["created"], name="apps_refresh_created"),
+            _by_session_id("apps_refresh_session"),
         ]
 
 

@@ -45,5 +45,5 @@ def tokens_clear_expired() -> int:
         with in_tenant(tenant):
             cleared = housekeeping.tokens_clear_expired()
         removed += cleared.refresh_tokens + cleared.access_tokens
-        removed += cleared.id_tokens + cleared.grants
+        removed += cleared.id_tokens + cleared.grants + cleared.client_assertions
     return removed

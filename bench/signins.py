@@ -21,7 +21,7 @@ client runs in this process, on the same cores, and is not counted. Also printed
 argon2id verification costs on this machine, the share of it in a sign-in, and latencies.
 
 Database: DATABASE_URL, or the benchmark's own embedded PostgreSQL in var/bench/data/ (as
-bench/tokens.py). Cache: the product's (REDIS_URL when set, else per-process memory).
+bench/tokens.py). Cache: the product's (REDIS_URL when set, else its PostgreSQL table).
 Per-step CPU and SQL, in-process: bench/profile_signins.py.
 
 Usage: .venv/bin/python bench/signins.py [--signins 300] [--warmup 30] [--concurrency 4]

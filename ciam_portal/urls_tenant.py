@@ -27,6 +27,7 @@ urlpatterns = [
         views.PasswordResetView.as_view(),
         name="account_reset_password",
     ),
+    path("account/signup/", views.CustomerSignupView.as_view(), name="account_signup"),
     path("account/complete/", views.profile_completion, name="account-complete"),
     # allauth's self-service pages that no user flow offers yet (managing email addresses,
     # setting a password, re-authentication, MFA set-up, linked social accounts) are not served:

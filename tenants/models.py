@@ -165,3 +165,25 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_email} {self.action} {self.target}"
+
+
+class CacheEntry(models.Model):
+    """One entry of the cache every web process shares when no Redis is configured
+    (tenants/cache.py): allauth's rate limits, the failed-sign-in counters and the like.
+
+    In the public schema only; each key carries the schema it belongs to (the cache's key
+    function), as in Redis. An entry without `expires_at` never expires.
+    """
+
+    key = models.TextField(primary_key=True)
+    value = models.BinaryField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "ciam_cache"
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["expires_at"], name="ciam_cache_expires"),  # the purge
+        ]
+
+    def __str__(self) -> str:
+        return self.key

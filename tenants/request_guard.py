@@ -10,9 +10,14 @@ and a JSON body. The token endpoint, which skips the middleware, asks the same q
 - Behind trusted proxies (CIAM_TRUSTED_PROXY_COUNT), an X-Forwarded-For that is shorter than
   the proxy chain (it did not come through the proxies; allauth would fail on it with a 500) or
   whose trusted entry is not an IP address (no per-address limit could count it).
+
+Every other page refuses a host outside ALLOWED_HOSTS in Django's CommonMiddleware; the token
+endpoint, which skips it, and the WSGI entry's fast path, which skips Django, ask `host_allowed`.
 """
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from allauth.core.internal.httpkit import clean_client_ip
 from django.conf import settings
@@ -24,6 +29,7 @@ from django.core.exceptions import (
 )
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.http.request import split_domain_port, validate_host
 
 from tenants.errors import with_error_body
 
@@ -47,6 +53,35 @@ def _bad_forwarding_chain(request: HttpRequest) -> bool:
         return False
     entries = forwarded.split(",")
     return len(entries) < proxies or clean_client_ip(entries[-proxies]) is None
+
+
+HOST_REFUSED = "This server does not answer for the host the request names."
+_host_logger = logging.getLogger("django.security.DisallowedHost")
+
+
+def host_allowed(meta: Mapping[str, Any]) -> bool:
+    """Whether the host a request names is one of ALLOWED_HOSTS, read from a WSGI environ (or
+    `request.META`) as Django's `HttpRequest.get_host` reads and checks it; a refused one is
+    logged as Django logs it."""
+    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in meta:
+        host = meta["HTTP_X_FORWARDED_HOST"]
+    elif "HTTP_HOST" in meta:
+        host = meta["HTTP_HOST"]
+    else:
+        host = meta.get("SERVER_NAME", "")
+    allowed_hosts = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed_hosts:
+        allowed_hosts = [".localhost", "127.0.0.1", "[::1]"]
+    domain, _port = split_domain_port(str(host))
+    if domain and validate_host(domain, allowed_hosts):
+        return True
+    _host_logger.error("Invalid HTTP_HOST header: %r.", str(host)[:100])
+    return False
+
+
+def disallowed_host_refusal(request: HttpRequest) -> HttpResponse | None:
+    """The 400 for a request to a host outside ALLOWED_HOSTS, or None."""
+    return None if host_allowed(request.META) else _refuse(400, HOST_REFUSED)
 
 
 def _refuse(status: int, description: str) -> JsonResponse:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.attributes import BUILTIN_ATTRIBUTES
 from accounts.models import Session, User
+from accounts.signals import TokensRevoked, customer_credentials_revoked
 
 # A deleted customer can be restored for this many days; then `customers_purge_due` erases it.
 CUSTOMER_RESTORE_DAYS = 30
@@ -129,29 +130,46 @@ def customer_password_reset(*, customer: User) -> str:
     return password
 
 
-def customer_sign_out_everywhere(*, customer: User) -> Revoked:
-    """End the customer's sessions in this tenant and revoke the tokens issued to them.
+def customer_tokens_revoke(*, customer: User) -> TokensRevoked:
+    """End every token and authorization code issued to the customer in this tenant.
 
-    Deletes the customer's sessions (one indexed DELETE), revokes each live refresh token
-    (RFC 7009 semantics: it can no longer be exchanged) and deletes the customer's access
-    tokens, ID tokens and unredeemed authorization codes. Access tokens already handed out as
-    self-contained JWTs stay valid until they expire (their lifetime is short).
+    The apps that issued them do it, told by the `customer_credentials_revoked` signal, in one
+    transaction: afterwards no refresh token of the customer can be exchanged and no code
+    redeemed. Access tokens already handed out as self-contained JWTs stay valid until they
+    expire (their lifetime is short). Browser sessions are left as they are.
     """
-    from apps.models import AccessToken, Grant, IDToken, RefreshToken
+    refresh_tokens = access_tokens = 0
+    with transaction.atomic():
+        for _receiver, answer in customer_credentials_revoked.send(sender=User, customer=customer):
+            ended: object = answer  # what each receiver returns (django-stubs says str)
+            if isinstance(ended, TokensRevoked):
+                refresh_tokens += ended.refresh_tokens
+                access_tokens += ended.access_tokens
+    return TokensRevoked(refresh_tokens=refresh_tokens, access_tokens=access_tokens)
 
+
+def customer_sign_out_everywhere(*, customer: User) -> Revoked:
+    """End the customer's sessions in this tenant and every token and code issued to them
+    (`customer_tokens_revoke`), in one transaction. Deleting the sessions is one indexed
+    DELETE."""
     with transaction.atomic():
         sessions, _details = Session.objects.filter(
             user=customer, expire_date__gt=timezone.now()
         ).delete()
-        refresh_tokens = list(RefreshToken.objects.filter(user=customer, revoked__isnull=True))
-        for refresh_token in refresh_tokens:
-            refresh_token.revoke()
-        access_tokens, _details = AccessToken.objects.filter(user=customer).delete()
-        IDToken.objects.filter(user=customer).delete()
-        Grant.objects.filter(user=customer).delete()
+        tokens = customer_tokens_revoke(customer=customer)
     return Revoked(
-        sessions=sessions, refresh_tokens=len(refresh_tokens), access_tokens=access_tokens
+        sessions=sessions,
+        refresh_tokens=tokens.refresh_tokens,
+        access_tokens=tokens.access_tokens,
     )
+
+
+def customer_password_changed(*, customer: User) -> None:
+    """The customer reset or changed their own password: every token issued before ends with
+    the old password (an attacker holding one must not keep refreshing it), as after an admin's
+    reset. Their other browser sessions already end by the session's password hash; the one
+    that made the change, if any, stays signed in."""
+    customer_tokens_revoke(customer=customer)
 
 
 def customer_block(*, customer: User) -> User:

@@ -1,14 +1,17 @@
-"""Client authentication by secret (RFC 6749 §2.3.1): reading the credentials, checking them."""
+"""Client authentication (RFC 6749 §2.3): reading and checking secrets (§2.3.1), and spending
+the single-use `jti` of a client assertion (RFC 7523 §3)."""
 
 import base64
 import binascii
 import hmac
+from datetime import datetime
 from urllib.parse import unquote_plus
 
+from django.db import connection
 from django.utils import timezone
 
 from apps import lookups
-from apps.models import AppRegistration, ClientSecret
+from apps.models import AppRegistration, ClientSecret, SpentClientAssertion
 
 
 def secret_credentials(
@@ -67,3 +70,27 @@ def client_secret_matches(*, app: AppRegistration, secret: str) -> bool:
     for stored, expires_at in lookups.secret_digests(app):
         matched |= hmac.compare_digest(stored, digest) and expires_at > now
     return matched
+
+
+def client_assertion_spend(*, client_id: str, jti: str, expires_at: datetime) -> bool:
+    """Record that the client's assertion `jti` was used; True only for its first use while a
+    row for it lives (RFC 7523 §3 item 7: the server may refuse a replayed `jti`).
+
+    One INSERT on the unique (client ID, jti) key in the tenant's schema: of any number of
+    requests presenting one assertion, on any process of any node, at once or apart, exactly
+    one gets True. The row lives until `expires_at` (after the assertion's own expiry, so a
+    refused replay is never accepted later); an expired row may be taken over by a new
+    assertion with the same `jti`, the old one being past use. Expired rows are removed by the
+    token housekeeping.
+    """
+    table = connection.ops.quote_name(SpentClientAssertion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} AS spent (client_id, jti, expires_at) "  # noqa: S608 - a name
+            "VALUES (%s, %s, %s) "
+            "ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at "
+            "WHERE spent.expires_at <= statement_timestamp() "
+            "RETURNING 1",
+            [client_id, jti, expires_at],
+        )
+        return cursor.fetchone() is not None

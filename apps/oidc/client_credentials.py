@@ -32,6 +32,7 @@ from apps.oidc.client_auth import (
 from apps.oidc.tokens import app_token_claims, signed_access_token
 from tenants.current import current_tenant
 from tenants.endpoints import TOKEN
+from tenants.request_guard import HOST_REFUSED, host_allowed
 from tenants.schemas import use_public_schema, use_tenant_schema
 from tenants.selectors import tenant_for_path_segment, tenant_issuer
 
@@ -142,8 +143,12 @@ def wsgi_client_credentials(
     if environ.get("REQUEST_METHOD") != "POST" or environ.get("HTTP_ORIGIN"):
         return None
     match = _token_path().match(str(environ.get("PATH_INFO", "")))
+    if match is None:
+        return None
+    if not host_allowed(environ):  # as Django refuses every page's foreign host
+        return _answer(400, {"error": "invalid_request", "error_description": HOST_REFUSED}, None)
     content_type = str(environ.get("CONTENT_TYPE", ""))
-    if match is None or not content_type.startswith("application/x-www-form-urlencoded"):
+    if not content_type.startswith("application/x-www-form-urlencoded"):
         return None
     try:
         length = int(str(environ.get("CONTENT_LENGTH") or "0"))
@@ -181,6 +186,12 @@ def wsgi_client_credentials(
             use_public_schema()
     finally:
         request_finished.send(sender=__name__)
+    return _answer(status, body, challenge)
+
+
+def _answer(
+    status: int, body: dict[str, object], challenge: str | None
+) -> tuple[str, list[tuple[str, str]], bytes]:
     headers = list(TOKEN_HEADERS)
     if challenge:
         headers.append(("WWW-Authenticate", challenge))

@@ -6,11 +6,11 @@ tenant is the connection's, set by the routing middleware for this request.
 
 import json
 import time
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt as pyjwt
-from django.core.cache import cache
 from django.db.models import Min
 from django.utils import timezone
 from jwcrypto import jwk, jws, jwt
@@ -28,10 +28,12 @@ from apps.oidc.claims import (
     profile_claims,
 )
 from apps.oidc.client_auth import (
+    client_assertion_spend,
     client_secret_matches,
     secret_credentials,
     several_authentication_methods,
 )
+from apps.oidc.sessions import SESSION_ID_META_KEY
 from apps.signing import active_signing_key, verification_jwk
 from tenants.current import current_tenant
 from tenants.selectors import tenant_issuer
@@ -39,6 +41,13 @@ from tenants.selectors import tenant_issuer
 # Set by AuthorizeView for a signed-in customer; not an HTTP_ key, so no client can forge it.
 SIGNED_IN_META_KEY = "ciam.signed_in"
 JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# How far ahead a client assertion's `exp` may lie: ten minutes, what MSAL and the Azure
+# Identity libraries send (clients of an Entra-like service), plus the clock skew jwcrypto
+# allows when it checks `exp`.
+CLIENT_ASSERTION_MAX_LIFETIME = timedelta(minutes=10)
+ASSERTION_LEEWAY = timedelta(seconds=60)
+MAX_JTI_LENGTH = 255
+_LATEST_EXP_SECONDS = (CLIENT_ASSERTION_MAX_LIFETIME + ASSERTION_LEEWAY).total_seconds()
 
 
 class CiamValidator(OAuth2Validator):  # type: ignore[misc]
@@ -135,11 +144,19 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             if audience not in audiences and tenant_issuer(current_tenant()) not in audiences:
                 return False
             jti = claims.get("jti")
-            if not isinstance(jti, str) or not jti:
+            if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH or "\x00" in jti:
+                return False  # (PostgreSQL text holds no NUL)
+            # RFC 7523 §3 item 4 lets the server bound the lifetime it accepts: the replay
+            # memory below then holds each jti only minutes, and an assertion that leaked is
+            # of use only that long.
+            if claims["exp"] > time.time() + _LATEST_EXP_SECONDS:  # a number, jwcrypto checked
                 return False
-            # Single use within the assertion's lifetime (RFC 7523 §3 item 7).
-            ttl = max(1, int(claims["exp"] - time.time()) + 60)
-            if not cache.add(f"client-assertion:{client_id}:{jti}", 1, timeout=ttl):
+            expires = datetime.fromtimestamp(claims["exp"], tz=UTC)
+            # Single use (RFC 7523 §3 item 7), remembered past `exp` by the leeway jwcrypto
+            # allows, in the one store every worker shares.
+            if not client_assertion_spend(
+                client_id=client_id, jti=jti, expires_at=expires + ASSERTION_LEEWAY
+            ):
                 return False
             request.client_id = client_id
             return True
@@ -246,6 +263,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             return False
         request.scopes = grant.scope.split(" ")
         request.user = grant.user
+        request.ciam_session_id = grant.session_id
         if grant.nonce:
             request.nonce = grant.nonce
         if grant.claims:
@@ -284,6 +302,17 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
     ) -> str | None:
         grant = self._grant(code, request)
         return (grant.nonce or None) if grant else None
+
+    def _create_authorization_code(
+        self, request: Request, code: dict[str, str], expires: Any = None
+    ) -> Grant:
+        """DOT's, with the browser session the code is issued in (apps/oidc/sessions.py)."""
+        grant: Grant = super()._create_authorization_code(request, code, expires)
+        session_id = request.headers.get(SESSION_ID_META_KEY)
+        if isinstance(session_id, str) and session_id:
+            Grant.objects.filter(pk=grant.pk).update(session_id=session_id)
+            grant.session_id = session_id
+        return grant
 
     def invalidate_authorization_code(
         self, client_id: str, code: str, request: Request, *args: Any, **kwargs: Any
@@ -359,11 +388,34 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             application=request.client,
             source_refresh_token=source_refresh_token,
             resource=getattr(request, "resource", []),  # RFC 8707
+            session_id=getattr(request, "ciam_session_id", ""),
         )
         self._set_token_value(access_token, token["access_token"])
         access_token.save()
         request.ciam_access_token = access_token
         return access_token
+
+    def _create_refresh_token(
+        self,
+        request: Request,
+        refresh_token_code: str,
+        access_token: AccessToken,
+        previous_refresh_token: RefreshToken | None,
+    ) -> RefreshToken:
+        """DOT's, with the browser session of the code (or of the token it replaces)."""
+        refresh_token = RefreshToken(
+            user=request.user,
+            application=request.client,
+            access_token=access_token,
+            token_family=(
+                previous_refresh_token.token_family if previous_refresh_token else uuid.uuid4()
+            ),
+            resource=getattr(request, "resource", []),  # RFC 8707
+            session_id=getattr(request, "ciam_session_id", ""),
+        )
+        self._set_token_value(refresh_token, refresh_token_code)
+        refresh_token.save()
+        return refresh_token
 
     # --- refresh tokens (RFC 6749 §6, RFC 9700 §4.14) -----------------------------------------
 
@@ -378,6 +430,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
         instance: RefreshToken = request.refresh_token_instance
+        request.ciam_session_id = instance.session_id
         family_started = instance.created
         if instance.token_family:
             family_started = (

@@ -5,6 +5,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -26,7 +27,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from accounts.forms import LOGIN_HINT_SESSION_KEY
 from accounts.middleware import step_before_anything
 from apps import lookups
-from apps.models import AccessToken, AppRegistration, Platform
+from apps.models import AccessToken, AppRegistration, Platform, RefreshToken
 from apps.oidc.claims import CLAIMS_SUPPORTED
 from apps.oidc.client_credentials import (
     client_challenge,
@@ -34,7 +35,9 @@ from apps.oidc.client_credentials import (
     is_lean_client_credentials,
 )
 from apps.oidc.introspection import introspection_of
+from apps.oidc.sessions import SESSION_ID_META_KEY, browser_session_id
 from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
+from apps.revocation import session_tokens_revoke
 from apps.selectors import cors_origin_allowed
 from apps.signing import published_jwks
 from tenants import request_guard
@@ -118,8 +121,15 @@ class JwksView(View):
 
 
 class LogoutView(dot_views.RPInitiatedLogoutView):  # type: ignore[misc]
-    """RP-Initiated Logout 1.0 with OpenID Connect Front-Channel Logout 1.0 to every app that
-    registered a URL and holds tokens of this account."""
+    """RP-Initiated Logout 1.0, ending the browser session it is asked in and only what that
+    session signed in to (its tokens and codes, apps/oidc/sessions.py), with OpenID Connect
+    Front-Channel Logout 1.0 to the apps it signed in to that registered a URL.
+
+    Without a session there is nothing to end: the customer is asked (RP-Initiated Logout 1.0
+    §2: an `id_token_hint` that belongs to no session of this browser must be confirmed), and
+    confirming ends nothing but the way back to the app. An `id_token_hint` alone, which a link
+    on any site can carry, never revokes anything.
+    """
 
     def get_request_application(self, id_token: Any, client_id: str | None) -> Any:
         """An unknown `client_id` is the RP's error, shown on the page (never a crash)."""
@@ -130,6 +140,12 @@ class LogoutView(dot_views.RPInitiatedLogoutView):  # type: ignore[misc]
             return app
         return super().get_request_application(id_token, client_id)
 
+    def must_prompt(self, token_user: Any) -> bool:
+        if not self.request.user.is_authenticated:
+            return True  # DOT would sign out at once, with no session to end
+        prompt: bool = super().must_prompt(token_user)
+        return prompt
+
     def do_logout(
         self,
         application: AppRegistration | None = None,
@@ -137,18 +153,14 @@ class LogoutView(dot_views.RPInitiatedLogoutView):  # type: ignore[misc]
         state: str | None = None,
         token_user: Any = None,
     ) -> HttpResponse:
-        user = token_user or self.request.user
+        """End this browser's session and what it signed in to, then DOT's sign-out and
+        redirect (OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS is off: DOT would revoke every token
+        of the hinted customer)."""
         front_channel: list[str] = []
-        if user is not None and user.is_authenticated:
-            issuer = tenant_issuer(current_tenant())
-            apps = AppRegistration.objects.filter(
-                pk__in=AccessToken.objects.filter(user=user).values("application")
-            ).exclude(front_channel_logout_url="")
-            front_channel = [
-                f"{app.front_channel_logout_url}"
-                f"{'&' if '?' in app.front_channel_logout_url else '?'}iss={issuer}"
-                for app in apps
-            ]
+        if self.request.user.is_authenticated:
+            session_id = browser_session_id(self.request, create=False)
+            front_channel = self._front_channel_urls(session_id)
+            session_tokens_revoke(session_id=session_id)
         response = super().do_logout(application, post_logout_redirect_uri, state, token_user)
         if not post_logout_redirect_uri:
             response = HttpResponse(status=302)
@@ -165,6 +177,22 @@ class LogoutView(dot_views.RPInitiatedLogoutView):  # type: ignore[misc]
         page._csp_update = {"frame-src": origins}  # type: ignore[attr-defined]
         return page
 
+    @staticmethod
+    def _front_channel_urls(session_id: str) -> list[str]:
+        """The front-channel logout URLs of the apps the session signed in to."""
+        if not session_id:
+            return []
+        issuer = tenant_issuer(current_tenant())
+        apps = AppRegistration.objects.filter(
+            Q(pk__in=AccessToken.objects.filter(session_id=session_id).values("application"))
+            | Q(pk__in=RefreshToken.objects.filter(session_id=session_id).values("application"))
+        ).exclude(front_channel_logout_url="")
+        return [
+            f"{app.front_channel_logout_url}"
+            f"{'&' if '?' in app.front_channel_logout_url else '?'}iss={issuer}"
+            for app in apps
+        ]
+
 
 class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
     """The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2).
@@ -176,6 +204,8 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         request.META[SIGNED_IN_META_KEY] = "1" if request.user.is_authenticated else "0"
+        if request.user.is_authenticated:  # the code, if any, belongs to this session
+            request.META[SESSION_ID_META_KEY] = browser_session_id(request, create=True)
         response: HttpResponse = super().dispatch(request, *args, **kwargs)
         return response
 
@@ -423,7 +453,10 @@ def token_endpoint(request: HttpRequest) -> HttpResponse:
     session, CSRF, locale and message middleware, none of which it uses: a malformed request is
     refused as the request guard refuses it, plain client credentials take their lean path
     (apps/oidc/client_credentials.py), and everything else is TokenView's."""
-    refused = request_guard.malformed_request_refusal(request)
+    # It skips CommonMiddleware, which refuses other pages' foreign hosts: it asks here.
+    refused = request_guard.disallowed_host_refusal(
+        request
+    ) or request_guard.malformed_request_refusal(request)
     if refused is not None:
         refused["Cache-Control"] = "no-store"  # RFC 6749 §5.1
         return refused

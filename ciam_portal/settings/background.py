@@ -1,4 +1,5 @@
-"""Cache, Celery and email: Redis and SMTP when configured, in-process otherwise."""
+"""Cache, Celery and email: Redis and SMTP when configured; otherwise the cache is PostgreSQL,
+Celery runs in-process and email goes to files."""
 
 from celery.schedules import crontab
 
@@ -17,9 +18,11 @@ if REDIS_URL:
         }
     }
 else:
+    # Never a per-process cache: rate limits and failed-sign-in counters are security state that
+    # every worker process must share (tenants/cache.py says why not Django's database cache).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "tenants.cache.PostgresCache",
             "KEY_FUNCTION": _KEY_FUNCTION,
         }
     }

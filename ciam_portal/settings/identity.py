@@ -66,7 +66,9 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
-    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": True,
+    # Off: DOT would revoke every token of the hinted customer, on every device; our
+    # LogoutView ends what the browser session being ended signed in to (apps/oidc/views.py).
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
     # Which clients must use PKCE is decided per client by CiamValidator.is_pkce_required
     # (public ones must); True is also what DOT's RFC 9700 deploy check asks of this setting.
     "PKCE_REQUIRED": True,

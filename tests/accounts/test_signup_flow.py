@@ -175,6 +175,34 @@ def test_existing_email_does_not_reveal_the_account(flow_world: FlowWorld) -> No
     assert pages[0] == pages[1]
 
 
+def test_the_account_already_exists_email_names_the_address(
+    flow_world: FlowWorld, django_capture_on_commit_callbacks: Capture
+) -> None:
+    """Signing up with a known address tells its owner by email, naming the address (allauth
+    leaves it out of the message's context: the line was blank)."""
+    from tests.factories.accounts import make_customer
+
+    make_customer(flow_world.tenant, "known@example.com")
+    client = Client()
+    client.get(authorize_url(flow_world))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/{flow_world.tenant.domain_name}/account/signup/", {"email": "known@example.com"}
+        )
+    [message] = mail.outbox
+    assert message.to == ["known@example.com"]
+    assert "using email address:\n\nknown@example.com\n\nHowever" in message.body
+    # Its twin, for a password reset asked for an address nobody has, had the same hole.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/{flow_world.tenant.domain_name}/account/password/reset/",
+            {"email": "nobody@example.com"},
+        )
+    [message] = mail.outbox
+    assert "an account with email nobody@example.com. However" in message.body
+
+
 def test_tokens_carry_exactly_the_configured_claims(
     flow_world: FlowWorld, django_capture_on_commit_callbacks: Capture
 ) -> None:

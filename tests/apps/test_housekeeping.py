@@ -9,7 +9,16 @@ from django.utils import timezone
 from accounts.models import User
 from apps import services as app_services
 from apps.housekeeping import tokens_clear_expired as tokens_clear_expired_here
-from apps.models import AccessToken, AppRegistration, Grant, IDToken, Platform, RefreshToken
+from apps.models import (
+    AccessToken,
+    AppRegistration,
+    Grant,
+    IDToken,
+    Platform,
+    RefreshToken,
+    SpentClientAssertion,
+)
+from apps.oidc.client_auth import client_assertion_spend
 from apps.tasks import tokens_clear_expired
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
@@ -127,3 +136,14 @@ def test_a_longer_refresh_lifetime_keeps_older_families(tenant_a: Tenant) -> Non
         assert cleared.refresh_tokens == 1
         assert RefreshToken.objects.filter(pk=kept.pk).exists()
         assert not RefreshToken.objects.filter(pk=ended.pk).exists()
+
+
+def test_spent_assertions_are_forgotten_once_they_expired(tenant_a: Tenant) -> None:
+    now = timezone.now()
+    with in_tenant(tenant_a):
+        assert client_assertion_spend(client_id="c", jti="old", expires_at=now)
+        assert client_assertion_spend(client_id="c", jti="live", expires_at=now + timedelta(1))
+        assert not client_assertion_spend(client_id="c", jti="live", expires_at=now)
+        cleared = tokens_clear_expired_here()
+        assert cleared.client_assertions == 1
+        assert list(SpentClientAssertion.objects.values_list("jti", flat=True)) == ["live"]

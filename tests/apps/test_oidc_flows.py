@@ -11,7 +11,7 @@ import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.jose import JsonWebKey, jwt
-from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from authlib.oauth2.rfc7523 import PrivateKeyJWT, private_key_jwt_sign
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -367,6 +367,22 @@ def test_client_secret_post_is_accepted(oidc_world: OidcWorld) -> None:
     assert response.headers["Cache-Control"] == "no-store"
 
 
+class TenMinuteAssertions(PrivateKeyJWT):  # type: ignore[misc]
+    """Authlib's private_key_jwt with assertions that expire in ten minutes, as MSAL's do:
+    the server refuses one that expires further ahead (Authlib's default is an hour)."""
+
+    def sign(self, auth: Any, token_endpoint: str) -> Any:
+        return private_key_jwt_sign(
+            auth.client_secret,
+            client_id=auth.client_id,
+            token_endpoint=token_endpoint,
+            claims=self.claims,
+            header=self.headers,
+            alg=self.alg,
+            expires_in=600,
+        )
+
+
 def test_private_key_jwt(oidc_world: OidcWorld, django_db_blocker: pytest.FixtureRequest) -> None:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public_pem = (
@@ -382,7 +398,7 @@ def test_private_key_jwt(oidc_world: OidcWorld, django_db_blocker: pytest.Fixtur
     client = OAuth2Session(
         oidc_world.daemon.client_id,
         private_pem,
-        token_endpoint_auth_method=PrivateKeyJWT(oidc_world.endpoint("token")),
+        token_endpoint_auth_method=TenMinuteAssertions(oidc_world.endpoint("token")),
     )
     token = client.fetch_token(
         oidc_world.endpoint("token"),
@@ -403,7 +419,7 @@ def test_private_key_jwt(oidc_world: OidcWorld, django_db_blocker: pytest.Fixtur
     bad = OAuth2Session(
         oidc_world.daemon.client_id,
         stranger,
-        token_endpoint_auth_method=PrivateKeyJWT(oidc_world.endpoint("token")),
+        token_endpoint_auth_method=TenMinuteAssertions(oidc_world.endpoint("token")),
     )
     with pytest.raises(Exception, match="invalid_client"):
         bad.fetch_token(

@@ -2,6 +2,10 @@
 
 What such tests need must be committed (see the `committed_db` fixture): the server is another
 process with its own connections.
+
+Two servers can be had: `live_server_url` runs with the environment the tests run with (Redis
+as cache and broker when REDIS_URL is set); `embedded_default_server_url` runs without
+REDIS_URL, as `make run` does by default, so that its workers share nothing but PostgreSQL.
 """
 
 import os
@@ -18,6 +22,8 @@ from django.db import connection
 from ciam_portal.run import web_server_argv
 
 ROOT = Path(__file__).resolve().parents[2]
+# `make run` serves with two worker processes by default (CIAM_WEB_WORKERS).
+WORKERS = 2
 
 
 def _free_port() -> int:
@@ -36,26 +42,23 @@ def _database_url() -> str:
     return f"postgresql://{db['USER']}{password}@{host or '127.0.0.1'}:{port}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def live_mail_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the live server writes its email, one file per message (Django's file backend)."""
-    return tmp_path_factory.mktemp("live-mail")
-
-
-@pytest.fixture(scope="session")
-def live_server_url(django_db_setup: None, live_mail_dir: Path) -> Iterator[str]:
+def _serve(mail_dir: Path, *, without: tuple[str, ...] = ()) -> Iterator[str]:
+    """Start granian with WORKERS processes on the test database, wait until it answers, yield
+    its base URL, stop it. Variables named in `without` are left out of its environment."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name not in without},
         "DJANGO_SETTINGS_MODULE": "ciam_portal.settings.test",
         "DATABASE_URL": _database_url(),
         "CIAM_BASE_URL": base_url,
-        "CIAM_EMAIL_DIR": str(live_mail_dir),
+        "CIAM_EMAIL_DIR": str(mail_dir),
     }
-    log = open(ROOT / "var" / f"live-server-{port}.log", "w")  # noqa: SIM115
+    log_path = ROOT / "var" / f"live-server-{port}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    log = open(log_path, "w")  # noqa: SIM115
     process = subprocess.Popen(
-        web_server_argv("127.0.0.1", port, workers=2),
+        web_server_argv("127.0.0.1", port, workers=WORKERS),
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -71,7 +74,7 @@ def live_server_url(django_db_setup: None, live_mail_dir: Path) -> Iterator[str]
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             log.close()
-            raise RuntimeError((ROOT / "var" / f"live-server-{port}.log").read_text()[-3000:])
+            raise RuntimeError(log_path.read_text()[-3000:])
         time.sleep(0.2)
     try:
         yield base_url
@@ -83,4 +86,24 @@ def live_server_url(django_db_setup: None, live_mail_dir: Path) -> Iterator[str]
             process.kill()
         log.close()
         # The log is kept only when the server failed to start (above) — it said why.
-        (ROOT / "var" / f"live-server-{port}.log").unlink(missing_ok=True)
+        log_path.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def live_mail_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the live server writes its email, one file per message (Django's file backend)."""
+    return tmp_path_factory.mktemp("live-mail")
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup: None, live_mail_dir: Path) -> Iterator[str]:
+    yield from _serve(live_mail_dir)
+
+
+@pytest.fixture(scope="session")
+def embedded_default_server_url(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A server configured as `make run` is by default: no REDIS_URL, so the only store its
+    worker processes share is the database."""
+    yield from _serve(tmp_path_factory.mktemp("embedded-mail"), without=("REDIS_URL",))
