@@ -17,10 +17,8 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.attributes import INPUT_TYPES_WITH_OPTIONS, InputType
-from accounts.models import CustomAttribute, Session, User
+from accounts.models import Session, User
 from accounts.services.customers import CUSTOMER_RESTORE_DAYS
-from userflows.models import UserFlowAttribute
 
 CUSTOMER_PAGE_SIZE = 50
 SEARCH_MAX_LENGTH = 254
@@ -254,34 +252,3 @@ class AttributeChoices:
 
     multiple: bool
     options: list[tuple[str, str]]  # (value, text)
-
-
-def custom_attribute_choices() -> dict[str, AttributeChoices]:
-    """For each custom String attribute that user flows collect only by picking options, the
-    union of those options (first text wins), and whether several may be picked (when any flow
-    uses CheckboxMultiSelect). An attribute some flow collects as free text is not in the
-    result: any text is a valid value for it."""
-    found: dict[str, tuple[bool, dict[str, str]]] = {}
-    items = (
-        UserFlowAttribute.objects.filter(custom_attribute__isnull=False)
-        .select_related("custom_attribute")
-        .order_by("flow__name", "position", "pk")
-    )
-    text_box: set[str] = set()
-    for item in items:
-        attribute: CustomAttribute | None = item.custom_attribute
-        if attribute is None:
-            continue
-        if item.input_type not in INPUT_TYPES_WITH_OPTIONS:
-            text_box.add(attribute.name)
-            continue
-        multiple, options = found.get(attribute.name, (False, {}))
-        multiple = multiple or item.input_type == InputType.CHECKBOX_MULTI_SELECT
-        for option in item.options:
-            options.setdefault(str(option.get("value", "")), str(option.get("text", "")))
-        found[attribute.name] = (multiple, options)
-    return {
-        name: AttributeChoices(multiple=multiple, options=list(options.items()))
-        for name, (multiple, options) in found.items()
-        if name not in text_box and options
-    }

@@ -2,10 +2,10 @@
 
 from django.urls import include, path, re_path
 
-from accounts import views
 from accounts.api import MeView
 from ciam_portal import errors
 from ciam_portal.health import healthz
+from journey import views
 
 urlpatterns = [
     path("", views.customer_home, name="customer-home"),

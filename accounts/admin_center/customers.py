@@ -31,6 +31,7 @@ from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
 from tenants.services import audit_record
+from userflows.selectors import custom_attribute_choices
 
 SECTION = "customers"
 
@@ -64,7 +65,7 @@ def _profile_form(customer: User, data: QueryDict | None = None) -> CustomerProf
         data,
         customer=customer,
         attributes=list(CustomAttribute.objects.all()),
-        choices=selectors.custom_attribute_choices(),
+        choices=custom_attribute_choices(),
     )
 
 

@@ -5,12 +5,12 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.urls import resolve, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -22,8 +22,6 @@ from oauth2_provider.signals import app_authorized
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
 
-from accounts.forms import LOGIN_HINT_SESSION_KEY
-from accounts.middleware import step_before_anything
 from apps import lookups
 from apps.models import AccessToken, AppRegistration, Platform
 from apps.oidc.claims import CLAIMS_SUPPORTED
@@ -33,9 +31,11 @@ from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.selectors import cors_origin_allowed
 from apps.signing import published_jwks
 from ciam_portal.whole_numbers import whole_number
+from journey.answers import answer_as
+from journey.forms import LOGIN_HINT_SESSION_KEY
+from journey.selectors import AUTH_TRANSACTION_SESSION_KEY
 from tenants.current import current_tenant
 from tenants.selectors import tenant_base_url, tenant_issuer
-from userflows.selectors import AUTH_TRANSACTION_SESSION_KEY
 
 
 def discovery_document() -> dict[str, object]:
@@ -275,60 +275,6 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         issuer = tenant_issuer(current_tenant())
         redirect_to = add_params_to_uri(redirect_to, [("iss", issuer)])
         return super().redirect(redirect_to, application)
-
-
-def answer_as(request: HttpRequest, url: str) -> HttpResponse:
-    """The answer this tenant's page at `url` (a path with its query) gives to a GET, given
-    to this request instead of a redirect there: one round trip fewer for the browser.
-
-    The request becomes that GET (method, path, query; the session, the user and the CSRF
-    state stay), and the view the path resolves to answers it, with the middleware's
-    response handling still to come as for any answer.
-    """
-    target = urlsplit(url)
-    script_name = request.META.get("SCRIPT_NAME", "")
-    path_info = target.path.removeprefix(script_name)
-    request.method = "GET"
-    request.META = {
-        **request.META,
-        "REQUEST_METHOD": "GET",
-        "QUERY_STRING": target.query,
-        "PATH_INFO": path_info,
-        "CONTENT_LENGTH": "",
-    }
-    request.path = target.path
-    request.path_info = path_info
-    request.GET = QueryDict(target.query)
-    request.POST = QueryDict()
-    match = resolve(path_info)
-    request.resolver_match = match
-    answer: HttpResponse = match.func(request, *match.args, **match.kwargs)
-    return answer
-
-
-def continue_to_app(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """After a hosted page signs the customer in, answer the authorization request it
-    interrupted at once, so the browser goes straight back to the app with its code.
-
-    The page's own answer is a redirect to this tenant's authorization endpoint (its `next`);
-    the endpoint answers that request here (`answer_as`), and its redirect is sent instead:
-    one round trip fewer per sign-in, as Entra's and Keycloak's sign-in forms answer. Anything
-    else is left as it was: a page that is not such a redirect, a customer the
-    profile-completion guard would stop first, and an authorization answer that is a page to
-    show rather than a redirect.
-    """
-    if response.status_code != 302 or not request.user.is_authenticated:
-        return response
-    if step_before_anything(request.user) is not None:
-        return response
-    target = urlsplit(response["Location"])
-    if target.scheme or target.netloc or target.path != reverse("oauth2_provider:authorize"):
-        return response
-    answer = answer_as(request, response["Location"])
-    if answer.status_code != 302:
-        return response
-    add_never_cache_headers(answer)  # it carries a code, and answers a form post
-    return answer
 
 
 def finish_token_response(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -49,7 +49,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "accounts.middleware.ProfileCompletionMiddleware",
+    "journey.middleware.ProfileCompletionMiddleware",
 ]
 
 TEMPLATES = [

@@ -3,7 +3,7 @@
 import pytest
 from django import forms
 
-from accounts.forms import WholeNumberField
+from journey.forms import WholeNumberField
 
 
 @pytest.mark.parametrize("text", ["1_000", "١٢", "12.0", "0x1f", "1e3", "--1", "9" * 20])

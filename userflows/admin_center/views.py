@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.admin_center.access import tenant_admin_view
 from accounts.attributes import BUILTIN_ATTRIBUTES, INPUT_TYPES_FOR
-from accounts.forms import attribute_label
 from accounts.models import CustomAttribute
 from accounts.services import (
     CustomAttributeLimitReached,
@@ -24,6 +23,7 @@ from accounts.services import (
 from apps.admin_center.forms import form_errors_from
 from apps.models import AppRegistration, Platform
 from ciam_portal.whole_numbers import whole_number
+from journey.forms import attribute_label
 from tenants.admin_center.pages import tenant_page
 from tenants.models import Tenant
 from tenants.permissions import Capability

@@ -10,10 +10,10 @@ from django.db import transaction
 from django.http import Http404, HttpRequest
 
 from accounts.models import User
+from journey.selectors import flow_for_request
 from tenants.current import current_tenant_or_none
 from tenants.selectors import tenant_base_url
 from userflows.models import SignInMethod
-from userflows.selectors import flow_for_request
 
 
 class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]

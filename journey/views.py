@@ -13,13 +13,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.adapters import flow_uses_codes
-from accounts.forms import FIELD_PREFIX, ProfileCompletionForm
 from accounts.models import User
 from accounts.services import customer_profile_update
-from apps.oidc.views import continue_to_app
+from journey.adapters import flow_uses_codes
+from journey.answers import continue_to_app
+from journey.forms import FIELD_PREFIX, ProfileCompletionForm
+from journey.selectors import flow_for_request
 from userflows.models import SignInMethod
-from userflows.selectors import flow_attributes, flow_for_request
+from userflows.selectors import flow_attributes
 
 
 def _next_url(request: HttpRequest) -> str:
