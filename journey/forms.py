@@ -15,10 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.attributes import BUILTIN_ATTRIBUTES, CUSTOM_STRING_MAX_LENGTH, InputType
 from accounts.models import User
 from ciam_portal.whole_numbers import whole_number
+from journey import transaction
 from userflows.models import UserFlowAttribute
 
-# Where the authorization endpoint leaves the app's `login_hint` (OIDC Core §3.1.2.1).
-LOGIN_HINT_SESSION_KEY = "ciam.login_hint"
 FIELD_PREFIX = "attr_"
 _MARKDOWN_LINK = re.compile(r"\[([^\]]{1,200})\]\((https://[^\s()<>\"']{1,500})\)")
 
@@ -168,6 +167,8 @@ class CustomerLoginForm(LoginForm):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         set_form_field_order(self, ["login", "password", "remember"])
         request = kwargs.get("request") or getattr(self, "request", None)
-        hint = request.session.get(LOGIN_HINT_SESSION_KEY) if request is not None else None
-        if not self.is_bound and isinstance(hint, str) and "@" in hint and len(hint) <= 254:
+        journey = transaction.current(request) if request is not None else None
+        # The app's `login_hint` (OIDC Core §3.1.2.1), when it is an email address.
+        hint = journey.login_hint if journey is not None else ""
+        if not self.is_bound and "@" in hint:
             self.fields["login"].initial = hint

@@ -31,9 +31,8 @@ from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.selectors import cors_origin_allowed
 from apps.signing import published_jwks
 from ciam_portal.whole_numbers import whole_number
+from journey import transaction
 from journey.answers import answer_as
-from journey.forms import LOGIN_HINT_SESSION_KEY
-from journey.selectors import AUTH_TRANSACTION_SESSION_KEY
 from tenants.current import current_tenant
 from tenants.selectors import tenant_base_url, tenant_issuer
 
@@ -178,23 +177,23 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
             response: HttpResponse = super().handle_no_permission()
             return response
         try:
-            self.validate_authorization_request(self.request)
+            scopes, credentials = self.validate_authorization_request(self.request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
         if "create" in prompt:
-            self._begin_auth_transaction(self.request)
+            self._begin_journey(self.request, scopes, credentials)
             response = super().handle_no_permission()
             return response
-        return self._sign_in_page(self.request)
+        return self._sign_in_page(self.request, scopes, credentials)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated and self._needs_fresh_sign_in(request):
             try:
-                self.validate_authorization_request(request)
+                scopes, credentials = self.validate_authorization_request(request)
             except OAuthToolkitError as error:
                 return self.error_response(error, application=None)
             logout(request)
-            return self._sign_in_page(request)
+            return self._sign_in_page(request, scopes, credentials)
         if request.user.is_authenticated:
             answered = self._answer_signed_in(request)
             if answered is not None:
@@ -203,20 +202,34 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         return response
 
     @staticmethod
-    def _begin_auth_transaction(request: HttpRequest) -> None:
-        """Remember for the hosted pages which app (so which user flow) they serve, and the
-        `login_hint`; the sign-in form's CSRF secret goes into the same new session row, so
-        showing the form writes nothing more."""
-        login_hint = request.GET.get("login_hint", "")
-        if login_hint:
-            request.session[LOGIN_HINT_SESSION_KEY] = login_hint[:254]
-        request.session[AUTH_TRANSACTION_SESSION_KEY] = {
-            "client_id": request.GET.get("client_id", "")[:100],
-            "ui_locales": request.GET.get("ui_locales", "")[:100],
-        }
+    def _begin_journey(
+        request: HttpRequest, scopes: list[str], credentials: dict[str, Any]
+    ) -> None:
+        """Remember for the hosted pages the request they interrupt (its app, so its user flow,
+        its `login_hint` and `ui_locales`: journey.transaction); the sign-in form's CSRF secret
+        goes into the same new session row, so showing the form writes nothing more."""
+        app = lookups.client(credentials["client_id"])
+        transaction.begin(
+            request,
+            client_id=credentials["client_id"],
+            redirect_uri=credentials["redirect_uri"],
+            scopes=scopes,
+            state=_credential(credentials, "state"),
+            nonce=_credential(credentials, "nonce"),
+            code_challenge=_credential(credentials, "code_challenge"),
+            code_challenge_method=_credential(credentials, "code_challenge_method"),
+            prompt=request.GET.get("prompt", "").split(),
+            max_age=whole_number(request.GET.get("max_age", "")),
+            login_hint=request.GET.get("login_hint", ""),
+            ui_locales=request.GET.get("ui_locales", "").split(),
+            user_flow=app.user_flow.flow_id if app and app.user_flow else None,
+            fresh_sign_in=False,
+        )
         get_token(request)
 
-    def _sign_in_page(self, request: HttpRequest) -> HttpResponse:
+    def _sign_in_page(
+        self, request: HttpRequest, scopes: list[str], credentials: dict[str, Any]
+    ) -> HttpResponse:
         """Ask the customer to sign in, in this very answer: the hosted sign-in page (as
         Entra's and Keycloak's authorization endpoints answer, one round trip fewer than a
         redirect to it), whose `next` is this authorization request.
@@ -225,7 +238,7 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         `max_age`, so `next` no longer asks for them (else a customer just signed in would be
         signed out again, forever).
         """
-        self._begin_auth_transaction(request)
+        self._begin_journey(request, scopes, credentials)
         query = request.GET.copy()
         query.pop("max_age", None)
         prompt = query.pop("prompt", [""])[-1].split()
@@ -272,9 +285,17 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         return False
 
     def redirect(self, redirect_to: str, application: AppRegistration | None) -> HttpResponse:
+        """Every answer sent back to the app (a code or an error) ends the auth transaction."""
+        transaction.finish(self.request)
         issuer = tenant_issuer(current_tenant())
         redirect_to = add_params_to_uri(redirect_to, [("iss", issuer)])
         return super().redirect(redirect_to, application)
+
+
+def _credential(credentials: dict[str, Any], name: str) -> str:
+    """A text parameter of a validated authorization request, "" when it has none."""
+    value = credentials.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def finish_token_response(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -51,6 +51,10 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 # the Nth proxy from the right appended to X-Forwarded-For; 0 (the default) trusts no header and
 # uses the connection's address, the only safe choice without a proxy.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("CIAM_TRUSTED_PROXY_COUNT", 0)
+# How long a customer may take between an app's authorization request and the sign-in it leads
+# to (hosted pages, codes by email, the steps before going back to the app); an older auth
+# transaction reads as none, and the hosted pages no longer serve that app's user flow.
+CIAM_AUTH_TRANSACTION_SECONDS = env_int("CIAM_AUTH_TRANSACTION_SECONDS", 3600)
 
 
 def _pkce_required(client_id: str) -> bool:
