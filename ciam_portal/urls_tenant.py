@@ -27,6 +27,12 @@ urlpatterns = [
         views.PasswordResetView.as_view(),
         name="account_reset_password",
     ),
+    path(
+        "account/password/change/",
+        views.PasswordChangeView.as_view(),
+        name="account_change_password",
+    ),
+    # The pages of the login stages (journey/stages.py).
     path("account/complete/", views.profile_completion, name="account-complete"),
     # allauth's self-service pages that no user flow offers yet (managing email addresses,
     # setting a password, re-authentication, MFA set-up, linked social accounts) are not served:

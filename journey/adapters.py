@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest
 
 from accounts.models import User
 from journey.selectors import flow_for_request
+from journey.stages import JOURNEY_STAGES
 from tenants.current import current_tenant_or_none
 from tenants.selectors import tenant_base_url
 from userflows.models import SignInMethod
@@ -25,7 +26,8 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         return flow is not None and flow.sign_up_allowed
 
     def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
-        """A new customer's profile is completed after the email is verified."""
+        """A new customer's profile is completed after the email is verified (in the sign-in's
+        ProfileCompletionStage)."""
         user = super().save_user(request, user, form, commit=False)
         user.profile_completed = False
         if commit:
@@ -42,6 +44,12 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
 
     def is_login_by_code_required(self, login: Any) -> bool:
         return False
+
+    def get_login_stages(self) -> list[str]:
+        """allauth's stages (code, phone, email verification, then MFA where it is enabled),
+        then the journey's steps before going back to the app, in their order."""
+        stages: list[str] = super().get_login_stages()
+        return stages + [f"{stage.__module__}.{stage.__qualname__}" for stage in JOURNEY_STAGES]
 
     def format_email_subject(self, subject: str) -> str:
         tenant = current_tenant_or_none()

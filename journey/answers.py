@@ -7,8 +7,6 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import resolve, reverse
 from django.utils.cache import add_never_cache_headers
 
-from journey.middleware import step_before_anything
-
 
 def answer_as(request: HttpRequest, url: str) -> HttpResponse:
     """The answer this tenant's page at `url` (a path with its query) gives to a GET, given
@@ -46,13 +44,11 @@ def continue_to_app(request: HttpRequest, response: HttpResponse) -> HttpRespons
     The page's own answer is a redirect to this tenant's authorization endpoint (its `next`);
     the endpoint answers that request here (`answer_as`), and its redirect is sent instead:
     one round trip fewer per sign-in, as Entra's and Keycloak's sign-in forms answer. Anything
-    else is left as it was: a page that is not such a redirect, a customer the
-    profile-completion guard would stop first, and an authorization answer that is a page to
-    show rather than a redirect.
+    else is left as it was: a page that is not such a redirect, a sign-in a login stage holds
+    (the customer is not signed in until the last stage ends), and an authorization answer that
+    is a page to show rather than a redirect.
     """
     if response.status_code != 302 or not request.user.is_authenticated:
-        return response
-    if step_before_anything(request.user) is not None:
         return response
     target = urlsplit(response["Location"])
     if target.scheme or target.netloc or target.path != reverse("oauth2_provider:authorize"):

@@ -33,6 +33,7 @@ from apps.signing import published_jwks
 from ciam_portal.whole_numbers import whole_number
 from journey import transaction
 from journey.answers import answer_as
+from journey.stages import step_pending
 from tenants.current import current_tenant
 from tenants.selectors import tenant_base_url, tenant_issuer
 
@@ -275,6 +276,11 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
 
     @staticmethod
     def _needs_fresh_sign_in(request: HttpRequest) -> bool:
+        """The app asks for a new sign-in (OIDC Core §3.1.2.1), or the session was signed in
+        before the journey's login stages existed and its account still has a step to take
+        (a sign-in now runs the stages)."""
+        if step_pending(request.user):  # type: ignore[arg-type]
+            return True
         prompt = set(request.GET.get("prompt", "").split())
         if prompt & {"login", "select_account"}:
             return True

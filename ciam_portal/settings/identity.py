@@ -34,7 +34,7 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 # Sign-up asks the email first; after its code is verified, the last step asks the password and
-# the flow's attributes (journey.views.profile_completion), as Entra's sign-up does.
+# the flow's attributes (a login stage: journey/stages.py), as Entra's sign-up does.
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
 ACCOUNT_ADAPTER = "journey.adapters.CustomerAccountAdapter"
 SOCIALACCOUNT_ADAPTER = "journey.adapters.CustomerSocialAccountAdapter"

@@ -313,12 +313,16 @@ def test_forced_change_of_a_temporary_password(flow_world: FlowWorld) -> None:
     with in_tenant(tenant):
         User.objects.filter(pk=user.pk).update(must_change_password=True)
     client = Client()
-    client.post(
+    sent_to = client.post(
         f"/{tenant.domain_name}/account/login/",
         {"login": "temp@example.com", "password": "Temporary-Pass-1"},
     )
-    sent_to = client.get(f"/{tenant.domain_name}/")
     assert "/account/password/change/" in sent_to["Location"]
+    # Not signed in until the step is done: the home page asks to sign in, and the sign-in
+    # page leads back to the step.
+    assert "/account/login/" in client.get(f"/{tenant.domain_name}/")["Location"]
+    again = client.get(f"/{tenant.domain_name}/account/login/")
+    assert "/account/password/change/" in again["Location"]
     response = client.get(sent_to["Location"])
     page = hosted_page(response, "Change your password")
     assert [page.labels[f"id_{name}"] for name in ("oldpassword", "password1", "password2")] == [
