@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import resolve, reverse
 from django.utils.cache import add_never_cache_headers
 
+from journey.pages import enter_page
+
 
 def answer_as(request: HttpRequest, url: str) -> HttpResponse:
     """The answer this tenant's page at `url` (a path with its query) gives to a GET, given
@@ -33,6 +35,7 @@ def answer_as(request: HttpRequest, url: str) -> HttpResponse:
     request.POST = QueryDict()
     match = resolve(path_info)
     request.resolver_match = match
+    enter_page(request, match.url_name)  # as the middleware would, for a request of its own
     answer: HttpResponse = match.func(request, *match.args, **match.kwargs)
     return answer
 

@@ -33,6 +33,7 @@ from apps.signing import published_jwks
 from ciam_portal.whole_numbers import whole_number
 from journey import transaction
 from journey.answers import answer_as
+from journey.languages import product_languages
 from journey.stages import step_pending
 from tenants.current import current_tenant
 from tenants.selectors import tenant_base_url, tenant_issuer
@@ -78,7 +79,7 @@ def discovery_document() -> dict[str, object]:
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "claims_supported": list(CLAIMS_SUPPORTED),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "ui_locales_supported": ["en"],
+        "ui_locales_supported": product_languages(),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

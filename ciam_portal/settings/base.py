@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "journey.middleware.JourneyMiddleware",
 ]
 
 TEMPLATES = [
@@ -67,6 +68,10 @@ TEMPLATES = [
 ]
 
 LANGUAGE_CODE = "en"
+# The languages the product's pages speak. A browser asks for one (Accept-Language); an app asks
+# for the hosted pages of its sign-in with `ui_locales` (journey/languages.py), and discovery
+# publishes these as `ui_locales_supported`.
+LANGUAGES = [("en", "English")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
