@@ -6,10 +6,12 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
-from django.db import transaction
+from django.contrib.auth import SESSION_KEY
+from django.db.transaction import on_commit
 from django.http import Http404, HttpRequest
 
 from accounts.models import User
+from journey import transaction
 from journey.selectors import flow_for_request
 from journey.stages import JOURNEY_STAGES
 from tenants.current import current_tenant_or_none
@@ -44,6 +46,19 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
 
     def is_login_by_code_required(self, login: Any) -> bool:
         return False
+
+    def login(self, request: HttpRequest, user: User) -> None:
+        """Sign the customer in, at the end of the login stages, in a new session: Django
+        gives another account a new session and a signed-out session a new key, and here the
+        account already signed in (a fresh sign-in the app asked for) gets a new key too. The
+        auth transaction under way outlives the session it replaces and records the sign-in."""
+        journey = transaction.current(request)
+        already_in = request.session.get(SESSION_KEY) == user._meta.pk.value_to_string(user)
+        super().login(request, user)
+        if already_in:
+            request.session.cycle_key()
+        if journey is not None:
+            transaction.signed_in(request, transaction=journey)
 
     def get_login_stages(self) -> list[str]:
         """allauth's stages (code, phone, email verification, then MFA where it is enabled),
@@ -80,7 +95,7 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             "from_email": message.from_email,
             "to": list(message.to),
         }
-        transaction.on_commit(
+        on_commit(
             lambda: email_deliver.apply_async(kwargs=payload, kwargsrepr="{<redacted>}")  # type: ignore[call-arg]
         )
 

@@ -4,7 +4,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -161,9 +160,12 @@ class LogoutView(dot_views.RPInitiatedLogoutView):  # type: ignore[misc]
 class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
     """The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2).
 
-    On top of DOT: `prompt=login` and `select_account` and an exceeded `max_age` end the current
-    session and ask the customer to sign in again (OIDC Core §3.1.2.1); every response sent back
-    to the app carries `iss` (RFC 9207 §2).
+    On top of DOT: the sign-in page is this endpoint's own answer, after the request was
+    validated, and begins the auth transaction (journey.transaction); `prompt=login` and
+    `select_account` and an exceeded `max_age` ask a signed-in customer to sign in again
+    (OIDC Core §3.1.2.1) without signing them out, since any site can send a browser here: the
+    session is replaced only when that sign-in succeeds (journey.pages). Every response sent
+    back to the app carries `iss` (RFC 9207 §2) and ends the transaction.
     """
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -183,10 +185,10 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
         if "create" in prompt:
-            self._begin_journey(self.request, scopes, credentials)
+            self._begin_journey(self.request, scopes, credentials, fresh_sign_in=False)
             response = super().handle_no_permission()
             return response
-        return self._sign_in_page(self.request, scopes, credentials)
+        return self._sign_in_page(self.request, scopes, credentials, fresh_sign_in=False)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated and self._needs_fresh_sign_in(request):
@@ -194,8 +196,7 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
                 scopes, credentials = self.validate_authorization_request(request)
             except OAuthToolkitError as error:
                 return self.error_response(error, application=None)
-            logout(request)
-            return self._sign_in_page(request, scopes, credentials)
+            return self._sign_in_page(request, scopes, credentials, fresh_sign_in=True)
         if request.user.is_authenticated:
             answered = self._answer_signed_in(request)
             if answered is not None:
@@ -205,7 +206,11 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
 
     @staticmethod
     def _begin_journey(
-        request: HttpRequest, scopes: list[str], credentials: dict[str, Any]
+        request: HttpRequest,
+        scopes: list[str],
+        credentials: dict[str, Any],
+        *,
+        fresh_sign_in: bool,
     ) -> None:
         """Remember for the hosted pages the request they interrupt (its app, so its user flow,
         its `login_hint` and `ui_locales`: journey.transaction); the sign-in form's CSRF secret
@@ -225,12 +230,17 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
             login_hint=request.GET.get("login_hint", ""),
             ui_locales=request.GET.get("ui_locales", "").split(),
             user_flow=app.user_flow.flow_id if app and app.user_flow else None,
-            fresh_sign_in=False,
+            fresh_sign_in=fresh_sign_in,
         )
         get_token(request)
 
     def _sign_in_page(
-        self, request: HttpRequest, scopes: list[str], credentials: dict[str, Any]
+        self,
+        request: HttpRequest,
+        scopes: list[str],
+        credentials: dict[str, Any],
+        *,
+        fresh_sign_in: bool,
     ) -> HttpResponse:
         """Ask the customer to sign in, in this very answer: the hosted sign-in page (as
         Entra's and Keycloak's authorization endpoints answer, one round trip fewer than a
@@ -240,7 +250,7 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         `max_age`, so `next` no longer asks for them (else a customer just signed in would be
         signed out again, forever).
         """
-        self._begin_journey(request, scopes, credentials)
+        self._begin_journey(request, scopes, credentials, fresh_sign_in=fresh_sign_in)
         query = request.GET.copy()
         query.pop("max_age", None)
         prompt = query.pop("prompt", [""])[-1].split()

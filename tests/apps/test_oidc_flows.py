@@ -643,7 +643,7 @@ def test_prompt_login_asks_for_a_fresh_sign_in(oidc_world: OidcWorld) -> None:
     browser = requests.Session()
     code_flow(oidc_world, web_client(oidc_world), browser)
     response = authorize_request(browser, oidc_world, prompt="login", state="s2")
-    assert is_sign_in_page(response)  # signed out, and asked to sign in on this very answer
+    assert is_sign_in_page(response)  # asked to sign in again, on this very answer
     posted = submit_sign_in(
         browser, response, oidc_world.customer_email, oidc_world.customer_password
     )
