@@ -20,6 +20,7 @@ from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.signals import app_authorized
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
+from oauthlib.oauth2.rfc6749.errors import InvalidRequestError
 
 from apps import lookups
 from apps.models import AccessToken, AppRegistration, Platform
@@ -172,6 +173,25 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         request.META[SIGNED_IN_META_KEY] = "1" if request.user.is_authenticated else "0"
         response: HttpResponse = super().dispatch(request, *args, **kwargs)
         return response
+
+    def validate_authorization_request(
+        self, request: HttpRequest
+    ) -> tuple[list[str], dict[str, Any]]:
+        """DOT's validation (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.2), and a `plain`
+        PKCE challenge refused with it, before anyone is asked to sign in (RFC 7636 §4.4.1:
+        `invalid_request`, sent back to the app per RFC 6749 §4.1.2.1). oauthlib reads a
+        challenge without a method as `plain` (§4.3); DOT would refuse it only once the code is
+        made, after the sign-in."""
+        scopes, credentials = super().validate_authorization_request(request)
+        if credentials.get("code_challenge_method") == "plain":
+            raise OAuthToolkitError(
+                error=InvalidRequestError(
+                    description='Unsupported "plain" code_challenge_method; use "S256".',
+                    request=credentials["request"],
+                ),
+                redirect_uri=credentials["redirect_uri"],
+            )
+        return scopes, credentials
 
     def handle_no_permission(self) -> HttpResponse:
         """Validate the request before asking anyone to sign in: a bad client or redirect URI

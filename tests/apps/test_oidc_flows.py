@@ -541,6 +541,37 @@ def test_plain_pkce_is_refused(oidc_world: OidcWorld) -> None:
     assert query_of(response)["error"] == "invalid_request"
 
 
+@pytest.mark.parametrize("method", ["plain", None])
+def test_plain_pkce_is_refused_before_anyone_signs_in(
+    oidc_world: OidcWorld, method: str | None
+) -> None:
+    """A public client's `plain` challenge (or a challenge without a method, which is plain:
+    RFC 7636 §4.3) is answered at once with an error back to the app (RFC 7636 §4.4.1, RFC 6749
+    §4.1.2.1), not with a sign-in page whose sign-in would then be thrown away."""
+    params = {
+        "client_id": oidc_world.spa.client_id,
+        "response_type": "code",
+        "scope": "openid",
+        "redirect_uri": SPA_REDIRECT,
+        "state": "p-1",
+        "code_challenge": "a" * 43,
+    }
+    if method is not None:
+        params["code_challenge_method"] = method
+    response = requests.get(
+        oidc_world.endpoint("authorize"), params=params, allow_redirects=False, timeout=5
+    )
+    assert response.status_code == 302, response.text[:300]
+    assert response.headers["Location"].startswith(f"{SPA_REDIRECT}?")
+    query = query_of(response)
+    assert (query["error"], query["state"], query["iss"]) == (
+        "invalid_request",
+        "p-1",
+        oidc_world.issuer,
+    )
+    assert "S256" in query["error_description"]
+
+
 def test_wrong_secret_is_invalid_client_with_basic_challenge(oidc_world: OidcWorld) -> None:
     response = requests.post(
         oidc_world.endpoint("token"),
