@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.models import User
@@ -120,6 +121,8 @@ class PasswordResetView(allauth_views.PasswordResetView):  # type: ignore[misc]
         return response
 
 
+@never_cache
+@sensitive_post_parameters("password1", "password2")
 def profile_completion(request: HttpRequest) -> HttpResponse:
     """The last sign-up step (ProfileCompletionStage), after the email is verified: a password
     (in password flows) and the flow's attributes; done, the sign-in ends and goes straight
@@ -168,6 +171,7 @@ def profile_completion(request: HttpRequest) -> HttpResponse:
     )
 
 
+@method_decorator(never_cache, "dispatch")
 @method_decorator(sensitive_post_parameters("oldpassword", "password1", "password2"), "dispatch")
 class PasswordChangeView(allauth_views.PasswordChangeView):  # type: ignore[misc]
     """Changing a password, on one page: a signed-in customer's own change (allauth's), or the

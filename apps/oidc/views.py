@@ -268,13 +268,13 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
 
         The sign-in about to happen satisfies `prompt=login`/`select_account` and any
         `max_age`, so `next` no longer asks for them (else a customer just signed in would be
-        signed out again, forever).
+        asked again, forever).
         """
         self._begin_journey(request, scopes, credentials, fresh_sign_in=fresh_sign_in)
         query = request.GET.copy()
         query.pop("max_age", None)
         prompt = query.pop("prompt", [""])[-1].split()
-        rest = [value for value in prompt if value not in ("login", "select_account")]
+        rest = [value for value in prompt if value not in transaction.FRESH_SIGN_IN_PROMPTS]
         if rest:
             query["prompt"] = " ".join(rest)
         next_url = f"{request.path}?{query.urlencode()}"
@@ -313,7 +313,7 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         if step_pending(request.user):  # type: ignore[arg-type]
             return True
         prompt = set(request.GET.get("prompt", "").split())
-        if prompt & {"login", "select_account"}:
+        if prompt & transaction.FRESH_SIGN_IN_PROMPTS:
             return True
         max_age = whole_number(request.GET.get("max_age", ""))
         if max_age is not None:
