@@ -55,6 +55,10 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int("CIAM_TRUSTED_PROXY_COUNT", 0)
 # to (hosted pages, codes by email, the steps before going back to the app); an older auth
 # transaction reads as none, and the hosted pages no longer serve that app's user flow.
 CIAM_AUTH_TRANSACTION_SECONDS = env_int("CIAM_AUTH_TRANSACTION_SECONDS", 3600)
+# A sign-in waits at its login stages (the last sign-up step, a temporary password's change,
+# later MFA) as long as its transaction lives: allauth's default, 15 minutes, cut short a
+# customer filling in a long sign-up form.
+ACCOUNT_LOGIN_TIMEOUT = CIAM_AUTH_TRANSACTION_SECONDS
 
 
 def _pkce_required(client_id: str) -> bool:

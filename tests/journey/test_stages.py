@@ -139,3 +139,31 @@ def test_a_session_signed_in_before_the_stages_existed_gets_no_code_until_the_st
     again = client.get(authorize_url(flow_world))
     assert again.status_code == 200  # the sign-in page, not a code
     assert 'action="/' + flow_world.tenant.domain_name + '/account/login/"' in again.text
+
+
+@pytest.mark.parametrize(("minutes_ago", "still_there"), [(20, True), (61, False)])
+def test_a_sign_in_waits_at_its_step_as_long_as_its_transaction_lives(
+    flow_world: FlowWorld,
+    django_capture_on_commit_callbacks: Capture,
+    minutes_ago: int,
+    still_there: bool,
+) -> None:
+    """The last sign-up step is a long form: the sign-in waits there for an hour (the auth
+    transaction's lifetime), not allauth's default 15 minutes."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    client = at_profile_step(flow_world, django_capture_on_commit_callbacks)
+    tenant = flow_world.tenant
+    cookie = client.cookies[f"{settings.SESSION_COOKIE_NAME}_{tenant.domain_name}"].value
+    with in_tenant(tenant):
+        session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=cookie)
+        stashed = session["account_login"]  # allauth's sign-in under way
+        session["account_login"] = {
+            **stashed,
+            "initiated_at": stashed["initiated_at"] - minutes_ago * 60,
+        }
+        session.save()
+    page = client.get(f"/{tenant.domain_name}/account/complete/")
+    assert (page.status_code == 200) is still_there
