@@ -11,6 +11,7 @@ from django.db.transaction import on_commit
 from django.http import Http404, HttpRequest
 
 from accounts.models import User
+from accounts.tasks import email_deliver
 from journey import transaction
 from journey.selectors import flow_for_request
 from journey.stages import JOURNEY_STAGES
@@ -72,8 +73,6 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Render now (language, branding, tenant), deliver on commit through Celery."""
-        from accounts.tasks import email_deliver
-
         tenant = current_tenant_or_none()
         if tenant is not None:
             # Messages speak for the tenant, never for the host the request came through.
