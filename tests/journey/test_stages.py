@@ -2,11 +2,13 @@
 own (MFA's place), and a customer held by one is not signed in anywhere until it ends."""
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from allauth.account.adapter import get_adapter
+from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
@@ -150,10 +152,6 @@ def test_a_sign_in_waits_at_its_step_as_long_as_its_transaction_lives(
 ) -> None:
     """The last sign-up step is a long form: the sign-in waits there for an hour (the auth
     transaction's lifetime), not allauth's default 15 minutes."""
-    from importlib import import_module
-
-    from django.conf import settings
-
     client = at_profile_step(flow_world, django_capture_on_commit_callbacks)
     tenant = flow_world.tenant
     cookie = client.cookies[f"{settings.SESSION_COOKIE_NAME}_{tenant.domain_name}"].value

@@ -3,9 +3,11 @@ not what `begin` wrote (malformed, foreign, stale) reads as no transaction, neve
 
 import time
 import uuid
+from importlib import import_module
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.http import HttpRequest
 from django.test import Client, RequestFactory, override_settings
@@ -138,10 +140,6 @@ def test_the_lifetime_is_a_setting() -> None:
 def test_a_malformed_transaction_on_the_hosted_pages_is_no_500(flow_world: FlowWorld) -> None:
     """A session whose transaction is not what `begin` wrote: the hosted pages serve no app
     (sign-up is closed, as for a customer who came without one), and nothing crashes."""
-    from importlib import import_module
-
-    from django.conf import settings
-
     tenant = flow_world.tenant
     client = Client(raise_request_exception=False)
     page = client.get(
