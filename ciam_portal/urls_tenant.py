@@ -2,9 +2,9 @@
 
 from django.urls import include, path, re_path
 
-from accounts import views
 from accounts.api import MeView
 from ciam_portal.health import healthz
+from journey import views
 from tenants import errors
 
 urlpatterns = [
@@ -28,6 +28,12 @@ urlpatterns = [
         name="account_reset_password",
     ),
     path("account/signup/", views.CustomerSignupView.as_view(), name="account_signup"),
+    path(
+        "account/password/change/",
+        views.PasswordChangeView.as_view(),
+        name="account_change_password",
+    ),
+    # The pages of the login stages (journey/stages.py).
     path("account/complete/", views.profile_completion, name="account-complete"),
     # allauth's self-service pages that no user flow offers yet (managing email addresses,
     # setting a password, re-authentication, MFA set-up, linked social accounts) are not served:

@@ -1,38 +1,28 @@
-"""Reads about user flows, and which flow a hosted-page request runs."""
+"""Reads about user flows."""
 
-from django.http import HttpRequest
-
-from accounts.attributes import INPUT_TYPES_WITH_OPTIONS, AttributeChoices, InputType
+from accounts.attributes import (
+    BUILTIN_ATTRIBUTES,
+    INPUT_TYPES_WITH_OPTIONS,
+    AttributeChoices,
+    InputType,
+)
 from accounts.models import CustomAttribute
-from apps import lookups
-from apps.models import AppRegistration
 from userflows.models import UserFlow, UserFlowAttribute
-
-# The authorization request a customer is in the middle of (DESIGN.md: the auth transaction),
-# stored by the authorization endpoint before it sends the browser to the hosted pages.
-AUTH_TRANSACTION_SESSION_KEY = "ciam.auth"
-
-
-def auth_transaction_app(request: HttpRequest) -> AppRegistration | None:
-    """The app whose authorization request brought the customer to the hosted pages."""
-    transaction = request.session.get(AUTH_TRANSACTION_SESSION_KEY) or {}
-    client_id = transaction.get("client_id") if isinstance(transaction, dict) else None
-    if not isinstance(client_id, str):
-        return None
-    # The app with its user flow, from the per-process memory of hot lookups (a flow edited in
-    # the admin center applies within its few seconds).
-    return lookups.client(client_id)
-
-
-def flow_for_request(request: HttpRequest) -> UserFlow | None:
-    """The user flow of the app in the customer's auth transaction, if any."""
-    app = auth_transaction_app(request)
-    return app.user_flow if app is not None else None
 
 
 def flow_attributes(flow: UserFlow) -> list[UserFlowAttribute]:
     """The attributes the flow collects, in page order, with their custom definitions."""
     return list(flow.attributes.select_related("custom_attribute").order_by("position", "pk"))
+
+
+def attribute_label(item: UserFlowAttribute) -> str:
+    """What the flow's page calls the attribute: the flow's own label, else the built-in
+    attribute's label or the custom attribute's name."""
+    if item.label:
+        return item.label
+    if item.builtin:
+        return str(BUILTIN_ATTRIBUTES[item.builtin].label)
+    return item.custom_attribute.name if item.custom_attribute else ""
 
 
 def userflow_list() -> list[UserFlow]:

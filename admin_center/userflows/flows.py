@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.attributes import BUILTIN_ATTRIBUTES
-from accounts.forms import attribute_label
 from accounts.models import CustomAttribute
 from admin_center.access import tenant_admin_view
 from admin_center.audit import audit
@@ -32,7 +31,7 @@ from tenants.schemas import in_tenant
 from tenants.whole_numbers import whole_number
 from userflows import services
 from userflows.models import MAX_USER_FLOWS, UserFlow, UserFlowAttribute
-from userflows.selectors import flow_attributes, userflow_list
+from userflows.selectors import attribute_label, flow_attributes, userflow_list
 
 
 def flow_get(flow_id: uuid.UUID) -> UserFlow:

@@ -4,14 +4,13 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.contrib.auth import logout
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.urls import resolve, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -22,10 +21,8 @@ from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.signals import app_authorized
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
-from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+from oauthlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
 
-from accounts.forms import LOGIN_HINT_SESSION_KEY
-from accounts.middleware import step_before_anything
 from apps import lookups
 from apps.models import AccessToken, AppRegistration, Platform, RefreshToken
 from apps.oidc.claims import CLAIMS_SUPPORTED
@@ -40,13 +37,16 @@ from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.revocation import session_tokens_revoke
 from apps.selectors import cors_origin_allowed
 from apps.signing import published_jwks
+from journey import transaction
+from journey.answers import answer_as
+from journey.languages import product_languages
+from journey.stages import step_pending
 from tenants import request_guard
 from tenants.current import current_tenant
 from tenants.endpoints import ENDPOINTS
 from tenants.errors import with_error_body
 from tenants.selectors import tenant_endpoint_url, tenant_issuer
 from tenants.whole_numbers import whole_number
-from userflows.selectors import AUTH_TRANSACTION_SESSION_KEY
 
 # The token endpoint's grants (RFC 6749 §4.1, §6, §4.4): discovery lists them, and the token
 # endpoint refuses any other as unsupported.
@@ -90,7 +90,7 @@ def discovery_document() -> dict[str, object]:
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "claims_supported": list(CLAIMS_SUPPORTED),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "ui_locales_supported": ["en"],
+        "ui_locales_supported": product_languages(),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
@@ -197,9 +197,12 @@ class LogoutView(dot_views.RPInitiatedLogoutView):  # type: ignore[misc]
 class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
     """The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2).
 
-    On top of DOT: `prompt=login` and `select_account` and an exceeded `max_age` end the current
-    session and ask the customer to sign in again (OIDC Core §3.1.2.1); every response sent back
-    to the app carries `iss` (RFC 9207 §2).
+    On top of DOT: the sign-in page is this endpoint's own answer, after the request was
+    validated, and begins the auth transaction (journey.transaction); `prompt=login` and
+    `select_account` and an exceeded `max_age` ask a signed-in customer to sign in again
+    (OIDC Core §3.1.2.1) without signing them out, since any site can send a browser here: the
+    session is replaced only when that sign-in succeeds (journey.pages). Every response sent
+    back to the app carries `iss` (RFC 9207 §2) and ends the transaction.
     """
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -209,6 +212,25 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         response: HttpResponse = super().dispatch(request, *args, **kwargs)
         return response
 
+    def validate_authorization_request(
+        self, request: HttpRequest
+    ) -> tuple[list[str], dict[str, Any]]:
+        """DOT's validation (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.2), and a `plain`
+        PKCE challenge refused with it, before anyone is asked to sign in (RFC 7636 §4.4.1:
+        `invalid_request`, sent back to the app per RFC 6749 §4.1.2.1). oauthlib reads a
+        challenge without a method as `plain` (§4.3); DOT would refuse it only once the code is
+        made, after the sign-in."""
+        scopes, credentials = super().validate_authorization_request(request)
+        if credentials.get("code_challenge_method") == "plain":
+            raise OAuthToolkitError(
+                error=InvalidRequestError(
+                    description='Unsupported "plain" code_challenge_method; use "S256".',
+                    request=credentials["request"],
+                ),
+                redirect_uri=credentials["redirect_uri"],
+            )
+        return scopes, credentials
+
     def handle_no_permission(self) -> HttpResponse:
         """Validate the request before asking anyone to sign in: a bad client or redirect URI
         is shown on a page at once, and other errors go back to the app (RFC 6749 §4.1.2.1)."""
@@ -217,23 +239,22 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
             response: HttpResponse = super().handle_no_permission()
             return response
         try:
-            self.validate_authorization_request(self.request)
+            scopes, credentials = self.validate_authorization_request(self.request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
         if "create" in prompt:
-            self._begin_auth_transaction(self.request)
+            self._begin_journey(self.request, scopes, credentials, fresh_sign_in=False)
             response = super().handle_no_permission()
             return response
-        return self._sign_in_page(self.request)
+        return self._sign_in_page(self.request, scopes, credentials, fresh_sign_in=False)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated and self._needs_fresh_sign_in(request):
             try:
-                self.validate_authorization_request(request)
+                scopes, credentials = self.validate_authorization_request(request)
             except OAuthToolkitError as error:
                 return self.error_response(error, application=None)
-            logout(request)
-            return self._sign_in_page(request)
+            return self._sign_in_page(request, scopes, credentials, fresh_sign_in=True)
         if request.user.is_authenticated:
             answered = self._answer_signed_in(request)
             if answered is not None:
@@ -242,33 +263,56 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         return response
 
     @staticmethod
-    def _begin_auth_transaction(request: HttpRequest) -> None:
-        """Remember for the hosted pages which app (so which user flow) they serve, and the
-        `login_hint`; the sign-in form's CSRF secret goes into the same new session row, so
-        showing the form writes nothing more."""
-        login_hint = request.GET.get("login_hint", "")
-        if login_hint:
-            request.session[LOGIN_HINT_SESSION_KEY] = login_hint[:254]
-        request.session[AUTH_TRANSACTION_SESSION_KEY] = {
-            "client_id": request.GET.get("client_id", "")[:100],
-            "ui_locales": request.GET.get("ui_locales", "")[:100],
-        }
+    def _begin_journey(
+        request: HttpRequest,
+        scopes: list[str],
+        credentials: dict[str, Any],
+        *,
+        fresh_sign_in: bool,
+    ) -> None:
+        """Remember for the hosted pages the request they interrupt (its app, so its user flow,
+        its `login_hint` and `ui_locales`: journey.transaction); the sign-in form's CSRF secret
+        goes into the same new session row, so showing the form writes nothing more."""
+        app = lookups.client(credentials["client_id"])
+        transaction.begin(
+            request,
+            client_id=credentials["client_id"],
+            redirect_uri=credentials["redirect_uri"],
+            scopes=scopes,
+            state=_credential(credentials, "state"),
+            nonce=_credential(credentials, "nonce"),
+            code_challenge=_credential(credentials, "code_challenge"),
+            code_challenge_method=_credential(credentials, "code_challenge_method"),
+            prompt=request.GET.get("prompt", "").split(),
+            max_age=whole_number(request.GET.get("max_age", "")),
+            login_hint=request.GET.get("login_hint", ""),
+            ui_locales=request.GET.get("ui_locales", "").split(),
+            user_flow=app.user_flow.flow_id if app and app.user_flow else None,
+            fresh_sign_in=fresh_sign_in,
+        )
         get_token(request)
 
-    def _sign_in_page(self, request: HttpRequest) -> HttpResponse:
+    def _sign_in_page(
+        self,
+        request: HttpRequest,
+        scopes: list[str],
+        credentials: dict[str, Any],
+        *,
+        fresh_sign_in: bool,
+    ) -> HttpResponse:
         """Ask the customer to sign in, in this very answer: the hosted sign-in page (as
         Entra's and Keycloak's authorization endpoints answer, one round trip fewer than a
         redirect to it), whose `next` is this authorization request.
 
         The sign-in about to happen satisfies `prompt=login`/`select_account` and any
         `max_age`, so `next` no longer asks for them (else a customer just signed in would be
-        signed out again, forever).
+        asked again, forever).
         """
-        self._begin_auth_transaction(request)
+        self._begin_journey(request, scopes, credentials, fresh_sign_in=fresh_sign_in)
         query = request.GET.copy()
         query.pop("max_age", None)
         prompt = query.pop("prompt", [""])[-1].split()
-        rest = [value for value in prompt if value not in ("login", "select_account")]
+        rest = [value for value in prompt if value not in transaction.FRESH_SIGN_IN_PROMPTS]
         if rest:
             query["prompt"] = " ".join(rest)
         next_url = f"{request.path}?{query.urlencode()}"
@@ -301,8 +345,13 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
 
     @staticmethod
     def _needs_fresh_sign_in(request: HttpRequest) -> bool:
+        """The app asks for a new sign-in (OIDC Core §3.1.2.1), or the session was signed in
+        before the journey's login stages existed and its account still has a step to take
+        (a sign-in now runs the stages)."""
+        if step_pending(request.user):  # type: ignore[arg-type]
+            return True
         prompt = set(request.GET.get("prompt", "").split())
-        if prompt & {"login", "select_account"}:
+        if prompt & transaction.FRESH_SIGN_IN_PROMPTS:
             return True
         max_age = whole_number(request.GET.get("max_age", ""))
         if max_age is not None:
@@ -311,63 +360,17 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         return False
 
     def redirect(self, redirect_to: str, application: AppRegistration | None) -> HttpResponse:
+        """Every answer sent back to the app (a code or an error) ends the auth transaction."""
+        transaction.finish(self.request)
         issuer = tenant_issuer(current_tenant())
         redirect_to = add_params_to_uri(redirect_to, [("iss", issuer)])
         return super().redirect(redirect_to, application)
 
 
-def answer_as(request: HttpRequest, url: str) -> HttpResponse:
-    """The answer this tenant's page at `url` (a path with its query) gives to a GET, given
-    to this request instead of a redirect there: one round trip fewer for the browser.
-
-    The request becomes that GET (method, path, query; the session, the user and the CSRF
-    state stay), and the view the path resolves to answers it, with the middleware's
-    response handling still to come as for any answer.
-    """
-    target = urlsplit(url)
-    script_name = request.META.get("SCRIPT_NAME", "")
-    path_info = target.path.removeprefix(script_name)
-    request.method = "GET"
-    request.META = {
-        **request.META,
-        "REQUEST_METHOD": "GET",
-        "QUERY_STRING": target.query,
-        "PATH_INFO": path_info,
-        "CONTENT_LENGTH": "",
-    }
-    request.path = target.path
-    request.path_info = path_info
-    request.GET = QueryDict(target.query)
-    request.POST = QueryDict()
-    match = resolve(path_info)
-    request.resolver_match = match
-    answer: HttpResponse = match.func(request, *match.args, **match.kwargs)
-    return answer
-
-
-def continue_to_app(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """After a hosted page signs the customer in, answer the authorization request it
-    interrupted at once, so the browser goes straight back to the app with its code.
-
-    The page's own answer is a redirect to this tenant's authorization endpoint (its `next`);
-    the endpoint answers that request here (`answer_as`), and its redirect is sent instead:
-    one round trip fewer per sign-in, as Entra's and Keycloak's sign-in forms answer. Anything
-    else is left as it was: a page that is not such a redirect, a customer the
-    profile-completion guard would stop first, and an authorization answer that is a page to
-    show rather than a redirect.
-    """
-    if response.status_code != 302 or not request.user.is_authenticated:
-        return response
-    if step_before_anything(request.user) is not None:
-        return response
-    target = urlsplit(response["Location"])
-    if target.scheme or target.netloc or target.path != reverse("oauth2_provider:authorize"):
-        return response
-    answer = answer_as(request, response["Location"])
-    if answer.status_code != 302:
-        return response
-    add_never_cache_headers(answer)  # it carries a code, and answers a form post
-    return answer
+def _credential(credentials: dict[str, Any], name: str) -> str:
+    """A text parameter of a validated authorization request, "" when it has none."""
+    value = credentials.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def grant_type_refusal(grant_types: list[str]) -> HttpResponse | None:

@@ -51,7 +51,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "accounts.middleware.ProfileCompletionMiddleware",
+    "journey.middleware.JourneyMiddleware",
 ]
 
 TEMPLATES = [
@@ -70,6 +70,10 @@ TEMPLATES = [
 ]
 
 LANGUAGE_CODE = "en"
+# The languages the product's pages speak. A browser asks for one (Accept-Language); an app asks
+# for the hosted pages of its sign-in with `ui_locales` (journey/languages.py), and discovery
+# publishes these as `ui_locales_supported`.
+LANGUAGES = [("en", "English")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -34,10 +34,10 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 # Sign-up asks the email first; after its code is verified, the last step asks the password and
-# the flow's attributes (accounts.views.profile_completion), as Entra's sign-up does.
+# the flow's attributes (a login stage: journey/stages.py), as Entra's sign-up does.
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
-ACCOUNT_ADAPTER = "accounts.adapters.CustomerAccountAdapter"
-SOCIALACCOUNT_ADAPTER = "accounts.adapters.CustomerSocialAccountAdapter"
+ACCOUNT_ADAPTER = "journey.adapters.CustomerAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "journey.adapters.CustomerSocialAccountAdapter"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
@@ -45,12 +45,20 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_FORMS = {"login": "accounts.forms.CustomerLoginForm"}
+ACCOUNT_FORMS = {"login": "journey.forms.CustomerLoginForm"}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 # Behind load balancers, the customer's address (per-IP limits on sign-in and codes) is the one
 # the Nth proxy from the right appended to X-Forwarded-For; 0 (the default) trusts no header and
 # uses the connection's address, the only safe choice without a proxy.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("CIAM_TRUSTED_PROXY_COUNT", 0)
+# How long a customer may take between an app's authorization request and the sign-in it leads
+# to (hosted pages, codes by email, the steps before going back to the app); an older auth
+# transaction reads as none, and the hosted pages no longer serve that app's user flow.
+CIAM_AUTH_TRANSACTION_SECONDS = env_int("CIAM_AUTH_TRANSACTION_SECONDS", 3600)
+# A sign-in waits at its login stages (the last sign-up step, a temporary password's change,
+# later MFA) as long as its transaction lives: allauth's default, 15 minutes, cut short a
+# customer filling in a long sign-up form.
+ACCOUNT_LOGIN_TIMEOUT = CIAM_AUTH_TRANSACTION_SECONDS
 
 
 # django-oauth-toolkit: its models are swapped in `apps` migration 0001 (DESIGN.md decision 6).

@@ -29,6 +29,7 @@ TENANT_APPS = [
     "apps",
     "userflows",
     "branding",
+    "journey",
     "oauth2_provider",
     "allauth",
     "allauth.account",

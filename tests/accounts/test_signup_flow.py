@@ -53,8 +53,6 @@ def test_sign_up_collects_the_flow_attributes_and_returns_to_the_app(
     assert confirm.status_code == 200
     response = client.post(response["Location"], {"code": code})
     assert response.status_code == 302
-    response = client.get(response["Location"])
-    assert response.status_code == 302
     assert "/account/complete/" in response["Location"]
     complete_url = response["Location"]
 
@@ -334,7 +332,7 @@ def test_a_passwordless_flow_signs_up_without_a_password(
     assert sent.status_code == 302, sent.content[:300]
     verified = client.post(sent["Location"], {"code": last_code()})
     assert verified.status_code == 302
-    complete_url = client.get(verified["Location"])["Location"]
+    complete_url = verified["Location"]
     assert "/account/complete/" in complete_url
     page = client.get(complete_url)
     assert "First name" in page.text

@@ -557,6 +557,37 @@ def test_plain_pkce_is_refused(oidc_world: OidcWorld) -> None:
     assert query_of(response)["error"] == "invalid_request"
 
 
+@pytest.mark.parametrize("method", ["plain", None])
+def test_plain_pkce_is_refused_before_anyone_signs_in(
+    oidc_world: OidcWorld, method: str | None
+) -> None:
+    """A public client's `plain` challenge (or a challenge without a method, which is plain:
+    RFC 7636 §4.3) is answered at once with an error back to the app (RFC 7636 §4.4.1, RFC 6749
+    §4.1.2.1), not with a sign-in page whose sign-in would then be thrown away."""
+    params = {
+        "client_id": oidc_world.spa.client_id,
+        "response_type": "code",
+        "scope": "openid",
+        "redirect_uri": SPA_REDIRECT,
+        "state": "p-1",
+        "code_challenge": "a" * 43,
+    }
+    if method is not None:
+        params["code_challenge_method"] = method
+    response = requests.get(
+        oidc_world.endpoint("authorize"), params=params, allow_redirects=False, timeout=5
+    )
+    assert response.status_code == 302, response.text[:300]
+    assert response.headers["Location"].startswith(f"{SPA_REDIRECT}?")
+    query = query_of(response)
+    assert (query["error"], query["state"], query["iss"]) == (
+        "invalid_request",
+        "p-1",
+        oidc_world.issuer,
+    )
+    assert "S256" in query["error_description"]
+
+
 def test_wrong_secret_is_invalid_client_with_basic_challenge(oidc_world: OidcWorld) -> None:
     response = requests.post(
         oidc_world.endpoint("token"),
@@ -659,7 +690,7 @@ def test_prompt_login_asks_for_a_fresh_sign_in(oidc_world: OidcWorld) -> None:
     browser = requests.Session()
     code_flow(oidc_world, web_client(oidc_world), browser)
     response = authorize_request(browser, oidc_world, prompt="login", state="s2")
-    assert is_sign_in_page(response)  # signed out, and asked to sign in on this very answer
+    assert is_sign_in_page(response)  # asked to sign in again, on this very answer
     posted = submit_sign_in(
         browser, response, oidc_world.customer_email, oidc_world.customer_password
     )
@@ -709,8 +740,7 @@ def test_a_temporary_password_is_changed_before_any_code(oidc_world: OidcWorld) 
     posted = submit_sign_in(browser, page, email, "Temporary-Pass-1")
     assert posted.status_code == 302
     assert posted.headers["Location"].startswith("/")
-    onwards = browser.get(oidc_world.base_url + posted.headers["Location"], allow_redirects=False)
-    assert "/account/password/change/" in onwards.headers["Location"]
+    assert "/account/password/change/" in posted.headers["Location"]
     with in_tenant(oidc_world.tenant):
         assert not Grant.objects.filter(user=user).exists()
 

@@ -146,7 +146,7 @@ def test_a_session_store_that_fails_still_gets_an_error_page(tenant_a: Tenant) -
 def test_errors_in_views_get_the_same_error_pages(
     tenant_a: Tenant, raised: Exception, status: int, error: str
 ) -> None:
-    with mock.patch("accounts.views.CustomerLoginView.get", side_effect=raised, create=True):
+    with mock.patch("journey.views.CustomerLoginView.get", side_effect=raised, create=True):
         assert_html_error(client().get(HOSTED_PAGE.format(tenant=tenant_a.domain_name)), status)
     with mock.patch("apps.oidc.views.DiscoveryView.get", side_effect=raised):
         response = client().get(f"/{tenant_a.domain_name}/v2.0/.well-known/openid-configuration")

@@ -20,10 +20,10 @@ from accounts.attributes import (
     input_kind,
 )
 from accounts.models import User
+from journey import transaction
 from userflows.models import UserFlowAttribute
+from userflows.selectors import attribute_label
 
-# Where the authorization endpoint leaves the app's `login_hint` (OIDC Core §3.1.2.1).
-LOGIN_HINT_SESSION_KEY = "ciam.login_hint"
 FIELD_PREFIX = "attr_"
 _MARKDOWN_LINK = re.compile(r"\[([^\]]{1,200})\]\((https://[^\s()<>\"']{1,500})\)")
 
@@ -36,14 +36,6 @@ def option_label(text: str) -> SafeString:
             r'<a href="\2" target="_blank" rel="noopener noreferrer">\1</a>', escaped
         )
     )
-
-
-def attribute_label(item: UserFlowAttribute) -> str:
-    if item.label:
-        return item.label
-    if item.builtin:
-        return str(BUILTIN_ATTRIBUTES[item.builtin].label)
-    return item.custom_attribute.name if item.custom_attribute else ""
 
 
 def attribute_field(item: UserFlowAttribute) -> forms.Field:
@@ -147,6 +139,8 @@ class CustomerLoginForm(LoginForm):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         set_form_field_order(self, ["login", "password", "remember"])
         request = kwargs.get("request") or getattr(self, "request", None)
-        hint = request.session.get(LOGIN_HINT_SESSION_KEY) if request is not None else None
-        if not self.is_bound and isinstance(hint, str) and "@" in hint and len(hint) <= 254:
+        journey = transaction.current(request) if request is not None else None
+        # The app's `login_hint` (OIDC Core §3.1.2.1), when it is an email address.
+        hint = journey.login_hint if journey is not None else ""
+        if not self.is_bound and "@" in hint:
             self.fields["login"].initial = hint

@@ -1,26 +1,35 @@
-"""Hosted pages a customer sees, around allauth's: per-flow gates and the last sign-up step."""
+"""Hosted pages a customer sees, around allauth's: per-flow gates and the pages of the steps
+before going back to the app (journey/stages.py)."""
 
 from typing import Any
 
 from allauth.account import views as allauth_views
 from allauth.account.adapter import get_adapter
-from django.contrib.auth import update_session_auth_hash
+from allauth.account.forms import ChangePasswordForm
+from allauth.account.signals import password_changed
+from allauth.account.stages import LoginStage, LoginStageController
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.adapters import flow_uses_codes
 from accounts.answer_time import SIGNUP_ANSWER_QUANTUM_SECONDS, answered_on_the_quantum
-from accounts.forms import FIELD_PREFIX, ProfileCompletionForm
 from accounts.models import User
 from accounts.services import customer_profile_update
-from apps.oidc.views import continue_to_app
+from journey.adapters import flow_uses_codes
+from journey.answers import continue_to_app
+from journey.forms import FIELD_PREFIX, ProfileCompletionForm
+from journey.selectors import flow_for_request
+from journey.stages import ProfileCompletionStage, TemporaryPasswordStage
 from userflows.models import SignInMethod
-from userflows.selectors import flow_attributes, flow_for_request
+from userflows.selectors import flow_attributes
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -127,15 +136,22 @@ class PasswordResetView(allauth_views.PasswordResetView):  # type: ignore[misc]
         return response
 
 
-@login_required
+@never_cache
+@sensitive_post_parameters("password1", "password2")
 def profile_completion(request: HttpRequest) -> HttpResponse:
-    """The last sign-up step, after the email is verified: password and the flow's attributes.
+    """The last sign-up step (ProfileCompletionStage), after the email is verified: a password
+    (in password flows) and the flow's attributes; done, the sign-in ends and goes straight
+    back to the app. Everything is validated before anything is stored, and stored in one
+    transaction.
 
-    Everything is validated before anything is stored, and stored in one transaction.
+    Outside that step: a signed-in customer goes on (`next`), anyone else signs in first.
     """
-    user: User = request.user  # type: ignore[assignment]
-    if user.profile_completed:
-        return redirect(_next_url(request))
+    stage = LoginStageController.enter(request, ProfileCompletionStage.key)
+    if stage is None:
+        if request.user.is_authenticated:
+            return redirect(_next_url(request))
+        return redirect_to_login(request.get_full_path())
+    user: User = stage.login.user
     flow = flow_for_request(request)
     items = flow_attributes(flow) if flow is not None else []
     with_password = flow is None or flow.sign_in_method == SignInMethod.EMAIL_PASSWORD
@@ -161,11 +177,41 @@ def profile_completion(request: HttpRequest) -> HttpResponse:
                 name = f"{FIELD_PREFIX}{field}"
                 form.add_error(name if name in form.fields else None, messages)
         else:
-            update_session_auth_hash(request, user)
-            request.user = user
-            return continue_to_app(request, redirect(_next_url(request)))
+            stage.login.user = user  # the sign-in that follows binds the session to it
+            return continue_to_app(request, stage.exit())
     return render(
         request,
         "hosted/profile_completion.html",
-        {"form": form, "next": _next_url(request), "with_password": with_password},
+        {"form": form, "customer": user, "with_password": with_password},
     )
+
+
+@method_decorator(never_cache, "dispatch")
+@method_decorator(sensitive_post_parameters("oldpassword", "password1", "password2"), "dispatch")
+class PasswordChangeView(allauth_views.PasswordChangeView):  # type: ignore[misc]
+    """Changing a password, on one page: a signed-in customer's own change (allauth's), or the
+    step of a sign-in under way that replaces an admin-set temporary password
+    (TemporaryPasswordStage), after which the sign-in ends and goes straight back to the app."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            stage = LoginStageController.enter(request, TemporaryPasswordStage.key)
+            if stage is not None:
+                return self._temporary_password(request, stage)
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)
+        return response
+
+    @staticmethod
+    def _temporary_password(request: HttpRequest, stage: LoginStage) -> HttpResponse:
+        user: User = stage.login.user
+        form = ChangePasswordForm(
+            data=request.POST if request.method == "POST" else None, user=user
+        )
+        if request.method == "POST" and form.is_valid():
+            form.save()
+            # What allauth's own page tells listeners (accounts clears the temporary mark).
+            password_changed.send(sender=User, request=request, user=user)
+            return continue_to_app(request, stage.exit())
+        return render(
+            request, "account/password_change.html", {"form": form, "temporary_password": True}
+        )

@@ -6,14 +6,18 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
-from django.db import transaction
+from django.contrib.auth import SESSION_KEY
+from django.db.transaction import on_commit
 from django.http import Http404, HttpRequest
 
 from accounts.models import User
+from accounts.tasks import email_deliver
+from journey import transaction
+from journey.selectors import flow_for_request
+from journey.stages import JOURNEY_STAGES
 from tenants.current import current_tenant_or_none
 from tenants.selectors import tenant_base_url
 from userflows.models import SignInMethod
-from userflows.selectors import flow_for_request
 
 
 class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
@@ -25,7 +29,8 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         return flow is not None and flow.sign_up_allowed
 
     def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
-        """A new customer's profile is completed after the email is verified."""
+        """A new customer's profile is completed after the email is verified (in the sign-in's
+        ProfileCompletionStage)."""
         user = super().save_user(request, user, form, commit=False)
         user.profile_completed = False
         if commit:
@@ -43,14 +48,31 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def is_login_by_code_required(self, login: Any) -> bool:
         return False
 
+    def login(self, request: HttpRequest, user: User) -> None:
+        """Sign the customer in, at the end of the login stages, in a new session: Django
+        gives another account a new session and a signed-out session a new key, and here the
+        account already signed in (a fresh sign-in the app asked for) gets a new key too. The
+        auth transaction under way outlives the session it replaces and records the sign-in."""
+        journey = transaction.current(request)
+        already_in = request.session.get(SESSION_KEY) == user._meta.pk.value_to_string(user)
+        super().login(request, user)
+        if already_in:
+            request.session.cycle_key()
+        if journey is not None:
+            transaction.signed_in(request, transaction=journey)
+
+    def get_login_stages(self) -> list[str]:
+        """allauth's stages (code, phone, email verification, then MFA where it is enabled),
+        then the journey's steps before going back to the app, in their order."""
+        stages: list[str] = super().get_login_stages()
+        return stages + [f"{stage.__module__}.{stage.__qualname__}" for stage in JOURNEY_STAGES]
+
     def format_email_subject(self, subject: str) -> str:
         tenant = current_tenant_or_none()
         return f"[{tenant.display_name}] {subject}" if tenant else str(subject)
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Render now (language, branding, tenant), deliver on commit through Celery."""
-        from accounts.tasks import email_deliver
-
         # Every message knows whom it is for: allauth leaves the address out of some contexts
         # (its "account already exists" message printed a blank line where it goes).
         context = {"email": email, **context}
@@ -75,7 +97,7 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             "from_email": message.from_email,
             "to": list(message.to),
         }
-        transaction.on_commit(
+        on_commit(
             lambda: email_deliver.apply_async(kwargs=payload, kwargsrepr="{<redacted>}")  # type: ignore[call-arg]
         )
 

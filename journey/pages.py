@@ -1,0 +1,38 @@
+"""What a page of the journey sees of the auth transaction it serves."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
+from django.utils import translation
+
+from journey import transaction
+from journey.languages import language_for
+
+
+def is_journey_page(url_name: str | None) -> bool:
+    """The hosted pages of the sign-in journey: allauth's (`account_…`, under our names too)
+    and the pages of the journey's own steps (`account-…`)."""
+    return url_name is not None and url_name.startswith(("account_", "account-"))
+
+
+def enter_page(request: HttpRequest, url_name: str | None) -> None:
+    """Before a page of the journey answers:
+
+    - it speaks the first of the app's `ui_locales` the product speaks (OIDC Core §3.1.2.1),
+      and its `lang` and Content-Language say so;
+    - while the app's request for a fresh sign-in waits for it, the page sees no one signed
+      in, so it runs that sign-in (or a sign-up) as for a new browser. The session itself is
+      left as it is: the customer who walks away is still signed in everywhere else, and it is
+      replaced only when the fresh sign-in succeeds (Django's `login`). Signing out still
+      signs out.
+    """
+    if not is_journey_page(url_name):
+        return
+    journey = transaction.current(request)
+    if journey is None:
+        return
+    language = language_for(journey.ui_locales)
+    if language is not None:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+    if journey.awaits_fresh_sign_in and url_name != "account_logout":
+        request.user = AnonymousUser()
