@@ -16,6 +16,7 @@ from django.utils import timezone
 from jwcrypto import jwk, jws, jwt
 from jwcrypto.common import JWException
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -306,13 +307,33 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
     def _create_authorization_code(
         self, request: Request, code: dict[str, str], expires: Any = None
     ) -> Grant:
-        """DOT's, with the browser session the code is issued in (apps/oidc/sessions.py)."""
-        grant: Grant = super()._create_authorization_code(request, code, expires)
+        """DOT's row for a new code, written with the browser session the code is issued in
+        (apps/oidc/sessions.py) in the same INSERT: no second statement on the sign-in path.
+        A `plain` PKCE challenge never gets here (AuthorizeView refuses it before anyone signs
+        in, RFC 9700 §2.1.1); it is refused here too, as DOT does."""
+        if request.code_challenge_method == "plain":
+            raise errors.InvalidRequestError(
+                description='Unsupported "plain" code_challenge_method; use "S256".',
+                request=request,
+            )
         session_id = request.headers.get(SESSION_ID_META_KEY)
-        if isinstance(session_id, str) and session_id:
-            Grant.objects.filter(pk=grant.pk).update(session_id=session_id)
-            grant.session_id = session_id
-        return grant
+        expires = expires or timezone.now() + timedelta(
+            seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS
+        )
+        return Grant.objects.create(
+            application=request.client,
+            user=request.user,
+            code=code["code"],
+            expires=expires,
+            redirect_uri=request.redirect_uri,
+            scope=" ".join(request.scopes),
+            code_challenge=request.code_challenge or "",
+            code_challenge_method=request.code_challenge_method or "",
+            nonce=request.nonce or "",
+            claims=json.dumps(request.claims or {}),
+            resource=getattr(request, "resource", []),
+            session_id=session_id if isinstance(session_id, str) else "",
+        )
 
     def invalidate_authorization_code(
         self, client_id: str, code: str, request: Request, *args: Any, **kwargs: Any
