@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ciam_portal.embedded_database import embedded_database_url
 from ciam_portal.environment import listen_address, public_base_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,8 +60,6 @@ def main() -> int:
 
 def _prepare_and_serve() -> int:
     if not os.environ.get("DATABASE_URL"):
-        from ciam_portal.embedded_database import embedded_database_url
-
         # This process holds the server's handle until it exits; its children inherit the URL.
         os.environ["DATABASE_URL"] = embedded_database_url()
     python = sys.executable
