@@ -32,8 +32,6 @@ _MAX_ITEMS = 20
 _MAX_HINT = 254
 # BCP 47 language tags as OIDC Core §3.1.2.1 sends them in `ui_locales` ("fr-CA", "en").
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8}){0,4}")
-# `prompt` values that ask for a fresh sign-in (OIDC Core §3.1.2.1).
-FRESH_SIGN_IN_PROMPTS = frozenset({"login", "select_account"})
 
 
 @dataclass(frozen=True)

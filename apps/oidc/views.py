@@ -1,7 +1,7 @@
 """The tenant's protocol endpoints: DOT's views with tenant-aware discovery, JWKS and logout."""
 
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Q
@@ -33,14 +33,11 @@ from apps.oidc.client_credentials import (
 )
 from apps.oidc.introspection import introspection_of
 from apps.oidc.sessions import SESSION_ID_META_KEY, browser_session_id
+from apps.oidc.sign_in import FRESH_SIGN_IN_PROMPTS, SignInRequest, sign_in_journey
 from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.revocation import session_tokens_revoke
 from apps.selectors import cors_origin_allowed
 from apps.signing import published_jwks
-from journey import transaction
-from journey.answers import answer_as
-from journey.languages import product_languages
-from journey.stages import step_pending
 from tenants import request_guard
 from tenants.current import current_tenant
 from tenants.endpoints import ENDPOINTS
@@ -90,7 +87,8 @@ def discovery_document() -> dict[str, object]:
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "claims_supported": list(CLAIMS_SUPPORTED),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "ui_locales_supported": product_languages(),
+        # The languages the hosted pages speak; the journey picks among them by `ui_locales`.
+        "ui_locales_supported": [code for code, _name in settings.LANGUAGES],
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
@@ -198,11 +196,11 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
     """The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2).
 
     On top of DOT: the sign-in page is this endpoint's own answer, after the request was
-    validated, and begins the auth transaction (journey.transaction); `prompt=login` and
+    validated, handed to the sign-in journey above (apps/oidc/sign_in.py); `prompt=login` and
     `select_account` and an exceeded `max_age` ask a signed-in customer to sign in again
     (OIDC Core §3.1.2.1) without signing them out, since any site can send a browser here: the
-    session is replaced only when that sign-in succeeds (journey.pages). Every response sent
-    back to the app carries `iss` (RFC 9207 §2) and ends the transaction.
+    session is replaced only when that sign-in succeeds (the journey's business). Every response
+    sent back to the app carries `iss` (RFC 9207 §2) and ends the sign-in.
     """
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -270,26 +268,26 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         *,
         fresh_sign_in: bool,
     ) -> None:
-        """Remember for the hosted pages the request they interrupt (its app, so its user flow,
-        its `login_hint` and `ui_locales`: journey.transaction); the sign-in form's CSRF secret
-        goes into the same new session row, so showing the form writes nothing more."""
+        """Hand the journey the request its pages interrupt (its app, so its user flow, its
+        `login_hint` and `ui_locales`); the sign-in form's CSRF secret goes into the same new
+        session row, so showing the form writes nothing more."""
         app = lookups.client(credentials["client_id"])
-        transaction.begin(
-            request,
+        sign_in = SignInRequest(
             client_id=credentials["client_id"],
             redirect_uri=credentials["redirect_uri"],
-            scopes=scopes,
+            scopes=tuple(scopes),
             state=_credential(credentials, "state"),
             nonce=_credential(credentials, "nonce"),
             code_challenge=_credential(credentials, "code_challenge"),
             code_challenge_method=_credential(credentials, "code_challenge_method"),
-            prompt=request.GET.get("prompt", "").split(),
+            prompt=tuple(request.GET.get("prompt", "").split()),
             max_age=whole_number(request.GET.get("max_age", "")),
             login_hint=request.GET.get("login_hint", ""),
-            ui_locales=request.GET.get("ui_locales", "").split(),
+            ui_locales=tuple(request.GET.get("ui_locales", "").split()),
             user_flow=app.user_flow.flow_id if app and app.user_flow else None,
             fresh_sign_in=fresh_sign_in,
         )
+        sign_in_journey().begin(request, sign_in)
         get_token(request)
 
     def _sign_in_page(
@@ -312,11 +310,11 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         query = request.GET.copy()
         query.pop("max_age", None)
         prompt = query.pop("prompt", [""])[-1].split()
-        rest = [value for value in prompt if value not in transaction.FRESH_SIGN_IN_PROMPTS]
+        rest = [value for value in prompt if value not in FRESH_SIGN_IN_PROMPTS]
         if rest:
             query["prompt"] = " ".join(rest)
         next_url = f"{request.path}?{query.urlencode()}"
-        return answer_as(request, f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': next_url})}")
+        return sign_in_journey().sign_in_page(request, next_url)
 
     def _answer_signed_in(self, request: HttpRequest) -> HttpResponse | None:
         """DOT's get() for the common case: a signed-in customer and an app whose permissions
@@ -348,10 +346,10 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         """The app asks for a new sign-in (OIDC Core §3.1.2.1), or the session was signed in
         before the journey's login stages existed and its account still has a step to take
         (a sign-in now runs the stages)."""
-        if step_pending(request.user):  # type: ignore[arg-type]
+        if sign_in_journey().step_pending(request.user):
             return True
         prompt = set(request.GET.get("prompt", "").split())
-        if prompt & transaction.FRESH_SIGN_IN_PROMPTS:
+        if prompt & FRESH_SIGN_IN_PROMPTS:
             return True
         max_age = whole_number(request.GET.get("max_age", ""))
         if max_age is not None:
@@ -361,7 +359,7 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
 
     def redirect(self, redirect_to: str, application: AppRegistration | None) -> HttpResponse:
         """Every answer sent back to the app (a code or an error) ends the auth transaction."""
-        transaction.finish(self.request)
+        sign_in_journey().finish(self.request)
         issuer = tenant_issuer(current_tenant())
         redirect_to = add_params_to_uri(redirect_to, [("iss", issuer)])
         return super().redirect(redirect_to, application)

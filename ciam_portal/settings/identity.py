@@ -125,3 +125,7 @@ CIAM_JWKS_MAX_AGE_SECONDS = 3600
 # How long each web process remembers the token endpoint's lookups (client, secrets, granted
 # roles, token lifetimes); see apps/lookups.py.
 CIAM_LOOKUP_SECONDS = 5
+
+# The sign-in journey the authorization endpoint hands customers to (apps/oidc/sign_in.py): named
+# here, so that the protocol imports nothing of the hosted pages above it.
+CIAM_SIGN_IN_JOURNEY = "journey.seam.JOURNEY"
