@@ -45,8 +45,24 @@ def _look(item: UserFlowAttribute) -> dict[str, object]:
 
 
 def _layout_saved(
-    request: HttpRequest, tenant: Tenant, flow: UserFlow, message: str
+    request: HttpRequest,
+    tenant: Tenant,
+    flow: UserFlow,
+    item: UserFlowAttribute,
+    action: AuditAction,
+    message: str,
+    **change: dict[str, object],
 ) -> HttpResponse:
+    """The answer to a change of the page layout that was made: audited (which attribute of
+    which flow, and `before`/`after` where given), then back to the flow with the message."""
+    audit(
+        request,
+        tenant,
+        action,
+        target=flow_target(flow),
+        details={"attribute": attribute_key(item)},
+        **change,
+    )
     messages.success(request, message)
     return redirect("admin_center:userflow-detail", tenant.tenant_id, flow.flow_id)
 
@@ -76,14 +92,14 @@ def userflow_attribute_add(
             error = " ".join(problem.messages)
     if item is None:
         return flow_page(request, tenant, flow, error=error)
-    audit(
+    return _layout_saved(
         request,
         tenant,
+        flow,
+        item,
         AuditAction.USERFLOW_ATTRIBUTE_ADDED,
-        target=flow_target(flow),
-        details={"attribute": attribute_key(item)},
+        _("Attribute added."),
     )
-    return _layout_saved(request, tenant, flow, _("Attribute added."))
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
@@ -115,16 +131,16 @@ def userflow_attribute_update(
             error = " ".join(problem.messages)
     if error is not None:
         return flow_page(request, tenant, flow, error=error)
-    audit(
+    return _layout_saved(
         request,
         tenant,
+        flow,
+        item,
         AuditAction.USERFLOW_ATTRIBUTE_UPDATED,
-        target=flow_target(flow),
+        _("Page layout saved."),
         before=before,
         after=_look(item),
-        details={"attribute": attribute_key(item)},
     )
-    return _layout_saved(request, tenant, flow, _("Page layout saved."))
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
@@ -142,14 +158,14 @@ def userflow_attribute_remove(
             error = " ".join(problem.messages)
     if error is not None:
         return flow_page(request, tenant, flow, error=error)
-    audit(
+    return _layout_saved(
         request,
         tenant,
+        flow,
+        item,
         AuditAction.USERFLOW_ATTRIBUTE_REMOVED,
-        target=flow_target(flow),
-        details={"attribute": attribute_key(item)},
+        _("Attribute removed."),
     )
-    return _layout_saved(request, tenant, flow, _("Attribute removed."))
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
@@ -168,13 +184,13 @@ def userflow_attribute_move(
         before = [attribute_key(each) for each in flow_attributes(flow)]
         services.flow_attribute_move(attribute=item, to=to)
         after = [attribute_key(each) for each in flow_attributes(flow)]
-    audit(
+    return _layout_saved(
         request,
         tenant,
+        flow,
+        item,
         AuditAction.USERFLOW_LAYOUT_CHANGED,
-        target=flow_target(flow),
+        _("Page layout saved."),
         before={"order": before},
         after={"order": after},
-        details={"attribute": attribute_key(item)},
     )
-    return _layout_saved(request, tenant, flow, _("Page layout saved."))
