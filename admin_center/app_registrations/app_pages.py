@@ -4,7 +4,9 @@ audit log."""
 import uuid
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 from admin_center.pages import tenant_page
 from apps.models import AppRegistration
@@ -49,3 +51,12 @@ def app_page(
         {"app": app, "tab": tab, "tabs": APP_TABS, "section": "apps", **context},
         status=status,
     )
+
+
+def app_tab_saved(
+    request: HttpRequest, tenant: Tenant, app: AppRegistration, tab: str, message: str
+) -> HttpResponse:
+    """The answer to an operation of one tab that was made: back to the tab, with the message."""
+    messages.success(request, message)
+    url_name = next(name for key, name, _label in APP_TABS if key == tab)
+    return redirect(url_name, tenant.tenant_id, app.object_id)

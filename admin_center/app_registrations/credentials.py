@@ -6,16 +6,14 @@ stored, logged or audited: the audit entry names the secret by its ID, hint and 
 
 import uuid
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from admin_center.access import tenant_admin_view
 from admin_center.app_registrations import forms
-from admin_center.app_registrations.app_pages import app_get, app_page, app_target
+from admin_center.app_registrations.app_pages import app_get, app_page, app_tab_saved, app_target
 from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
 from admin_center.pages import operation_of
@@ -121,8 +119,7 @@ def app_secret_remove(
             "hint": secret.hint,
         },
     )
-    messages.success(request, _("Client secret deleted."))
-    return redirect("admin_center:app-credentials", tenant.tenant_id, app.object_id)
+    return app_tab_saved(request, tenant, app, "credentials", _("Client secret deleted."))
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
@@ -150,8 +147,7 @@ def app_certificate_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID)
         target=app_target(app),
         details={"thumbprint": certificate.thumbprint, "description": certificate.description},
     )
-    messages.success(request, _("Certificate uploaded."))
-    return redirect("admin_center:app-credentials", tenant.tenant_id, app.object_id)
+    return app_tab_saved(request, tenant, app, "credentials", _("Certificate uploaded."))
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
@@ -172,5 +168,4 @@ def app_certificate_remove(
         target=app_target(app),
         details={"thumbprint": certificate.thumbprint, "description": certificate.description},
     )
-    messages.success(request, _("Certificate deleted."))
-    return redirect("admin_center:app-credentials", tenant.tenant_id, app.object_id)
+    return app_tab_saved(request, tenant, app, "credentials", _("Certificate deleted."))

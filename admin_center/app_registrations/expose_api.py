@@ -3,16 +3,14 @@ One view per operation; each change is audited."""
 
 import uuid
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from admin_center.access import tenant_admin_view
 from admin_center.app_registrations import forms
-from admin_center.app_registrations.app_pages import app_get, app_page, app_target
+from admin_center.app_registrations.app_pages import app_get, app_page, app_tab_saved, app_target
 from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
 from admin_center.pages import operation_of
@@ -51,11 +49,6 @@ def _expose_api_page(
     )
 
 
-def _saved(tenant: Tenant, app: AppRegistration, request: HttpRequest) -> HttpResponse:
-    messages.success(request, _("Saved."))
-    return redirect("admin_center:app-expose-api", tenant.tenant_id, app.object_id)
-
-
 @tenant_admin_view(Capability.MANAGE_APPS)
 @require_GET
 def app_expose_api(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpResponse:
@@ -89,7 +82,7 @@ def app_id_uri_set(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> H
         before={"app_id_uri": before},
         after={"app_id_uri": app.effective_app_id_uri},
     )
-    return _saved(tenant, app, request)
+    return app_tab_saved(request, tenant, app, "expose-api", _("Saved."))
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
@@ -113,7 +106,7 @@ def app_scope_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> Ht
         target=app_target(app),
         details={"scope": scope.value, "display_name": scope.admin_consent_display_name},
     )
-    return _saved(tenant, app, request)
+    return app_tab_saved(request, tenant, app, "expose-api", _("Saved."))
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
@@ -137,4 +130,4 @@ def app_role_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> Htt
         target=app_target(app),
         details={"role": role.value, "display_name": role.display_name},
     )
-    return _saved(tenant, app, request)
+    return app_tab_saved(request, tenant, app, "expose-api", _("Saved."))

@@ -3,16 +3,14 @@ per operation; each change is audited with the permission it concerns."""
 
 import uuid
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from admin_center.access import tenant_admin_view
 from admin_center.app_registrations import forms
-from admin_center.app_registrations.app_pages import app_get, app_page, app_target
+from admin_center.app_registrations.app_pages import app_get, app_page, app_tab_saved, app_target
 from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
 from admin_center.pages import operation_of
@@ -64,11 +62,6 @@ def _permissions_page(
     return app_page(request, tenant, app, "permissions", {"form": form, "permissions": permissions})
 
 
-def _saved(request: HttpRequest, tenant: Tenant, app: AppRegistration) -> HttpResponse:
-    messages.success(request, _("Saved."))
-    return redirect("admin_center:app-permissions", tenant.tenant_id, app.object_id)
-
-
 @tenant_admin_view(Capability.MANAGE_APPS)
 @require_GET
 def app_permissions(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpResponse:
@@ -112,7 +105,7 @@ def app_permission_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) 
         target=app_target(app),
         details={"permission": name},
     )
-    return _saved(request, tenant, app)
+    return app_tab_saved(request, tenant, app, "permissions", _("Saved."))
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
@@ -138,7 +131,7 @@ def app_permission_remove(
         target=app_target(app),
         details={"permission": name},
     )
-    return _saved(request, tenant, app)
+    return app_tab_saved(request, tenant, app, "permissions", _("Saved."))
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
@@ -154,7 +147,7 @@ def app_consent_grant(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -
         target=app_target(app),
         details={"permissions": granted},
     )
-    return _saved(request, tenant, app)
+    return app_tab_saved(request, tenant, app, "permissions", _("Saved."))
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)
@@ -170,4 +163,4 @@ def app_consent_revoke(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) 
         target=app_target(app),
         details={"permissions": revoked},
     )
-    return _saved(request, tenant, app)
+    return app_tab_saved(request, tenant, app, "permissions", _("Saved."))
