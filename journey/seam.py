@@ -18,22 +18,7 @@ from journey.stages import step_pending
 class Journey:
     def begin(self, request: HttpRequest, sign_in: SignInRequest) -> None:
         """Begin the auth transaction of the request (journey/transaction.py)."""
-        transaction.begin(
-            request,
-            client_id=sign_in.client_id,
-            redirect_uri=sign_in.redirect_uri,
-            scopes=sign_in.scopes,
-            state=sign_in.state,
-            nonce=sign_in.nonce,
-            code_challenge=sign_in.code_challenge,
-            code_challenge_method=sign_in.code_challenge_method,
-            prompt=sign_in.prompt,
-            max_age=sign_in.max_age,
-            login_hint=sign_in.login_hint,
-            ui_locales=sign_in.ui_locales,
-            user_flow=sign_in.user_flow,
-            fresh_sign_in=sign_in.fresh_sign_in,
-        )
+        transaction.begin(request, sign_in)
 
     def sign_in_page(self, request: HttpRequest, next_url: str) -> HttpResponse:
         """The hosted sign-in page's answer, given to this request (`answer_as`)."""

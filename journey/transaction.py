@@ -13,11 +13,12 @@ import dataclasses
 import re
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
+
+from apps.oidc.sign_in import SignInRequest
 
 _SESSION_KEY = "ciam.auth"
 # Bumped when the stored shape changes: a value written by another version reads as none.
@@ -67,44 +68,31 @@ class AuthTransaction:
         return self.fresh_sign_in and self.signed_in_at is None
 
 
-def begin(
-    request: HttpRequest,
-    *,
-    client_id: str,
-    redirect_uri: str,
-    scopes: Sequence[str],
-    state: str,
-    nonce: str,
-    code_challenge: str,
-    code_challenge_method: str,
-    prompt: Sequence[str],
-    max_age: int | None,
-    login_hint: str,
-    ui_locales: Sequence[str],
-    user_flow: uuid.UUID | None,
-    fresh_sign_in: bool,
-) -> AuthTransaction:
-    """Start the transaction of an authorization request the endpoint has validated, replacing
-    any earlier one of this session (a browser runs one sign-in at a time).
+def begin(request: HttpRequest, sign_in: SignInRequest) -> AuthTransaction:
+    """Start the transaction of an authorization request the endpoint has validated (as the
+    protocol hands it over, apps/oidc/sign_in.py), replacing any earlier one of this session (a
+    browser runs one sign-in at a time).
 
     Every value is bounded (texts cut at 512 characters, at most 20 scopes, prompts and
     languages); `ui_locales` keeps only what reads as a BCP 47 tag, in the app's order.
     """
     transaction = AuthTransaction(
-        client_id=client_id[:_MAX_TEXT],
-        redirect_uri=redirect_uri[:_MAX_TEXT],
-        scopes=tuple(scope[:_MAX_TEXT] for scope in scopes[:_MAX_ITEMS]),
-        state=state[:_MAX_TEXT],
-        nonce=nonce[:_MAX_TEXT],
-        code_challenge=code_challenge[:_MAX_TEXT],
-        code_challenge_method=code_challenge_method[:_MAX_TEXT],
-        prompt=tuple(value[:_MAX_TEXT] for value in prompt[:_MAX_ITEMS]),
-        max_age=max_age,
-        login_hint=login_hint[:_MAX_HINT],
-        ui_locales=tuple(tag for tag in ui_locales if _LANGUAGE_TAG.fullmatch(tag))[:_MAX_ITEMS],
-        user_flow=user_flow,
+        client_id=sign_in.client_id[:_MAX_TEXT],
+        redirect_uri=sign_in.redirect_uri[:_MAX_TEXT],
+        scopes=tuple(scope[:_MAX_TEXT] for scope in sign_in.scopes[:_MAX_ITEMS]),
+        state=sign_in.state[:_MAX_TEXT],
+        nonce=sign_in.nonce[:_MAX_TEXT],
+        code_challenge=sign_in.code_challenge[:_MAX_TEXT],
+        code_challenge_method=sign_in.code_challenge_method[:_MAX_TEXT],
+        prompt=tuple(value[:_MAX_TEXT] for value in sign_in.prompt[:_MAX_ITEMS]),
+        max_age=sign_in.max_age,
+        login_hint=sign_in.login_hint[:_MAX_HINT],
+        ui_locales=tuple(tag for tag in sign_in.ui_locales if _LANGUAGE_TAG.fullmatch(tag))[
+            :_MAX_ITEMS
+        ],
+        user_flow=sign_in.user_flow,
         began_at=time.time(),
-        fresh_sign_in=fresh_sign_in,
+        fresh_sign_in=sign_in.fresh_sign_in,
     )
     _store(request, transaction)
     return transaction

@@ -12,6 +12,7 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.http import HttpRequest
 from django.test import Client, RequestFactory, override_settings
 
+from apps.oidc.sign_in import SignInRequest
 from journey import transaction
 from journey.transaction import AuthTransaction
 from tenants.schemas import in_tenant
@@ -30,20 +31,20 @@ def begin(request: HttpRequest, **changes: Any) -> AuthTransaction:
     values: dict[str, Any] = {
         "client_id": "c0ffee00-0000-4000-8000-000000000001",
         "redirect_uri": "https://shop.example/callback",
-        "scopes": ["openid", "profile"],
+        "scopes": ("openid", "profile"),
         "state": "s-1",
         "nonce": "n-1",
         "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
         "code_challenge_method": "S256",
-        "prompt": ["login"],
+        "prompt": ("login",),
         "max_age": 300,
         "login_hint": "ada@example.com",
-        "ui_locales": ["fr-CA", "en"],
+        "ui_locales": ("fr-CA", "en"),
         "user_flow": FLOW_ID,
         "fresh_sign_in": False,
         **changes,
     }
-    return transaction.begin(request, **values)
+    return transaction.begin(request, SignInRequest(**values))
 
 
 def through_json(request: HttpRequest) -> HttpRequest:
