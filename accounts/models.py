@@ -53,6 +53,9 @@ class User(AbstractBaseUser):
     state = models.CharField(_("state/province"), max_length=128, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=40, blank=True)
     country = models.CharField(_("country/region"), max_length=128, blank=True)
+    # Entra's preferredLanguage: the language the customer last used the hosted pages in (a
+    # code of settings.LANGUAGES); their pages and emails speak it unless the app asks otherwise.
+    preferred_language = models.CharField(_("preferred language"), max_length=16, blank=True)
     # Values of the tenant's custom attributes by attribute name, validated against their
     # definitions by the service that writes them; several values as one comma-separated string.
     custom_attributes = models.JSONField(default=dict, blank=True)

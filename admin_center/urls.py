@@ -3,6 +3,7 @@
 from django.urls import URLPattern
 
 from admin_center.app_registrations.urls import urlpatterns as app_pages
+from admin_center.branding.urls import urlpatterns as branding_pages
 from admin_center.customers.urls import urlpatterns as customer_pages
 from admin_center.operators.urls import urlpatterns as operator_pages
 from admin_center.tenants.urls import urlpatterns as tenant_pages
@@ -16,4 +17,5 @@ urlpatterns: list[URLPattern] = [
     *app_pages,
     *userflow_pages,
     *customer_pages,
+    *branding_pages,
 ]

@@ -30,6 +30,8 @@ def enter_page(request: HttpRequest, url_name: str | None) -> None:
     journey = transaction.current(request)
     if journey is None:
         return
+    # The page wears the branding of the app signing in (branding/context.py).
+    request.branding_client_id = journey.client_id  # type: ignore[attr-defined]
     language = language_for(journey.ui_locales)
     if language is not None:
         translation.activate(language)

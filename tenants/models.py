@@ -36,6 +36,9 @@ class Tenant(TenantMixin):
         _("domain name"), max_length=63, unique=True, validators=[domain_name_validator]
     )
     display_name = models.CharField(_("tenant name"), max_length=256)
+    # The hosted pages' language when neither the app (`ui_locales`), the customer's stored
+    # preference nor the browser asks for one the product speaks (a code of settings.LANGUAGES).
+    default_language = models.CharField(_("default language"), max_length=16, default="en")
     country = CountryField(_("country/region"))
     status = models.CharField(
         max_length=16, choices=TenantStatus.choices, default=TenantStatus.PROVISIONING

@@ -64,6 +64,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "branding.context.branding",
             ],
         },
     },
@@ -73,7 +74,19 @@ LANGUAGE_CODE = "en"
 # The languages the product's pages speak. A browser asks for one (Accept-Language); an app asks
 # for the hosted pages of its sign-in with `ui_locales` (journey/languages.py), and discovery
 # publishes these as `ui_locales_supported`.
-LANGUAGES = [("en", "English")]
+# Each is shipped complete for the hosted pages and the emails (locale/, compiled .mo files in
+# the repository); Arabic and Hebrew are written right to left.
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("ar", "العربية"),
+    ("he", "עברית"),
+    ("ja", "日本語"),
+    ("zh-hans", "简体中文"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -82,8 +95,32 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Branding images (branding/storage.py): a local folder by default; with CIAM_MEDIA_S3_BUCKET,
+# an S3-compatible bucket that every web node shares.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+_S3_BUCKET = env_str("CIAM_MEDIA_S3_BUCKET")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "branding": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": _S3_BUCKET,
+                "endpoint_url": env_str("CIAM_MEDIA_S3_ENDPOINT_URL") or None,
+                "custom_domain": env_str("CIAM_MEDIA_S3_CUSTOM_DOMAIN") or None,
+                "location": "branding",
+                "querystring_auth": False,
+                "file_overwrite": False,
+                "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+            },
+        }
+        if _S3_BUCKET
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(DATA_DIR / "media" / "branding")},
+        }
+    ),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Static files are served from the finders, so the embedded default needs no collectstatic step.

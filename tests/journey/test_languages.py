@@ -1,6 +1,6 @@
 """`ui_locales` (OIDC Core §3.1.2.1) is read: the hosted pages of the journey speak the first
 of the app's languages that the product speaks, and discovery publishes the same list. Only
-English exists today, so the choice is also proved with a second language added in settings."""
+the choice is also proved with the languages narrowed down in settings."""
 
 import re
 
@@ -12,6 +12,7 @@ from tests.accounts.test_signup_flow import authorize_url
 from tests.factories.flows import FlowWorld
 
 WITH_FRENCH = [("en", "English"), ("fr", "French")]
+SHIPPED = ["en", "fr", "de", "es", "ar", "he", "ja", "zh-hans"]
 
 
 def page_language(html: str) -> str:
@@ -23,14 +24,15 @@ def page_language(html: str) -> str:
 @pytest.mark.parametrize(
     ("ui_locales", "spoken"),
     [
-        (["de", "en-GB"], "en"),
-        (["de"], None),
+        (["x-klingon", "en-GB"], "en"),
+        (["pt"], None),
         ([], None),
-        (["fr-CA"], None),
+        (["fr-CA"], "fr"),
+        (["zh-Hans-CN"], "zh-hans"),
     ],
 )
-def test_only_english_today(ui_locales: list[str], spoken: str | None) -> None:
-    assert product_languages() == ["en"]
+def test_the_shipped_languages(ui_locales: list[str], spoken: str | None) -> None:
+    assert product_languages() == SHIPPED
     assert language_for(ui_locales) == spoken
 
 
@@ -51,7 +53,7 @@ def test_the_first_language_the_product_speaks(ui_locales: list[str], spoken: st
 
 def test_discovery_publishes_the_same_languages(flow_world: FlowWorld) -> None:
     url = f"/{flow_world.tenant.domain_name}/v2.0/.well-known/openid-configuration"
-    assert Client().get(url).json()["ui_locales_supported"] == ["en"]
+    assert Client().get(url).json()["ui_locales_supported"] == SHIPPED
     with override_settings(LANGUAGES=WITH_FRENCH):
         assert Client().get(url).json()["ui_locales_supported"] == ["en", "fr"]
 
@@ -85,8 +87,8 @@ def test_without_a_language_the_product_speaks_the_browser_decides(
     assert page_language(english.text) == "en"
 
 
-def test_only_english_is_spoken_today(flow_world: FlowWorld) -> None:
-    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+def test_a_shipped_language_is_spoken(flow_world: FlowWorld) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     page = client.get(authorize_url(flow_world) + "&ui_locales=fr")
-    assert page_language(page.text) == "en"
-    assert page["Content-Language"] == "en"
+    assert page_language(page.text) == "fr"
+    assert page["Content-Language"] == "fr"
