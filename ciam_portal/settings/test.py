@@ -1,5 +1,6 @@
 """Test settings: the real stack, with a cheap password hasher to keep the suite fast."""
 
+from ciam_portal.environment import env_int
 from ciam_portal.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -9,6 +10,8 @@ CIAM_LOOKUP_SECONDS = 0
 CELERY_TASK_ALWAYS_EAGER = True
 
 # The cache gets its own Redis database, so that clearing it between tests (rate limits) never
-# touches Celery's queues on the broker's database.
+# touches Celery's queues on the broker's database (CIAM_TEST_CACHE_DB: several suites at once on
+# one Redis each take their own).
 if REDIS_URL:  # noqa: F405
-    CACHES["default"]["LOCATION"] = REDIS_URL.rsplit("/", 1)[0] + "/1"  # noqa: F405
+    _cache_db = env_int("CIAM_TEST_CACHE_DB", 1)
+    CACHES["default"]["LOCATION"] = REDIS_URL.rsplit("/", 1)[0] + f"/{_cache_db}"  # noqa: F405
