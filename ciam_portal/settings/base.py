@@ -70,6 +70,10 @@ TEMPLATES = [
     },
 ]
 
+# What the error pages of a tenant add to their context (tenants/errors.py): they render without
+# Django's context processors (no session, no user), but wear the tenant's branding.
+CIAM_ERROR_PAGE_CONTEXT = ["branding.context.branding"]
+
 LANGUAGE_CODE = "en"
 # The languages the product's pages speak. A browser asks for one (Accept-Language); an app asks
 # for the hosted pages of its sign-in with `ui_locales` (journey/languages.py), and discovery
