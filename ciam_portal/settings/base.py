@@ -127,6 +127,9 @@ STORAGES = {
     ),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# How long a web node trusts its memory of a tenant's branding generation (branding/selectors.py):
+# a change made on another node shows within this many seconds.
+CIAM_BRANDING_CACHE_SECONDS = env_int("CIAM_BRANDING_CACHE_SECONDS", 5)
 # Static files are served from the finders, so the embedded default needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 
