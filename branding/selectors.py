@@ -20,12 +20,14 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import translation
 from django.utils.translation import gettext
 
 from branding.css import sanitise_css
+from branding.exceptions import BrandingInvalid
 from branding.images import ValidatedImage
 from branding.markdown import sign_in_text_html
 from branding.models import Branding, ImageElement, LayoutTemplate
@@ -119,7 +121,11 @@ def branding_forget_all() -> None:
 
 def branding_layers() -> list[Branding]:
     """Every layer of the current tenant, the tenant's first, then per app, each by locale."""
-    return list(Branding.objects.select_related("app").order_by("app__name", "app_id", "locale"))
+    return list(
+        Branding.objects.select_related("app").order_by(
+            F("app__name").asc(nulls_first=True), "app_id", "locale"
+        )
+    )
 
 
 def _layers(client_id: str | None, language: str) -> list[Branding]:
@@ -277,9 +283,9 @@ def branding_preview(
     draft_images: Mapping[str, ValidatedImage],
 ) -> ResolvedBranding:
     """The branding as it would resolve with an unsaved draft layer on top (the admin's live
-    preview). Draft images are data: URIs; nothing is cached or stored. Raises
-    ValidationError when the draft's custom CSS is refused (services re-raise it in
-    BrandingInvalid)."""
+    preview). Draft values are taken as given (check them with the admin's form) except the
+    custom CSS, sanitised here: BrandingInvalid({"custom_css": [...]}) when refused. Draft
+    images (already checked: `validate_image`) are data: URIs. Nothing is cached or stored."""
     return branding_preview_with_css(
         tenant,
         client_id=client_id,
@@ -304,7 +310,10 @@ def branding_preview_with_css(
         if draft_values.get(name) is not None:
             elements[name] = draft_values[name]
     if elements.get("custom_css"):
-        elements["custom_css"] = sanitise_css(elements["custom_css"])
+        try:
+            elements["custom_css"] = sanitise_css(elements["custom_css"])
+        except ValidationError as error:
+            raise BrandingInvalid({"custom_css": [str(m) for m in error.messages]}) from None
     image_urls = {name: _image_url(tenant, elements.get(name, "")) for name in IMAGE_FIELDS}
     for name, image in draft_images.items():
         if name in IMAGE_FIELDS:

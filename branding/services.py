@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branding.css import sanitise_css
+from branding.exceptions import BrandingInvalid
 from branding.images import ValidatedImage, validate_image
 from branding.markdown import validate_sign_in_text
 from branding.models import (
@@ -35,14 +36,6 @@ from branding.storage import asset_name, branding_storage, hashed_filename
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _URL_MAX = 2048
 _http_url = URLValidator(schemes=["http", "https"])
-
-
-class BrandingInvalid(Exception):
-    """The layer was not saved; `errors` lists every problem, per field (element) name."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def _color(value: Any) -> str | None:
