@@ -33,10 +33,11 @@ from admin_center.branding.forms import (
 )
 from admin_center.pages import operation_of, tenant_page
 from apps.models import AppRegistration, Platform
+from branding.exceptions import BrandingInvalid
 from branding.models import Branding, LayoutTemplate
 from branding.resolved import NEUTRAL_ACCENT_COLOR, NEUTRAL_BACKGROUND_COLOR
 from branding.selectors import IMAGE_FIELDS, VALUE_FIELDS, branding_layers
-from branding.services import BrandingInvalid, branding_layer_delete, branding_layer_save
+from branding.services import branding_layer_delete, branding_layer_save
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import ROLES_FOR, Capability
 from tenants.schemas import in_tenant

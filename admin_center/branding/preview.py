@@ -33,6 +33,7 @@ from django.views.decorators.http import require_http_methods
 from admin_center.access import tenant_admin_view
 from admin_center.branding.forms import IMAGE_NAMES, BrandingLayerForm
 from apps.models import AppRegistration
+from branding.exceptions import BrandingInvalid
 from branding.images import ValidatedImage, validate_image
 from branding.models import Branding
 from branding.selectors import (
@@ -139,7 +140,7 @@ def branding_preview_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 draft_values=values,
                 draft_images=images,
             )
-        except ValidationError:
+        except BrandingInvalid:
             # The draft's CSS is refused: preview the rest.
             resolved, css = branding_preview_with_css(
                 tenant,
