@@ -92,7 +92,7 @@ def _describe(name: str, value: Any) -> str:
     if name == "layout_template":
         return str(LayoutTemplate(value).label)
     if name == "custom_css":
-        return _("the CSS below this layer") if value else _("none")
+        return _("the CSS of the layer below") if value else _("none")
     return str(value) if value else _("none")
 
 
@@ -104,7 +104,7 @@ def _inherited(layers: list[Branding], app_pk: int | None, locale: str) -> dict[
         layer = by_key.get(key)
         if layer is None:
             continue
-        source = _("the default branding") if key == (None, "") else language_name(key[1])
+        source = _("default branding") if key == (None, "") else language_name(key[1])
         if key[0] is not None:
             source = _("this app's default")
         for name in (*VALUE_FIELDS, *IMAGE_FIELDS):
@@ -113,8 +113,8 @@ def _inherited(layers: list[Branding], app_pk: int | None, locale: str) -> dict[
                 found[name] = (value, source)
     described = {}
     for name in (*VALUE_FIELDS, *IMAGE_FIELDS):
-        value, source = found.get(name, (_NEUTRAL.get(name), _("the neutral default")))
-        described[name] = _("Inherits %(value)s from %(source)s.") % {
+        value, source = found.get(name, (_NEUTRAL.get(name), _("neutral default")))
+        described[name] = _("Inherited: %(value)s (%(source)s).") % {
             "value": _describe(name, value),
             "source": source,
         }

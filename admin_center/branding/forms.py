@@ -119,8 +119,8 @@ class BrandingLayerForm(forms.Form):
         required=False,
         empty_value=None,
     )
-    show_header = _flag(_("Header"))
-    show_footer = _flag(_("Footer"))
+    show_header = _flag(_("Show header"))
+    show_footer = _flag(_("Show footer"))
     header_logo = forms.FileField(label=_("Header logo"), required=False)
     show_privacy_link = _flag(_("“Privacy & cookies” link"))
     privacy_link_text = _text(_("“Privacy & cookies” text"), LINK_TEXT_MAX)

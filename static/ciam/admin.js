@@ -39,6 +39,8 @@ for (const form of document.querySelectorAll("form[data-preview-action]")) {
       if (target === null) form.removeAttribute("target"); else form.setAttribute("target", target);
     }, 350);
   };
-  form.addEventListener("input", refresh);
-  form.addEventListener("change", refresh);
+  // Its controls include those outside it that name it (form="…"): the preview's pickers.
+  const ofForm = (event) => { if (event.target.form === form) refresh(); };
+  document.addEventListener("input", ofForm);
+  document.addEventListener("change", ofForm);
 }
