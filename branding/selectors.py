@@ -109,7 +109,8 @@ def branding_cache_invalidate() -> None:
     schema = current_schema_name()
     cache.set(_GENERATION_KEY.format(schema=schema), uuid.uuid4().hex, timeout=None)
     _generations.pop(schema, None)
-    for key in [key for key in _memory if key[0] == schema]:
+    # list() copies the keys at once: another thread may add an entry meanwhile.
+    for key in [key for key in list(_memory) if key[0] == schema]:
         _memory.pop(key, None)
 
 
@@ -141,6 +142,16 @@ def _layers(client_id: str | None, language: str) -> list[Branding]:
 
 def _tenant_path(tenant: Tenant) -> str:
     return urlsplit(tenant_base_url(tenant)).path.rstrip("/")
+
+
+def branding_absolute_url(url: str) -> str:
+    """An image or stylesheet URL of a resolution as an absolute URL (emails need one): the
+    paths this module gives are put on CIAM_BASE_URL's origin; absolute URLs (a bucket's,
+    data: URIs) are returned as they are."""
+    if url.startswith("/") and not url.startswith("//"):
+        base = urlsplit(settings.CIAM_BASE_URL)
+        return f"{base.scheme}://{base.netloc}{url}"
+    return url
 
 
 def _image_url(tenant: Tenant, name: str) -> str:
@@ -236,7 +247,12 @@ def _resolution(tenant: Tenant, client_id: str | None, language: str) -> _Resolu
     generation = _generation(schema)
     key = (schema, client_id or "", language)
     entry = _memory.get(key)
-    if entry is not None and entry[0] == generation:
+    # A renamed tenant bumps no generation: its name is checked here instead.
+    if (
+        entry is not None
+        and entry[0] == generation
+        and entry[1].branding.company_name == tenant.display_name
+    ):
         return entry[1]
     resolution = _build(tenant, client_id, language)
     if len(_memory) >= _MAX_ENTRIES:
