@@ -37,9 +37,10 @@ def _default_label(item: UserFlowAttribute) -> str:
     return str(BUILTIN_ATTRIBUTES[item.builtin].label)
 
 
-def _kind(item: UserFlowAttribute) -> str:
-    if item.custom_attribute is not None:
-        return _("Custom · %(type)s") % {"type": DataType(item.custom_attribute.data_type).label}
+def _kind(attribute: CustomAttribute | None) -> str:
+    """Built-in (None), or custom with its data type."""
+    if attribute is not None:
+        return _("Custom · %(type)s") % {"type": DataType(attribute.data_type).label}
     return _("Built-in")
 
 
@@ -89,17 +90,10 @@ def userflow_user_attributes(
     collected = set(form["collect"].value() or [])
     required = set(form["required"].value() or [])
     named = [
-        (f"builtin:{key}", str(spec.label), _("Built-in"))
+        (f"builtin:{key}", str(spec.label), _kind(None))
         for key, spec in BUILTIN_ATTRIBUTES.items()
         if key != "email"
-    ] + [
-        (
-            f"custom:{attribute.pk}",
-            attribute.name,
-            _("Custom · %(type)s") % {"type": DataType(attribute.data_type).label},
-        )
-        for attribute in custom
-    ]
+    ] + [(f"custom:{attribute.pk}", attribute.name, _kind(attribute)) for attribute in custom]
     rows = [
         {
             "value": value,
@@ -204,7 +198,7 @@ def userflow_page_layouts(request: HttpRequest, tenant: Tenant, flow_id: uuid.UU
             {
                 "item": item,
                 "name": _default_label(item),
-                "kind": _kind(item),
+                "kind": _kind(item.custom_attribute),
                 "form": row_forms.get(item.pk),
             }
             for item in items

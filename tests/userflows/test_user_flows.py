@@ -8,7 +8,7 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from accounts.models import CustomAttribute, User
+from accounts.models import CustomAttribute, Directory, User
 from accounts.services import CustomAttributeLimitReached, custom_attribute_create
 from apps import services as app_services
 from apps.models import AppRegistration, Platform
@@ -150,6 +150,51 @@ def test_custom_attribute_form_errors_and_type_lock(admin_client: Client, tenant
     with in_tenant(tenant_a):
         attribute.refresh_from_db()
         assert attribute.data_type == "string"
+
+
+def test_custom_attributes_are_read_only_rows_with_add_and_edit_pages(
+    admin_client: Client, tenant_a: Tenant
+) -> None:
+    url = f"{base(tenant_a)}/custom-attributes/"
+    empty = admin_client.get(url).text
+    assert "No custom attributes yet." in empty
+    assert f'href="{url}new/"' in empty
+    add_page = admin_client.get(f"{url}new/")
+    assert add_page.status_code == 200
+    assert 'name="name"' in add_page.text
+    assert (
+        admin_client.post(
+            f"{url}new/", {"name": "Loyalty", "data_type": "int", "description": "Card number"}
+        ).status_code
+        == 302
+    )
+    with in_tenant(tenant_a):
+        attribute = CustomAttribute.objects.get(name="Loyalty")
+        app_id = Directory.objects.get().extensions_app_id
+    listed = admin_client.get(url).text
+    assert "<form" not in listed.split('<main id="main"', 1)[1].split("</main>")[0]
+    assert "<input" not in listed.split('<main id="main"', 1)[1]
+    assert f"extension_{app_id.hex}_Loyalty" in listed
+    assert "Card number" in listed
+    assert ">Int<" in listed
+    assert f'href="{url}{attribute.pk}/"' in listed
+    edit = admin_client.get(f"{url}{attribute.pk}/").text
+    assert 'name="name"' not in edit  # the name is fixed: claims carry it
+    assert 'value="Card number"' in edit
+    assert (
+        admin_client.post(
+            f"{url}{attribute.pk}/", {"data_type": "string", "description": "Member card"}
+        ).status_code
+        == 302
+    )
+    with in_tenant(tenant_a):
+        attribute.refresh_from_db()
+    assert (attribute.data_type, attribute.description, attribute.user_editable) == (
+        "string",
+        "Member card",
+        False,
+    )
+    assert admin_client.get(f"{url}999999/").status_code == 404
 
 
 def test_page_layout_moves_labels_and_options(admin_client: Client, tenant_a: Tenant) -> None:
