@@ -21,3 +21,14 @@ document.addEventListener("click", async (event) => {
   button.classList.add("copied");
   setTimeout(() => { label.textContent = original; button.classList.remove("copied"); }, 1500);
 });
+
+// A part of a form shown only for some values of a select: <div data-shown-by="SELECT ID"
+// data-shown-for="VALUE VALUE">. The server renders it hidden or not; this follows changes.
+for (const part of document.querySelectorAll("[data-shown-by]")) {
+  const select = document.getElementById(part.dataset.shownBy);
+  if (!select) continue;
+  const values = part.dataset.shownFor.split(" ");
+  const follow = () => { part.hidden = !values.includes(select.value); };
+  select.addEventListener("change", follow);
+  follow();
+}
