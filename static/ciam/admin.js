@@ -44,3 +44,14 @@ for (const form of document.querySelectorAll("form[data-preview-action]")) {
   document.addEventListener("input", ofForm);
   document.addEventListener("change", ofForm);
 }
+
+// A part of a form shown only for some values of a select: <div data-shown-by="SELECT ID"
+// data-shown-for="VALUE VALUE">. The server renders it hidden or not; this follows changes.
+for (const part of document.querySelectorAll("[data-shown-by]")) {
+  const select = document.getElementById(part.dataset.shownBy);
+  if (!select) continue;
+  const values = part.dataset.shownFor.split(" ");
+  const follow = () => { part.hidden = !values.includes(select.value); };
+  select.addEventListener("change", follow);
+  follow();
+}
