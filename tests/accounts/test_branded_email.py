@@ -7,12 +7,15 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from email.utils import parseaddr
+from pathlib import Path
 from typing import Any
 
 import pytest
+from allauth.account import app_settings as account_settings
 from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.template.loader import get_template
 from django.test import Client
 
 from branding.models import Branding
@@ -44,6 +47,18 @@ STOCK_WORDING = (
     "password forgotten procedure",
     "testserver",
     "example.com!",
+)
+
+
+# Every email allauth sends with our settings (codes for sign-in, sign-up and password reset,
+# verification of an address at sign-in, "account already exists", "unknown account").
+SENT_WITH_OUR_SETTINGS = (
+    "login_code",
+    "email_confirmation",
+    "email_confirmation_signup",
+    "password_reset_code",
+    "account_already_exists",
+    "unknown_account",
 )
 
 
@@ -117,6 +132,17 @@ def branded(monkeypatch: pytest.MonkeyPatch) -> ResolvedBranding:
 
     monkeypatch.setattr(emails, "branding_for", resolved)
     return resolved(Tenant(), None, "en")
+
+
+def test_every_email_our_settings_send_has_our_subject_text_and_html() -> None:
+    ours = Path(settings.BASE_DIR) / "templates"
+    for prefix in SENT_WITH_OUR_SETTINGS:
+        for suffix in ("_subject.txt", "_message.txt", "_message.html"):
+            origin = get_template(f"account/email/{prefix}{suffix}").origin.name
+            assert Path(origin).is_relative_to(ours), f"{prefix}{suffix} is allauth's"
+    # allauth's notices (password changed, email changed, ...) are off; turning them on needs
+    # our templates for them first.
+    assert not account_settings.EMAIL_NOTIFICATIONS
 
 
 def test_a_sign_up_code_comes_from_the_app_in_its_name_with_both_parts(
