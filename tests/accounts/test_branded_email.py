@@ -393,3 +393,23 @@ def test_the_code_input_brings_up_the_number_pad(
         'maxlength="16"',
     ):
         assert attribute in code_input
+
+
+def test_an_apps_name_is_plain_text_in_the_headers_and_escaped_in_the_html(
+    otp_world: FlowWorld, django_capture_on_commit_callbacks: Capture
+) -> None:
+    with in_tenant(otp_world.tenant):
+        type(otp_world.app).objects.filter(pk=otp_world.app.pk).update(
+            name="Tom & Jerry\r\nBcc: victim@example.com"
+        )
+    make_customer(otp_world.tenant, "otp@example.com")
+    request_sign_in_code(otp_world, django_capture_on_commit_callbacks, "otp@example.com")
+    [message] = mail.outbox
+    # One line: a name cannot add a header.
+    assert message.subject == "Your Tom & Jerry Bcc: victim@example.com sign-in code"
+    assert "\n" not in message.from_email
+    assert message.message()["Bcc"] is None
+    text, html = parts(message)
+    assert "Tom & Jerry" in text
+    assert "Tom &amp; Jerry" in html
+    assert "Tom & Jerry" not in html
