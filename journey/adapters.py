@@ -6,13 +6,16 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.db.transaction import on_commit
 from django.http import Http404, HttpRequest
+from django.utils.translation import get_language
 
 from accounts.models import User
 from accounts.tasks import email_deliver
 from journey import transaction
+from journey.emails import code_minutes, email_face, sender_address, tenant_links
 from journey.selectors import flow_for_request
 from journey.stages import JOURNEY_STAGES
 from tenants.current import current_tenant_or_none
@@ -68,19 +71,32 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         return stages + [f"{stage.__module__}.{stage.__qualname__}" for stage in JOURNEY_STAGES]
 
     def format_email_subject(self, subject: str) -> str:
-        tenant = current_tenant_or_none()
-        return f"[{tenant.display_name}] {subject}" if tenant else str(subject)
+        """The subject as our templates write it: it names the app or the tenant itself, so
+        allauth's "[site] " prefix is not added."""
+        return str(subject)
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        """Render now (language, branding, tenant), deliver on commit through Celery."""
+        """Render now, in the page's language and in the branding of the app signing in (else
+        the tenant's), from the app's name (else the tenant's); deliver on commit through
+        Celery. Links point at the tenant's base URL, never at the request's host."""
         # Every message knows whom it is for: allauth leaves the address out of some contexts
         # (its "account already exists" message printed a blank line where it goes).
         context = {"email": email, **context}
+        from_email = self.get_from_email()
         tenant = current_tenant_or_none()
         if tenant is not None:
-            # Messages speak for the tenant, never for the host the request came through.
+            journey = transaction.current(self.request) if self.request is not None else None
+            face = email_face(
+                tenant=tenant,
+                client_id=journey.client_id if journey is not None else None,
+                language=get_language() or settings.LANGUAGE_CODE,
+            )
+            from_email = sender_address(face)
             context = {
-                **context,
+                **tenant_links(tenant, context),
+                "face": face,
+                "code_minutes": code_minutes(template_prefix),
+                # Messages speak for the tenant, never for the host the request came through.
                 "current_site": SimpleNamespace(
                     name=tenant.display_name, domain=tenant_base_url(tenant)
                 ),
@@ -94,7 +110,7 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             "subject": message.subject,
             "body": message.body,
             "html": html,
-            "from_email": message.from_email,
+            "from_email": from_email,
             "to": list(message.to),
         }
         on_commit(

@@ -43,6 +43,10 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
+# Emailed codes as Entra sends them and as a phone's number pad types them: 8 digits, no dash.
+# (A code typed or pasted with spaces or a dash still matches: allauth strips both before its
+# constant-time comparison.) One format for sign-in, email verification and password reset.
+ALLAUTH_USER_CODE_FORMAT = {"length": 8, "numeric": True, "dashed": False}
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_FORMS = {"login": "journey.forms.CustomerLoginForm"}

@@ -48,7 +48,7 @@ def latest_code(mail_dir: Path, to: str, before: set[Path], seconds: float = 15)
                 for part in parts:
                     if part.get_content_type() == "text/plain":
                         body = part.get_payload(decode=True).decode()
-                        found = re.search(r"^\s*([A-Z0-9]{4}-?[A-Z0-9]{4})\s*$", body, re.M)
+                        found = re.search(r"^\s*(\d{8})\s*$", body, re.M)
                         if found:
                             return found.group(1)
         time.sleep(0.2)
