@@ -121,7 +121,8 @@ def branding_forget_all() -> None:
 
 
 def branding_layers() -> list[Branding]:
-    """Every layer of the current tenant, the tenant's first, then per app, each by locale."""
+    """Every layer of the current tenant, the tenant's first, then per app (by name), each by
+    locale, with its app loaded. Call inside the tenant's schema."""
     return list(
         Branding.objects.select_related("app").order_by(
             F("app__name").asc(nulls_first=True), "app_id", "locale"
@@ -301,7 +302,8 @@ def branding_preview(
     """The branding as it would resolve with an unsaved draft layer on top (the admin's live
     preview). Draft values are taken as given (check them with the admin's form) except the
     custom CSS, sanitised here: BrandingInvalid({"custom_css": [...]}) when refused. Draft
-    images (already checked: `validate_image`) are data: URIs. Nothing is cached or stored."""
+    images (already checked: `validate_image`) are data: URIs. Nothing is cached or stored.
+    Call inside the tenant's schema (`tenants.schemas.in_tenant`)."""
     return branding_preview_with_css(
         tenant,
         client_id=client_id,
