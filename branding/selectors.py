@@ -121,7 +121,8 @@ def branding_forget_all() -> None:
 
 
 def branding_layers() -> list[Branding]:
-    """Every layer of the current tenant, the tenant's first, then per app, each by locale."""
+    """Every layer of the current tenant, the tenant's first, then per app (by name), each by
+    locale, with its app loaded. Call inside the tenant's schema."""
     return list(
         Branding.objects.select_related("app").order_by(
             F("app__name").asc(nulls_first=True), "app_id", "locale"
@@ -154,7 +155,9 @@ def branding_absolute_url(url: str) -> str:
     return url
 
 
-def _image_url(tenant: Tenant, name: str) -> str:
+def branding_image_url(tenant: Tenant, name: str) -> str:
+    """The URL a stored image name (`<schema>/<hash>.<ext>`, a layer's field) is served at:
+    this tenant's asset path for the local folder, the bucket's URL otherwise; "" for none."""
     if not name:
         return ""
     storage = branding_storage()
@@ -163,6 +166,10 @@ def _image_url(tenant: Tenant, name: str) -> str:
         # img-src 'self'); the stored name is `<schema>/<file>`.
         return f"{_tenant_path(tenant)}/{ASSETS_PATH}{name.rsplit('/', 1)[-1]}"
     return str(storage.url(name))
+
+
+# The name admin_center/branding/preview.py first imported; branding_image_url is the public one.
+_image_url = branding_image_url
 
 
 def _resolve(
@@ -263,7 +270,7 @@ def _resolution(tenant: Tenant, client_id: str | None, language: str) -> _Resolu
 
 def _build(tenant: Tenant, client_id: str | None, language: str) -> _Resolution:
     elements = _merge(_layers(client_id, language))
-    image_urls = {name: _image_url(tenant, elements.get(name, "")) for name in IMAGE_FIELDS}
+    image_urls = {name: branding_image_url(tenant, elements.get(name, "")) for name in IMAGE_FIELDS}
     return _resolve(tenant, client_id, language, elements, image_urls)
 
 
@@ -301,7 +308,8 @@ def branding_preview(
     """The branding as it would resolve with an unsaved draft layer on top (the admin's live
     preview). Draft values are taken as given (check them with the admin's form) except the
     custom CSS, sanitised here: BrandingInvalid({"custom_css": [...]}) when refused. Draft
-    images (already checked: `validate_image`) are data: URIs. Nothing is cached or stored."""
+    images (already checked: `validate_image`) are data: URIs. Nothing is cached or stored.
+    Call inside the tenant's schema (`tenants.schemas.in_tenant`)."""
     return branding_preview_with_css(
         tenant,
         client_id=client_id,
@@ -330,7 +338,7 @@ def branding_preview_with_css(
             elements["custom_css"] = sanitise_css(elements["custom_css"])
         except ValidationError as error:
             raise BrandingInvalid({"custom_css": [str(m) for m in error.messages]}) from None
-    image_urls = {name: _image_url(tenant, elements.get(name, "")) for name in IMAGE_FIELDS}
+    image_urls = {name: branding_image_url(tenant, elements.get(name, "")) for name in IMAGE_FIELDS}
     for name, image in draft_images.items():
         if name in IMAGE_FIELDS:
             image_urls[name] = image.data_uri

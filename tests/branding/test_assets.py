@@ -93,3 +93,14 @@ def test_bad_asset_names_are_404(client: Client, tenant_a: Tenant) -> None:
     for name in ("../../etc/passwd", "x.png", "0" * 32 + ".svg", "0" * 32 + ".png", "%00.png"):
         assert client.get(base + name).status_code in (400, 404), name
     assert client.post(f"/{tenant_a.domain_name}/branding/theme/x.css").status_code in (403, 405)
+
+
+def test_odd_queries_get_the_tenants_stylesheet_never_a_500(
+    client: Client, tenant_a: Tenant
+) -> None:
+    base = f"/{tenant_a.domain_name}/branding/theme/v.css"
+    for query in ("app=%00", "app=" + "x" * 5000, "lang=%00", "lang=../../x", "app[]=1&lang[]=2"):
+        response = client.get(f"{base}?{query}")
+        assert response.status_code in (200, 400), query
+        if response.status_code == 200:
+            assert "--brand-accent:" in response.content.decode()
