@@ -13,7 +13,7 @@ costs no query and, most of the time, no cache round trip either.
 import hashlib
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -168,8 +168,6 @@ def branding_image_url(tenant: Tenant, name: str) -> str:
     return str(storage.url(name))
 
 
-# The name admin_center/branding/preview.py first imported; branding_image_url is the public one.
-_image_url = branding_image_url
 
 
 def _resolve(
@@ -326,13 +324,28 @@ def branding_preview_with_css(
     language: str,
     draft_values: Mapping[str, Any],
     draft_images: Mapping[str, ValidatedImage],
+    draft_layer: tuple[int | None, str] | None = None,
+    cleared_images: Iterable[str] = (),
 ) -> tuple[ResolvedBranding, str]:
-    """`branding_preview` and the theme stylesheet that goes with it (`theme_css`)."""
+    """`branding_preview` and the theme stylesheet that goes with it (`theme_css`).
+
+    With `draft_layer` (the app's primary key or None, and the locale of the layer the admin is
+    editing), the draft *is* that layer: it takes the layer's place among the others, an
+    element emptied in it shows what it inherits, and its saved images stay unless cleared.
+    Without it the draft lies on top of every saved layer."""
     client_id = _usable_client_id(client_id)
-    elements = _merge(_layers(client_id, language))
-    for name in VALUE_FIELDS:
-        if draft_values.get(name) is not None:
-            elements[name] = draft_values[name]
+    layers = _layers(client_id, language)
+    if draft_layer is None:
+        elements = _merge(layers)
+        for name in VALUE_FIELDS:
+            if draft_values.get(name) is not None:
+                elements[name] = draft_values[name]
+    else:
+        elements = _merge(
+            _with_draft_layer(
+                layers, client_id, language, draft_layer, draft_values, set(cleared_images)
+            )
+        )
     if elements.get("custom_css"):
         try:
             elements["custom_css"] = sanitise_css(elements["custom_css"])
@@ -344,6 +357,40 @@ def branding_preview_with_css(
             image_urls[name] = image.data_uri
     resolution = _resolve(tenant, client_id, language, elements, image_urls)
     return resolution.branding, theme_css(resolution.branding, resolution.custom_css)
+
+
+def _with_draft_layer(
+    layers: list[Branding],
+    client_id: str | None,
+    language: str,
+    draft_layer: tuple[int | None, str],
+    draft_values: Mapping[str, Any],
+    cleared_images: set[str],
+) -> list[Branding]:
+    """`layers` with the edited layer replaced by the unsaved draft, in its place; a draft of
+    a layer that does not apply to this app and language (another app's, another language's)
+    leaves them as they are."""
+    app_id, locale = draft_layer
+    if locale not in ("", language):
+        return layers
+    if app_id is not None:
+        app_model = Branding._meta.get_field("app").related_model
+        if (
+            not client_id
+            or not app_model._default_manager.filter(  # type: ignore[union-attr]
+                pk=app_id, client_id=client_id
+            ).exists()
+        ):
+            return layers
+    saved = next((row for row in layers if row.app_id == app_id and row.locale == locale), None)
+    draft = Branding(app_id=app_id, locale=locale)
+    for name in VALUE_FIELDS:
+        setattr(draft, name, draft_values.get(name))
+    for name in IMAGE_FIELDS:
+        kept = saved is not None and name not in cleared_images
+        setattr(draft, name, getattr(saved, name) if kept else None)
+    others = [row for row in layers if row is not saved]
+    return sorted([*others, draft], key=lambda row: (row.app_id is not None, row.locale != ""))
 
 
 def _relative_luminance(color: str) -> float:

@@ -38,7 +38,7 @@ from branding.images import ValidatedImage, validate_image
 from branding.models import Branding
 from branding.selectors import (
     IMAGE_FIELDS,
-    _image_url,
+    branding_image_url,
     branding_preview_with_css,
 )
 from journey.forms import CustomerLoginForm
@@ -63,16 +63,19 @@ def layer_image_urls(tenant: Tenant, layer: Branding | None) -> dict[str, str]:
     if layer is None:
         return {}
     return {
-        name: _image_url(tenant, getattr(layer, name).name)
+        name: branding_image_url(tenant, getattr(layer, name).name)
         for name in IMAGE_FIELDS
         if getattr(layer, name)
     }
 
 
-def _draft(request: HttpRequest) -> tuple[dict[str, Any], dict[str, ValidatedImage]]:
-    """The draft's values and images that pass their checks (the others are left out)."""
+def _draft(
+    request: HttpRequest,
+) -> tuple[dict[str, Any], dict[str, ValidatedImage], list[str]]:
+    """The draft's values and images that pass their checks (the others are left out), and the
+    images it removes."""
     if request.method != "POST":
-        return {}, {}
+        return {}, {}, []
     form = BrandingLayerForm(request.POST, request.FILES)
     form.is_valid()
     cleaned = form.cleaned_data
@@ -85,7 +88,23 @@ def _draft(request: HttpRequest) -> tuple[dict[str, Any], dict[str, ValidatedIma
                 images[name] = validate_image(name, upload)
             except ValidationError:
                 continue
-    return values, images
+    return values, images, form.cleared_images()
+
+
+def _draft_layer(data: Any) -> tuple[int | None, str] | None:
+    """The layer the posted draft is (the branding form's hidden `preview_layer_*` fields):
+    None when absent or malformed (the draft then lies on top of every layer)."""
+    if "preview_layer_locale" not in data:
+        return None
+    locale = data.get("preview_layer_locale", "")
+    if locale and locale not in dict(settings.LANGUAGES):
+        return None
+    app = data.get("preview_layer_app", "")
+    if not app:
+        return None, locale
+    if not app.isdigit() or len(app) > 18:
+        return None
+    return int(app), locale
 
 
 def _render_page(tenant: Tenant, page: str, context: dict[str, Any]) -> str:
@@ -127,7 +146,8 @@ def branding_preview_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     language = data.get("preview_language", "")
     if language not in dict(settings.LANGUAGES):
         language = tenant.default_language
-    values, images = _draft(request)
+    values, images, cleared = _draft(request)
+    layer = _draft_layer(data) if request.method == "POST" else None
     with in_tenant(tenant):
         client_id = data.get("preview_app", "")[:100] or None
         if client_id and not AppRegistration.objects.filter(client_id=client_id).exists():
@@ -139,6 +159,8 @@ def branding_preview_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 language=language,
                 draft_values=values,
                 draft_images=images,
+                draft_layer=layer,
+                cleared_images=cleared,
             )
         except BrandingInvalid:
             # The draft's CSS is refused: preview the rest.
@@ -148,6 +170,8 @@ def branding_preview_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 language=language,
                 draft_values={**values, "custom_css": None},
                 draft_images=images,
+                draft_layer=layer,
+                cleared_images=cleared,
             )
     resolved = replace(resolved, stylesheet_url="")
     with translation.override(language):

@@ -11,6 +11,7 @@ from django.test import Client
 from apps import services as app_services
 from apps.models import AppRegistration, Platform
 from branding.models import Branding
+from branding.services import branding_layer_save
 from branding.storage import branding_storage
 from tenants.models import AdminRole, AuditAction, AuditEntry, Tenant
 from tenants.schemas import in_tenant
@@ -247,3 +248,62 @@ def test_the_preview_shows_the_draft_without_saving_it(
         {"accent_color": "nope", "custom_css": "@import 'x';", "favicon": upload(b"nope")},
     )
     assert bad.status_code == 200
+
+
+def test_the_preview_puts_the_draft_in_the_place_of_the_layer_being_edited(
+    admin_client: Client, tenant_a: Tenant, web_app: AppRegistration
+) -> None:
+    """The draft is the layer being edited: an element the admin empties shows what it would
+    inherit, a removed image what lies beneath, and an app's saved layer still lies above a
+    draft of the tenant's."""
+    with in_tenant(tenant_a):
+        branding_layer_save(
+            app_id=None,
+            locale="",
+            values={"accent_color": "#114477", "username_hint": "tenant-hint"},
+            images={"banner_logo": upload(image_bytes(245, 36))},
+            clear_images=(),
+        )
+        branding_layer_save(
+            app_id=None,
+            locale="fr",
+            values={"accent_color": "#8a1538", "username_hint": "hint-fr"},
+            images={},
+            clear_images=(),
+        )
+        branding_layer_save(
+            app_id=web_app.pk,
+            locale="",
+            values={"username_hint": "app-hint"},
+            images={},
+            clear_images=(),
+        )
+    editing_french = {
+        "preview_page": "sign-in",
+        "preview_language": "fr",
+        "preview_layer_app": "",
+        "preview_layer_locale": "fr",
+        "accent_color": "",  # emptied in the draft: inherits the tenant's
+        "username_hint": "",
+    }
+    page = admin_client.post(branding_url(tenant_a, "preview/"), editing_french).content.decode()
+    assert "--brand-accent: #114477" in page
+    assert 'placeholder="tenant-hint"' in page
+    # With the app picked, the app's own layer still wins over the draft beneath it.
+    with_app = {**editing_french, "preview_app": web_app.client_id, "username_hint": "draft"}
+    page = admin_client.post(branding_url(tenant_a, "preview/"), with_app).content.decode()
+    assert 'placeholder="app-hint"' in page
+    # Removing the tenant's banner logo in a draft of the tenant's layer: the name shows.
+    removing = {
+        "preview_page": "sign-in",
+        "preview_layer_app": "",
+        "preview_layer_locale": "",
+        "accent_color": "#114477",
+        "remove_banner_logo": "on",
+    }
+    page = admin_client.post(branding_url(tenant_a, "preview/"), removing).content.decode()
+    assert "/branding/assets/" not in page.split("<main", 1)[-1].split("</main>", 1)[0]
+    assert tenant_a.display_name in page
+    # Malformed layer fields are no error: the draft lies on top, as without them.
+    odd = {**editing_french, "preview_layer_app": "x1", "accent_color": "#222222"}
+    assert admin_client.post(branding_url(tenant_a, "preview/"), odd).status_code == 200
