@@ -58,10 +58,9 @@ def overrides_for(locale: str) -> dict[str, str]:
     return strings
 
 
-def overrides_changed() -> None:
-    """Say that the current tenant's overrides changed (after the change is committed): this
-    process forgets them now, every other process within CIAM_LOOKUP_SECONDS."""
-    schema = current_schema_name()
+def overrides_changed(*, schema: str) -> None:
+    """Say that the overrides of the tenant whose schema is `schema` changed (after the change
+    is committed): this process forgets them now, every other within CIAM_LOOKUP_SECONDS."""
     cache.set(_generation_key(schema), uuid.uuid4().hex, None)
     for key in [key for key in _memory if key[0] == schema]:
         _memory.pop(key, None)

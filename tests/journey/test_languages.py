@@ -16,7 +16,7 @@ SHIPPED = ["en", "fr", "de", "es", "ar", "he", "ja", "zh-hans"]
 
 
 def page_language(html: str) -> str:
-    match = re.search(r'<html lang="([^"]*)" dir="(?:ltr|rtl)">', html)
+    match = re.search(r'<html lang="([^"]*)"', html)
     assert match, html[:300]
     return match.group(1)
 
