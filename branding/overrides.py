@@ -35,6 +35,17 @@ def _load(locale: str) -> dict[str, str]:
     return {key: value for key, value in row.items() if isinstance(value, str)}
 
 
+def _generation(schema: str) -> str | None:
+    """The tenant's generation number in the shared cache, given one if it has none yet (the
+    first process to add it wins; all then compare against the same value)."""
+    key = _generation_key(schema)
+    generation: str | None = cache.get(key)
+    if generation is None:
+        cache.add(key, uuid.uuid4().hex, None)
+        generation = cache.get(key)
+    return generation
+
+
 def overrides_for(locale: str) -> dict[str, str]:
     """The current tenant's overrides for `locale` (string ID → text; empty when none), as
     stored at most CIAM_LOOKUP_SECONDS ago. Call inside the tenant's schema. Do not mutate."""
@@ -47,7 +58,7 @@ def overrides_for(locale: str) -> dict[str, str]:
     entry = _memory.get(key)
     if entry is not None and entry[0] > now:
         return entry[2]
-    generation: str | None = cache.get(_generation_key(schema))
+    generation = _generation(schema)
     if entry is not None and generation is not None and entry[1] == generation:
         strings = entry[2]  # unchanged anywhere: no database read
     else:

@@ -7,9 +7,12 @@ import io
 import json
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.template import Context, Template
-from django.test import Client
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from accounts.models import Directory
@@ -23,7 +26,13 @@ from branding.languages import (
     language_overrides_upload,
 )
 from branding.models import LanguageOverride
-from branding.overrides import customized_text
+from branding.overrides import (
+    _memory,
+    customized_text,
+    forget_all,
+    overrides_changed,
+    overrides_for,
+)
 from branding.strings import STRINGS, StringGroup
 from journey.forms import attribute_field_label
 from tenants.models import AdminRole, AuditAction, AuditEntry, Tenant
@@ -336,3 +345,28 @@ def test_who_may_open_the_languages_pages(
     assert apps_client.get(flow_url(flow_world)).status_code == 403
     assert branding_client.get(branding_url(tenant)).status_code == 200
     assert flows_client.get(branding_url(tenant)).status_code == 403
+
+
+@override_settings(CIAM_LOOKUP_SECONDS=60)
+def test_overrides_are_remembered_until_the_generation_moves(tenant_a: Tenant) -> None:
+    forget_all()
+    with in_tenant(tenant_a):
+        LanguageOverride.objects.create(locale="fr", strings={"SignIn_Title": "Un"})
+        assert overrides_for("fr") == {"SignIn_Title": "Un"}
+        LanguageOverride.objects.filter(locale="fr").update(strings={"SignIn_Title": "Deux"})
+        with CaptureQueriesContext(connection) as queries:
+            assert overrides_for("fr") == {"SignIn_Title": "Un"}  # remembered: no query
+        assert len(queries) == 0
+        # Another process's few seconds run out: the generation did not move, no reload.
+        key = (tenant_a.schema_name, "fr")
+        _memory[key] = (0.0, *_memory[key][1:])
+        assert overrides_for("fr") == {"SignIn_Title": "Un"}
+        # A change says so: this process reloads at once.
+        overrides_changed(schema=tenant_a.schema_name)
+        assert overrides_for("fr") == {"SignIn_Title": "Deux"}
+        # ...and another process as soon as its few seconds are up (the generation moved).
+        LanguageOverride.objects.filter(locale="fr").update(strings={"SignIn_Title": "Trois"})
+        cache.set(f"branding:language-overrides:{tenant_a.schema_name}", "other-generation", None)
+        _memory[key] = (0.0, *_memory[key][1:])
+        assert overrides_for("fr") == {"SignIn_Title": "Trois"}
+    forget_all()

@@ -3,6 +3,7 @@ of the app's languages that the product speaks, and discovery publishes the same
 the choice is also proved with the languages narrowed down in settings."""
 
 import re
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -215,3 +216,18 @@ def test_the_stored_preference_beats_the_browser(flow_world: FlowWorld) -> None:
     home = client.get(f"/{flow_world.tenant.domain_name}/")
     assert home.status_code == 200
     assert html_language(home.text) == "de"
+
+
+def test_signing_up_records_the_page_language(
+    flow_world: FlowWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    tenant = flow_world.tenant.domain_name
+    client = Client(HTTP_ACCEPT_LANGUAGE="de")
+    client.get(authorize_url(flow_world))
+    with django_capture_on_commit_callbacks(execute=False):
+        answer = client.post(
+            f"/{tenant}/account/signup/",
+            {"email": "neu@example.com", "next": authorize_url(flow_world)},
+        )
+    assert answer.status_code == 302, answer.content[:300]
+    assert _preference(flow_world, "neu@example.com") == "de"
