@@ -16,9 +16,8 @@ from django.utils.translation import gettext as _
 
 from accounts.attributes import storable_text
 from branding.models import LanguageOverride
-from branding.overrides import overrides_changed
+from branding.selectors import branding_cache_invalidate
 from branding.strings import tenant_strings
-from tenants.schemas import current_schema_name
 
 OVERRIDES_FILE_MAX_BYTES = 64 * 1024
 # A file with more problems than this reports the first ones and how many more there are.
@@ -160,7 +159,7 @@ def language_overrides_upload(*, locale: str, data: bytes) -> dict[str, str]:
     """Replace the tenant's overrides for `locale` with the file `data` (as Entra does: the
     last upload wins, for Company branding and every user flow alike) and return them. The file
     is checked whole first (`language_overrides_check`): a refused file stores nothing. The
-    hosted pages show the change within CIAM_LOOKUP_SECONDS (branding/overrides.py)."""
+    hosted pages show the change within CIAM_BRANDING_CACHE_SECONDS (branding/overrides.py)."""
     _require_shipped(locale)
     strings = language_overrides_check(data=data)
     LanguageOverride.objects.update_or_create(
@@ -181,5 +180,7 @@ def language_overrides_remove(*, locale: str) -> bool:
 
 
 def _changed_on_commit() -> None:
-    schema = current_schema_name()  # the commit may come after the tenant's schema is left
-    transaction.on_commit(lambda: overrides_changed(schema=schema))
+    # As the branding services do: renewed now (this node) and again once committed (so no
+    # node keeps what it read between the two).
+    branding_cache_invalidate()
+    transaction.on_commit(branding_cache_invalidate)

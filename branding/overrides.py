@@ -1,31 +1,25 @@
 """The tenant's language overrides as the hosted pages read them: remembered per process.
 
 Every page reads the overrides of its language, so each process remembers them per (schema,
-locale) for CIAM_LOOKUP_SECONDS. Every change bumps the tenant's generation number in the shared
-cache (`overrides_changed`): once its few seconds are up, a process asks the shared cache for
-the generation and reloads from the database only when it moved. The process that made the
-change forgets at once, so the admin sees their own change on the next page; other processes
-see it within CIAM_LOOKUP_SECONDS.
+locale), under the same per-tenant generation as the resolved branding
+(branding/selectors.py `branding_generation`): an entry is used while the tenant's generation is
+the one it was read under. Every change of the overrides (branding/languages.py) renews that
+generation (`branding_cache_invalidate`), so it shows at once on the node that made it and on
+the others within CIAM_BRANDING_CACHE_SECONDS.
 """
 
-import time
-import uuid
-
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.translation import get_language
+from django_tenants.utils import get_public_schema_name
 
 from branding.models import LanguageOverride
+from branding.selectors import branding_generation
 from branding.strings import STRINGS
 from tenants.schemas import current_schema_name
 
 _MAX_ENTRIES = 10_000
-# (schema, locale) → (valid until (monotonic), generation, strings)
-_memory: dict[tuple[str, str], tuple[float, str | None, dict[str, str]]] = {}
-
-
-def _generation_key(schema: str) -> str:
-    return f"branding:language-overrides:{schema}"
+# (schema, locale) → (generation, strings)
+_memory: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
 
 
 def _load(locale: str) -> dict[str, str]:
@@ -35,46 +29,23 @@ def _load(locale: str) -> dict[str, str]:
     return {key: value for key, value in row.items() if isinstance(value, str)}
 
 
-def _generation(schema: str) -> str | None:
-    """The tenant's generation number in the shared cache, given one if it has none yet (the
-    first process to add it wins; all then compare against the same value)."""
-    key = _generation_key(schema)
-    generation: str | None = cache.get(key)
-    if generation is None:
-        cache.add(key, uuid.uuid4().hex, None)
-        generation = cache.get(key)
-    return generation
-
-
 def overrides_for(locale: str) -> dict[str, str]:
-    """The current tenant's overrides for `locale` (string ID → text; empty when none), as
-    stored at most CIAM_LOOKUP_SECONDS ago. Call inside the tenant's schema. Do not mutate."""
-    ttl = settings.CIAM_LOOKUP_SECONDS
-    if ttl <= 0:
-        return _load(locale)
+    """The current tenant's overrides for `locale` (string ID → text; empty when none), as of
+    its current branding generation. Call inside the tenant's schema; in the public schema (the
+    admin center's preview renders the hosted templates there) there are none. Do not mutate."""
     schema = current_schema_name()
+    if schema == get_public_schema_name():
+        return {}
     key = (schema, locale)
-    now = time.monotonic()
+    generation = branding_generation()
     entry = _memory.get(key)
-    if entry is not None and entry[0] > now:
-        return entry[2]
-    generation = _generation(schema)
-    if entry is not None and generation is not None and entry[1] == generation:
-        strings = entry[2]  # unchanged anywhere: no database read
-    else:
-        strings = _load(locale)
+    if entry is not None and entry[0] == generation:
+        return entry[1]
+    strings = _load(locale)
     if len(_memory) >= _MAX_ENTRIES:
         _memory.clear()
-    _memory[key] = (now + ttl, generation, strings)
+    _memory[key] = (generation, strings)
     return strings
-
-
-def overrides_changed(*, schema: str) -> None:
-    """Say that the overrides of the tenant whose schema is `schema` changed (after the change
-    is committed): this process forgets them now, every other within CIAM_LOOKUP_SECONDS."""
-    cache.set(_generation_key(schema), uuid.uuid4().hex, None)
-    for key in [key for key in _memory if key[0] == schema]:
-        _memory.pop(key, None)
 
 
 def forget_all() -> None:

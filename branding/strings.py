@@ -27,13 +27,13 @@ CUSTOM_ATTRIBUTE_PREFIX = "Attribute_extension_"
 
 
 class StringGroup(models.TextChoices):
-    """Entra's groups on the branding's Text tab."""
+    """Entra's groups on the branding's Text tab (admin-facing: English, as the admin center)."""
 
-    ATTRIBUTES = "attributes", _("Attributes")
-    ATTRIBUTE_COLLECTION = "attribute_collection", _("Attribute collection")
-    SIGN_IN = "sign_in", _("Sign in")
-    SIGN_UP = "sign_up", _("Sign up")
-    SISU_OTC = "sisu_otc", _("Sign-in/up one time code")
+    ATTRIBUTES = "attributes", "Attributes"
+    ATTRIBUTE_COLLECTION = "attribute_collection", "Attribute collection"
+    SIGN_IN = "sign_in", "Sign in"
+    SIGN_UP = "sign_up", "Sign up"
+    SISU_OTC = "sisu_otc", "Sign-in/up one time code"
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,16 @@
 API the web app may call by client credentials, and the email + password user flow (with email
 verification) both apps use."""
 
+import io
 from typing import TypedDict
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageDraw, ImageFont
 
 from apps import services
 from apps.models import ApiScope, AppRegistration, AppRole, ClientSecret, Platform
+from branding.selectors import branding_layers
+from branding.services import branding_layer_save
 from ciam_portal.environment import DATA_DIR
 from userflows.models import UserFlow
 from userflows.services import flow_apps_assign, userflow_create
@@ -83,3 +89,49 @@ def demo_apps_ensure(*, tenant_name: str) -> DemoApps:
         "spa": {"client_id": spa.client_id, "redirect_uri": SPA_REDIRECT_URI},
         "client_credentials_scope": f"{api.effective_app_id_uri}/.default",
     }
+
+
+DEMO_ACCENT = "#0b6e4f"
+DEMO_BACKGROUND = "#dcebe5"
+
+
+def demo_banner_logo(name: str) -> bytes:
+    """A small banner logo (Entra's 245 by 36 pixels, well under its 50 KB): a mark and the name."""
+    image = Image.new("RGBA", (245, 36), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((2, 4, 30, 32), radius=7, fill=DEMO_ACCENT)
+    draw.polygon([(9, 25), (16, 10), (23, 25)], fill="#ffffff")
+    draw.text((40, 18), name, fill="#1b1f24", anchor="lm", font=ImageFont.load_default(size=20))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def demo_branding_ensure(*, company_name: str) -> None:
+    """Give the current tenant a small branding, once: only while it has none, so what an admin
+    changed is never overwritten (a tenant made otherwise starts with the neutral default)."""
+    if branding_layers():
+        return
+    branding_layer_save(
+        app_id=None,
+        locale="",
+        values={
+            "accent_color": DEMO_ACCENT,
+            "background_color": DEMO_BACKGROUND,
+            "layout_template": "full_screen",
+            "show_privacy_link": True,
+            "privacy_link_url": "https://example.com/privacy",
+            "show_terms_link": True,
+            "terms_link_url": "https://example.com/terms",
+            "username_hint": "you@example.com",
+            "sign_in_text": (
+                "New here? Create an account in a minute. **Need help?** "
+                "[Visit our help centre](https://example.com/help)."
+            ),
+        },
+        images={
+            "banner_logo": SimpleUploadedFile(
+                "banner.png", demo_banner_logo(company_name), content_type="image/png"
+            )
+        },
+    )

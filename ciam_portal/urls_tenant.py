@@ -45,6 +45,7 @@ urlpatterns = [
     ),
     path("account/", include("allauth.urls")),
     path("api/v1/me", MeView.as_view(), name="api-me"),
+    path("", include("branding.urls")),
     path("", include("apps.oidc.urls")),
 ]
 

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from accounts.attributes import (
     BUILTIN_ATTRIBUTES,
@@ -121,7 +122,11 @@ class ProfileCompletionForm(AttributeFormMixin, forms.Form):
                 help_text=password_validation.password_validators_help_text_html(),
             )
             self.fields["password2"] = forms.CharField(
-                label=customized_text("Attribute_Generic_ConfirmationLabel", password),
+                label=customized_text(
+                    "Attribute_Generic_ConfirmationLabel",
+                    password,
+                    page_default=_("Confirm password"),  # better said than "Confirm {0}"
+                ),
                 strip=False,
                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
             )

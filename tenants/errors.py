@@ -8,16 +8,23 @@ store itself failed made the error page fail too, and the client got a bare 500.
 read neither the session nor the user and need no CSRF token. Protocol and API paths answer JSON
 in the shape of RFC 6749 §5.2; every other path a small HTML page, the authorization and logout
 endpoints included (a person's browser is what reaches them).
+
+A page below a tenant wears that tenant's branding: the context processors named by the setting
+`CIAM_ERROR_PAGE_CONTEXT` (the branding's, which reads only the request's tenant and app, never
+the session) add to its context, so the kernel imports nothing of the floors above it.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from csp.utils import build_policy
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from tenants.endpoints import AUTHORIZE, LOGOUT
@@ -100,14 +107,34 @@ def _is_protocol_path(request: HttpRequest) -> bool:
     return any(each.startswith(_PROTOCOL_PREFIXES) for each in candidates)
 
 
-def _page(error: _Error, language: str) -> HttpResponse:
-    # No request in the context: no context processor may reach the session or the user.
+def _page(error: _Error, language: str, request: HttpRequest | None = None) -> HttpResponse:
+    # No request in the context: no context processor may reach the session or the user. Only
+    # those of CIAM_ERROR_PAGE_CONTEXT run, for a request routed to a tenant.
+    context: dict[str, Any] = {
+        "status": error.status,
+        "title": error.title,
+        "message": error.message,
+    }
     with translation.override(language):
-        page = render_to_string(
-            "errors/page.html",
-            {"status": error.status, "title": error.title, "message": error.message},
-        )
+        if request is not None and getattr(request, "ciam_tenant", None) is not None:
+            try:
+                return HttpResponse(
+                    render_to_string("errors/page.html", _with_tenant_context(request, context)),
+                    status=error.status,
+                )
+            except DatabaseError:
+                # The tenant's branding could not be read (the very failure this page may
+                # report): the plain page, rather than a bare 500.
+                pass
+        page = render_to_string("errors/page.html", context)
     return HttpResponse(page, status=error.status)
+
+
+def _with_tenant_context(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    for name in settings.CIAM_ERROR_PAGE_CONTEXT:
+        extra.update(import_string(name)(request))
+    return {**extra, **context}
 
 
 def _respond(request: HttpRequest, error: _Error) -> HttpResponse:
@@ -118,7 +145,7 @@ def _respond(request: HttpRequest, error: _Error) -> HttpResponse:
         response["Cache-Control"] = "no-store"  # RFC 6749 §5.1
         return response
     # The language the locale middleware chose, if the error came after it ran.
-    return _page(error, getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE))
+    return _page(error, getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE), request)
 
 
 def with_error_body(request: HttpRequest, response: HttpResponse) -> HttpResponse:

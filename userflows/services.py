@@ -1,6 +1,6 @@
 """Writes about user flows: creation within the limit of ten, page layout, app assignment."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -107,6 +107,65 @@ def flow_attribute_add(
             )
     except IntegrityError as error:
         raise ValidationError(_("The flow already collects this attribute.")) from error
+
+
+def flow_attributes_choose(
+    *,
+    flow: UserFlow,
+    builtin: Mapping[str, bool],
+    custom: Mapping[CustomAttribute, bool],
+) -> None:
+    """Make the flow collect exactly Email Address and the given attributes, each mapped to
+    whether it is required (the flow's User attributes, as Entra's page sets them).
+
+    Attributes the flow already collects keep their place and look on the page; new ones go
+    to the end, built-in first, with their data type's default input type; the others are
+    removed. Email Address is always collected and required. All of it or nothing is stored.
+    """
+    unknown = [key for key in builtin if key not in BUILTIN_ATTRIBUTES]
+    if unknown:
+        raise ValidationError({"builtin": _("Unknown attribute.")})
+    wanted_builtin = {key: required for key, required in builtin.items() if key != "email"}
+    wanted_custom = {attribute.pk: (attribute, required) for attribute, required in custom.items()}
+    with transaction.atomic():
+        # Serialise concurrent choices for this flow on its row.
+        UserFlow.objects.select_for_update().filter(pk=flow.pk).first()
+        position = 0
+        for item in flow.attributes.order_by("position", "pk"):
+            position = max(position, item.position + 1)
+            if item.builtin == "email":
+                required = True
+            elif item.builtin:
+                if item.builtin not in wanted_builtin:
+                    item.delete()
+                    continue
+                required = wanted_builtin.pop(item.builtin)
+            else:
+                if item.custom_attribute_id not in wanted_custom:
+                    item.delete()
+                    continue
+                required = wanted_custom.pop(item.custom_attribute_id)[1]
+            if item.required != required:
+                item.required = required
+                item.save(update_fields=["required"])
+        for key, required in wanted_builtin.items():
+            UserFlowAttribute.objects.create(
+                flow=flow,
+                builtin=key,
+                required=required,
+                input_type=input_types_for(None)[0],
+                position=position,
+            )
+            position += 1
+        for attribute, required in wanted_custom.values():
+            UserFlowAttribute.objects.create(
+                flow=flow,
+                custom_attribute=attribute,
+                required=required,
+                input_type=input_types_for(attribute.data_type)[0],
+                position=position,
+            )
+            position += 1
 
 
 def flow_attribute_remove(*, attribute: UserFlowAttribute) -> None:

@@ -59,6 +59,9 @@ class AuthenticationForm(forms.Form):
 
 
 class SecretAddForm(FormBesideOthers):
+    """A new client secret's description and expiry: one choice of lifetimes whose last is
+    "Custom", and the date, required only for Custom (the page shows it only then)."""
+
     id_prefix = "secret"
 
     description = forms.CharField(label=_("Description"), max_length=100, required=False)

@@ -135,6 +135,7 @@ def _page(
         {
             "rows": rows,
             "flow": place.flow,
+            "flow_section": "languages",
             "section": "user-flows" if place.flow is not None else "branding-languages",
             "max_kb": OVERRIDES_FILE_MAX_BYTES // 1024,
         },

@@ -1,37 +1,35 @@
 """User flows (External ID User Flow Administrator or Global Administrator): the list and
-creation, a flow's page, its properties, its apps, running it, deleting it. One view per
-operation; each change is audited.
+creation, and a flow's sections as Entra splits them (each its own page with one form, sharing
+the section navigation of `userflows/section.html`): Properties (with deletion) and Identity
+providers here; User attributes and Page layouts in `layout.py`; Applications in
+`applications.py`; Languages in `admin_center.branding.languages`. Each change is audited.
 
 Every view reads and writes in the tenant's schema inside `in_tenant`, then records the audit
 entry and renders in the public schema with evaluated data.
 """
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.attributes import BUILTIN_ATTRIBUTES
 from accounts.models import CustomAttribute
 from admin_center.access import tenant_admin_view
 from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
 from admin_center.pages import operation_of, tenant_page
 from admin_center.userflows import forms
-from admin_center.userflows.runs import userflow_run_begin, userflow_run_url, userflow_runs
-from apps.models import AppRegistration, Platform
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
-from tenants.whole_numbers import whole_number
 from userflows import services
 from userflows.models import MAX_USER_FLOWS, UserFlow, UserFlowAttribute
-from userflows.selectors import attribute_label, flow_attributes, userflow_list
+from userflows.selectors import flow_attributes, userflow_list
 
 
 def flow_get(flow_id: uuid.UUID) -> UserFlow:
@@ -111,115 +109,68 @@ def userflow_list_view(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     )
 
 
-def _layout(flow: UserFlow) -> list[dict[str, object]]:
-    rows = []
-    for item in flow_attributes(flow):
-        rows.append(
-            {
-                "item": item,
-                "name": attribute_label(item),
-                "kind": _("Built-in") if item.builtin else _("Custom"),
-                "form": forms.FlowAttributeForm(
-                    prefix=f"a{item.pk}",
-                    input_types=item.input_types,
-                    initial={
-                        "label": item.label,
-                        "required": item.required,
-                        "input_type": item.input_type,
-                        "options": "\n".join(f"{o['text']} | {o['value']}" for o in item.options),
-                    },
-                ),
-            }
-        )
-    return rows
-
-
-def flow_page(
+def section_page(
     request: HttpRequest,
     tenant: Tenant,
     flow: UserFlow,
+    section: str,
+    context: dict[str, Any],
     *,
-    properties: forms.UserFlowPropertiesForm | None = None,
-    error: str | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    """The flow's page: properties, page layout, apps and their runs, deletion. With `error`
-    (a change that could not be made), the page says so above everything and answers 400."""
-    with in_tenant(tenant):
-        properties = properties or forms.UserFlowPropertiesForm(initial=_properties(flow))
-        layout = _layout(flow)
-        collected_custom = {item.custom_attribute_id for item in flow.attributes.all()}
-        collected_builtin = {item.builtin for item in flow.attributes.all()}
-        addable = [
-            (f"builtin:{key}", str(spec.label))
-            for key, spec in BUILTIN_ATTRIBUTES.items()
-            if key not in collected_builtin
-        ] + [
-            (f"custom:{attribute.pk}", attribute.name)
-            for attribute in CustomAttribute.objects.exclude(pk__in=collected_custom)
-        ]
-        apps = list(AppRegistration.objects.exclude(platform=Platform.DAEMON).order_by("name"))
-    flow_apps = [app for app in apps if app.user_flow_id == flow.pk]
-    run_links = [
-        (
-            app,
-            reverse(
-                "admin_center:userflow-run", args=[tenant.tenant_id, flow.flow_id, app.object_id]
-            )
-            if app.redirect_uris.split()
-            else None,
-        )
-        for app in flow_apps
-    ]
-    client_ids = {app.client_id: app for app in flow_apps}
-    runs = [
-        (client_ids[run.client_id], run)
-        for run in userflow_runs(session=request.session)
-        if run.client_id in client_ids and run.code_verifier
-    ]
+    """One section of the flow (`section` names its template, `userflows/<section>.html`, and
+    marks its link in the section navigation as the current page)."""
     return tenant_page(
         request,
         tenant,
-        "admin_center/userflows/detail.html",
-        {
-            "flow": flow,
-            "properties": properties,
-            "layout": layout,
-            "addable": addable,
-            "apps": apps,
-            "run_links": run_links,
-            "runs": runs,
-            "error": error,
-            "section": "user-flows",
-        },
-        status=400 if error else 200,
+        f"admin_center/userflows/{section}.html",
+        {"flow": flow, "flow_section": section, "section": "user-flows", **context},
+        status=status,
+    )
+
+
+def _properties_page(
+    request: HttpRequest, tenant: Tenant, flow: UserFlow, form: forms.UserFlowPropertiesForm
+) -> HttpResponse:
+    return section_page(
+        request,
+        tenant,
+        flow,
+        "properties",
+        {"form": form},
+        status=400 if form.is_bound else 200,
     )
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
 @require_GET
 def userflow_detail(request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID) -> HttpResponse:
+    """The flow's first section, Properties."""
     with in_tenant(tenant):
         flow = flow_get(flow_id)
-    return flow_page(request, tenant, flow)
+    return _properties_page(
+        request, tenant, flow, forms.UserFlowPropertiesForm(initial=_properties(flow))
+    )
 
 
-@tenant_admin_view(Capability.MANAGE_USER_FLOWS)
-@operation_of("admin_center:userflow-detail", "flow_id")
-def userflow_properties(request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID) -> HttpResponse:
-    properties = forms.UserFlowPropertiesForm(request.POST)
-    saved = False
+def _flow_update(
+    request: HttpRequest,
+    tenant: Tenant,
+    flow_id: uuid.UUID,
+    form: forms.UserFlowPropertiesForm | forms.SignInMethodForm,
+) -> UserFlow | None:
+    """Save the properties the form holds, the others unchanged, and audit the change: the
+    flow, or None when the form (now with its errors) could not be saved."""
     with in_tenant(tenant):
         flow = flow_get(flow_id)
         before = _properties(flow)
-        if properties.is_valid():
-            try:
-                services.userflow_update(flow=flow, **properties.cleaned_data)
-            except ValidationError as error:
-                form_errors_from(properties, error)
-            else:
-                saved = True
-    if not saved:
-        return flow_page(request, tenant, flow, properties=properties)
+        if not form.is_valid():
+            return None
+        try:
+            services.userflow_update(flow=flow, **{**before, **form.cleaned_data})
+        except ValidationError as error:
+            form_errors_from(form, error)
+            return None
     audit(
         request,
         tenant,
@@ -228,66 +179,49 @@ def userflow_properties(request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID
         before=before,
         after=_properties(flow),
     )
+    return flow
+
+
+@tenant_admin_view(Capability.MANAGE_USER_FLOWS)
+@operation_of("admin_center:userflow-detail", "flow_id")
+def userflow_properties(request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID) -> HttpResponse:
+    form = forms.UserFlowPropertiesForm(request.POST)
+    flow = _flow_update(request, tenant, flow_id, form)
+    if flow is None:
+        with in_tenant(tenant):
+            flow = flow_get(flow_id)
+        return _properties_page(request, tenant, flow, form)
     messages.success(request, _("Properties saved."))
     return redirect("admin_center:userflow-detail", tenant.tenant_id, flow.flow_id)
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
-@operation_of("admin_center:userflow-detail", "flow_id")
-def userflow_apps_assign(request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID) -> HttpResponse:
-    """Exactly the chosen apps use the flow afterwards: chosen ones move here from any other
-    flow, unchosen ones that used it are left without a flow."""
-    ids = [
-        app_id
-        for value in request.POST.getlist("apps")
-        if (app_id := whole_number(value)) is not None
-    ]
+@require_http_methods(["GET", "POST"])
+def userflow_identity_providers(
+    request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID
+) -> HttpResponse:
+    """How the flow's email accounts sign in (with a password or a one-time passcode); the
+    social and OpenID Connect providers will be listed here."""
+    if request.method == "POST":
+        form = forms.SignInMethodForm(request.POST)
+        flow = _flow_update(request, tenant, flow_id, form)
+        if flow is not None:
+            messages.success(request, _("Identity providers saved."))
+            return redirect(
+                "admin_center:userflow-identity-providers", tenant.tenant_id, flow.flow_id
+            )
     with in_tenant(tenant):
         flow = flow_get(flow_id)
-        before = sorted(app.client_id for app in AppRegistration.objects.filter(user_flow=flow))
-        error = None
-        try:
-            services.flow_apps_assign(
-                flow=flow, apps=list(AppRegistration.objects.filter(pk__in=ids))
-            )
-        except ValidationError as problem:
-            error = " ".join(problem.messages)
-        else:
-            for app in AppRegistration.objects.filter(user_flow=flow).exclude(pk__in=ids):
-                services.flow_app_remove(flow=flow, app=app)
-        after = sorted(app.client_id for app in AppRegistration.objects.filter(user_flow=flow))
-    if error is not None:
-        return flow_page(request, tenant, flow, error=error)
-    audit(
+    if request.method != "POST":
+        form = forms.SignInMethodForm(initial={"sign_in_method": flow.sign_in_method})
+    return section_page(
         request,
         tenant,
-        AuditAction.USERFLOW_APPS_ASSIGNED,
-        target=flow_target(flow),
-        before={"apps": before},
-        after={"apps": after},
+        flow,
+        "identity_providers",
+        {"form": form},
+        status=400 if form.is_bound else 200,
     )
-    messages.success(request, _("Applications saved."))
-    return redirect("admin_center:userflow-detail", tenant.tenant_id, flow.flow_id)
-
-
-@tenant_admin_view(Capability.MANAGE_USER_FLOWS)
-@require_GET
-def userflow_run(
-    request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID, app_id: uuid.UUID
-) -> HttpResponse:
-    """Start a run of the flow for one of its apps: a fresh PKCE verifier kept in the admin's
-    session, and the browser sent to the authorization request."""
-    with in_tenant(tenant):
-        flow = flow_get(flow_id)
-        app = (
-            AppRegistration.objects.filter(object_id=app_id, user_flow=flow)
-            .exclude(platform=Platform.DAEMON)
-            .first()
-        )
-    if app is None or not app.redirect_uris.split():
-        raise Http404
-    run = userflow_run_begin(session=request.session, app=app)
-    return redirect(userflow_run_url(tenant=tenant, app=app, run=run))
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)

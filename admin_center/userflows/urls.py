@@ -1,23 +1,39 @@
 from django.urls import URLPattern, path
 
-from admin_center.userflows import custom_attributes, flows, layout
+from admin_center.userflows import applications, custom_attributes, flows, layout
 
 _FLOWS = "tenants/<uuid:tenant_id>/user-flows/"
 _FLOW = f"{_FLOWS}<uuid:flow_id>/"
-_ITEM = f"{_FLOW}attributes/<int:item_id>/"
 
 urlpatterns: list[URLPattern] = [
     path(_FLOWS, flows.userflow_list_view, name="userflow-list"),
+    # A flow's sections (pages), then the operations their forms post to.
     path(_FLOW, flows.userflow_detail, name="userflow-detail"),
+    path(
+        f"{_FLOW}identity-providers/",
+        flows.userflow_identity_providers,
+        name="userflow-identity-providers",
+    ),
+    path(
+        f"{_FLOW}user-attributes/",
+        layout.userflow_user_attributes,
+        name="userflow-user-attributes",
+    ),
+    path(f"{_FLOW}page-layouts/", layout.userflow_page_layouts, name="userflow-page-layouts"),
+    path(
+        f"{_FLOW}applications/",
+        applications.userflow_applications,
+        name="userflow-applications",
+    ),
     path(f"{_FLOW}properties/", flows.userflow_properties, name="userflow-properties"),
-    path(f"{_FLOW}apps/", flows.userflow_apps_assign, name="userflow-apps-assign"),
-    path(f"{_FLOW}run/<uuid:app_id>/", flows.userflow_run, name="userflow-run"),
     path(f"{_FLOW}delete/", flows.userflow_delete, name="userflow-delete"),
-    # Page layout
-    path(f"{_FLOW}attributes/", layout.userflow_attribute_add, name="userflow-attribute-add"),
-    path(f"{_ITEM}", layout.userflow_attribute_update, name="userflow-attribute-update"),
-    path(f"{_ITEM}remove/", layout.userflow_attribute_remove, name="userflow-attribute-remove"),
-    path(f"{_ITEM}move/", layout.userflow_attribute_move, name="userflow-attribute-move"),
+    path(
+        f"{_FLOW}attributes/<int:item_id>/move/",
+        layout.userflow_attribute_move,
+        name="userflow-attribute-move",
+    ),
+    path(f"{_FLOW}apps/", applications.userflow_apps_assign, name="userflow-apps-assign"),
+    path(f"{_FLOW}run/<uuid:app_id>/", applications.userflow_run, name="userflow-run"),
     # Custom user attributes
     path(
         "tenants/<uuid:tenant_id>/custom-attributes/",

@@ -71,6 +71,10 @@ TEMPLATES = [
     },
 ]
 
+# What the error pages of a tenant add to their context (tenants/errors.py): they render without
+# Django's context processors (no session, no user), but wear the tenant's branding.
+CIAM_ERROR_PAGE_CONTEXT = ["branding.context.branding"]
+
 LANGUAGE_CODE = "en"
 # The languages the product's pages speak. A browser asks for one (Accept-Language); an app asks
 # for the hosted pages of its sign-in with `ui_locales` (journey/languages.py), and discovery
@@ -101,6 +105,19 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
 _S3_BUCKET = env_str("CIAM_MEDIA_S3_BUCKET")
+_S3_ENDPOINT = env_str("CIAM_MEDIA_S3_ENDPOINT_URL")
+_S3_DOMAIN = env_str("CIAM_MEDIA_S3_CUSTOM_DOMAIN")
+# Where the pages load branding images from when they live in a bucket (the CSP's img-src):
+# the custom domain, else the endpoint, else AWS's virtual-hosted bucket address.
+BRANDING_IMAGE_ORIGINS: list[str] = []
+if _S3_DOMAIN:
+    BRANDING_IMAGE_ORIGINS = [f"https://{_S3_DOMAIN}"]
+elif _S3_ENDPOINT:
+    BRANDING_IMAGE_ORIGINS = [f"{urlsplit(_S3_ENDPOINT).scheme}://{urlsplit(_S3_ENDPOINT).netloc}"]
+elif _S3_BUCKET:
+    BRANDING_IMAGE_ORIGINS = [f"https://{_S3_BUCKET}.s3.amazonaws.com"]
+if not _S3_BUCKET:
+    BRANDING_IMAGE_ORIGINS = []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "branding": (
@@ -108,8 +125,8 @@ STORAGES = {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
                 "bucket_name": _S3_BUCKET,
-                "endpoint_url": env_str("CIAM_MEDIA_S3_ENDPOINT_URL") or None,
-                "custom_domain": env_str("CIAM_MEDIA_S3_CUSTOM_DOMAIN") or None,
+                "endpoint_url": _S3_ENDPOINT or None,
+                "custom_domain": _S3_DOMAIN or None,
                 "location": "branding",
                 "querystring_auth": False,
                 "file_overwrite": False,
@@ -124,6 +141,9 @@ STORAGES = {
     ),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# How long a web node trusts its memory of a tenant's branding generation (branding/selectors.py):
+# a change made on another node shows within this many seconds.
+CIAM_BRANDING_CACHE_SECONDS = env_int("CIAM_BRANDING_CACHE_SECONDS", 5)
 # Static files are served from the finders, so the embedded default needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 
@@ -153,7 +173,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [NONE],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *BRANDING_IMAGE_ORIGINS],
         "font-src": [SELF],
         "connect-src": [SELF],
         "frame-ancestors": [NONE],

@@ -6,6 +6,7 @@ from ciam_portal.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CIAM_TENANT_CACHE_SECONDS = 0
 CIAM_LOOKUP_SECONDS = 0
+CIAM_BRANDING_CACHE_SECONDS = 0
 # Tasks run in the calling thread unless a test starts a real worker (tests marked `redis`).
 CELERY_TASK_ALWAYS_EAGER = True
 

@@ -74,31 +74,46 @@ def test_user_flow_changes_are_audited_with_before_and_after(
     }
 
     page = f"{base}{flow.flow_id}/"
-    admin_client.post(
-        f"{page}properties/", {"name": "Members", "sign_in_method": "email_otp"}
-    )  # sign-up off, and the one-time passcode instead of a password
+    admin_client.post(f"{page}properties/", {"name": "Members"})  # sign-up off
     entry = only(tenant_a, AuditAction.USERFLOW_UPDATED, admin)
     assert entry.details == {
-        "before": {"sign_in_method": "email_password", "sign_up_allowed": True},
-        "after": {"sign_in_method": "email_otp", "sign_up_allowed": False},
+        "before": {"sign_up_allowed": True},
+        "after": {"sign_up_allowed": False},
     }
+    admin_client.post(f"{page}identity-providers/", {"sign_in_method": "email_otp"})
+    assert [entry.details for entry in entries(tenant_a, AuditAction.USERFLOW_UPDATED)] == [
+        {"before": {"sign_up_allowed": True}, "after": {"sign_up_allowed": False}},
+        {"before": {"sign_in_method": "email_password"}, "after": {"sign_in_method": "email_otp"}},
+    ]
 
-    admin_client.post(f"{page}attributes/", {"attribute": f"custom:{tier.pk}"})
+    admin_client.post(
+        f"{page}user-attributes/",
+        {"collect": ["builtin:city", f"custom:{tier.pk}"], "required": ["builtin:city"]},
+    )
     assert only(tenant_a, AuditAction.USERFLOW_ATTRIBUTE_ADDED, admin).details == {
-        "attribute": "Tier"
+        "attribute": "Tier",
+        "required": False,
+    }
+    assert only(tenant_a, AuditAction.USERFLOW_ATTRIBUTE_UPDATED, admin).details == {
+        "attribute": "city",
+        "before": {"required": False},
+        "after": {"required": True},
     }
     with in_tenant(tenant_a):
         item = flow.attributes.get(custom_attribute=tier)
+        city = flow.attributes.get(builtin="city")
     admin_client.post(
-        f"{page}attributes/{item.pk}/",
+        f"{page}page-layouts/",
         {
+            f"a{city.pk}-input_type": "TextBox",
             f"a{item.pk}-label": "Your tier",
             f"a{item.pk}-input_type": "RadioSingleSelect",
             f"a{item.pk}-options": "Gold | gold",
         },
     )
-    entry = only(tenant_a, AuditAction.USERFLOW_ATTRIBUTE_UPDATED, admin)
-    assert entry.details == {
+    updated = entries(tenant_a, AuditAction.USERFLOW_ATTRIBUTE_UPDATED)
+    assert len(updated) == 2  # the required city, then Tier's look; unchanged City is not audited
+    assert updated[1].details == {
         "attribute": "Tier",
         "before": {"label": "", "input_type": "TextBox", "options": []},
         "after": {"label": "Your tier", "input_type": "RadioSingleSelect", "options": ["gold"]},
@@ -110,7 +125,7 @@ def test_user_flow_changes_are_audited_with_before_and_after(
         "before": {"order": ["email", "city", "Tier"]},
         "after": {"order": ["Tier", "email", "city"]},
     }
-    admin_client.post(f"{page}attributes/{item.pk}/remove/")
+    admin_client.post(f"{page}user-attributes/", {"collect": ["builtin:city"]})
     assert only(tenant_a, AuditAction.USERFLOW_ATTRIBUTE_REMOVED, admin).details == {
         "attribute": "Tier"
     }
@@ -126,10 +141,10 @@ def test_user_flow_changes_are_audited_with_before_and_after(
 def test_a_refused_change_is_not_audited(admin_client: Client, tenant_a: Tenant) -> None:
     with in_tenant(tenant_a):
         flow = flow_services.userflow_create(name="Only email")
-        email = flow.attributes.get(builtin="email")
     page = f"/admin-center/tenants/{tenant_a.tenant_id}/user-flows/{flow.flow_id}/"
-    assert admin_client.post(f"{page}attributes/{email.pk}/remove/").status_code == 400
-    assert admin_client.post(f"{page}properties/", {"name": ""}).status_code == 200
+    refused = {"collect": ["builtin:email"]}
+    assert admin_client.post(f"{page}user-attributes/", refused).status_code == 400
+    assert admin_client.post(f"{page}properties/", {"name": ""}).status_code == 400
     assert entries(tenant_a, AuditAction.USERFLOW_ATTRIBUTE_REMOVED) == []
     assert entries(tenant_a, AuditAction.USERFLOW_UPDATED) == []
 

@@ -46,8 +46,9 @@ def test_each_run_of_a_public_app_has_its_own_challenge_and_a_verifier_kept_serv
     admin_client: Client, tenant_a: Tenant
 ) -> None:
     flow, app = flow_with(tenant_a, Platform.SPA)
-    page_url = f"/admin-center/tenants/{tenant_a.tenant_id}/user-flows/{flow.flow_id}/"
-    run_url = f"{page_url}run/{app.object_id}/"
+    flow_url = f"/admin-center/tenants/{tenant_a.tenant_id}/user-flows/{flow.flow_id}/"
+    page_url = f"{flow_url}applications/"
+    run_url = f"{flow_url}run/{app.object_id}/"
     page = admin_client.get(page_url)
     assert f'href="{run_url}"' in page.text
     assert "code_challenge" not in page.text
@@ -77,7 +78,7 @@ def test_each_run_of_a_public_app_has_its_own_challenge_and_a_verifier_kept_serv
         assert 43 <= len(run["code_verifier"]) <= 128  # RFC 7636 §4.1
         assert s256(run["code_verifier"]) == query["code_challenge"]
         assert run["code_verifier"] not in query.values()
-    # The admin's own page shows the verifiers, to redeem a run's code by hand.
+    # The flow's Applications section shows the verifiers, to redeem a run's code by hand.
     page = admin_client.get(page_url)
     for run in stored.values():
         assert run["code_verifier"] in page.text

@@ -105,6 +105,28 @@ def test_secret_is_shown_once_and_stored_as_a_digest(
     assert secret_value not in str(entry.details)
 
 
+def test_secret_expiry_is_one_dropdown_whose_custom_choice_shows_the_date(
+    admin_client: Client, tenant_a: Tenant
+) -> None:
+    app = register(admin_client, tenant_a)
+    url = f"{base(tenant_a)}/apps/{app.object_id}/credentials/"
+    page = admin_client.get(url).text
+    lifetime = page.split('<select name="lifetime"', 1)[1].split("</select>", 1)[0]
+    options = re.findall(r'<option value="([^"]+)"', lifetime)
+    assert options[-1] == "custom"
+    assert len(options) >= 3
+    # The date is there for the page's script, hidden until Custom is chosen.
+    assert 'data-shown-by="id_secret_lifetime" data-shown-for="custom" hidden>' in page
+    # Without a date only Custom is refused; a lifetime needs none (the date is ignored).
+    shown = admin_client.post(f"{url}secrets/new/", {"lifetime": "custom"}).text
+    assert 'data-shown-by="id_secret_lifetime" data-shown-for="custom">' in shown
+    assert "Choose the expiry date" in shown
+    response = admin_client.post(
+        f"{url}secrets/new/", {"lifetime": options[0], "custom_expiry": ""}
+    )
+    assert 'id="secret-value"' in response.text
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

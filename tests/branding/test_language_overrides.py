@@ -15,6 +15,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from accounts.attributes import BUILTIN_ATTRIBUTES
 from accounts.models import Directory
 from branding.languages import (
     OVERRIDES_FILE_MAX_BYTES,
@@ -26,13 +27,8 @@ from branding.languages import (
     language_overrides_upload,
 )
 from branding.models import LanguageOverride
-from branding.overrides import (
-    _memory,
-    customized_text,
-    forget_all,
-    overrides_changed,
-    overrides_for,
-)
+from branding.overrides import customized_text, forget_all, overrides_for
+from branding.selectors import branding_forget_all
 from branding.strings import STRINGS, StringGroup
 from journey.forms import attribute_field_label
 from tenants.models import AdminRole, AuditAction, AuditEntry, Tenant
@@ -241,7 +237,9 @@ def test_the_form_labels_use_the_override(flow_world: FlowWorld) -> None:
             assert attribute_field_label(items["LoyaltyNumber"]) == "Numéro de fidélité"
             # The override wins over the flow's own label ("First name").
             assert attribute_field_label(items["given_name"]) == "Prénom"
-            assert attribute_field_label(items["surname"]) == "Surname"
+            assert attribute_field_label(items["surname"]) == str(
+                BUILTIN_ATTRIBUTES["surname"].label
+            )
         with translation.override("en"):
             assert attribute_field_label(items["given_name"]) == "First name"
 
@@ -347,9 +345,10 @@ def test_who_may_open_the_languages_pages(
     assert flows_client.get(branding_url(tenant)).status_code == 403
 
 
-@override_settings(CIAM_LOOKUP_SECONDS=60)
+@override_settings(CIAM_BRANDING_CACHE_SECONDS=60)
 def test_overrides_are_remembered_until_the_generation_moves(tenant_a: Tenant) -> None:
     forget_all()
+    branding_forget_all()
     with in_tenant(tenant_a):
         LanguageOverride.objects.create(locale="fr", strings={"SignIn_Title": "Un"})
         assert overrides_for("fr") == {"SignIn_Title": "Un"}
@@ -357,16 +356,13 @@ def test_overrides_are_remembered_until_the_generation_moves(tenant_a: Tenant) -
         with CaptureQueriesContext(connection) as queries:
             assert overrides_for("fr") == {"SignIn_Title": "Un"}  # remembered: no query
         assert len(queries) == 0
-        # Another process's few seconds run out: the generation did not move, no reload.
-        key = (tenant_a.schema_name, "fr")
-        _memory[key] = (0.0, *_memory[key][1:])
+        # Another node's change: seen once this node's few seconds are up.
+        cache.set(f"branding:generation:{tenant_a.schema_name}", "another", None)
         assert overrides_for("fr") == {"SignIn_Title": "Un"}
-        # A change says so: this process reloads at once.
-        overrides_changed(schema=tenant_a.schema_name)
+        branding_forget_all()  # the few seconds are up
         assert overrides_for("fr") == {"SignIn_Title": "Deux"}
-        # ...and another process as soon as its few seconds are up (the generation moved).
-        LanguageOverride.objects.filter(locale="fr").update(strings={"SignIn_Title": "Trois"})
-        cache.set(f"branding:language-overrides:{tenant_a.schema_name}", "other-generation", None)
-        _memory[key] = (0.0, *_memory[key][1:])
+        # A change through the service shows on this node at once.
+        language_overrides_upload(locale="fr", data=b'{"SignIn_Title": "Trois"}')
         assert overrides_for("fr") == {"SignIn_Title": "Trois"}
     forget_all()
+    branding_forget_all()

@@ -49,6 +49,21 @@ def test_admin_registers_and_configures_an_app(
     screenshot(page, "apps-authentication")
 
     page.get_by_role("link", name="Certificates & secrets").click()
+    # The expiry is one dropdown; its last choice, Custom, shows the date to pick.
+    expires = page.get_by_label("Expires")
+    custom_date = page.get_by_label("Custom expiry date")
+    expect(expires.locator("option").last).to_have_text("Custom")
+    expect(custom_date).to_be_hidden()
+    expires.select_option("custom")
+    expect(custom_date).to_be_visible()
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator(".field", has=custom_date).get_by_role("alert")).to_contain_text(
+        "Choose the expiry date"
+    )
+    expect(custom_date).to_be_visible()
+    screenshot(page, "apps-secret-custom-expiry")
+    expires.select_option(index=0)
+    expect(custom_date).to_be_hidden()
     page.get_by_label("Description").first.fill("Production")
     page.get_by_role("button", name="Add", exact=True).click()
     secret = page.locator("#secret-value").inner_text()

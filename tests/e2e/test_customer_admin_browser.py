@@ -1,6 +1,8 @@
 """User flows, custom attributes and customers in the admin center, in real Chromium; the
 customer an admin created changes the temporary password and, once blocked, cannot sign in."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -26,11 +28,24 @@ def test_admin_designs_a_flow_and_manages_a_customer(
 
     nav = page.get_by_role("navigation", name="Tenant")
     nav.get_by_role("link", name="Custom user attributes").click()
+    expect(page.get_by_text("No custom attributes yet.")).to_be_visible()
+    page.get_by_role("link", name="Add a custom attribute").click()
+    expect(page.get_by_role("heading", name="Add a custom attribute")).to_be_visible()
     page.get_by_label("Name").fill("LoyaltyTier")
     page.get_by_label("Data type").select_option("string")
+    page.get_by_label("Description").fill("Gold or silver member")
+    screenshot(page, "admin-custom-attribute-add")
     page.get_by_role("button", name="Add", exact=True).click()
-    expect(page.get_by_role("code").filter(has_text="LoyaltyTier")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="LoyaltyTier")
+    expect(row).to_contain_text("String")
+    expect(row).to_contain_text("Gold or silver member")
+    expect(row).to_contain_text("extension_")
+    expect(page.locator("main input")).to_have_count(0)  # read-only rows
     screenshot(page, "admin-custom-attributes")
+    page.get_by_role("link", name="Edit LoyaltyTier").click()
+    expect(page.get_by_role("heading", name="Edit LoyaltyTier")).to_be_visible()
+    screenshot(page, "admin-custom-attribute-edit")
+    page.get_by_role("link", name="Cancel").click()
 
     nav.get_by_role("link", name="User flows").click()
     page.get_by_label("Name", exact=True).fill("Shop sign-up")
@@ -38,9 +53,53 @@ def test_admin_designs_a_flow_and_manages_a_customer(
     page.get_by_label("LoyaltyTier (String)").check()
     page.get_by_role("button", name="Create").click()
     expect(page.get_by_role("heading", name="Shop sign-up")).to_be_visible()
+    sections = page.get_by_role("navigation", name="User flow sections")
+    expect(sections.get_by_role("link", name="Properties")).to_have_attribute(
+        "aria-current", "page"
+    )
+    expect(page.get_by_role("button", name="Save")).to_have_count(1)
+    screenshot(page, "admin-user-flow-properties")
+
+    sections.get_by_role("link", name="Identity providers").click()
+    expect(page.get_by_role("heading", name="Social and OpenID Connect providers")).to_be_visible()
+    page.get_by_label("Email one-time passcode").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Identity providers saved.")
+    expect(page.get_by_label("Email one-time passcode")).to_be_checked()
+    screenshot(page, "admin-user-flow-identity-providers")
+
+    sections.get_by_role("link", name="User attributes").click()
+    page.get_by_label("Collect Surname").check()
+    page.get_by_label("Surname required").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("User attributes saved.")
+    expect(page.get_by_label("Surname required")).to_be_checked()
+    screenshot(page, "admin-user-flow-user-attributes")
+
+    sections.get_by_role("link", name="Page layouts").click()
     page.get_by_role("button", name="Move LoyaltyTier to the top").click()
-    expect(page.locator(".layout-table tbody tr").first).to_contain_text("LoyaltyTier")
-    screenshot(page, "admin-user-flow")
+    rows = page.locator(".layout-row")
+    expect(rows.first).to_contain_text("LoyaltyTier")
+    tier = page.get_by_role("group", name=re.compile(r"^LoyaltyTier "))
+    expect(tier.get_by_label("Label")).to_have_attribute("placeholder", "LoyaltyTier")
+    options = tier.get_by_label("Options, one per line: text | value")
+    expect(options).to_be_hidden()  # a text box takes no options
+    tier.get_by_label("Input type").select_option("RadioSingleSelect")
+    expect(options).to_be_visible()
+    options.fill("Gold | gold\nSilver | silver")
+    tier.get_by_label("Label").fill("Your tier")
+    page.get_by_role("group", name=re.compile(r"^Given Name ")).get_by_label("Label").fill(
+        "First name"
+    )
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Page layout saved.")
+    expect(tier.get_by_label("Label")).to_have_value("Your tier")
+    expect(options).to_be_visible()
+    screenshot(page, "admin-user-flow-page-layouts")
+
+    sections.get_by_role("link", name="Applications").click()
+    expect(page.get_by_text("No apps registered yet.")).to_be_visible()
+    screenshot(page, "admin-user-flow-applications")
     nav.get_by_role("link", name="User flows").click()
     screenshot(page, "admin-user-flows")
 

@@ -180,9 +180,12 @@ def test_unknown_paths_get_a_404_in_the_shape_their_caller_reads(tenant_a: Tenan
 
 
 def test_the_uniform_tenant_404_stays_uniform(tenant_a: Tenant) -> None:
-    """Unknown and suspended tenants answer the same bytes on any path, protocol paths too, and
-    it is the same page a tenant's own unknown page shows."""
+    """Unknown and suspended tenants answer the same bytes on any path, protocol paths too. A
+    tenant's own unknown page is that page in the tenant's branding (its name on it): the
+    tenant's existence is no secret (its sign-in page is public), a suspended one's is."""
     own_unknown_page = client().get(f"/{tenant_a.domain_name}/no-such-page/")
+    assert_html_error(own_unknown_page, 404)
+    assert tenant_a.display_name in own_unknown_page.content.decode()
     unknown = [
         client().get("/no-such-tenant/account/login/"),
         client().get("/no-such-tenant/oauth2/v2.0/authorize"),
@@ -193,7 +196,8 @@ def test_the_uniform_tenant_404_stays_uniform(tenant_a: Tenant) -> None:
     suspended = client().get(f"/{tenant_a.domain_name}/oauth2/v2.0/authorize")
     for response in [*unknown, suspended]:
         assert_html_error(response, 404)
-        assert response.content == own_unknown_page.content
+        assert response.content == unknown[0].content
+        assert tenant_a.display_name not in response.content.decode()
         assert sorted(response.headers.items()) == sorted(unknown[0].headers.items())
 
 

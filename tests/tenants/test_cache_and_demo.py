@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
+from branding.models import Branding
 from tenants.models import AdminRole, RoleAssignment, Tenant
 from tenants.schemas import in_tenant
 
@@ -61,3 +62,26 @@ def test_demo_makes_another_tenant_on_request(db: None) -> None:
     other = run_demo("--tenant", "fabrikam")
     assert other["tenant"] == "fabrikam"
     assert Tenant.objects.filter(domain_name="fabrikam").exists()
+
+
+def test_the_demo_tenant_wears_a_small_branding_and_a_new_tenant_the_neutral_one(
+    tenant_a: Tenant,
+) -> None:
+    run_demo()
+    contoso = Tenant.objects.get(domain_name="contoso")
+    demo_page = Client().get("/contoso/account/login/").content.decode()
+    assert 'class="brand-banner-logo"' in demo_page
+    assert "/contoso/branding/theme/" in demo_page
+    assert "https://example.com/privacy" in demo_page
+    assert 'placeholder="you@example.com"' in demo_page
+    with in_tenant(contoso):
+        [layer] = Branding.objects.all()
+        assert layer.banner_logo.size < 50 * 1024
+    run_demo()  # idempotent: an admin's changes would stay
+    with in_tenant(contoso):
+        assert Branding.objects.count() == 1
+    # A tenant nobody branded: the neutral default, its name where the logo would be.
+    plain = Client().get(f"/{tenant_a.domain_name}/account/login/").content.decode()
+    assert 'class="brand-banner-logo"' not in plain
+    assert f'<p class="tenant-name">{tenant_a.display_name}</p>' in plain
+    assert "brand-footer" not in plain

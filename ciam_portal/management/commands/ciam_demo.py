@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from accounts.services import operator_create
-from ciam_portal.demo import demo_apps_ensure
+from ciam_portal.demo import demo_apps_ensure, demo_branding_ensure
 from tenants import services
 from tenants.models import AdminRole, RoleAssignment, Tenant
 from tenants.schemas import in_tenant, use_public_schema
@@ -51,6 +51,7 @@ class Command(BaseCommand):
         )
         with in_tenant(tenant):
             demo_apps = demo_apps_ensure(tenant_name=tenant.domain_name)
+            demo_branding_ensure(company_name=domain_name.capitalize())
         summary = {
             "issuer": tenant_issuer(tenant),
             "tenant": tenant.domain_name,
