@@ -9,6 +9,7 @@ the value its claim and the profile API carry. The hosted pages, the admin cente
 and the claims read this table instead of each branching on the type.
 """
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,14 @@ CUSTOM_STRING_MAX_LENGTH = 250
 MAX_CUSTOM_ATTRIBUTES = 100
 # Int values are 64-bit signed, whichever way they arrive.
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
+def extension_claim_name(extensions_app_id: uuid.UUID, name: str) -> str:
+    """Entra's name for a custom attribute's claim: `extension_<app ID without hyphens>_<name>`
+    (the extensions app's ID is the tenant's `accounts.models.Directory`). Its language-file key
+    is the same name after `Attribute_` (branding/strings.py)."""
+    return f"extension_{extensions_app_id.hex}_{name}"
+
 
 # Claim names a custom attribute's name must not shadow, even lower-cased.
 RESERVED_CLAIMS = frozenset(

@@ -32,16 +32,22 @@ class Guard:
     """What a view's guard lets through.
 
     `signed_in`: only signed-in operators (others are sent to the sign-in page).
-    `capability`: per-tenant views only: operators holding a role on the tenant that grants it
-    (others get 403).
+    `capability`: per-tenant views only: operators holding a role on the tenant that grants it,
+    or that grants `or_capability` when one is given (others get 403).
     """
 
     signed_in: bool
     capability: Capability | None = None
+    or_capability: Capability | None = None
 
     def allows(self, roles: frozenset[AdminRole]) -> bool:
         """Whether a signed-in operator with these roles on the tenant gets past the guard."""
-        return self.capability is None or bool(roles & ROLES_FOR[self.capability])
+        if self.capability is None:
+            return True
+        allowed = ROLES_FOR[self.capability]
+        if self.or_capability is not None:
+            allowed = allowed | ROLES_FOR[self.or_capability]
+        return bool(roles & allowed)
 
 
 ANYONE = Guard(signed_in=False)
@@ -94,15 +100,18 @@ def operator_required(view: View) -> View:
     return _declare(wrapped, OPERATOR)
 
 
-def tenant_admin_view(capability: Capability) -> Callable[[View], View]:
-    """Guard a per-tenant admin-center view: 403 unless the operator holds a role granting it.
+def tenant_admin_view(
+    capability: Capability, *, or_capability: Capability | None = None
+) -> Callable[[View], View]:
+    """Guard a per-tenant admin-center view: 403 unless the operator holds a role granting it
+    (or granting `or_capability`: a page two roles share, such as a user flow's Languages).
 
     The role is checked before anything else about the request is read (its method included),
     so every URL of a tenant answers 403 alike to an operator without a role, whatever else its
     path names. Unknown tenant IDs answer 403 too, so the admin center does not reveal which
     exist. The view is called with the tenant in place of its ID, and `request.admin_roles` set.
     """
-    guard = Guard(signed_in=True, capability=capability)
+    guard = Guard(signed_in=True, capability=capability, or_capability=or_capability)
 
     def decorator(view: View) -> View:
         @operator_required

@@ -102,6 +102,13 @@ def _generation(schema: str) -> str:
     return str(value)
 
 
+def branding_generation() -> str:
+    """The current schema's branding generation (remembered for CIAM_BRANDING_CACHE_SECONDS):
+    what else a process keeps of the tenant's branding (its language overrides,
+    branding/overrides.py) is valid while it is unchanged."""
+    return _generation(current_schema_name())
+
+
 def branding_cache_invalidate() -> None:
     """Make every node see the current schema's branding anew: a new generation in the shared
     cache (other nodes within CIAM_BRANDING_CACHE_SECONDS) and this process's memory of the

@@ -36,6 +36,8 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         ProfileCompletionStage)."""
         user = super().save_user(request, user, form, commit=False)
         user.profile_completed = False
+        # The language the sign-up page spoke is the new customer's (journey/languages.py).
+        user.preferred_language = get_language() or ""
         if commit:
             user.save()
         return user
@@ -59,6 +61,7 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         journey = transaction.current(request)
         already_in = request.session.get(SESSION_KEY) == user._meta.pk.value_to_string(user)
         super().login(request, user)
+        record_language(user)
         if already_in:
             request.session.cycle_key()
         if journey is not None:
@@ -116,6 +119,15 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         on_commit(
             lambda: email_deliver.apply_async(kwargs=payload, kwargsrepr="{<redacted>}")  # type: ignore[call-arg]
         )
+
+
+def record_language(user: User) -> None:
+    """The customer's stored preference becomes the language the page they signed in on spoke
+    (journey/languages.py), with one UPDATE of that column, only when it differs."""
+    language = get_language()
+    if language and user.preferred_language != language:
+        user.preferred_language = language
+        User.objects.filter(pk=user.pk).update(preferred_language=language)
 
 
 def flow_uses_codes(request: HttpRequest) -> bool:

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from accounts.attributes import (
     BUILTIN_ATTRIBUTES,
@@ -20,6 +20,9 @@ from accounts.attributes import (
     input_kind,
 )
 from accounts.models import User
+from apps import lookups
+from branding.overrides import customized_text, override_text
+from branding.strings import BUILTIN_ATTRIBUTE_IDS, custom_attribute_string_id
 from journey import transaction
 from userflows.models import UserFlowAttribute
 from userflows.selectors import attribute_label
@@ -38,12 +41,26 @@ def option_label(text: str) -> SafeString:
     )
 
 
+def attribute_string_id(item: UserFlowAttribute) -> str:
+    """The string ID (branding/strings.py) of a flow attribute's label."""
+    if item.builtin:
+        return BUILTIN_ATTRIBUTE_IDS.get(item.builtin, "")
+    name = item.custom_attribute.name if item.custom_attribute else ""
+    return custom_attribute_string_id(extensions_app_id=lookups.extensions_app_id(), name=name)
+
+
+def attribute_field_label(item: UserFlowAttribute) -> str:
+    """What the page calls a flow's attribute: the tenant's language override of its string ID
+    in the page's language, else the flow's own label, else the attribute's default label."""
+    return override_text(attribute_string_id(item)) or attribute_label(item)
+
+
 def attribute_field(item: UserFlowAttribute) -> forms.Field:
     """The form field for one attribute of a flow: its input type's field from the table of
     attribute types (a built-in attribute is a text box of its own length)."""
     choices = [(option["value"], option_label(option["text"])) for option in item.options]
     spec = FieldSpec(
-        label=attribute_label(item),
+        label=attribute_field_label(item),
         required=item.required,
         max_length=(
             BUILTIN_ATTRIBUTES[item.builtin].max_length
@@ -97,14 +114,19 @@ class ProfileCompletionForm(AttributeFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         if with_password:
+            password = customized_text("Attribute_Password")
             self.fields["password1"] = forms.CharField(
-                label=_("Password"),
+                label=password,
                 strip=False,
                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
                 help_text=password_validation.password_validators_help_text_html(),
             )
             self.fields["password2"] = forms.CharField(
-                label=_("Confirm password"),
+                label=customized_text(
+                    "Attribute_Generic_ConfirmationLabel",
+                    password,
+                    page_default=_("Confirm password"),  # better said than "Confirm {0}"
+                ),
                 strip=False,
                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
             )
@@ -115,7 +137,9 @@ class ProfileCompletionForm(AttributeFormMixin, forms.Form):
         password1, password2 = data.get("password1"), data.get("password2")
         if "password1" in self.fields and password1:
             if password1 != password2:
-                self.add_error("password2", _("The two passwords don't match."))
+                self.add_error(
+                    "password2", customized_text("Attribute_Password_MismatchErrorString")
+                )
             else:
                 try:
                     password_validation.validate_password(password1, self.user)
@@ -132,7 +156,7 @@ class CustomerLoginForm(LoginForm):  # type: ignore[misc]
     def _setup_password_field(self) -> None:
         # The page links "Forgot password?" itself (templates/account/login.html).
         self.fields["password"] = PasswordField(
-            label=_("Password"), autocomplete="current-password"
+            label=customized_text("Attribute_Password"), autocomplete="current-password"
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

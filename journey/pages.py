@@ -2,10 +2,9 @@
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
-from django.utils import translation
 
 from journey import transaction
-from journey.languages import language_for
+from journey.languages import page_language, speak
 
 
 def is_journey_page(url_name: str | None) -> bool:
@@ -18,7 +17,8 @@ def enter_page(request: HttpRequest, url_name: str | None) -> None:
     """Before a page of the journey answers:
 
     - it speaks the first of the app's `ui_locales` the product speaks (OIDC Core §3.1.2.1),
-      and its `lang` and Content-Language say so;
+      and its `lang` and Content-Language say so (else the language the middleware chose:
+      journey/languages.py);
     - while the app's request for a fresh sign-in waits for it, the page sees no one signed
       in, so it runs that sign-in (or a sign-up) as for a new browser. The session itself is
       left as it is: the customer who walks away is still signed in everywhere else, and it is
@@ -32,9 +32,7 @@ def enter_page(request: HttpRequest, url_name: str | None) -> None:
         return
     # The page wears the branding of the app signing in (branding/context.py).
     request.branding_client_id = journey.client_id  # type: ignore[attr-defined]
-    language = language_for(journey.ui_locales)
-    if language is not None:
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
+    if journey.ui_locales:
+        speak(request, page_language(request, ui_locales=journey.ui_locales))
     if journey.awaits_fresh_sign_in and url_name != "account_logout":
         request.user = AnonymousUser()

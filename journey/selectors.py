@@ -24,3 +24,11 @@ def flow_for_request(request: HttpRequest) -> UserFlow | None:
     if flow is not None and flow.flow_id == journey.user_flow:
         return flow
     return UserFlow.objects.filter(flow_id=journey.user_flow).first()
+
+
+def app_name_for_request(request: HttpRequest) -> str:
+    """The name of the app the customer is signing in to (its registration's name), or ""
+    without an auth transaction."""
+    journey = transaction.current(request)
+    app = lookups.client(journey.client_id) if journey is not None else None
+    return app.name if app is not None else ""

@@ -148,6 +148,8 @@ class AuditAction(models.TextChoices):
     CUSTOM_ATTRIBUTE_UPDATED = "custom_attribute.updated", _("Custom attribute updated")
     BRANDING_UPDATED = "branding.updated", _("Company branding updated")
     BRANDING_REMOVED = "branding.removed", _("Company branding layer removed")
+    LANGUAGE_OVERRIDES_UPLOADED = "language_overrides.uploaded", _("Language overrides uploaded")
+    LANGUAGE_OVERRIDES_REMOVED = "language_overrides.removed", _("Language overrides removed")
 
 
 class AuditEntry(models.Model):

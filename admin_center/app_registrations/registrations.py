@@ -15,7 +15,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.attributes import BUILTIN_ATTRIBUTES
+from accounts.attributes import BUILTIN_ATTRIBUTES, extension_claim_name
 from accounts.models import CustomAttribute, Directory
 from admin_center.access import tenant_admin_view
 from admin_center.app_registrations import forms
@@ -25,7 +25,6 @@ from admin_center.form_errors import form_errors_from
 from admin_center.pages import tenant_page
 from apps import selectors, services
 from apps.models import AppClaim, AppRegistration
-from apps.oidc.claims import extension_claim_name
 from tenants.endpoints import METADATA, TOKEN
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability

@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.attributes import DataType
+from accounts.attributes import DataType, extension_claim_name
 from accounts.models import CustomAttribute
 from accounts.services import (
     CustomAttributeLimitReached,
@@ -21,7 +21,6 @@ from admin_center.form_errors import form_errors_from
 from admin_center.pages import tenant_page
 from admin_center.userflows import forms
 from apps.lookups import extensions_app_id
-from apps.oidc.claims import extension_claim_name
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant

@@ -2,12 +2,11 @@
 
 import base64
 import hashlib
-import uuid
 from typing import Literal
 
 from allauth.account.models import EmailAddress
 
-from accounts.attributes import ATTRIBUTE_TYPES, BUILTIN_ATTRIBUTES
+from accounts.attributes import ATTRIBUTE_TYPES, BUILTIN_ATTRIBUTES, extension_claim_name
 from accounts.models import User
 from apps import lookups
 from apps.models import AppRegistration
@@ -52,11 +51,6 @@ def profile_claims(user: User, scopes: set[str]) -> dict[str, object]:
             user=user, email__iexact=user.email, verified=True
         ).exists()
     return claims
-
-
-def extension_claim_name(extensions_app_id: uuid.UUID, name: str) -> str:
-    """Entra's name for a custom attribute's claim: `extension_<app ID without hyphens>_<name>`."""
-    return f"extension_{extensions_app_id.hex}_{name}"
 
 
 def configured_claims(

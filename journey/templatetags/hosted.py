@@ -4,6 +4,9 @@ from django import template
 from django.forms import BoundField
 from django.utils.translation import gettext_lazy as _
 
+from branding.overrides import customized_text
+from journey.selectors import app_name_for_request
+
 register = template.Library()
 
 # Our words for allauth's fields, in the hosted pages' sentence case (allauth's own labels are
@@ -21,6 +24,25 @@ _LABELS = {
 }
 
 
+# allauth's fields that carry a customizable string of Entra's (branding/strings.py).
+_STRING_IDS = {
+    "email": "Attribute_Email",
+    "login": "Attribute_Email",
+    "password": "Attribute_Password",
+}
+
+
 @register.filter
 def field_label(field: BoundField) -> str:
+    string_id = _STRING_IDS.get(field.name)
+    if string_id is not None:
+        return customized_text(string_id)
     return str(_LABELS.get(field.name, field.label))
+
+
+@register.simple_tag(takes_context=True)
+def signing_in_app_name(context: template.Context) -> str:
+    """`{% signing_in_app_name as app_name %}`: the name of the app the customer is signing
+    in to, "" when none."""
+    request = context.get("request")
+    return app_name_for_request(request) if request is not None else ""

@@ -55,6 +55,7 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         "attribute_id": str(item.custom_attribute.pk),
         "object_id": str(customer.object_id),
         "operator_id": str(other_admin.pk),
+        "locale": "fr",
     }
 
 
