@@ -41,7 +41,8 @@ MESSAGE_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ig
 	--ignore=admin_center --ignore=userflows --ignore=apps/services.py \
 	--ignore=accounts/models.py --ignore=accounts/services/operators.py \
 	--ignore=accounts/services/attributes.py \
-	--ignore=branding/models.py --ignore=branding/languages.py \
+	--ignore=branding/models.py --ignore=branding/languages.py --ignore=branding/css.py \
+	--ignore=branding/images.py --ignore=branding/markdown.py --ignore=branding/services.py \
 	--ignore=tenants/models.py --ignore=tenants/services.py
 
 messages: $(STAMP)

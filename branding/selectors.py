@@ -175,8 +175,6 @@ def branding_image_url(tenant: Tenant, name: str) -> str:
     return str(storage.url(name))
 
 
-
-
 def _resolve(
     tenant: Tenant,
     client_id: str | None,

@@ -106,6 +106,7 @@ class AuditAction(models.TextChoices):
     TENANT_CREATED = "tenant.created", _("Tenant created")
     TENANT_DELETED = "tenant.deleted", _("Tenant deleted (suspended)")
     TENANT_PURGED = "tenant.purged", _("Tenant purged")
+    TENANT_LANGUAGE_CHANGED = "tenant.language_changed", _("Tenant's default language changed")
     ADMIN_ADDED = "admin.added", _("Admin account added")
     ROLE_GRANTED = "role.granted", _("Role granted")
     ROLE_REMOVED = "role.removed", _("Role removed")

@@ -155,6 +155,37 @@ def tenant_create(
     return tenant
 
 
+class UnknownLanguage(ValueError):
+    """A language the product does not ship (settings.LANGUAGES)."""
+
+
+def tenant_default_language_set(
+    *, tenant: Tenant, language: str, actor: AbstractBaseUser | None
+) -> Tenant:
+    """Make `language` (a code of settings.LANGUAGES) what the tenant's hosted pages and emails
+    speak when neither the app, the customer's stored preference nor the browser asks for a
+    language the product speaks. Audited with the language before and after; no entry when it
+    does not change. Raises UnknownLanguage."""
+    if language not in dict(settings.LANGUAGES):
+        raise UnknownLanguage(language)
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        before = tenant.default_language
+        if before == language:
+            return tenant
+        tenant.default_language = language
+        tenant.save(update_fields=["default_language"])
+        audit_record(
+            actor=actor,
+            tenant=tenant,
+            action=AuditAction.TENANT_LANGUAGE_CHANGED,
+            target=tenant.domain_name,
+            details={"before": before, "after": language},
+        )
+    tenant_cache_forget(tenant)
+    return tenant
+
+
 def tenant_delete(*, tenant: Tenant, actor: AbstractBaseUser | None) -> Tenant:
     """Suspend the tenant at once and schedule its purge CIAM_TENANT_PURGE_DAYS from now.
 

@@ -40,6 +40,7 @@ from branding.languages import (
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
+from tenants.services import tenant_default_language_set
 from userflows.models import UserFlow
 
 
@@ -48,6 +49,17 @@ class LanguageFileForm(forms.Form):
         label=gettext_lazy("Overrides file (JSON)"),
         help_text=gettext_lazy("A JSON object of string IDs and texts, at most 64 KB."),
         widget=forms.ClearableFileInput(attrs={"accept": "application/json,.json"}),
+    )
+
+
+class DefaultLanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=gettext_lazy("Default language"),
+        choices=lambda: [(code, str(name)) for code, name in settings.LANGUAGES],
+        help_text=gettext_lazy(
+            "What the sign-in pages and emails speak when neither the app (ui_locales), the "
+            "customer's stored preference nor the browser asks for a language the product speaks."
+        ),
     )
 
 
@@ -103,6 +115,7 @@ def _page(
     place: _Place,
     *,
     failed: tuple[str, LanguageFileForm] | None = None,
+    default_form: DefaultLanguageForm | None = None,
 ) -> HttpResponse:
     with in_tenant(tenant):
         customized = language_overrides_locales()
@@ -138,8 +151,10 @@ def _page(
             "flow_section": "languages",
             "section": "user-flows" if place.flow is not None else "branding-languages",
             "max_kb": OVERRIDES_FILE_MAX_BYTES // 1024,
+            "default_form": default_form
+            or DefaultLanguageForm(initial={"language": tenant.default_language}),
         },
-        status=400 if failed is not None else 200,
+        status=400 if failed is not None or default_form is not None else 200,
     )
 
 
@@ -246,6 +261,22 @@ def branding_language_remove(request: HttpRequest, tenant: Tenant, locale: str) 
     return _remove(request, tenant, _BRANDING, _locale_or_404(locale))
 
 
+@tenant_admin_view(Capability.MANAGE_BRANDING)
+@operation_of("admin_center:branding-languages")
+def branding_default_language(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    form = DefaultLanguageForm(request.POST)
+    if not form.is_valid():
+        return _page(request, tenant, _BRANDING, default_form=form)
+    language = form.cleaned_data["language"]
+    tenant_default_language_set(tenant=tenant, language=language, actor=request.user)  # type: ignore[arg-type]
+    messages.success(
+        request,
+        _("The default language is now %(language)s.")
+        % {"language": dict(settings.LANGUAGES)[language]},
+    )
+    return redirect(_BRANDING.url("s", tenant))
+
+
 # --- A user flow's Languages page (the same files) ----------------------------------------------
 
 
@@ -305,6 +336,11 @@ _LOCALE = "<str:locale>/"
 
 urlpatterns = [
     path(_BRANDING_PATH, branding_languages, name="branding-languages"),
+    path(
+        f"{_BRANDING_PATH}default/",
+        branding_default_language,
+        name="branding-default-language",
+    ),
     path(
         f"{_BRANDING_PATH}{_LOCALE}defaults/",
         branding_language_defaults,

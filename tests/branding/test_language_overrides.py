@@ -366,3 +366,49 @@ def test_overrides_are_remembered_until_the_generation_moves(tenant_a: Tenant) -
         assert overrides_for("fr") == {"SignIn_Title": "Trois"}
     forget_all()
     branding_forget_all()
+
+
+def test_the_admin_sets_the_tenants_default_language(
+    admin_client: Client, flow_world: FlowWorld
+) -> None:
+    """Company branding → Languages: the default language, spoken when nothing else decides,
+    audited with before and after; an unshipped language is a form error, nothing changed."""
+    tenant = flow_world.tenant
+    page = admin_client.get(branding_url(tenant))
+    assert 'name="language"' in page.text
+    odd = admin_client.post(branding_url(tenant, "default/"), {"language": "pt"})
+    assert odd.status_code == 400
+    assert "Select a valid choice" in odd.text
+    tenant.refresh_from_db()
+    assert tenant.default_language == "en"
+    saved = admin_client.post(branding_url(tenant, "default/"), {"language": "de"})
+    assert saved.status_code == 302
+    tenant.refresh_from_db()
+    assert tenant.default_language == "de"
+    entry = AuditEntry.objects.get(
+        tenant_uuid=tenant.tenant_id, action=AuditAction.TENANT_LANGUAGE_CHANGED
+    )
+    assert entry.details == {"before": "en", "after": "de"}
+    # A customer whose browser asks for nothing is spoken to in German, at once.
+    sign_in = Client().get(f"/{tenant.domain_name}/account/login/")
+    assert '<html lang="de"' in sign_in.text
+    # The same language again changes nothing and writes no entry.
+    admin_client.post(branding_url(tenant, "default/"), {"language": "de"})
+    assert (
+        AuditEntry.objects.filter(
+            tenant_uuid=tenant.tenant_id, action=AuditAction.TENANT_LANGUAGE_CHANGED
+        ).count()
+        == 1
+    )
+
+
+def test_only_branding_admins_set_the_default_language(
+    operator_factory: MakeOperator, flow_world: FlowWorld
+) -> None:
+    tenant = flow_world.tenant
+    user_admin = operator_client(
+        operator_factory(tenant=tenant, roles=[AdminRole.USER_ADMINISTRATOR]).email
+    )
+    assert user_admin.post(branding_url(tenant, "default/"), {"language": "fr"}).status_code == 403
+    tenant.refresh_from_db()
+    assert tenant.default_language == "en"
