@@ -28,7 +28,7 @@ class ResolvedBranding:
     background_image_url: str = ""
     background_color: str = NEUTRAL_BACKGROUND_COLOR
     accent_color: str = NEUTRAL_ACCENT_COLOR
-    layout_template: str = "partial_screen"
+    layout_template: str = "full_screen"  # Entra's default template
     show_header: bool = True
     show_footer: bool = True
     header_logo_url: str = ""

@@ -191,7 +191,7 @@ def _resolve(
             return FooterLink(text=value(text, "") or default_text, url=value(url, ""))
         return None
 
-    layout = value("layout_template", LayoutTemplate.PARTIAL_SCREEN)
+    layout = value("layout_template", LayoutTemplate.FULL_SCREEN)
     with translation.override(language):
         # Entra's default texts of the footer links, in the page's language.
         privacy_text, terms_text = gettext("Privacy & cookies"), gettext("Terms of use")

@@ -46,7 +46,7 @@ from tenants.schemas import in_tenant
 _NEUTRAL: dict[str, Any] = {
     "background_color": NEUTRAL_BACKGROUND_COLOR,
     "accent_color": NEUTRAL_ACCENT_COLOR,
-    "layout_template": LayoutTemplate.PARTIAL_SCREEN,
+    "layout_template": LayoutTemplate.FULL_SCREEN,
     "show_header": True,
     "show_footer": True,
     "show_sspr_link": True,

@@ -174,7 +174,8 @@ def branding_preview_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 cleared_images=cleared,
             )
     resolved = replace(resolved, stylesheet_url="")
-    with translation.override(language):
+    # In the tenant's schema: the page's texts are the tenant's (its language files).
+    with translation.override(language), in_tenant(tenant):
         html = _render_page(
             tenant,
             page,

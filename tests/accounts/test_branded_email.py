@@ -285,11 +285,6 @@ def test_text_on_the_admins_colours_stays_readable() -> None:
     assert readable_text_on("#000000") == "#ffffff"
 
 
-@pytest.mark.xfail(
-    reason="needs the real branding resolver (branding.selectors.branding_for is a stub on "
-    "main; the brand-core branch makes it read Branding rows)",
-    strict=False,
-)
 def test_a_branding_row_of_the_tenant_reaches_the_email(
     flow_world: FlowWorld, django_capture_on_commit_callbacks: Capture
 ) -> None:
@@ -321,10 +316,6 @@ def test_the_email_speaks_the_pages_language_and_direction(
     assert '<span dir="ltr"' in parts(arabic)[1]
 
 
-@pytest.mark.xfail(
-    reason="needs the French catalogue of the email strings (locale/fr, the languages branch)",
-    strict=False,
-)
 def test_the_french_email_is_in_french(
     flow_world: FlowWorld, django_capture_on_commit_callbacks: Capture
 ) -> None:

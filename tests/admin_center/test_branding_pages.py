@@ -10,6 +10,7 @@ from django.test import Client
 
 from apps import services as app_services
 from apps.models import AppRegistration, Platform
+from branding.languages import language_overrides_upload
 from branding.models import Branding
 from branding.services import branding_layer_save
 from branding.storage import branding_storage
@@ -307,3 +308,14 @@ def test_the_preview_puts_the_draft_in_the_place_of_the_layer_being_edited(
     # Malformed layer fields are no error: the draft lies on top, as without them.
     odd = {**editing_french, "preview_layer_app": "x1", "accent_color": "#222222"}
     assert admin_client.post(branding_url(tenant_a, "preview/"), odd).status_code == 200
+
+
+def test_the_preview_speaks_the_tenants_language_files(
+    admin_client: Client, tenant_a: Tenant
+) -> None:
+    with in_tenant(tenant_a):
+        language_overrides_upload(locale="fr", data=b'{"SignIn_Title": "Bonjour chez nous"}')
+    page = admin_client.get(branding_url(tenant_a, "preview/?preview_language=fr"))
+    assert "Bonjour chez nous" in page.content.decode()
+    english = admin_client.get(branding_url(tenant_a, "preview/?preview_language=en"))
+    assert "Bonjour chez nous" not in english.content.decode()

@@ -36,7 +36,7 @@ def test_the_neutral_default(tenant_a: Tenant) -> None:
     assert resolved.company_name == tenant_a.display_name
     assert resolved.background_color == NEUTRAL_BACKGROUND_COLOR
     assert resolved.accent_color == NEUTRAL_ACCENT_COLOR
-    assert resolved.layout_template == "partial_screen"
+    assert resolved.layout_template == "full_screen"
     assert (resolved.show_header, resolved.show_footer, resolved.show_sspr_link) == (True,) * 3
     assert resolved.privacy_link is None
     assert resolved.terms_link is None
