@@ -5,6 +5,7 @@ from django.test import Client
 
 from branding.services import branding_layer_save
 from tenants.schemas import in_tenant
+from tests.branding.images import image_bytes, upload
 from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld
 
 
@@ -63,3 +64,22 @@ def test_sign_in_text_and_the_sspr_link_follow_the_branding(flow_world: FlowWorl
     assert '<div class="brand-sign-in-text">' in page
     assert 'href="https://help.example"' in page
     assert "<script>x" not in page
+
+
+def test_the_square_logos_are_the_pages_home_screen_icons(flow_world: FlowWorld) -> None:
+    tenant = flow_world.tenant
+    login = f"/{tenant.domain_name}/account/login/"
+    assert "apple-touch-icon" not in Client().get(login).content.decode()
+    with in_tenant(tenant):
+        branding_layer_save(
+            app_id=None,
+            locale="",
+            values={},
+            images={
+                "square_logo_light": upload(image_bytes(240, 240)),
+                "square_logo_dark": upload(image_bytes(240, 240, color=(0, 0, 0))),
+            },
+        )
+    page = Client().get(login).content.decode()
+    assert '<link rel="apple-touch-icon" href="/' in page
+    assert 'media="(prefers-color-scheme: dark)"' in page
