@@ -300,28 +300,6 @@ def branding_theme_css(tenant: Tenant, client_id: str | None, language: str) -> 
     return resolution.branding.version, theme_css(resolution.branding, resolution.custom_css)
 
 
-def branding_preview(
-    tenant: Tenant,
-    *,
-    client_id: str | None,
-    language: str,
-    draft_values: Mapping[str, Any],
-    draft_images: Mapping[str, ValidatedImage],
-) -> ResolvedBranding:
-    """The branding as it would resolve with an unsaved draft layer on top (the admin's live
-    preview). Draft values are taken as given (check them with the admin's form) except the
-    custom CSS, sanitised here: BrandingInvalid({"custom_css": [...]}) when refused. Draft
-    images (already checked: `validate_image`) are data: URIs. Nothing is cached or stored.
-    Call inside the tenant's schema (`tenants.schemas.in_tenant`)."""
-    return branding_preview_with_css(
-        tenant,
-        client_id=client_id,
-        language=language,
-        draft_values=draft_values,
-        draft_images=draft_images,
-    )[0]
-
-
 def branding_preview_with_css(
     tenant: Tenant,
     *,
@@ -332,7 +310,12 @@ def branding_preview_with_css(
     draft_layer: tuple[int | None, str] | None = None,
     cleared_images: Iterable[str] = (),
 ) -> tuple[ResolvedBranding, str]:
-    """`branding_preview` and the theme stylesheet that goes with it (`theme_css`).
+    """The branding as it would resolve with an unsaved draft (the admin's live preview), and
+    the theme stylesheet that goes with it (`theme_css`). Draft values are taken as given
+    (check them with the admin's form) except the custom CSS, sanitised here:
+    BrandingInvalid({"custom_css": [...]}) when refused. Draft images (already checked:
+    `validate_image`) are data: URIs. Nothing is cached or stored. Call inside the tenant's
+    schema (`tenants.schemas.in_tenant`).
 
     With `draft_layer` (the app's primary key or None, and the locale of the layer the admin is
     editing), the draft *is* that layer: it takes the layer's place among the others, an
