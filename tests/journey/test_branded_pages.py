@@ -82,4 +82,5 @@ def test_the_square_logos_are_the_pages_home_screen_icons(flow_world: FlowWorld)
         )
     page = Client().get(login).content.decode()
     assert '<link rel="apple-touch-icon" href="/' in page
-    assert 'media="(prefers-color-scheme: dark)"' in page
+    assert '<link rel="apple-touch-icon" media="(prefers-color-scheme: dark)" href="/' in page
+    assert page.count('rel="icon"') == 0  # the favicon stays the favicon (none set here)
