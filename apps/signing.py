@@ -7,7 +7,6 @@ also what django-oauth-toolkit writes into ID token headers.
 import time
 from datetime import datetime, timedelta
 
-from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from django.conf import settings
 from django.db import transaction
@@ -16,6 +15,7 @@ from jwcrypto import jwk
 
 from apps.models import KeyStatus, SigningKey
 from tenants.schemas import current_schema_name
+from tenants.secrets import secret_decrypt, secret_encrypt
 
 PUBLISHED_STATUSES = (KeyStatus.NEXT, KeyStatus.ACTIVE, KeyStatus.RETIRING)
 
@@ -27,10 +27,6 @@ _active_kids: dict[str, tuple[float, str]] = {}
 _ACTIVE_KID_SECONDS = 5.0
 # The same keys as `cryptography` objects with their kid, for signing access tokens.
 _pyca_keys: dict[int, tuple[jwk.JWK, str, RSAPrivateKey]] = {}
-
-
-def _key_encryption() -> MultiFernet:
-    return MultiFernet([Fernet(key.encode()) for key in settings.CIAM_KEY_ENCRYPTION_KEYS])
 
 
 def signing_key_generate(*, status: KeyStatus) -> SigningKey:
@@ -45,7 +41,7 @@ def signing_key_generate(*, status: KeyStatus) -> SigningKey:
         kid=kid,
         status=status,
         public_jwk=public,
-        private_key_encrypted=_key_encryption().encrypt(pem).decode(),
+        private_key_encrypted=secret_encrypt(pem),
         activated_at=now if status == KeyStatus.ACTIVE else None,
     )
 
@@ -98,7 +94,7 @@ def signing_keys_retire_due(*, now: datetime | None = None) -> int:
 def _load_private(schema: str, key: SigningKey) -> jwk.JWK:
     cached = _private_keys.get((schema, key.kid))
     if cached is None:
-        pem = _key_encryption().decrypt(key.private_key_encrypted.encode())
+        pem = secret_decrypt(key.private_key_encrypted)
         cached = jwk.JWK.from_pem(pem)
         _private_keys[(schema, key.kid)] = cached
     return cached

@@ -79,6 +79,10 @@ class AdminRole(models.TextChoices):
     USER_FLOW_ADMINISTRATOR = "user_flow_administrator", _("External ID User Flow Administrator")
     BRANDING_ADMINISTRATOR = "branding_administrator", _("Organizational Branding Administrator")
     REPORTS_READER = "reports_reader", _("Reports Reader")
+    IDENTITY_PROVIDER_ADMINISTRATOR = (
+        "external_identity_provider_administrator",
+        _("External Identity Provider Administrator"),
+    )
 
 
 class RoleAssignment(models.Model):

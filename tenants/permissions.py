@@ -14,6 +14,7 @@ class Capability(StrEnum):
     MANAGE_USER_FLOWS = "manage_user_flows"
     MANAGE_CUSTOMERS = "manage_customers"
     MANAGE_BRANDING = "manage_branding"
+    MANAGE_IDENTITY_PROVIDERS = "manage_identity_providers"
 
 
 _ALL_ROLES = frozenset(AdminRole)
@@ -28,6 +29,7 @@ ROLES_FOR: dict[Capability, frozenset[AdminRole]] = {
     Capability.MANAGE_USER_FLOWS: _GLOBAL | {AdminRole.USER_FLOW_ADMINISTRATOR},
     Capability.MANAGE_CUSTOMERS: _GLOBAL | {AdminRole.USER_ADMINISTRATOR},
     Capability.MANAGE_BRANDING: _GLOBAL | {AdminRole.BRANDING_ADMINISTRATOR},
+    Capability.MANAGE_IDENTITY_PROVIDERS: _GLOBAL | {AdminRole.IDENTITY_PROVIDER_ADMINISTRATOR},
 }
 
 

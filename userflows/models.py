@@ -28,6 +28,11 @@ class UserFlow(models.Model):
         default=SignInMethod.EMAIL_PASSWORD,
     )
     sign_up_allowed = models.BooleanField(_("customers may sign up"), default=True)
+    # Entra's Identity providers section beyond email: the tenant's providers this flow offers
+    # on its sign-in page (referenced by name: user flows import no federation code).
+    identity_providers = models.ManyToManyField(
+        "federation.IdentityProvider", blank=True, related_name="user_flows"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -29,6 +29,7 @@ TENANT_APPS = [
     "apps",
     "userflows",
     "branding",
+    "federation",
     "journey",
     "oauth2_provider",
     "allauth",
@@ -36,6 +37,8 @@ TENANT_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.facebook",
+    "allauth.socialaccount.providers.apple",
+    "allauth.socialaccount.providers.openid_connect",
     "allauth.mfa",
 ]
 
