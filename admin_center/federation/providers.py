@@ -125,7 +125,9 @@ def identity_provider_add(request: HttpRequest, tenant: Tenant, kind: str) -> Ht
             target=provider_target(provider),
             details=_settings(provider),
         )
-        messages.success(request, _("Identity provider “%(name)s” added.") % {"name": provider})
+        messages.success(
+            request, _("Identity provider “%(name)s” added.") % {"name": provider.display_name}
+        )
         return redirect("admin_center:identity-provider", tenant.tenant_id, provider.slug)
     return tenant_page(
         request,

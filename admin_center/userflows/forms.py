@@ -67,7 +67,7 @@ class FlowIdentityProvidersForm(forms.Form):
     providers it offers. `providers` are (row ID, label) pairs."""
 
     identity_providers = forms.TypedMultipleChoiceField(
-        label=_("Social and OpenID Connect providers"),
+        label=_("Offered in this user flow"),
         required=False,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
