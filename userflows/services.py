@@ -80,6 +80,14 @@ def userflow_update(
     return flow
 
 
+def userflow_identity_providers_set(*, flow: UserFlow, provider_ids: Iterable[int]) -> None:
+    """Exactly these identity providers (row IDs of the tenant's `federation` providers; IDs of
+    no provider are ignored) are offered by the flow afterwards, beside its email accounts."""
+    model = UserFlow.identity_providers.rel.model
+    existing = model._default_manager.filter(pk__in=list(provider_ids)).values_list("pk", flat=True)
+    flow.identity_providers.set(list(existing))
+
+
 def userflow_delete(*, flow: UserFlow) -> None:
     """Delete a flow; its apps are left without one until an admin assigns another."""
     flow.delete()

@@ -1,8 +1,9 @@
 """User flows (External ID User Flow Administrator or Global Administrator): the list and
-creation, and a flow's sections as Entra splits them (each its own page with one form, sharing
+creation, and a flow's sections as Entra splits them (each its own page with its forms, sharing
 the section navigation of `userflows/section.html`): Properties (with deletion) and Identity
-providers here; User attributes and Page layouts in `layout.py`; Applications in
-`applications.py`; Languages in `admin_center.branding.languages`. Each change is audited.
+providers (email accounts, and the tenant's social and OpenID Connect providers) here; User
+attributes and Page layouts in `layout.py`; Applications in `applications.py`; Languages in
+`admin_center.branding.languages`. Each change is audited.
 
 Every view reads and writes in the tenant's schema inside `in_tenant`, then records the audit
 entry and renders in the public schema with evaluated data.
@@ -24,6 +25,8 @@ from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
 from admin_center.pages import operation_of, tenant_page
 from admin_center.userflows import forms
+from federation.models import ProviderKind
+from federation.selectors import identity_provider_list, identity_providers_of_flow
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
@@ -195,13 +198,52 @@ def userflow_properties(request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID
     return redirect("admin_center:userflow-detail", tenant.tenant_id, flow.flow_id)
 
 
+def _offered(flow: UserFlow) -> list[str]:
+    """How the audit log names the providers a flow offers: their identifiers."""
+    return sorted(provider.slug for provider in identity_providers_of_flow(flow.flow_id))
+
+
+def _identity_providers_page(
+    request: HttpRequest,
+    tenant: Tenant,
+    flow_id: uuid.UUID,
+    *,
+    form: forms.SignInMethodForm | None = None,
+    providers_form: forms.FlowIdentityProvidersForm | None = None,
+) -> HttpResponse:
+    """The section with its two forms: email accounts, and the tenant's other providers (a form
+    given is shown with its errors, status 400)."""
+    with in_tenant(tenant):
+        flow = flow_get(flow_id)
+        choices = [
+            (provider.pk, f"{provider.display_name} ({ProviderKind(provider.kind).label})")
+            for provider in identity_provider_list()
+        ]
+        offered = [provider.pk for provider in identity_providers_of_flow(flow.flow_id)]
+    bound = form is not None or providers_form is not None
+    if form is None:
+        form = forms.SignInMethodForm(initial={"sign_in_method": flow.sign_in_method})
+    if providers_form is None:
+        providers_form = forms.FlowIdentityProvidersForm(
+            initial={"identity_providers": offered}, providers=choices
+        )
+    return section_page(
+        request,
+        tenant,
+        flow,
+        "identity_providers",
+        {"form": form, "providers_form": providers_form, "has_providers": bool(choices)},
+        status=400 if bound else 200,
+    )
+
+
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)
 @require_http_methods(["GET", "POST"])
 def userflow_identity_providers(
     request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID
 ) -> HttpResponse:
-    """How the flow's email accounts sign in (with a password or a one-time passcode); the
-    social and OpenID Connect providers will be listed here."""
+    """How the flow's email accounts sign in (with a password or a one-time passcode), and
+    which of the tenant's social and OpenID Connect providers it offers beside them."""
     if request.method == "POST":
         form = forms.SignInMethodForm(request.POST)
         flow = _flow_update(request, tenant, flow_id, form)
@@ -210,18 +252,38 @@ def userflow_identity_providers(
             return redirect(
                 "admin_center:userflow-identity-providers", tenant.tenant_id, flow.flow_id
             )
+        return _identity_providers_page(request, tenant, flow_id, form=form)
+    return _identity_providers_page(request, tenant, flow_id)
+
+
+@tenant_admin_view(Capability.MANAGE_USER_FLOWS)
+@operation_of("admin_center:userflow-identity-providers", "flow_id")
+def userflow_federation_set(
+    request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID
+) -> HttpResponse:
+    """Exactly the checked providers are offered by the flow afterwards."""
     with in_tenant(tenant):
         flow = flow_get(flow_id)
-    if request.method != "POST":
-        form = forms.SignInMethodForm(initial={"sign_in_method": flow.sign_in_method})
-    return section_page(
+        choices = [(provider.pk, provider.display_name) for provider in identity_provider_list()]
+        form = forms.FlowIdentityProvidersForm(request.POST, providers=choices)
+        before = _offered(flow)
+        if form.is_valid():
+            services.userflow_identity_providers_set(
+                flow=flow, provider_ids=form.cleaned_data["identity_providers"]
+            )
+            after = _offered(flow)
+    if not form.is_valid():
+        return _identity_providers_page(request, tenant, flow_id, providers_form=form)
+    audit(
         request,
         tenant,
-        flow,
-        "identity_providers",
-        {"form": form},
-        status=400 if form.is_bound else 200,
+        AuditAction.USERFLOW_IDENTITY_PROVIDERS_CHANGED,
+        target=flow_target(flow),
+        before={"identity_providers": before},
+        after={"identity_providers": after},
     )
+    messages.success(request, _("Identity providers saved."))
+    return redirect("admin_center:userflow-identity-providers", tenant.tenant_id, flow.flow_id)
 
 
 @tenant_admin_view(Capability.MANAGE_USER_FLOWS)

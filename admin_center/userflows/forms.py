@@ -62,6 +62,22 @@ class SignInMethodForm(forms.Form):
     )
 
 
+class FlowIdentityProvidersForm(forms.Form):
+    """The flow's Identity providers section: which of the tenant's social and OpenID Connect
+    providers it offers. `providers` are (row ID, label) pairs."""
+
+    identity_providers = forms.TypedMultipleChoiceField(
+        label=_("Offered in this user flow"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, providers: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["identity_providers"].choices = providers  # type: ignore[attr-defined]
+
+
 class UserAttributesForm(forms.Form):
     """The flow's User attributes section: which attributes it collects at sign-up (besides
     Email Address, always collected) and which of them are required. A value is

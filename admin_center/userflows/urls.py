@@ -26,6 +26,11 @@ urlpatterns: list[URLPattern] = [
         name="userflow-applications",
     ),
     path(f"{_FLOW}properties/", flows.userflow_properties, name="userflow-properties"),
+    path(
+        f"{_FLOW}identity-providers/federation/",
+        flows.userflow_federation_set,
+        name="userflow-federation-set",
+    ),
     path(f"{_FLOW}delete/", flows.userflow_delete, name="userflow-delete"),
     path(
         f"{_FLOW}attributes/<int:item_id>/move/",

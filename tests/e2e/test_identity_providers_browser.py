@@ -1,0 +1,79 @@
+"""Identity providers in the admin center, in real Chromium: an admin adds an OpenID Provider
+whose discovery document our own server serves (a tenant's, as another CIAM would be the
+provider), copies its redirect URL, and offers it in a user flow.
+
+The document comes from the second test server: the admin center's server runs one thread per
+worker, so a request it made to itself could wait behind the request making it."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tenants.schemas import in_tenant
+from tests.e2e.conftest import CommittedData, Credentials, Screenshot, open_own_tenant
+from userflows.models import UserFlow
+
+pytestmark = pytest.mark.e2e
+
+
+def test_admin_adds_an_openid_provider_and_offers_it_in_a_flow(
+    page: Page,
+    committed: CommittedData,
+    operator: Credentials,
+    screenshot: Screenshot,
+    live_server_url: str,
+    embedded_default_server_url: str,
+    page_errors: list[str],
+) -> None:
+    tenant = open_own_tenant(page, committed, operator, "Fabrikam", "e2e-idp")
+    with in_tenant(tenant):
+        UserFlow.objects.create(name="Shoppers")
+    issuer = f"{embedded_default_server_url}/{tenant.domain_name}/v2.0"
+    well_known = f"{issuer}/.well-known/openid-configuration"
+
+    page.get_by_role("navigation", name="Tenant").get_by_role(
+        "link", name="Identity providers"
+    ).click()
+    expect(page.get_by_text("None yet.")).to_be_visible()
+    screenshot(page, "admin-identity-providers-empty")
+    page.get_by_role("link", name="OpenID Connect").click()
+    expect(page.get_by_role("heading", name="Add OpenID Connect")).to_be_visible()
+    page.get_by_label("Name", exact=True).fill("Fabrikam Partners")
+    page.get_by_label("Well-known configuration URL").fill(well_known)
+    page.get_by_label("Client ID").fill("partner-portal")
+    page.get_by_label("Client secret, or the private key").fill("a-client-secret")
+    screenshot(page, "admin-identity-provider-add")
+    page.get_by_role("button", name="Add", exact=True).click()
+
+    expect(page.get_by_role("heading", name="Fabrikam Partners", level=1)).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Identity provider “Fabrikam Partners")
+    redirect_url = (
+        f"{live_server_url}/{tenant.domain_name}/account/oidc/fabrikam-partners/login/callback/"
+    )
+    expect(page.locator("#redirect-url")).to_have_text(redirect_url)
+    # The URL to register at the provider goes to the clipboard with one click.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    copy = page.locator("button.copy[data-copy='redirect-url']")
+    expect(copy).to_have_accessible_name("Copy redirect URL")
+    copy.click()
+    expect(copy).to_have_accessible_name("Copied redirect URL")
+    assert page.evaluate("navigator.clipboard.readText()") == redirect_url
+    expect(page.get_by_text(issuer, exact=True)).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("a-client-secret")
+    screenshot(page, "admin-identity-provider")
+
+    page.get_by_role("navigation", name="Tenant").get_by_role("link", name="User flows").click()
+    page.get_by_role("link", name="Shoppers").click()
+    page.get_by_role("navigation", name="User flow sections").get_by_role(
+        "link", name="Identity providers"
+    ).click()
+    page.get_by_label("Fabrikam Partners (OpenID Connect)").check()
+    page.locator("form", has=page.get_by_label("Fabrikam Partners (OpenID Connect)")).get_by_role(
+        "button", name="Save"
+    ).click()
+    expect(page.get_by_role("status")).to_contain_text("Identity providers saved.")
+    expect(page.get_by_label("Fabrikam Partners (OpenID Connect)")).to_be_checked()
+    screenshot(page, "admin-user-flow-identity-providers-offered")
+    with in_tenant(tenant):
+        flow = UserFlow.objects.get(name="Shoppers")
+        assert list(flow.identity_providers.values_list("slug", flat=True)) == ["fabrikam-partners"]
+    assert page_errors == []
