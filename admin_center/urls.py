@@ -5,6 +5,7 @@ from django.urls import URLPattern
 from admin_center.app_registrations.urls import urlpatterns as app_pages
 from admin_center.branding.urls import urlpatterns as branding_pages
 from admin_center.customers.urls import urlpatterns as customer_pages
+from admin_center.federation.urls import urlpatterns as federation_pages
 from admin_center.operators.urls import urlpatterns as operator_pages
 from admin_center.tenants.urls import urlpatterns as tenant_pages
 from admin_center.userflows.urls import urlpatterns as userflow_pages
@@ -18,4 +19,5 @@ urlpatterns: list[URLPattern] = [
     *userflow_pages,
     *customer_pages,
     *branding_pages,
+    *federation_pages,
 ]

@@ -149,12 +149,19 @@ class AuditAction(models.TextChoices):
     USERFLOW_ATTRIBUTE_REMOVED = "userflow.attribute_removed", _("User flow attribute removed")
     USERFLOW_LAYOUT_CHANGED = "userflow.layout_changed", _("User flow page layout reordered")
     USERFLOW_APPS_ASSIGNED = "userflow.apps_assigned", _("User flow applications changed")
+    USERFLOW_IDENTITY_PROVIDERS_CHANGED = (
+        "userflow.providers_changed",
+        _("User flow identity providers changed"),
+    )
     CUSTOM_ATTRIBUTE_CREATED = "custom_attribute.created", _("Custom attribute created")
     CUSTOM_ATTRIBUTE_UPDATED = "custom_attribute.updated", _("Custom attribute updated")
     BRANDING_UPDATED = "branding.updated", _("Company branding updated")
     BRANDING_REMOVED = "branding.removed", _("Company branding layer removed")
     LANGUAGE_OVERRIDES_UPLOADED = "language_overrides.uploaded", _("Language overrides uploaded")
     LANGUAGE_OVERRIDES_REMOVED = "language_overrides.removed", _("Language overrides removed")
+    IDENTITY_PROVIDER_ADDED = "identity_provider.added", _("Identity provider added")
+    IDENTITY_PROVIDER_UPDATED = "identity_provider.updated", _("Identity provider updated")
+    IDENTITY_PROVIDER_REMOVED = "identity_provider.removed", _("Identity provider removed")
 
 
 class AuditEntry(models.Model):

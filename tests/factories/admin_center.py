@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from apps import services as app_services
 from apps.models import ApiPermission
+from federation.services import identity_provider_create
 from tenants.models import AdminRole
 from tenants.schemas import in_tenant
 from tests.factories.accounts import MakeOperator, make_customer
@@ -31,7 +32,8 @@ def public_key_pem() -> str:
 def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOperator) -> RouteValues:
     """A value for each path argument of the admin center's routes, by name, each naming a row
     of `flow_world`'s tenant (tenant A): an app with a secret, a certificate and a permission, a
-    user flow with attributes, a custom attribute, a customer, a second admin."""
+    user flow with attributes, a custom attribute, a customer, a second admin, an identity
+    provider (Google)."""
     tenant = flow_world.tenant
     other_admin = operator_factory(tenant=tenant, roles=[AdminRole.REPORTS_READER])
     customer = make_customer(tenant, "swept@example.com")
@@ -44,6 +46,9 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         item = flow_world.flow.attributes.filter(custom_attribute__isnull=False).first()
         assert item is not None
         assert item.custom_attribute is not None
+        provider = identity_provider_create(
+            kind="google", display_name="Google", client_id="swept.apps", secret="swept"
+        )
     return {
         "tenant_id": str(tenant.tenant_id),
         "app_id": str(app.object_id),
@@ -56,6 +61,7 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         "object_id": str(customer.object_id),
         "operator_id": str(other_admin.pk),
         "locale": "fr",
+        "slug": provider.slug,
     }
 
 

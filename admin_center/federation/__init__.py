@@ -1,0 +1,1 @@
+"""Identity providers in the admin center (External Identities in Entra)."""
