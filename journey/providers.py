@@ -15,7 +15,7 @@ from django.db.models import Q
 from accounts.attributes import BUILTIN_ATTRIBUTES
 from accounts.models import CustomAttribute, User
 from federation.models import ClientAuthentication, IdentityProvider, ProviderKind
-from tenants.secrets import secret_decrypt
+from federation.selectors import identity_provider_secret, identity_providers_of_flow
 from userflows.models import UserFlow
 from userflows.selectors import flow_attributes
 
@@ -40,18 +40,18 @@ def providers_of_flow(flow: UserFlow) -> list[IdentityProvider]:
     """The providers the flow enables that allauth can sign in with, by name. (An OpenID
     Provider that wants `private_key_jwt` is not offered yet: allauth's OpenID Connect client
     authenticates with a client secret only.)"""
-    return list(
-        IdentityProvider.objects.filter(user_flows=flow)
-        .exclude(client_authentication=ClientAuthentication.PRIVATE_KEY_JWT)
-        .order_by("display_name", "slug")
-    )
+    return [
+        provider
+        for provider in identity_providers_of_flow(flow.flow_id)
+        if provider.client_authentication != ClientAuthentication.PRIVATE_KEY_JWT
+    ]
 
 
 def social_app(provider: IdentityProvider) -> SocialApp:
     """The unsaved `SocialApp` allauth signs in with (never stored: no secret in allauth's
     tables). OpenID Connect: the authorization code flow with PKCE (RFC 7636), the secret sent
     in the body (`client_secret_post`), the claims read from the userinfo endpoint too."""
-    secret = secret_decrypt(provider.secret_encrypted).decode() if provider.secret_encrypted else ""
+    secret = identity_provider_secret(provider) if provider.secret_encrypted else ""
     app = SocialApp(
         provider=provider.kind, name=provider.display_name, client_id=provider.client_id
     )
