@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 from typing import Any
 
+import requests
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.utils import user_email
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -21,6 +22,7 @@ from apps.oidc.sessions import sign_in_identity_provider_record
 from journey import transaction
 from journey.emails import code_minutes, email_face, sender_address, tenant_links
 from journey.providers import (
+    StoredDiscovery,
     apply_claims,
     missing_required_attributes,
     provider_claims,
@@ -28,6 +30,7 @@ from journey.providers import (
     provider_of_login,
     providers_of_flow,
     social_app,
+    stored_discovery_documents,
     trusted_for_email,
 )
 from journey.selectors import flow_for_request
@@ -226,6 +229,14 @@ class CustomerSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore
         user.preferred_language = get_language() or ""
         saved: User = super().save_user(request, sociallogin, form=form)
         return saved
+
+    def get_requests_session(self) -> requests.Session:
+        """allauth's session (its timeout), reading each OpenID Provider's discovery document
+        from the copy validated on save (`StoredDiscovery`)."""
+        session: requests.Session = super().get_requests_session()
+        for url, document in stored_discovery_documents().items():
+            session.mount(url, StoredDiscovery(document))
+        return session
 
     def get_app(self, request: HttpRequest, provider: str, client_id: str | None = None) -> Any:
         """A provider the tenant has not set up is simply not there (404), not a crash."""
