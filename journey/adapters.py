@@ -230,6 +230,26 @@ class CustomerSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore
         saved: User = super().save_user(request, sociallogin, form=form)
         return saved
 
+    def on_authentication_error(
+        self,
+        request: HttpRequest,
+        provider: Any,
+        error: str | None = None,
+        exception: Exception | None = None,
+        extra_context: dict[str, Any] | None = None,
+    ) -> None:
+        """A sign-in through a provider that did not complete (the customer cancelled, the
+        provider answered an error, a wrong `state`, a code refused, a token that does not
+        verify): our page in the customer's language, a 400, and nothing stored."""
+        raise ImmediateHttpResponse(
+            render(
+                request,
+                "socialaccount/authentication_error.html",
+                {"provider_name": getattr(provider, "name", "")},
+                status=400,
+            )
+        )
+
     def get_requests_session(self) -> requests.Session:
         """allauth's session (its timeout), reading each OpenID Provider's discovery document
         from the copy validated on save (`StoredDiscovery`)."""

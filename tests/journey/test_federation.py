@@ -302,3 +302,28 @@ def test_a_provider_the_flow_does_not_enable_is_not_there(
     # Without an app's sign-in under way there is no flow, so no provider either.
     assert browser().post(f"/{fabrikam}/account/oidc/contoso/login/").status_code == 404
     assert browser().post(f"/{fabrikam}/account/google/login/").status_code == 404
+
+
+def test_a_callback_that_does_not_complete_is_a_clear_page_and_stores_nothing(
+    federation: Federation,
+) -> None:
+    fabrikam = federation.fabrikam.tenant
+    client = browser()
+    client.get(authorize_url(federation.fabrikam))
+    for query in (
+        {"error": "access_denied"},  # the customer said no at contoso
+        {"code": "forged", "state": "not-the-state"},
+        {"code": "not-a-code-contoso-issued"},  # contoso's token endpoint refuses it
+    ):
+        start = client.post(
+            f"/{fabrikam.domain_name}/account/oidc/contoso/login/",
+            {"process": "login", "next": authorize_url(federation.fabrikam)},
+        )
+        state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+        answer = client.get(federation.callback, {"state": state, **query})
+        assert answer.status_code == 400, query
+        assert "Signing in with Contoso did not complete." in answer.text
+        assert "<h1>Sign-in did not complete</h1>" in answer.text
+    with in_tenant(fabrikam):
+        assert not User.objects.exists()
+        assert not SocialAccount.objects.exists()
