@@ -7,7 +7,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -23,6 +23,7 @@ from requests.structures import CaseInsensitiveDict
 from accounts.models import User
 from apps import services as app_services
 from apps.models import AppRegistration, Grant, Platform
+from apps.oidc.views import discovery_document
 from federation.models import IdentityProvider
 from journey.adapters import CustomerSocialAccountAdapter
 from tenants.models import Tenant
@@ -46,7 +47,10 @@ class InProcess(BaseAdapter):  # type: ignore[misc]
     views), restoring what a request changes of the thread (schema, URLconf, script prefix,
     language), since the calling request is still being served."""
 
+    requested: ClassVar[list[str]] = []
+
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        InProcess.requested.append(str(request.url))
         url = urlsplit(str(request.url))
         headers = {
             f"HTTP_{name.upper().replace('-', '_')}": value
@@ -82,13 +86,16 @@ class InProcess(BaseAdapter):  # type: ignore[misc]
 
 @pytest.fixture
 def in_process_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    stored = CustomerSocialAccountAdapter.get_requests_session
+
     def session(self: CustomerSocialAccountAdapter) -> requests.Session:
-        http = requests.Session()
+        http: requests.Session = stored(self)  # with its stored discovery documents
         http.mount("http://", InProcess())
         http.mount("https://", InProcess())
         return http
 
     monkeypatch.setattr(CustomerSocialAccountAdapter, "get_requests_session", session)
+    monkeypatch.setattr(InProcess, "requested", [])
 
 
 @dataclass
@@ -327,3 +334,18 @@ def test_a_callback_that_does_not_complete_is_a_clear_page_and_stores_nothing(
     with in_tenant(fabrikam):
         assert not User.objects.exists()
         assert not SocialAccount.objects.exists()
+
+
+def test_the_discovery_document_validated_on_save_is_the_one_a_sign_in_reads(
+    federation: Federation,
+) -> None:
+    """No fetch of contoso's well-known URL at sign-in: the stored copy answers it."""
+    with in_tenant(federation.contoso):
+        document = discovery_document()
+    with in_tenant(federation.fabrikam.tenant):
+        IdentityProvider.objects.filter(pk=federation.provider.pk).update(metadata=document)
+    make_customer(federation.contoso, "stored@contoso.example")
+    answer = through_contoso(browser(), federation, "stored@contoso.example")
+    assert answer["Location"].endswith("/account/complete/")
+    assert InProcess.requested, "token and userinfo still go to contoso"
+    assert not [url for url in InProcess.requested if "/.well-known/" in url]
