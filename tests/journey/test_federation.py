@@ -203,6 +203,9 @@ def test_first_sign_in_through_contoso_is_sign_up_through_the_flow(
     with in_tenant(federation.contoso):
         User.objects.filter(pk=customer.pk).update(display_name="Ada Lovelace")
     client = browser()
+    client.get(authorize_url(federation.fabrikam))
+    sign_up = client.get(f"/{fabrikam.domain_name}/account/signup/")
+    assert "Continue with Contoso" in sign_up.text  # the sign-up page offers it too
 
     answer = through_contoso(client, federation, "ada@contoso.example")
     complete = f"/{fabrikam.domain_name}/account/complete/"
