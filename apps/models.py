@@ -339,6 +339,16 @@ def _session_id_field() -> "models.CharField[str, str]":
     )
 
 
+def _identity_provider_field() -> "models.CharField[str, str]":
+    return models.CharField(
+        max_length=2048,
+        blank=True,
+        default="",
+        help_text="The issuer of the identity provider the customer signed in through (the "
+        "ID token's `idp`, apps/oidc/sessions.py); empty for a sign-in here.",
+    )
+
+
 def _by_session_id(name: str) -> models.Index:
     # RP-initiated logout ends what one session issued; rows of no session are not indexed.
     return models.Index(fields=["session_id"], name=name, condition=~models.Q(session_id=""))
@@ -352,6 +362,7 @@ class Grant(AbstractGrant):
         "apps.AccessToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     session_id = _session_id_field()
+    identity_provider = _identity_provider_field()
 
     class Meta(AbstractGrant.Meta):
         indexes: ClassVar[list[models.Index]] = [
@@ -376,6 +387,7 @@ class RefreshToken(AbstractRefreshToken):
     """Swapped in for django-oauth-toolkit's model of the same role."""
 
     session_id = _session_id_field()
+    identity_provider = _identity_provider_field()
 
     class Meta(AbstractRefreshToken.Meta):
         indexes: ClassVar[list[models.Index]] = [

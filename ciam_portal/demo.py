@@ -3,6 +3,7 @@ API the web app may call by client credentials, and the email + password user fl
 verification) both apps use."""
 
 import io
+import json
 from typing import TypedDict
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,9 +11,15 @@ from PIL import Image, ImageDraw, ImageFont
 
 from apps import services
 from apps.models import ApiScope, AppRegistration, AppRole, ClientSecret, Platform
+from apps.oidc.views import discovery_document
 from branding.selectors import branding_layers
 from branding.services import branding_layer_save
 from ciam_portal.environment import DATA_DIR
+from federation.models import IdentityProvider, ProviderKind
+from federation.services import identity_provider_create, identity_provider_update
+from tenants.models import Tenant
+from tenants.schemas import in_tenant
+from tenants.selectors import tenant_base_url, tenant_issuer
 from userflows.models import UserFlow
 from userflows.services import flow_apps_assign, userflow_create
 
@@ -135,3 +142,56 @@ def demo_branding_ensure(*, company_name: str) -> None:
             )
         },
     )
+
+
+class DemoFederation(TypedDict):
+    provider: str
+    issuer: str
+    redirect_uri: str
+
+
+def demo_federation_ensure(*, tenant: Tenant, provider_tenant: Tenant) -> DemoFederation:
+    """Make `provider_tenant` an OpenID Provider of `tenant` (idempotently): in the provider
+    tenant a confidential web app whose redirect URI is the tenant's callback; in the tenant an
+    OpenID Connect identity provider (slug: the provider tenant's name) enabled in the demo user
+    flow, trusted for email (both are this product, which verifies every email).
+
+    The provider's discovery document is the product's own (`discovery_document`), built here
+    in-process: the server that would serve it need not be running while the demo is set up.
+    """
+    slug = provider_tenant.domain_name
+    redirect_uri = f"{tenant_base_url(tenant)}/account/oidc/{slug}/login/callback/"
+    with in_tenant(provider_tenant):
+        app = _get_or_register(
+            f"{tenant.display_name} (sign-in with {provider_tenant.domain_name})",
+            Platform.WEB,
+            [redirect_uri],
+        )
+        secret = _demo_secret(app, f"{provider_tenant.domain_name}_for_{tenant.domain_name}")
+        document = json.dumps(discovery_document()).encode()
+
+    def fetch(url: str) -> bytes:
+        return document
+
+    with in_tenant(tenant):
+        provider = IdentityProvider.objects.filter(slug=slug).first()
+        settings: dict[str, object] = {
+            "client_id": app.client_id,
+            "secret": secret,
+            "well_known_url": f"{tenant_issuer(provider_tenant)}/.well-known/openid-configuration",
+            "scopes": ["openid", "profile", "email"],
+            "trusted_for_email": True,
+        }
+        if provider is None:
+            provider = identity_provider_create(
+                kind=ProviderKind.OPENID_CONNECT,
+                display_name=provider_tenant.domain_name.capitalize(),
+                slug=slug,
+                fetch=fetch,
+                **settings,  # type: ignore[arg-type]
+            )
+        else:
+            provider = identity_provider_update(provider=provider, fetch=fetch, **settings)
+        flow = UserFlow.objects.get(name=FLOW_NAME)
+        flow.identity_providers.add(provider)
+    return {"provider": slug, "issuer": provider.issuer, "redirect_uri": redirect_uri}

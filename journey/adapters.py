@@ -3,19 +3,36 @@
 from types import SimpleNamespace
 from typing import Any
 
+import requests
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.utils import user_email
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.db.transaction import on_commit
 from django.http import Http404, HttpRequest
+from django.shortcuts import render
 from django.utils.translation import get_language
 
 from accounts.models import User
 from accounts.tasks import email_deliver
+from apps.oidc.sessions import sign_in_identity_provider_record
 from journey import transaction
 from journey.emails import code_minutes, email_face, sender_address, tenant_links
+from journey.providers import (
+    StoredDiscovery,
+    apply_claims,
+    missing_required_attributes,
+    provider_claims,
+    provider_issuer,
+    provider_of_login,
+    providers_of_flow,
+    social_app,
+    stored_discovery_documents,
+    trusted_for_email,
+)
 from journey.selectors import flow_for_request
 from journey.stages import JOURNEY_STAGES
 from tenants.current import current_tenant_or_none
@@ -66,6 +83,16 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             request.session.cycle_key()
         if journey is not None:
             transaction.signed_in(request, transaction=journey)
+
+    def post_login(self, request: HttpRequest, user: User, **kwargs: Any) -> Any:
+        """Remember which identity provider this sign-in went through, for the `idp` of the
+        tokens the app gets next (apps/oidc/sessions.py); a sign-in here forgets any earlier."""
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        registration = provider_of_login(sociallogin) if sociallogin is not None else None
+        sign_in_identity_provider_record(
+            request, issuer=provider_issuer(registration) if registration is not None else ""
+        )
+        return super().post_login(request, user, **kwargs)
 
     def get_login_stages(self) -> list[str]:
         """allauth's stages (code, phone, email verification, then MFA where it is enabled),
@@ -136,6 +163,101 @@ def flow_uses_codes(request: HttpRequest) -> bool:
 
 
 class CustomerSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
+    """allauth's social sign-in, run by the tenant's identity providers and the user flow
+    (journey/providers.py): no app in allauth's tables or settings is ever used."""
+
+    def list_apps(
+        self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
+    ) -> list[SocialApp]:
+        """The providers the user flow of the auth transaction enables, as unsaved apps;
+        none without a transaction (a customer who came without an app has no flow)."""
+        flow = flow_for_request(request) if request is not None else None
+        if flow is None:
+            return []
+        apps = [social_app(registration) for registration in providers_of_flow(flow)]
+        return [
+            app
+            for app in apps
+            if (provider is None or provider in (app.provider, app.provider_id))
+            and (client_id is None or client_id == app.client_id)
+        ]
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        """Before a first sign-in through a provider becomes a sign-up:
+
+        - the email counts as verified only when the provider says so (`email_verified`) AND
+          it is trusted for email (Google, Apple, or marked by the admin); otherwise the
+          customer verifies it with our emailed code (ACCOUNT_EMAIL_VERIFICATION);
+        - an email that already has an account here is not taken over, nor linked: the
+          customer is told to sign in with the password (linking is not offered yet);
+        - a provider that shares no email cannot sign up (every customer has one).
+        """
+        if sociallogin.is_existing:
+            return
+        registration = provider_of_login(sociallogin)
+        trusted = registration is not None and trusted_for_email(registration)
+        for address in sociallogin.email_addresses:
+            address.verified = bool(address.verified) and trusted
+        email = user_email(sociallogin.user) or next(
+            (address.email for address in sociallogin.email_addresses), ""
+        )
+        if not email:
+            raise ImmediateHttpResponse(render(request, "socialaccount/no_email.html", status=400))
+        if User.objects.filter(email__iexact=email).exists():
+            raise ImmediateHttpResponse(
+                render(
+                    request,
+                    "socialaccount/account_exists.html",
+                    {"provider_name": registration.display_name if registration else ""},
+                    status=409,
+                )
+            )
+
+    def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: Any) -> User:
+        """allauth's common fields, then the provider's claims through its mapping."""
+        user: User = super().populate_user(request, sociallogin, data)
+        registration = provider_of_login(sociallogin)
+        if registration is not None:
+            apply_claims(user, registration, provider_claims(sociallogin))
+        return user
+
+    def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> User:
+        """A new customer through a provider: the flow's attribute page is asked only for what
+        the flow requires and the provider did not supply (ProfileCompletionStage)."""
+        user: User = sociallogin.user
+        user.profile_completed = not missing_required_attributes(flow_for_request(request), user)
+        user.preferred_language = get_language() or ""
+        saved: User = super().save_user(request, sociallogin, form=form)
+        return saved
+
+    def on_authentication_error(
+        self,
+        request: HttpRequest,
+        provider: Any,
+        error: str | None = None,
+        exception: Exception | None = None,
+        extra_context: dict[str, Any] | None = None,
+    ) -> None:
+        """A sign-in through a provider that did not complete (the customer cancelled, the
+        provider answered an error, a wrong `state`, a code refused, a token that does not
+        verify): our page in the customer's language, a 400, and nothing stored."""
+        raise ImmediateHttpResponse(
+            render(
+                request,
+                "socialaccount/authentication_error.html",
+                {"provider_name": getattr(provider, "name", "")},
+                status=400,
+            )
+        )
+
+    def get_requests_session(self) -> requests.Session:
+        """allauth's session (its timeout), reading each OpenID Provider's discovery document
+        from the copy validated on save (`StoredDiscovery`)."""
+        session: requests.Session = super().get_requests_session()
+        for url, document in stored_discovery_documents().items():
+            session.mount(url, StoredDiscovery(document))
+        return session
+
     def get_app(self, request: HttpRequest, provider: str, client_id: str | None = None) -> Any:
         """A provider the tenant has not set up is simply not there (404), not a crash."""
         try:

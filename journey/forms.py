@@ -100,6 +100,22 @@ class AttributeFormMixin:
         return builtin, custom
 
 
+def attributes_known(user: User, items: list[UserFlowAttribute]) -> dict[str, object]:
+    """The form's initial values: what the customer already has of the flow's attributes (an
+    identity provider's claims, say), so the page asks only for the rest."""
+    initial: dict[str, object] = {}
+    for item in items:
+        if item.builtin and item.builtin != "email":
+            value: object = getattr(user, item.builtin, "")
+        elif item.custom_attribute is not None:
+            value = (user.custom_attributes or {}).get(item.custom_attribute.name)
+        else:
+            continue
+        if value not in (None, ""):
+            initial[AttributeFormMixin.field_name(item)] = value
+    return initial
+
+
 class ProfileCompletionForm(AttributeFormMixin, forms.Form):
     """The last sign-up step: a password (for password flows) and the flow's attributes."""
 

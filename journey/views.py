@@ -8,6 +8,7 @@ from allauth.account.adapter import get_adapter
 from allauth.account.forms import ChangePasswordForm
 from allauth.account.signals import password_changed
 from allauth.account.stages import LoginStage, LoginStageController
+from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -25,7 +26,7 @@ from accounts.models import User
 from accounts.services import customer_profile_update
 from journey.adapters import flow_uses_codes
 from journey.answers import continue_to_app
-from journey.forms import FIELD_PREFIX, ProfileCompletionForm
+from journey.forms import FIELD_PREFIX, ProfileCompletionForm, attributes_known
 from journey.selectors import flow_for_request
 from journey.stages import ProfileCompletionStage, TemporaryPasswordStage
 from userflows.models import SignInMethod
@@ -154,12 +155,17 @@ def profile_completion(request: HttpRequest) -> HttpResponse:
     user: User = stage.login.user
     flow = flow_for_request(request)
     items = flow_attributes(flow) if flow is not None else []
-    with_password = flow is None or flow.sign_in_method == SignInMethod.EMAIL_PASSWORD
+    # A customer who signed up through an identity provider signs in there: no password here.
+    through_provider = SocialAccount.objects.filter(user=user).exists()
+    with_password = not through_provider and (
+        flow is None or flow.sign_in_method == SignInMethod.EMAIL_PASSWORD
+    )
     form = ProfileCompletionForm(
         request.POST if request.method == "POST" else None,
         user=user,
         items=items,
         with_password=with_password,
+        initial=attributes_known(user, items),
     )
     if request.method == "POST" and form.is_valid():
         builtin, custom = form.attribute_values()

@@ -5,6 +5,11 @@ Front-Channel Logout 1.0 §3) the first time it is sent back to an app with a co
 (Grant), and every access and refresh token issued from it or by refreshing them, carry it.
 RP-initiated logout then ends what the session being ended signed in to, and nothing of the
 customer's other browsers and devices.
+
+The session also remembers the identity provider its sign-in went through (the issuer, recorded
+by the journey as it signs the customer in: `sign_in_identity_provider_record`). The code
+issued in that session carries it, and so do the refresh tokens issued from it; the ID tokens
+say it as `idp` (Entra's claim). A sign-in here (a password, a code) records "".
 """
 
 import secrets
@@ -17,6 +22,8 @@ _SESSION_KEY = "ciam_session_id"
 # Where the authorization endpoint leaves it for the validator, which sees only a copy of the
 # request's environment (oauthlib); not an HTTP_ key, so no client header can forge it.
 SESSION_ID_META_KEY = "ciam.session_id"
+_IDENTITY_PROVIDER_KEY = "ciam_identity_provider"
+IDENTITY_PROVIDER_META_KEY = "ciam.identity_provider"
 
 
 def browser_session_id(request: HttpRequest, *, create: bool) -> str:
@@ -29,3 +36,18 @@ def browser_session_id(request: HttpRequest, *, create: bool) -> str:
         session_id = secrets.token_urlsafe(32)
         request.session[_SESSION_KEY] = session_id
     return session_id
+
+
+def sign_in_identity_provider_record(request: HttpRequest, *, issuer: str) -> None:
+    """Record, on signing the customer in, the issuer of the identity provider the sign-in went
+    through ("" for a sign-in here); it replaces the previous sign-in's."""
+    if issuer:
+        request.session[_IDENTITY_PROVIDER_KEY] = issuer
+    else:
+        request.session.pop(_IDENTITY_PROVIDER_KEY, None)
+
+
+def sign_in_identity_provider(request: HttpRequest) -> str:
+    """The issuer the session's sign-in went through, "" for a sign-in here."""
+    issuer = request.session.get(_IDENTITY_PROVIDER_KEY, "")
+    return issuer if isinstance(issuer, str) else ""

@@ -34,7 +34,7 @@ from apps.oidc.client_auth import (
     secret_credentials,
     several_authentication_methods,
 )
-from apps.oidc.sessions import SESSION_ID_META_KEY
+from apps.oidc.sessions import IDENTITY_PROVIDER_META_KEY, SESSION_ID_META_KEY
 from apps.signing import active_signing_key, verification_jwk
 from tenants.current import current_tenant
 from tenants.selectors import tenant_issuer
@@ -265,6 +265,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         request.scopes = grant.scope.split(" ")
         request.user = grant.user
         request.ciam_session_id = grant.session_id
+        request.ciam_identity_provider = grant.identity_provider
         if grant.nonce:
             request.nonce = grant.nonce
         if grant.claims:
@@ -317,6 +318,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
                 request=request,
             )
         session_id = request.headers.get(SESSION_ID_META_KEY)
+        identity_provider = request.headers.get(IDENTITY_PROVIDER_META_KEY)
         expires = expires or timezone.now() + timedelta(
             seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS
         )
@@ -333,6 +335,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             claims=json.dumps(request.claims or {}),
             resource=getattr(request, "resource", []),
             session_id=session_id if isinstance(session_id, str) else "",
+            identity_provider=identity_provider if isinstance(identity_provider, str) else "",
         )
 
     def invalidate_authorization_code(
@@ -433,6 +436,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             ),
             resource=getattr(request, "resource", []),  # RFC 8707
             session_id=getattr(request, "ciam_session_id", ""),
+            identity_provider=getattr(request, "ciam_identity_provider", ""),
         )
         self._set_token_value(refresh_token, refresh_token_code)
         refresh_token.save()
@@ -452,6 +456,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             return False
         instance: RefreshToken = request.refresh_token_instance
         request.ciam_session_id = instance.session_id
+        request.ciam_identity_provider = instance.identity_provider
         family_started = instance.created
         if instance.token_family:
             family_started = (
@@ -482,6 +487,10 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             "oid": str(user.object_id),
             "ver": "2.0",
         }
+        # The identity provider the customer signed in through (Entra's `idp`), if any.
+        identity_provider = getattr(request, "ciam_identity_provider", "")
+        if identity_provider:
+            claims["idp"] = identity_provider
         claims.update(profile_claims(user, set(request.scopes)))
         configured = configured_claims(user=user, client=request.client, token="id")
         claims.update(configured)

@@ -32,7 +32,12 @@ from apps.oidc.client_credentials import (
     is_lean_client_credentials,
 )
 from apps.oidc.introspection import introspection_of
-from apps.oidc.sessions import SESSION_ID_META_KEY, browser_session_id
+from apps.oidc.sessions import (
+    IDENTITY_PROVIDER_META_KEY,
+    SESSION_ID_META_KEY,
+    browser_session_id,
+    sign_in_identity_provider,
+)
 from apps.oidc.sign_in import FRESH_SIGN_IN_PROMPTS, SignInRequest, sign_in_journey
 from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.revocation import session_tokens_revoke
@@ -207,6 +212,7 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         request.META[SIGNED_IN_META_KEY] = "1" if request.user.is_authenticated else "0"
         if request.user.is_authenticated:  # the code, if any, belongs to this session
             request.META[SESSION_ID_META_KEY] = browser_session_id(request, create=True)
+            request.META[IDENTITY_PROVIDER_META_KEY] = sign_in_identity_provider(request)
         response: HttpResponse = super().dispatch(request, *args, **kwargs)
         return response
 

@@ -2,10 +2,13 @@
 
 from django import template
 from django.forms import BoundField
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from branding.overrides import customized_text
-from journey.selectors import app_name_for_request
+from federation.models import ProviderKind
+from journey.providers import providers_of_flow
+from journey.selectors import app_name_for_request, flow_for_request
 
 register = template.Library()
 
@@ -46,3 +49,24 @@ def signing_in_app_name(context: template.Context) -> str:
     in to, "" when none."""
     request = context.get("request")
     return app_name_for_request(request) if request is not None else ""
+
+
+@register.inclusion_tag("socialaccount/_provider_buttons.html", takes_context=True)
+def identity_provider_buttons(context: template.Context) -> dict[str, object]:
+    """`{% identity_provider_buttons %}`: one "Continue with <name>" button per identity
+    provider the user flow of the auth transaction enables, each a POST form to allauth's
+    provider login (allauth starts a sign-in on POST only) that comes back to `next`."""
+    request = context.get("request")
+    flow = flow_for_request(request) if request is not None else None
+    buttons = []
+    for provider in providers_of_flow(flow) if flow is not None else []:
+        if provider.kind == ProviderKind.OPENID_CONNECT:
+            url = reverse("openid_connect_login", kwargs={"provider_id": provider.slug})
+        else:
+            url = reverse(f"{provider.kind}_login")
+        buttons.append({"name": provider.display_name, "kind": provider.kind, "url": url})
+    return {
+        "buttons": buttons,
+        "next": context.get("redirect_field_value") or "",
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -1,0 +1,212 @@
+"""The tenant's identity providers as the journey hands them to allauth (federation/models.py).
+
+allauth never reads `IdentityProvider` rows: `CustomerSocialAccountAdapter.list_apps` builds an
+UNSAVED `SocialApp` from each provider the user flow of the auth transaction enables, its
+secret decrypted in memory for this request only. A provider the flow does not enable is not
+there at all (allauth answers 404), so a customer cannot start a sign-in the flow does not
+offer by typing its URL.
+"""
+
+import json
+from typing import Any
+
+import requests
+from allauth.socialaccount.models import SocialApp, SocialLogin
+from django.db.models import Q
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+
+from accounts.attributes import BUILTIN_ATTRIBUTES
+from accounts.models import CustomAttribute, User
+from federation.models import ClientAuthentication, IdentityProvider, ProviderKind
+from federation.selectors import identity_provider_secret, identity_providers_of_flow
+from tenants.current import current_tenant_or_none
+from userflows.models import UserFlow
+from userflows.selectors import flow_attributes
+
+# Whose `email_verified` is believed without the admin saying so (Entra trusts these two).
+ALWAYS_TRUSTED_FOR_EMAIL = frozenset({ProviderKind.GOOGLE, ProviderKind.APPLE})
+# The `idp` claim of a sign-in through a social provider (Entra's values); an OpenID Provider
+# is named by its issuer.
+SOCIAL_ISSUERS = {
+    ProviderKind.GOOGLE: "google.com",
+    ProviderKind.FACEBOOK: "facebook.com",
+    ProviderKind.APPLE: "appleid.apple.com",
+}
+# Without an admin's mapping, the standard claims (OIDC Core §5.1) fill our built-in attributes.
+DEFAULT_CLAIMS_MAPPING = {
+    "given_name": "given_name",
+    "surname": "family_name",
+    "display_name": "name",
+}
+
+
+def providers_of_flow(flow: UserFlow) -> list[IdentityProvider]:
+    """The providers the flow enables that allauth can sign in with, by name. (An OpenID
+    Provider that wants `private_key_jwt` is not offered yet: allauth's OpenID Connect client
+    authenticates with a client secret only.)"""
+    return [
+        provider
+        for provider in identity_providers_of_flow(flow.flow_id)
+        if provider.client_authentication != ClientAuthentication.PRIVATE_KEY_JWT
+    ]
+
+
+def social_app(provider: IdentityProvider) -> SocialApp:
+    """The unsaved `SocialApp` allauth signs in with (never stored: no secret in allauth's
+    tables). OpenID Connect: the authorization code flow with PKCE (RFC 7636), the secret sent
+    in the body (`client_secret_post`), the claims read from the userinfo endpoint too."""
+    secret = identity_provider_secret(provider) if provider.secret_encrypted else ""
+    app = SocialApp(
+        provider=provider.kind, name=provider.display_name, client_id=provider.client_id
+    )
+    if provider.kind == ProviderKind.OPENID_CONNECT:
+        app.provider_id = provider.slug
+        app.secret = secret
+        app.settings = {
+            "server_url": provider.well_known_url or provider.issuer,
+            "fetch_userinfo": True,
+            "oauth_pkce_enabled": True,
+            "token_auth_method": ClientAuthentication.CLIENT_SECRET_POST.value,
+            # `openid` first: without it the provider answers plain OAuth, no ID token.
+            "scope": list(dict.fromkeys(["openid", *(provider.scopes or ["profile", "email"])])),
+        }
+    elif provider.kind == ProviderKind.APPLE:
+        # allauth's Apple app: the key's ID as `secret`, the team as `key`, the PEM in settings.
+        app.secret = provider.key_id
+        app.key = provider.team_id
+        app.settings = {"certificate_key": secret}
+    else:
+        app.secret = secret
+        app.settings = {"oauth_pkce_enabled": True}
+    return app
+
+
+def provider_of_login(sociallogin: SocialLogin) -> IdentityProvider | None:
+    """The registration a social sign-in under way came through (allauth names it in the
+    account: an OpenID Provider by its slug, Google, Facebook and Apple by their kind)."""
+    name = sociallogin.account.provider
+    if not name:
+        return None
+    return (
+        IdentityProvider.objects.filter(
+            Q(kind=ProviderKind.OPENID_CONNECT, slug=name)
+            | (~Q(kind=ProviderKind.OPENID_CONNECT) & Q(kind=name))
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def provider_issuer(provider: IdentityProvider) -> str:
+    """What the `idp` claim says of a sign-in through the provider."""
+    return SOCIAL_ISSUERS.get(ProviderKind(provider.kind), provider.issuer)
+
+
+def trusted_for_email(provider: IdentityProvider) -> bool:
+    return provider.kind in ALWAYS_TRUSTED_FOR_EMAIL or provider.trusted_for_email
+
+
+def provider_claims(sociallogin: SocialLogin) -> dict[str, Any]:
+    """The provider's claims about the customer: userinfo, else the ID token's."""
+    extra: dict[str, Any] = sociallogin.account.extra_data or {}
+    for source in ("userinfo", "id_token"):
+        if isinstance(extra.get(source), dict):
+            data: dict[str, Any] = extra[source]
+            return data
+    return extra
+
+
+def apply_claims(user: User, provider: IdentityProvider, claims: dict[str, Any]) -> None:
+    """Fill the new customer's attributes from the provider's claims through the provider's
+    mapping (our attribute → its claim). Only values that fit are taken: text for built-in
+    attributes (cut to the attribute's length), and for a custom attribute a value of its data
+    type; the email is allauth's (its verification is decided in the adapter), never mapped."""
+    mapping = {**DEFAULT_CLAIMS_MAPPING, **(provider.claims_mapping or {})}
+    types = dict(CustomAttribute.objects.values_list("name", "data_type"))
+    custom = dict(user.custom_attributes or {})
+    for attribute, claim in mapping.items():
+        value = claims.get(claim) if isinstance(claim, str) else None
+        if value is None or attribute in {"email", "email_verified", "sub"}:
+            continue
+        spec = BUILTIN_ATTRIBUTES.get(attribute)
+        if spec is not None:
+            if isinstance(value, str) and value.strip() and "\x00" not in value:
+                setattr(user, attribute, value.strip()[: spec.max_length])
+        elif attribute in types and _fits(types[attribute], value):
+            custom[attribute] = value
+    user.custom_attributes = custom
+
+
+def _fits(data_type: str, value: object) -> bool:
+    if data_type == "boolean":
+        return isinstance(value, bool)
+    if data_type == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str) and "\x00" not in value
+
+
+def missing_required_attributes(flow: UserFlow | None, user: User) -> bool:
+    """Whether the flow requires an attribute the customer does not have yet (the email aside:
+    a customer always has one)."""
+    if flow is None:
+        return False
+    for item in flow_attributes(flow):
+        if not item.required or item.builtin == "email":
+            continue
+        if item.builtin:
+            value: object = getattr(user, item.builtin, "")
+        elif item.custom_attribute is not None:
+            value = (user.custom_attributes or {}).get(item.custom_attribute.name)
+        else:
+            continue
+        if value in (None, "", []):
+            return True
+    return False
+
+
+class StoredDiscovery(BaseAdapter):
+    """A requests transport that answers a GET of an OpenID Provider's well-known URL with the
+    discovery document validated when the admin saved the provider (`metadata`), instead of
+    fetching it again at every sign-in: the sign-in uses the endpoints the admin's save
+    checked, costs one round trip less, and a provider whose discovery URL is down for a moment
+    still signs customers in. (Token, userinfo and keys are still fetched from the provider.)"""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        super().__init__()
+        self.body = json.dumps(document).encode()
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        response = requests.Response()
+        response.status_code = 200 if request.method == "GET" else 405
+        response.headers = CaseInsensitiveDict({"Content-Type": "application/json"})
+        response._content = self.body if request.method == "GET" else b""
+        response.url = str(request.url)
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def stored_discovery_documents() -> dict[str, dict[str, Any]]:
+    """The validated discovery document of each of the current tenant's OpenID Providers, by
+    well-known URL (none outside a tenant)."""
+    if current_tenant_or_none() is None:
+        return {}
+    rows = IdentityProvider.objects.filter(kind=ProviderKind.OPENID_CONNECT).exclude(
+        well_known_url=""
+    )
+    return {
+        url: metadata
+        for url, metadata in rows.values_list("well_known_url", "metadata")
+        if isinstance(metadata, dict) and metadata
+    }
