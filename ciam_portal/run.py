@@ -19,10 +19,15 @@ from ciam_portal.environment import listen_address, public_base_url
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def web_server_argv(host: str, port: str | int, workers: int) -> list[str]:
+def web_server_argv(host: str, port: str | int, workers: int, threads: int = 1) -> list[str]:
     """How a web node serves the product: granian (a Rust HTTP server) running the WSGI app,
     one Python thread per worker process and a single-threaded runtime, the least CPU per
-    request measured here (bench/tokens.py). Run one worker per core."""
+    request measured here (bench/tokens.py). Run one worker per core.
+
+    `threads` > 1 lets a worker answer a request while another of its requests waits on this
+    same server: a tenant that federates with another tenant of the same deployment calls that
+    tenant's token endpoint from within its own callback, and on a single node with one thread
+    per worker that call may queue behind the very request making it."""
     return [
         str(Path(sys.executable).parent / "granian"),
         "--interface",
@@ -35,7 +40,7 @@ def web_server_argv(host: str, port: str | int, workers: int) -> list[str]:
         "--workers",
         str(workers),
         "--blocking-threads",
-        "1",
+        str(threads),
         "--runtime-threads",
         "1",
         "--runtime-mode",
@@ -88,7 +93,14 @@ def _prepare_and_serve() -> int:
         flush=True,
     )
     server = subprocess.Popen(
-        web_server_argv(host, port, int(os.environ.get("CIAM_WEB_WORKERS", "2"))), cwd=ROOT
+        web_server_argv(
+            host,
+            port,
+            int(os.environ.get("CIAM_WEB_WORKERS", "2")),
+            # The demo federates tenants of this one server (ciam_demo --federate-with).
+            int(os.environ.get("CIAM_WEB_THREADS", "4")),
+        ),
+        cwd=ROOT,
     )
     try:
         return server.wait()

@@ -40,13 +40,11 @@ def federating_server_url(
 ) -> Iterator[str]:
     """The live server, but whose workers each serve several requests at once: here fabrikam's
     callback calls contoso's token and userinfo endpoints on the very same server, and with one
-    Python thread per worker (`web_server_argv`) that call can land on the worker that is
-    waiting for it and time out (see the report of branch fedjourney)."""
+    Python thread per worker that call can land on the worker that is waiting for it and time
+    out (`web_server_argv`'s threads; `make run` serves with 4)."""
 
     def threaded(host: str, port: str | int, workers: int) -> list[str]:
-        argv = web_server_argv(host, port, workers)
-        argv[argv.index("--blocking-threads") + 1] = "4"
-        return argv
+        return web_server_argv(host, port, workers, threads=4)
 
     monkeypatch.setattr(live_server, "web_server_argv", threaded)
     yield from live_server._serve(live_mail_dir)
