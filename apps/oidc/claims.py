@@ -28,6 +28,8 @@ CLAIMS_SUPPORTED = (
     "name",
     "email",
     "email_verified",
+    # The identity provider's issuer when the customer signed in through one (Entra's `idp`).
+    "idp",
 )
 
 

@@ -129,7 +129,7 @@ def test_discovery_document_is_complete_and_true(oidc_world: OidcWorld) -> None:
     ):
         assert doc[key].startswith(f"{oidc_world.base_url}/{oidc_world.tenant.domain_name}/")
     assert requests.get(doc["jwks_uri"], timeout=5).status_code == 200
-    assert {"tid", "oid", "sub", "email"} <= set(doc["claims_supported"])
+    assert {"tid", "oid", "sub", "email", "idp"} <= set(doc["claims_supported"])
 
 
 def test_jwks_publishes_next_active_and_retiring_with_cache_headers(

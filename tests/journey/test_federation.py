@@ -352,3 +352,22 @@ def test_the_discovery_document_validated_on_save_is_the_one_a_sign_in_reads(
     assert answer["Location"].endswith("/account/complete/")
     assert InProcess.requested, "token and userinfo still go to contoso"
     assert not [url for url in InProcess.requested if "/.well-known/" in url]
+
+
+def test_a_provider_of_one_tenant_is_not_there_through_another(federation: Federation) -> None:
+    """fabrikam's "contoso" provider is fabrikam's alone: through contoso's own addresses, even
+    during a sign-in to an app of contoso whose flow enables everything it has, it is a 404."""
+    contoso = federation.contoso
+    contoso_world = make_flow_world(contoso)
+    client = browser()
+    assert client.get(authorize_url(contoso_world)).status_code == 200
+    started = client.post(
+        f"/{contoso.domain_name}/account/oidc/contoso/login/", {"process": "login"}
+    )
+    assert started.status_code == 404
+    called_back = client.get(
+        f"/{contoso.domain_name}/account/oidc/contoso/login/callback/?code=x&state=y"
+    )
+    assert called_back.status_code == 404
+    with in_tenant(contoso):
+        assert not IdentityProvider.objects.exists()
