@@ -152,16 +152,6 @@ def _tenant_path(tenant: Tenant) -> str:
     return urlsplit(tenant_base_url(tenant)).path.rstrip("/")
 
 
-def branding_absolute_url(url: str) -> str:
-    """An image or stylesheet URL of a resolution as an absolute URL (emails need one): the
-    paths this module gives are put on CIAM_BASE_URL's origin; absolute URLs (a bucket's,
-    data: URIs) are returned as they are."""
-    if url.startswith("/") and not url.startswith("//"):
-        base = urlsplit(settings.CIAM_BASE_URL)
-        return f"{base.scheme}://{base.netloc}{url}"
-    return url
-
-
 def branding_image_url(tenant: Tenant, name: str) -> str:
     """The URL a stored image name (`<schema>/<hash>.<ext>`, a layer's field) is served at:
     this tenant's asset path for the local folder, the bucket's URL otherwise; "" for none."""

@@ -25,7 +25,7 @@ from branding.resolved import (
     FooterLink,
     ResolvedBranding,
 )
-from branding.selectors import branding_for
+from branding.selectors import branding_for, contrast_ratio
 from tenants.models import Tenant
 from tenants.selectors import tenant_base_url
 
@@ -124,18 +124,12 @@ def tenant_links(tenant: Tenant, context: dict[str, object]) -> dict[str, object
 
 
 def readable_text_on(background: str) -> str:
-    """White or near-black, whichever contrasts more with `background` (#rrggbb): WCAG 2.1
-    relative luminance and contrast ratio; white wins a tie at AA."""
-    background_luminance = _luminance(background)
-    white = (1.05) / (background_luminance + 0.05)
-    dark = (background_luminance + 0.05) / (_luminance(DARK_TEXT) + 0.05)
-    return LIGHT_TEXT if white >= _AA_CONTRAST or white >= dark else DARK_TEXT
-
-
-def _luminance(color: str) -> float:
-    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    """White or near-black, whichever contrasts more with `background` (#rrggbb), by the
+    branding's WCAG 2.1 contrast ratio; white wherever it meets AA."""
+    white = contrast_ratio(background, LIGHT_TEXT)
+    if white >= _AA_CONTRAST or white >= contrast_ratio(background, DARK_TEXT):
+        return LIGHT_TEXT
+    return DARK_TEXT
 
 
 def _color(value: str, default: str) -> str:
