@@ -83,6 +83,14 @@ class AdminRole(models.TextChoices):
         "external_identity_provider_administrator",
         _("External Identity Provider Administrator"),
     )
+    AUTHENTICATION_POLICY_ADMINISTRATOR = (
+        "authentication_policy_administrator",
+        _("Authentication Policy Administrator"),
+    )
+    CONDITIONAL_ACCESS_ADMINISTRATOR = (
+        "conditional_access_administrator",
+        _("Conditional Access Administrator"),
+    )
 
 
 class RoleAssignment(models.Model):
@@ -162,6 +170,16 @@ class AuditAction(models.TextChoices):
     IDENTITY_PROVIDER_ADDED = "identity_provider.added", _("Identity provider added")
     IDENTITY_PROVIDER_UPDATED = "identity_provider.updated", _("Identity provider updated")
     IDENTITY_PROVIDER_REMOVED = "identity_provider.removed", _("Identity provider removed")
+    AUTHENTICATION_METHODS_UPDATED = (
+        "authentication_methods.updated",
+        _("Authentication methods policy updated"),
+    )
+    SIGN_IN_PROTECTION_UPDATED = "sign_in_protection.updated", _("Smart lockout settings updated")
+    CUSTOMER_LOCKOUT_CLEARED = "customer.lockout_cleared", _("Customer lockout cleared")
+    CUSTOMER_MFA_RESET = "customer.mfa_reset", _("Customer MFA methods reset")
+    CONDITIONAL_ACCESS_POLICY_ADDED = "ca_policy.added", _("Conditional access policy added")
+    CONDITIONAL_ACCESS_POLICY_UPDATED = "ca_policy.updated", _("Conditional access policy updated")
+    CONDITIONAL_ACCESS_POLICY_REMOVED = "ca_policy.removed", _("Conditional access policy removed")
 
 
 class AuditEntry(models.Model):

@@ -15,6 +15,8 @@ class Capability(StrEnum):
     MANAGE_CUSTOMERS = "manage_customers"
     MANAGE_BRANDING = "manage_branding"
     MANAGE_IDENTITY_PROVIDERS = "manage_identity_providers"
+    MANAGE_AUTHENTICATION_METHODS = "manage_authentication_methods"
+    MANAGE_CONDITIONAL_ACCESS = "manage_conditional_access"
 
 
 _ALL_ROLES = frozenset(AdminRole)
@@ -30,6 +32,12 @@ ROLES_FOR: dict[Capability, frozenset[AdminRole]] = {
     Capability.MANAGE_CUSTOMERS: _GLOBAL | {AdminRole.USER_ADMINISTRATOR},
     Capability.MANAGE_BRANDING: _GLOBAL | {AdminRole.BRANDING_ADMINISTRATOR},
     Capability.MANAGE_IDENTITY_PROVIDERS: _GLOBAL | {AdminRole.IDENTITY_PROVIDER_ADMINISTRATOR},
+    # Authentication methods, smart lockout and the request limits (Entra: Authentication
+    # Policy Administrator); conditional access policies, as in Entra, also by the
+    # Conditional Access Administrator, who reads the methods they rely on.
+    Capability.MANAGE_AUTHENTICATION_METHODS: _GLOBAL
+    | {AdminRole.AUTHENTICATION_POLICY_ADMINISTRATOR},
+    Capability.MANAGE_CONDITIONAL_ACCESS: _GLOBAL | {AdminRole.CONDITIONAL_ACCESS_ADMINISTRATOR},
 }
 
 

@@ -30,6 +30,7 @@ TENANT_APPS = [
     "userflows",
     "branding",
     "federation",
+    "protection",
     "journey",
     "oauth2_provider",
     "allauth",
