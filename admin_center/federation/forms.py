@@ -6,8 +6,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from federation.claims import STANDARD_CLAIMS
 from federation.models import ClientAuthentication, IdentityProvider, ProviderKind
-from federation.services import DEFAULT_OIDC_CLAIMS_MAPPING, DEFAULT_OIDC_SCOPES
+from federation.services import DEFAULT_OIDC_SCOPES
 
 _KEEP = _("Leave empty to keep the stored one; it is never shown again.")
 
@@ -90,7 +91,7 @@ class OpenIDConnectForm(ProviderForm):
     claims_mapping = forms.CharField(
         label=_("Claims mapping"),
         max_length=4096,
-        initial="\n".join(f"{key}: {value}" for key, value in DEFAULT_OIDC_CLAIMS_MAPPING.items()),
+        initial="\n".join(f"{key}: {value}" for key, value in STANDARD_CLAIMS.items()),
         widget=forms.Textarea(attrs={"rows": 7, "spellcheck": "false"}),
         help_text=_(
             "One “attribute: claim” a line: our attribute (sub, email, email_verified, "
