@@ -28,6 +28,7 @@ from apps.models import AppRegistration, Grant, Platform
 from apps.oidc.views import discovery_document
 from federation.models import IdentityProvider
 from journey.adapters import CustomerSocialAccountAdapter
+from journey.providers import apply_claims
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tenants.secrets import secret_encrypt
@@ -498,3 +499,49 @@ def test_no_usable_identifier_in_the_mapped_sub_claim_is_a_clear_page(
     with in_tenant(fabrikam):
         assert not User.objects.exists()
         assert not SocialAccount.objects.exists()
+
+
+def test_claims_fill_custom_attributes_through_their_data_types_cleaner(
+    tenant_a: Tenant,
+) -> None:
+    """What a provider sends passes the same cleaner as every other write: "42" is the Int 42,
+    "true" the Boolean true; a text too long for a String, a number out of range or text
+    PostgreSQL cannot store is left out, never stored."""
+    with in_tenant(tenant_a):
+        for name, data_type in (
+            ("Age", "int"),
+            ("Newsletter", "boolean"),
+            ("Tier", "string"),
+            ("Code", "string"),
+            ("Big", "int"),
+        ):
+            custom_attribute_create(name=name, data_type=data_type)
+        provider = IdentityProvider(
+            slug="p",
+            kind="openid_connect",
+            claims_mapping={
+                "sub": "sub",
+                "Age": "age",
+                "Newsletter": "news",
+                "Tier": "tier",
+                "Code": "code",
+                "Big": "big",
+                "given_name": "first",
+            },
+        )
+        user = User(email="x@example.com")
+        apply_claims(
+            user,
+            provider,
+            {
+                "age": "42",
+                "news": "true",
+                "tier": "t" * 251,
+                "code": "\ud800",
+                "big": 2**63,
+                "first": " Ada ",
+                "family_name": "Lovelace",  # the standard claim, but surname is not mapped
+            },
+        )
+    assert user.custom_attributes == {"Age": 42, "Newsletter": True}
+    assert (user.given_name, user.surname) == ("Ada", "")
