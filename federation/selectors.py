@@ -5,9 +5,15 @@ without it.
 """
 
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
+from accounts.attributes import BUILTIN_ATTRIBUTES, DataType
+from accounts.models import CustomAttribute
+from federation.claims import SIGN_IN_ATTRIBUTES, STANDARD_CLAIMS
 from federation.models import IdentityProvider, ProviderKind
 from tenants.secrets import secret_decrypt
 
@@ -39,3 +45,64 @@ def callback_path(provider: IdentityProvider) -> str:
     if provider.kind == ProviderKind.OPENID_CONNECT:
         return f"account/oidc/{provider.slug}/login/callback/"
     return f"account/{provider.kind}/login/callback/"
+
+
+@dataclass(frozen=True)
+class ClaimTarget:
+    """One of our attributes a provider's claim can fill: its name in the claims mapping, what
+    the admin center calls it, its data type, and the standard claim that fills it on a new
+    provider ("" where OIDC Core §5.1 has none). `sign_in`: sub, email or email_verified,
+    which every sign-in reads."""
+
+    name: str
+    label: Promise | str
+    data_type: DataType
+    standard_claim: str
+    sign_in: bool = False
+    custom: bool = False
+
+
+_SIGN_IN_TARGETS = (
+    ClaimTarget("sub", _("User ID"), DataType.STRING, "sub", sign_in=True),
+    ClaimTarget("email", BUILTIN_ATTRIBUTES["email"].label, DataType.STRING, "email", sign_in=True),
+    ClaimTarget(
+        "email_verified", _("Email verified"), DataType.BOOLEAN, "email_verified", sign_in=True
+    ),
+)
+
+
+def claim_targets() -> list[ClaimTarget]:
+    """Every attribute of the tenant a provider's claims may fill, in the order the admin center
+    shows them: what a sign-in reads (sub, email, email_verified), the built-in attributes,
+    then the custom attributes by name with their data type."""
+    builtin = [
+        ClaimTarget(key, spec.label, DataType.STRING, STANDARD_CLAIMS.get(key, ""))
+        for key, spec in BUILTIN_ATTRIBUTES.items()
+        if key not in SIGN_IN_ATTRIBUTES
+    ]
+    custom = [
+        ClaimTarget(name, name, DataType(data_type), "", custom=True)
+        for name, data_type in CustomAttribute.objects.order_by("name").values_list(
+            "name", "data_type"
+        )
+    ]
+    return [*_SIGN_IN_TARGETS, *builtin, *custom]
+
+
+def claims_mapping_of(provider: IdentityProvider) -> dict[str, str]:
+    """What a sign-in through the provider reads: our attribute → the provider's claim.
+
+    Google, Facebook and Apple: the standard claims (OIDC Core §5.1). An OpenID Provider: its
+    saved mapping, where sub, email and email_verified read the same-named claim unless mapped
+    to another; any other attribute it does not map is not filled."""
+    if provider.kind != ProviderKind.OPENID_CONNECT:
+        return dict(STANDARD_CLAIMS)
+    saved = provider.claims_mapping if isinstance(provider.claims_mapping, dict) else {}
+    return {
+        **{attribute: attribute for attribute in SIGN_IN_ATTRIBUTES},
+        **{
+            attribute: claim
+            for attribute, claim in saved.items()
+            if isinstance(attribute, str) and isinstance(claim, str) and claim
+        },
+    }

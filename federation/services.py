@@ -16,27 +16,16 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from accounts.models import CustomAttribute
+from federation.claims import MAX_CLAIM_NAME, STANDARD_CLAIMS, is_claim_name
 from federation.exceptions import IdentityProviderInvalid
 from federation.metadata import Fetch, metadata_fetch, metadata_load, url_problem
 from federation.models import ClientAuthentication, IdentityProvider, ProviderKind
+from federation.selectors import claim_targets
 from tenants.secrets import secret_encrypt
 
-# Our attribute names a provider's claims may fill (besides the tenant's custom attributes).
-BUILTIN_CLAIM_TARGETS = ("sub", "email", "email_verified", "given_name", "surname", "display_name")
-# OIDC Core §5.1: the standard claims, by the attribute they fill.
-DEFAULT_OIDC_CLAIMS_MAPPING = {
-    "sub": "sub",
-    "email": "email",
-    "email_verified": "email_verified",
-    "given_name": "given_name",
-    "surname": "family_name",
-    "display_name": "name",
-}
 DEFAULT_OIDC_SCOPES = ["openid", "profile", "email"]
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
-_MAX_CLAIM_NAME = 255
 _MAX_SECRET = 16 * 1024
 
 Errors = dict[str, list[str]]
@@ -64,23 +53,25 @@ def _needs_private_key(kind: str, client_authentication: str) -> bool:
     )
 
 
-def _claim_targets() -> set[str]:
-    return {*BUILTIN_CLAIM_TARGETS, *CustomAttribute.objects.values_list("name", flat=True)}
-
-
 def _check_claims_mapping(mapping: object, errors: Errors) -> None:
+    """Our attributes (federation.selectors.claim_targets) to plain claim names
+    (federation.claims.CLAIM_NAME); `sub` mapped. An attribute left out is not filled."""
     if not isinstance(mapping, dict):
         errors.setdefault("claims_mapping", []).append(_("Map attribute names to claim names."))
         return
-    targets = _claim_targets()
+    targets = {target.name for target in claim_targets()}
     for target, claim in mapping.items():
         if target not in targets:
             errors.setdefault("claims_mapping", []).append(
                 _("“%(name)s” is no user attribute of this tenant.") % {"name": target}
             )
-        elif not isinstance(claim, str) or not claim.strip() or len(claim) > _MAX_CLAIM_NAME:
+        elif not is_claim_name(claim):
             errors.setdefault("claims_mapping", []).append(
-                _("Give the provider's claim name for “%(name)s”.") % {"name": target}
+                _(
+                    "The claim for “%(name)s” must be a plain claim name: letters, digits and "
+                    "_ - . : only, at most %(max)d characters."
+                )
+                % {"name": target, "max": MAX_CLAIM_NAME}
             )
     if "sub" not in mapping:
         errors.setdefault("claims_mapping", []).append(
@@ -207,9 +198,7 @@ def identity_provider_create(
         well_known_url=well_known_url.strip() if oidc else "",
         scopes=(list(DEFAULT_OIDC_SCOPES) if scopes is None else scopes) if oidc else [],
         claims_mapping=(
-            (dict(DEFAULT_OIDC_CLAIMS_MAPPING) if claims_mapping is None else claims_mapping)
-            if oidc
-            else {}
+            (dict(STANDARD_CLAIMS) if claims_mapping is None else claims_mapping) if oidc else {}
         ),
         trusted_for_email=trusted_for_email or kind in {ProviderKind.GOOGLE, ProviderKind.APPLE},
     )

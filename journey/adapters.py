@@ -24,6 +24,7 @@ from journey.emails import code_minutes, email_face, sender_address, tenant_link
 from journey.providers import (
     StoredDiscovery,
     apply_claims,
+    mapped_provider,
     missing_required_attributes,
     provider_claims,
     provider_issuer,
@@ -257,6 +258,12 @@ class CustomerSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore
         for url, document in stored_discovery_documents().items():
             session.mount(url, StoredDiscovery(document))
         return session
+
+    def get_provider(
+        self, request: HttpRequest, provider: str, client_id: str | None = None
+    ) -> Any:
+        """allauth's provider, an OpenID Provider's reading the claims its mapping names."""
+        return mapped_provider(super().get_provider(request, provider, client_id=client_id))
 
     def get_app(self, request: HttpRequest, provider: str, client_id: str | None = None) -> Any:
         """A provider the tenant has not set up is simply not there (404), not a crash."""

@@ -11,15 +11,25 @@ import json
 from typing import Any
 
 import requests
+from allauth.account.models import EmailAddress
+from allauth.socialaccount import app_settings as socialaccount_settings
 from allauth.socialaccount.models import SocialApp, SocialLogin
+from allauth.socialaccount.providers.base import Provider, ProviderException
+from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from accounts.attributes import BUILTIN_ATTRIBUTES
+from accounts.attributes import ATTRIBUTE_TYPES, BUILTIN_ATTRIBUTES, storable_text
 from accounts.models import CustomAttribute, User
+from federation.claims import SIGN_IN_ATTRIBUTES
 from federation.models import ClientAuthentication, IdentityProvider, ProviderKind
-from federation.selectors import identity_provider_secret, identity_providers_of_flow
+from federation.selectors import (
+    claims_mapping_of,
+    identity_provider_secret,
+    identity_providers_of_flow,
+)
 from tenants.current import current_tenant_or_none
 from userflows.models import UserFlow
 from userflows.selectors import flow_attributes
@@ -32,12 +42,6 @@ SOCIAL_ISSUERS = {
     ProviderKind.GOOGLE: "google.com",
     ProviderKind.FACEBOOK: "facebook.com",
     ProviderKind.APPLE: "appleid.apple.com",
-}
-# Without an admin's mapping, the standard claims (OIDC Core §5.1) fill our built-in attributes.
-DEFAULT_CLAIMS_MAPPING = {
-    "given_name": "given_name",
-    "surname": "family_name",
-    "display_name": "name",
 }
 
 
@@ -55,7 +59,9 @@ def providers_of_flow(flow: UserFlow) -> list[IdentityProvider]:
 def social_app(provider: IdentityProvider) -> SocialApp:
     """The unsaved `SocialApp` allauth signs in with (never stored: no secret in allauth's
     tables). OpenID Connect: the authorization code flow with PKCE (RFC 7636), the secret sent
-    in the body (`client_secret_post`), the claims read from the userinfo endpoint too."""
+    in the body (`client_secret_post`), the claims read from the userinfo endpoint too, and
+    the claims that name the customer, their email and its verification as the provider's
+    mapping says (`claims`, read by `MappedOpenIDConnectProvider`)."""
     secret = identity_provider_secret(provider) if provider.secret_encrypted else ""
     app = SocialApp(
         provider=provider.kind, name=provider.display_name, client_id=provider.client_id
@@ -70,6 +76,11 @@ def social_app(provider: IdentityProvider) -> SocialApp:
             "token_auth_method": ClientAuthentication.CLIENT_SECRET_POST.value,
             # `openid` first: without it the provider answers plain OAuth, no ID token.
             "scope": list(dict.fromkeys(["openid", *(provider.scopes or ["profile", "email"])])),
+            "claims": {
+                attribute: claim
+                for attribute, claim in claims_mapping_of(provider).items()
+                if attribute in SIGN_IN_ATTRIBUTES
+            },
         }
     elif provider.kind == ProviderKind.APPLE:
         # allauth's Apple app: the key's ID as `secret`, the team as `key`, the PEM in settings.
@@ -107,43 +118,100 @@ def trusted_for_email(provider: IdentityProvider) -> bool:
     return provider.kind in ALWAYS_TRUSTED_FOR_EMAIL or provider.trusted_for_email
 
 
+def claims_of(data: object) -> dict[str, Any]:
+    """The provider's claims about the customer in what allauth received or stored (an OpenID
+    Provider's `{"userinfo": …, "id_token": …}`, a social provider's own): userinfo, else the
+    ID token's, as allauth's OpenID Connect provider reads them."""
+    if not isinstance(data, dict):
+        return {}
+    for source in ("userinfo", "id_token"):
+        if isinstance(data.get(source), dict):
+            claims: dict[str, Any] = data[source]
+            return claims
+    return data
+
+
 def provider_claims(sociallogin: SocialLogin) -> dict[str, Any]:
     """The provider's claims about the customer: userinfo, else the ID token's."""
-    extra: dict[str, Any] = sociallogin.account.extra_data or {}
-    for source in ("userinfo", "id_token"):
-        if isinstance(extra.get(source), dict):
-            data: dict[str, Any] = extra[source]
-            return data
-    return extra
+    return claims_of(sociallogin.account.extra_data or {})
+
+
+class MappedOpenIDConnectProvider(OpenIDConnectProvider):  # type: ignore[misc]
+    """allauth's OpenID Connect provider, reading who the customer is (`sub`), their email and
+    whether it is verified from the claims the provider's mapping names (the app's `claims`
+    setting, `social_app`) instead of always `sub`, `email` and `email_verified`. A provider
+    that sends no usable identifier in the mapped claim fails the sign-in: allauth's callback
+    turns the ProviderException into an authentication error, which the adapter answers with
+    our page (400), never a 500."""
+
+    def _claim(self, attribute: str) -> str:
+        claims = self.app.settings.get("claims") or {}
+        return str(claims.get(attribute) or attribute)
+
+    def extract_uid(self, data: dict[str, Any]) -> str:
+        value = claims_of(data).get(self._claim("sub"))
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip() or not storable_text(value):
+            raise ProviderException(f"no identifier in the claim {self._claim('sub')!r}")
+        if len(value) > socialaccount_settings.UID_MAX_LENGTH:
+            raise ProviderException(f"the claim {self._claim('sub')!r} is too long")
+        return value
+
+    def _email(self, data: dict[str, Any]) -> str | None:
+        value = claims_of(data).get(self._claim("email"))
+        return value if isinstance(value, str) and value and storable_text(value) else None
+
+    def extract_common_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        fields: dict[str, Any] = super().extract_common_fields(data)
+        fields["email"] = self._email(data)
+        return fields
+
+    def extract_email_addresses(self, data: dict[str, Any]) -> list[EmailAddress]:
+        email = self._email(data)
+        if email is None:
+            return []
+        # OIDC Core §5.1 says a boolean; some providers send the string "true".
+        said = claims_of(data).get(self._claim("email_verified"))
+        verified = said is True or (isinstance(said, str) and said.lower() == "true")
+        return [EmailAddress(email=email, verified=verified, primary=True)]
+
+
+def mapped_provider(provider: Provider) -> Provider:
+    """The provider allauth signs in with: an OpenID Provider's reads the claims its mapping
+    names (`MappedOpenIDConnectProvider`); the others as allauth made them."""
+    if type(provider) is OpenIDConnectProvider:
+        return MappedOpenIDConnectProvider(provider.request, app=provider.app)
+    return provider
 
 
 def apply_claims(user: User, provider: IdentityProvider, claims: dict[str, Any]) -> None:
     """Fill the new customer's attributes from the provider's claims through the provider's
-    mapping (our attribute → its claim). Only values that fit are taken: text for built-in
-    attributes (cut to the attribute's length), and for a custom attribute a value of its data
-    type; the email is allauth's (its verification is decided in the adapter), never mapped."""
-    mapping = {**DEFAULT_CLAIMS_MAPPING, **(provider.claims_mapping or {})}
+    mapping (our attribute → its claim; `claims_mapping_of`, which the admin center's claims
+    mapping table shows). Only values that fit are taken: text for built-in attributes (cut
+    to the attribute's length), and for a custom attribute what its data type's cleaner
+    accepts (the one every value passes, `accounts.attributes.ATTRIBUTE_TYPES`). sub,
+    email and email_verified are not attributes to fill: allauth reads them (through
+    `MappedOpenIDConnectProvider` for an OpenID Provider) and the adapter decides whether the
+    email counts as verified."""
     types = dict(CustomAttribute.objects.values_list("name", "data_type"))
     custom = dict(user.custom_attributes or {})
-    for attribute, claim in mapping.items():
-        value = claims.get(claim) if isinstance(claim, str) else None
-        if value is None or attribute in {"email", "email_verified", "sub"}:
+    for attribute, claim in claims_mapping_of(provider).items():
+        value = claims.get(claim)
+        if value is None or attribute in SIGN_IN_ATTRIBUTES:
             continue
         spec = BUILTIN_ATTRIBUTES.get(attribute)
         if spec is not None:
-            if isinstance(value, str) and value.strip() and "\x00" not in value:
+            if isinstance(value, str) and value.strip() and storable_text(value):
                 setattr(user, attribute, value.strip()[: spec.max_length])
-        elif attribute in types and _fits(types[attribute], value):
-            custom[attribute] = value
+        elif attribute in types and (attribute_type := ATTRIBUTE_TYPES.get(types[attribute])):
+            try:
+                cleaned = attribute_type.clean(value)
+            except ValidationError:
+                continue
+            if cleaned != "":
+                custom[attribute] = cleaned
     user.custom_attributes = custom
-
-
-def _fits(data_type: str, value: object) -> bool:
-    if data_type == "boolean":
-        return isinstance(value, bool)
-    if data_type == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, str) and "\x00" not in value
 
 
 def missing_required_attributes(flow: UserFlow | None, user: User) -> bool:

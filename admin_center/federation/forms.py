@@ -1,13 +1,22 @@
 """One form per kind of identity provider, the fields Entra asks for; an edit leaves the secret
-field empty (empty keeps the stored secret, which is never shown)."""
+field empty (empty keeps the stored secret, which is never shown). An OpenID Provider's form
+also holds its claims mapping: one field per attribute of the tenant, the provider's claim."""
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import BoundField
 from django.utils.translation import gettext_lazy as _
 
+from federation.claims import MAX_CLAIM_NAME, is_claim_name
 from federation.models import ClientAuthentication, IdentityProvider, ProviderKind
-from federation.services import DEFAULT_OIDC_CLAIMS_MAPPING, DEFAULT_OIDC_SCOPES
+from federation.selectors import ClaimTarget
+from federation.services import DEFAULT_OIDC_SCOPES
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _KEEP = _("Leave empty to keep the stored one; it is never shown again.")
 
@@ -25,6 +34,7 @@ class ProviderForm(forms.Form):
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.claim_targets: list[ClaimTarget] = []  # an OpenID Provider's claims mapping
         if editing:
             self.fields["secret"].required = False
             self.fields["secret"].help_text = _KEEP
@@ -33,6 +43,10 @@ class ProviderForm(forms.Form):
     def service_arguments(self) -> dict[str, Any]:
         """The cleaned values, named as the federation services take them."""
         return dict(self.cleaned_data)
+
+    def settings_fields(self) -> list[BoundField]:
+        """The fields shown as a list (all but a claims mapping's)."""
+        return list(self)
 
 
 class FacebookForm(ProviderForm):
@@ -56,9 +70,30 @@ class AppleForm(ProviderForm):
         self.order_fields(["display_name", "client_id", "team_id", "key_id", "secret"])
 
 
+def claim_name_check(value: str) -> None:
+    if not is_claim_name(value):
+        raise ValidationError(
+            _(
+                "Use a plain claim name: letters, digits and _ - . : only, at most %(max)d "
+                "characters."
+            ),
+            params={"max": MAX_CLAIM_NAME},
+            code="claim_name",
+        )
+
+
+def claim_field_name(target: ClaimTarget) -> str:
+    """The form field of an attribute's claim: `claim_` and the attribute's name (unique: a
+    custom attribute cannot take a built-in attribute's name)."""
+    return f"claim_{target.name}"
+
+
 class OpenIDConnectForm(ProviderForm):
-    """A custom OpenID Provider: its well-known configuration, our client there, and how its
-    claims fill our attributes (one `attribute: claim` a line)."""
+    """A custom OpenID Provider: its well-known configuration, our client there, and its claims
+    mapping (federation/claims.py): for each of `claim_targets`, the provider's claim that
+    fills it, empty for none; sub, email and email_verified are required, a sign-in reads
+    them. A new provider's fields start at the standard claims (OIDC Core §5.1); an edit's at
+    `mapping`, what a sign-in reads now (`federation.selectors.claims_mapping_of`)."""
 
     slug = forms.SlugField(
         label=_("Identifier"),
@@ -87,21 +122,17 @@ class OpenIDConnectForm(ProviderForm):
         initial=" ".join(DEFAULT_OIDC_SCOPES),
         help_text=_("Separated by spaces; openid is required."),
     )
-    claims_mapping = forms.CharField(
-        label=_("Claims mapping"),
-        max_length=4096,
-        initial="\n".join(f"{key}: {value}" for key, value in DEFAULT_OIDC_CLAIMS_MAPPING.items()),
-        widget=forms.Textarea(attrs={"rows": 7, "spellcheck": "false"}),
-        help_text=_(
-            "One “attribute: claim” a line: our attribute (sub, email, email_verified, "
-            "given_name, surname, display_name or a custom attribute) and the provider's claim."
-        ),
-    )
     trusted_for_email = forms.BooleanField(
         label=_("Trust the email addresses this provider reports as verified"), required=False
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        claim_targets: Sequence[ClaimTarget] = (),
+        mapping: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         secret = self.fields["secret"]
         secret.label = _("Client secret, or the private key (PEM) for private_key_jwt")
@@ -116,26 +147,62 @@ class OpenIDConnectForm(ProviderForm):
                 "secret",
                 "key_id",
                 "scopes",
-                "claims_mapping",
                 "trusted_for_email",
             ]
         )
+        self.claim_targets = list(claim_targets)
+        for target in self.claim_targets:
+            self.fields[claim_field_name(target)] = forms.CharField(
+                label=str(target.label),
+                required=target.sign_in,
+                initial=(
+                    target.standard_claim if mapping is None else mapping.get(target.name, "")
+                ),
+                validators=[claim_name_check],
+                error_messages={"required": _("A sign-in reads this: name the provider's claim.")},
+                widget=forms.TextInput(
+                    attrs={
+                        "maxlength": MAX_CLAIM_NAME,
+                        "autocomplete": "off",
+                        "spellcheck": "false",
+                        "autocapitalize": "none",
+                    }
+                ),
+            )
 
     def clean_scopes(self) -> list[str]:
         return str(self.cleaned_data["scopes"]).split()
 
-    def clean_claims_mapping(self) -> dict[str, str]:
-        mapping: dict[str, str] = {}
-        for number, line in enumerate(str(self.cleaned_data["claims_mapping"]).splitlines(), 1):
-            if not line.strip():
-                continue
-            target, separator, claim = line.partition(":")
-            if not separator or not target.strip() or not claim.strip():
-                raise forms.ValidationError(
-                    _("Line %(number)d: write “attribute: claim”."), params={"number": number}
-                )
-            mapping[target.strip()] = claim.strip()
-        return mapping
+    def service_arguments(self) -> dict[str, Any]:
+        """The settings, and the claims mapping of the attributes given a claim."""
+        claim_fields = {claim_field_name(target): target.name for target in self.claim_targets}
+        arguments = {
+            name: value for name, value in self.cleaned_data.items() if name not in claim_fields
+        }
+        if claim_fields:
+            arguments["claims_mapping"] = {
+                attribute: self.cleaned_data[field]
+                for field, attribute in claim_fields.items()
+                if self.cleaned_data.get(field)
+            }
+        return arguments
+
+    def settings_fields(self) -> list[BoundField]:
+        claim_fields = {claim_field_name(target) for target in self.claim_targets}
+        return [field for field in self if field.name not in claim_fields]
+
+    def claim_groups(self) -> list[tuple["StrOrPromise", list[tuple[ClaimTarget, BoundField]]]]:
+        """The claims mapping table's row groups: what a sign-in reads, the built-in
+        attributes, the custom attributes (each with its field)."""
+        groups: list[tuple[StrOrPromise, list[tuple[ClaimTarget, BoundField]]]] = [
+            (_("Needed to sign in"), []),
+            (_("Built-in attributes"), []),
+            (_("Custom attributes"), []),
+        ]
+        for target in self.claim_targets:
+            group = 0 if target.sign_in else 2 if target.custom else 1
+            groups[group][1].append((target, self[claim_field_name(target)]))
+        return [(heading, rows) for heading, rows in groups if rows]
 
 
 FORMS: dict[str, type[ProviderForm]] = {
@@ -156,6 +223,5 @@ def initial_of(provider: IdentityProvider) -> dict[str, Any]:
         "well_known_url": provider.well_known_url,
         "client_authentication": provider.client_authentication,
         "scopes": " ".join(provider.scopes),
-        "claims_mapping": "\n".join(f"{k}: {v}" for k, v in provider.claims_mapping.items()),
         "trusted_for_email": provider.trusted_for_email,
     }

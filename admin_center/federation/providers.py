@@ -21,7 +21,13 @@ from admin_center.federation.forms import FORMS, ProviderForm, initial_of
 from admin_center.pages import tenant_page
 from federation.exceptions import IdentityProviderInvalid
 from federation.models import IdentityProvider, ProviderKind
-from federation.selectors import callback_path, identity_provider_get, identity_provider_list
+from federation.selectors import (
+    callback_path,
+    claim_targets,
+    claims_mapping_of,
+    identity_provider_get,
+    identity_provider_list,
+)
 from federation.services import (
     identity_provider_create,
     identity_provider_delete,
@@ -68,6 +74,28 @@ def _provider_get(slug: str) -> IdentityProvider:
     return provider
 
 
+def _form(
+    tenant: Tenant,
+    kind: str,
+    data: Any = None,
+    *,
+    provider: IdentityProvider | None = None,
+) -> ProviderForm:
+    """The form for a provider of `kind`: a new one, or `provider`'s edit (its settings as they
+    are, never its secret). An OpenID Provider's has a claims mapping row per attribute of the
+    tenant, read here in the tenant's schema."""
+    arguments: dict[str, Any] = {}
+    if kind == ProviderKind.OPENID_CONNECT:
+        with in_tenant(tenant):
+            arguments["claim_targets"] = claim_targets()
+        arguments["mapping"] = claims_mapping_of(provider) if provider is not None else None
+    if provider is not None:
+        arguments["editing"] = True
+        if data is None:
+            arguments["initial"] = initial_of(provider)
+    return FORMS[kind](data, **arguments)
+
+
 def _put_errors(form: ProviderForm, invalid: IdentityProviderInvalid) -> None:
     for field, field_errors in invalid.errors.items():
         form.add_error(field if field in form.fields else None, field_errors)
@@ -108,8 +136,7 @@ def identity_provider_list_view(request: HttpRequest, tenant: Tenant) -> HttpRes
 def identity_provider_add(request: HttpRequest, tenant: Tenant, kind: str) -> HttpResponse:
     """The page to add a provider of `kind` (its form); saved only when the provider's settings
     (and an OpenID Provider's discovery document) are valid."""
-    form_class = FORMS[kind]
-    form = form_class(request.POST if request.method == "POST" else None)
+    form = _form(tenant, kind, request.POST if request.method == "POST" else None)
     provider: IdentityProvider | None = None
     if form.is_valid():
         with in_tenant(tenant):
@@ -145,12 +172,12 @@ def identity_provider_detail(request: HttpRequest, tenant: Tenant, slug: str) ->
     edit (the secret field empty keeps the stored secret)."""
     with in_tenant(tenant):
         provider = _provider_get(slug)
-    form_class = FORMS[provider.kind]
-    form: ProviderForm
-    if request.method == "POST":
-        form = form_class(request.POST, editing=True)
-    else:
-        form = form_class(initial=initial_of(provider), editing=True)
+    form = _form(
+        tenant,
+        provider.kind,
+        request.POST if request.method == "POST" else None,
+        provider=provider,
+    )
     before = _settings(provider)
     saved = False
     if form.is_valid():

@@ -1,13 +1,18 @@
 """Identity providers in the admin center, in real Chromium: an admin adds an OpenID Provider
 whose discovery document our own server serves (a tenant's, as another CIAM would be the
-provider), copies its redirect URL, and offers it in a user flow.
+provider), maps its claims in the claims mapping table, copies its redirect URL, and offers it
+in a user flow.
 
 The document comes from the second test server: the admin center's server runs one thread per
 worker, so a request it made to itself could wait behind the request making it."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
+from accounts.services import custom_attribute_create
+from federation.models import IdentityProvider
 from tenants.schemas import in_tenant
 from tests.e2e.conftest import CommittedData, Credentials, Screenshot, open_own_tenant
 from userflows.models import UserFlow
@@ -27,6 +32,7 @@ def test_admin_adds_an_openid_provider_and_offers_it_in_a_flow(
     tenant = open_own_tenant(page, committed, operator, "Fabrikam", "e2e-idp")
     with in_tenant(tenant):
         UserFlow.objects.create(name="Shoppers")
+        custom_attribute_create(name="Tier", data_type="string")
     issuer = f"{embedded_default_server_url}/{tenant.domain_name}/v2.0"
     well_known = f"{issuer}/.well-known/openid-configuration"
 
@@ -41,7 +47,27 @@ def test_admin_adds_an_openid_provider_and_offers_it_in_a_flow(
     page.get_by_label("Well-known configuration URL").fill(well_known)
     page.get_by_label("Client ID").fill("partner-portal")
     page.get_by_label("Client secret, or the private key").fill("a-client-secret")
+    # The claims mapping: one row per attribute, the standard claims filled in.
+    claims = page.get_by_role("table", name="Claims mapping")
+    expect(claims.get_by_label("User ID")).to_have_value("sub")
+    expect(claims.get_by_label("Email verified")).to_have_value("email_verified")
+    expect(claims.get_by_label("Surname")).to_have_value("family_name")
+    expect(claims.get_by_label("City")).to_have_value("")
+    expect(claims.get_by_role("row", name="Tier")).to_contain_text("String")
+    claims.get_by_label("Tier").fill("loyalty tier")
+    claims.get_by_label("Job Title").fill("jobTitle")
     screenshot(page, "admin-identity-provider-add")
+    page.get_by_role("button", name="Add", exact=True).click()
+
+    # A claim name with a space is refused beside its row; nothing else is lost.
+    claims = page.get_by_role("table", name="Claims mapping")
+    tier = claims.get_by_label("Tier")
+    expect(tier).to_have_attribute("aria-invalid", "true")
+    expect(tier).to_have_accessible_description(re.compile("Use a plain claim name"))
+    expect(claims.get_by_label("Job Title")).to_have_value("jobTitle")
+    screenshot(page, "admin-identity-provider-claim-error")
+    tier.fill("loyalty_tier")
+    page.get_by_label("Client secret, or the private key").fill("a-client-secret")
     page.get_by_role("button", name="Add", exact=True).click()
 
     expect(page.get_by_role("heading", name="Fabrikam Partners", level=1)).to_be_visible()
@@ -59,7 +85,21 @@ def test_admin_adds_an_openid_provider_and_offers_it_in_a_flow(
     assert page.evaluate("navigator.clipboard.readText()") == redirect_url
     expect(page.get_by_text(issuer, exact=True)).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("a-client-secret")
+    expect(page.get_by_role("table", name="Claims mapping").get_by_label("Tier")).to_have_value(
+        "loyalty_tier"
+    )
     screenshot(page, "admin-identity-provider")
+    with in_tenant(tenant):
+        assert IdentityProvider.objects.get().claims_mapping == {
+            "sub": "sub",
+            "email": "email",
+            "email_verified": "email_verified",
+            "given_name": "given_name",
+            "surname": "family_name",
+            "display_name": "name",
+            "job_title": "jobTitle",
+            "Tier": "loyalty_tier",
+        }
 
     page.get_by_role("navigation", name="Tenant").get_by_role("link", name="User flows").click()
     page.get_by_role("link", name="Shoppers").click()

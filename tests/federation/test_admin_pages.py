@@ -2,9 +2,14 @@
 field errors, nothing stored), the redirect URL to register, editing without ever showing the
 secret, removal after confirmation, and the audit log."""
 
+import html
+import re
+
 import pytest
 from django.test import Client
 
+from accounts.attributes import BUILTIN_ATTRIBUTES
+from accounts.services import custom_attribute_create
 from federation.models import IdentityProvider
 from federation.selectors import identity_provider_secret
 from federation.services import identity_provider_create
@@ -29,6 +34,24 @@ def admin(tenant_a: Tenant, operator_factory: MakeOperator) -> Client:
 def stored(tenant: Tenant) -> list[IdentityProvider]:
     with in_tenant(tenant):
         return list(IdentityProvider.objects.all())
+
+
+def claim_inputs(page: str) -> dict[str, str]:
+    """The claims mapping table's inputs, in page order: attribute → the claim it shows."""
+    found: dict[str, str] = {}
+    for tag in re.findall(r'<input [^>]*name="claim_[^"]*"[^>]*>', page):
+        name = re.search(r'name="claim_([^"]*)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        assert name is not None
+        found[name.group(1)] = html.unescape(value.group(1)) if value else ""
+    return found
+
+
+SIGN_IN_CLAIMS = {
+    "claim_sub": "sub",
+    "claim_email": "email",
+    "claim_email_verified": "email_verified",
+}
 
 
 def audit_actions(tenant: Tenant) -> list[str]:
@@ -77,13 +100,20 @@ def test_add_openid_provider_shows_redirect_url_and_never_the_secret(
             "client_authentication": "client_secret_post",
             "secret": "very-secret-value",
             "scopes": "openid email",
-            "claims_mapping": "sub: sub\nemail: mail",
+            **SIGN_IN_CLAIMS,
+            "claim_email": "mail",
+            "claim_display_name": "name",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     (provider,) = stored(tenant_a)
     assert provider.scopes == ["openid", "email"]
-    assert provider.claims_mapping == {"sub": "sub", "email": "mail"}
+    assert provider.claims_mapping == {
+        "sub": "sub",
+        "email": "mail",
+        "email_verified": "email_verified",
+        "display_name": "name",
+    }
     page = admin.get(response["Location"]).content.decode()
     expected = f"{tenant_base_url(tenant_a)}/account/oidc/contoso-id/login/callback/"
     assert expected in page
@@ -111,12 +141,13 @@ def test_bad_document_is_a_field_error_and_nothing_stored(
             "client_authentication": "client_secret_post",
             "secret": "s",
             "scopes": "openid",
-            "claims_mapping": "sub: sub\nnot a line",
+            **SIGN_IN_CLAIMS,
+            "claim_given_name": "given name",
         },
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert "Line 2" in page
+    assert "Use a plain claim name" in page
     assert stored(tenant_a) == []
     response = admin.post(
         providers_url(tenant_a, "add/openid-connect/"),
@@ -127,7 +158,7 @@ def test_bad_document_is_a_field_error_and_nothing_stored(
             "client_authentication": "client_secret_post",
             "secret": "s",
             "scopes": "openid",
-            "claims_mapping": "sub: sub",
+            **SIGN_IN_CLAIMS,
         },
     )
     assert response.status_code == 400
@@ -199,3 +230,161 @@ def test_remove_after_confirmation(tenant_a: Tenant, admin: Client) -> None:
     )
     assert entry.details == {"kind": "google", "user_flows": ["Shoppers"]}
     assert admin.get(providers_url(tenant_a, "google/")).status_code == 404
+
+
+def test_the_claims_mapping_table_lists_every_attribute_with_the_standard_claims(
+    tenant_a: Tenant, admin: Client
+) -> None:
+    """A new OpenID Provider's table: what a sign-in reads first, then the built-in attributes
+    (the standard claims where OIDC Core §5.1 has one), then the custom attributes with their
+    data type, each input labelled by its attribute."""
+    with in_tenant(tenant_a):
+        custom_attribute_create(name="Tier", data_type="string")
+        custom_attribute_create(name="Age", data_type="int")
+    page = admin.get(providers_url(tenant_a, "add/openid-connect/")).content.decode()
+    inputs = claim_inputs(page)
+    assert list(inputs)[:3] == ["sub", "email", "email_verified"]
+    assert list(inputs)[-2:] == ["Age", "Tier"]
+    assert set(inputs) == {*BUILTIN_ATTRIBUTES, "sub", "email_verified", "Age", "Tier"}
+    assert inputs["sub"] == "sub"
+    assert inputs["email_verified"] == "email_verified"
+    assert inputs["given_name"] == "given_name"
+    assert inputs["surname"] == "family_name"
+    assert inputs["display_name"] == "name"
+    assert inputs["city"] == ""
+    assert inputs["Tier"] == ""
+    assert '<label for="id_claim_Tier">Tier</label>' in page
+    assert '<label for="id_claim_sub">User ID</label>' in page
+    age_row = re.search(r'<label for="id_claim_Age">.*?</tr>', page, re.S)
+    assert age_row is not None
+    assert "<td>Int</td>" in age_row.group(0)
+    assert 'scope="colgroup" colspan="3">Custom attributes</th>' in page
+    assert 'name="claims_mapping"' not in page  # the old text box is gone
+    # Google, Facebook and Apple read their own fixed claims: no table.
+    google = admin.get(providers_url(tenant_a, "add/google/")).content.decode()
+    assert claim_inputs(google) == {}
+    assert "Claims mapping" not in google
+
+
+def test_a_custom_attribute_is_mapped_when_added(
+    tenant_a: Tenant, admin: Client, provider_server: ProviderServer
+) -> None:
+    with in_tenant(tenant_a):
+        custom_attribute_create(name="Tier", data_type="string")
+    response = admin.post(
+        providers_url(tenant_a, "add/openid-connect/"),
+        {
+            "display_name": "Contoso ID",
+            "well_known_url": provider_server.serve(),
+            "client_id": "c",
+            "client_authentication": "client_secret_post",
+            "secret": "s",
+            "scopes": "openid profile",
+            **SIGN_IN_CLAIMS,
+            "claim_Tier": "urn:contoso:tier",
+            "claim_city": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    (provider,) = stored(tenant_a)
+    assert provider.claims_mapping == {
+        "sub": "sub",
+        "email": "email",
+        "email_verified": "email_verified",
+        "Tier": "urn:contoso:tier",
+    }
+
+
+def test_edit_shows_the_mapping_a_sign_in_reads_and_saves_the_table(
+    tenant_a: Tenant, admin: Client, provider_server: ProviderServer
+) -> None:
+    """The edit page shows the saved claims (sub, email, email_verified as a sign-in reads
+    them, the others empty where not mapped); saving stores exactly the filled rows."""
+    with in_tenant(tenant_a):
+        custom_attribute_create(name="Tier", data_type="string")
+        identity_provider_create(
+            kind="openid_connect",
+            display_name="Contoso ID",
+            client_id="c",
+            secret="s",
+            well_known_url=provider_server.serve(),
+            claims_mapping={"sub": "oid", "display_name": "nickname", "Tier": "tier"},
+        )
+    url = providers_url(tenant_a, "contoso-id/")
+    inputs = claim_inputs(admin.get(url).content.decode())
+    assert inputs["sub"] == "oid"
+    assert inputs["email"] == "email"  # not saved: a sign-in reads the standard claim
+    assert inputs["email_verified"] == "email_verified"
+    assert inputs["display_name"] == "nickname"
+    assert inputs["given_name"] == ""  # not mapped, so not the standard claim either
+    assert inputs["Tier"] == "tier"
+    response = admin.post(
+        url,
+        {
+            "display_name": "Contoso ID",
+            "well_known_url": provider_server.well_known_url(),
+            "client_id": "c",
+            "client_authentication": "client_secret_post",
+            "secret": "",
+            "scopes": "openid",
+            **{f"claim_{name}": value for name, value in inputs.items()},
+            "claim_email": "mail",
+            "claim_display_name": "",
+            "claim_city": "locality",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    (provider,) = stored(tenant_a)
+    assert provider.claims_mapping == {
+        "sub": "oid",
+        "email": "mail",
+        "email_verified": "email_verified",
+        "city": "locality",
+        "Tier": "tier",
+    }
+    entry = AuditEntry.objects.get(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.IDENTITY_PROVIDER_UPDATED
+    )
+    assert "city=locality" in entry.details["after"]["claims_mapping"]
+
+
+def test_bad_claim_names_are_errors_beside_their_rows(
+    tenant_a: Tenant, admin: Client, provider_server: ProviderServer
+) -> None:
+    with in_tenant(tenant_a):
+        custom_attribute_create(name="Tier", data_type="string")
+    response = admin.post(
+        providers_url(tenant_a, "add/openid-connect/"),
+        {
+            "display_name": "Contoso ID",
+            "well_known_url": provider_server.serve(),
+            "client_id": "c",
+            "client_authentication": "client_secret_post",
+            "secret": "s",
+            "scopes": "openid",
+            **SIGN_IN_CLAIMS,
+            "claim_sub": "",
+            "claim_city": "home town",
+            "claim_Tier": "t" * 129,
+            "claim_surname": "<script>",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    for name in ("city", "Tier", "surname"):
+        error = re.search(
+            rf'<div class="field-errors" id="id_claim_{name}_error"[^>]*>(.*?)</div>', page
+        )
+        assert error is not None, name
+        assert "Use a plain claim name: letters, digits and _ - . : only" in error.group(1)
+        assert re.search(
+            rf'<input [^>]*aria-invalid="true"[^>]*aria-describedby="id_claim_{name}_error"'
+            rf'[^>]*id="id_claim_{name}"',
+            page,
+        ), name
+    assert 'id="id_claim_sub_error"' in page
+    assert "A sign-in reads this: name the provider&#x27;s claim." in page
+    assert "<script>" not in page
+    # What the admin typed is shown back, to correct.
+    assert claim_inputs(page)["city"] == "home town"
+    assert stored(tenant_a) == []

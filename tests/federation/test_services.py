@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from accounts.attributes import DataType
+from accounts.attributes import BUILTIN_ATTRIBUTES, DataType
 from accounts.models import CustomAttribute
 from federation import selectors
 from federation.exceptions import IdentityProviderInvalid
@@ -156,6 +156,10 @@ def test_well_known_url_must_be_https_except_loopback(
         ({"scopes": ["open id"]}, "scopes"),
         ({"claims_mapping": {"sub": "sub", "shoe_size": "shoe"}}, "claims_mapping"),
         ({"claims_mapping": {"email": "mail"}}, "claims_mapping"),
+        ({"claims_mapping": {"sub": "user id"}}, "claims_mapping"),
+        ({"claims_mapping": {"sub": "sub", "city": "a" * 129}}, "claims_mapping"),
+        ({"claims_mapping": {"sub": "sub", "city": ""}}, "claims_mapping"),
+        ({"claims_mapping": {"sub": "sub", "city": 7}}, "claims_mapping"),
         ({"client_authentication": "private_key_jwt"}, "secret"),
         ({"client_authentication": "basic"}, "client_authentication"),
         ({"slug": "Not A Slug"}, "slug"),
@@ -263,3 +267,59 @@ def test_delete_removes_it_from_flows(tenant_a: Tenant, provider_server: Provide
         identity_provider_delete(provider=provider)
         assert selectors.identity_providers_of_flow(flow.flow_id) == []
         assert UserFlow.objects.filter(pk=flow.pk).exists()
+
+
+def test_claims_mapping_targets_every_attribute_and_takes_plain_claim_names(
+    tenant_a: Tenant, provider_server: ProviderServer
+) -> None:
+    """Every built-in attribute and custom attribute may be mapped, to a plain claim name
+    (letters, digits, `_ - . :`, up to 128 characters)."""
+    mapping = {
+        "sub": "oid",
+        "email": "mail",
+        "email_verified": "mail_verified",
+        "city": "locality",
+        "postal_code": "example.org:postal_code",
+        "job_title": "urn:example:job-title",
+        "Level": "x" * 128,
+    }
+    with in_tenant(tenant_a):
+        CustomAttribute.objects.create(name="Level", data_type=DataType.INT)
+        provider = identity_provider_create(**oidc(provider_server, claims_mapping=mapping))
+        assert IdentityProvider.objects.get(pk=provider.pk).claims_mapping == mapping
+
+
+def test_claim_targets_in_the_order_the_admin_center_shows_them(tenant_a: Tenant) -> None:
+    with in_tenant(tenant_a):
+        CustomAttribute.objects.create(name="Tier", data_type=DataType.STRING)
+        CustomAttribute.objects.create(name="Age", data_type=DataType.INT)
+        targets = selectors.claim_targets()
+    names = [target.name for target in targets]
+    assert names[:3] == ["sub", "email", "email_verified"]
+    assert names[-2:] == ["Age", "Tier"]
+    assert set(names[3:-2]) == set(BUILTIN_ATTRIBUTES) - {"email"}
+    by_name = {target.name: target for target in targets}
+    assert by_name["email_verified"].data_type == DataType.BOOLEAN
+    assert by_name["Age"].data_type == DataType.INT
+    assert by_name["Age"].custom
+    assert by_name["surname"].standard_claim == "family_name"
+    assert by_name["city"].standard_claim == ""
+
+
+def test_the_mapping_a_sign_in_reads(tenant_a: Tenant, provider_server: ProviderServer) -> None:
+    """An OpenID Provider's saved mapping, sub/email/email_verified the standard claims unless
+    mapped; what it leaves out is not read. Google and friends: the standard claims."""
+    with in_tenant(tenant_a):
+        provider = identity_provider_create(
+            **oidc(provider_server, claims_mapping={"sub": "oid", "given_name": "first"})
+        )
+        google = identity_provider_create(
+            kind="google", display_name="Google", client_id="g", secret="s"
+        )
+    assert selectors.claims_mapping_of(provider) == {
+        "sub": "oid",
+        "email": "email",
+        "email_verified": "email_verified",
+        "given_name": "first",
+    }
+    assert selectors.claims_mapping_of(google)["surname"] == "family_name"

@@ -20,12 +20,15 @@ from django.utils import translation
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from accounts.models import User
+from accounts.attributes import extension_claim_name
+from accounts.models import Directory, User
+from accounts.services import custom_attribute_create
 from apps import services as app_services
 from apps.models import AppRegistration, Grant, Platform
 from apps.oidc.views import discovery_document
 from federation.models import IdentityProvider
 from journey.adapters import CustomerSocialAccountAdapter
+from journey.providers import apply_claims
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tenants.secrets import secret_encrypt
@@ -371,3 +374,174 @@ def test_a_provider_of_one_tenant_is_not_there_through_another(federation: Feder
     assert called_back.status_code == 404
     with in_tenant(contoso):
         assert not IdentityProvider.objects.exists()
+
+
+def contoso_sends(world: Federation, email: str, **attributes: str) -> dict[str, str]:
+    """A customer of contoso whose attributes contoso's app for fabrikam puts in its tokens
+    (and userinfo): built-in ones under their claims, custom ones (created here) under
+    Entra's extension claim names. The claim names, by attribute."""
+    customer = make_customer(world.contoso, email)
+    builtin = {key: value for key, value in attributes.items() if key.islower()}
+    custom = {key: value for key, value in attributes.items() if not key.islower()}
+    with in_tenant(world.contoso):
+        for name in custom:
+            custom_attribute_create(name=name, data_type="string")
+        User.objects.filter(pk=customer.pk).update(**builtin, custom_attributes=custom)
+        app_services.app_claims_set(
+            app=world.contoso_app, entries=[(key, True, False) for key in attributes]
+        )
+        extensions = Directory.objects.get().extensions_app_id
+    claims = {"given_name": "given_name", "surname": "family_name", "city": "city"}
+    return {
+        key: claims[key] if key in builtin else extension_claim_name(extensions, key)
+        for key in attributes
+    }
+
+
+def contoso_object_id(world: Federation, email: str) -> str:
+    with in_tenant(world.contoso):
+        return str(User.objects.get(email=email).object_id)
+
+
+def test_the_mapping_names_the_claims_that_fill_attributes_and_skip_the_attribute_page(
+    federation: Federation,
+) -> None:
+    """fabrikam maps sub to contoso's `oid`, and its required first name and tier to contoso's
+    claims: the customer goes straight back to the app. surname, which contoso sends but the
+    mapping leaves out, is not filled."""
+    fabrikam = federation.fabrikam.tenant
+    sent = contoso_sends(
+        federation, "ada@contoso.example", given_name="Ada", surname="Lovelace", Tier="gold"
+    )
+    with in_tenant(fabrikam):
+        IdentityProvider.objects.filter(pk=federation.provider.pk).update(
+            claims_mapping={
+                "sub": "oid",
+                "given_name": sent["given_name"],
+                "Tier": sent["Tier"],
+            }
+        )
+    client = browser()
+    answer = through_contoso(client, federation, "ada@contoso.example")
+    assert answer.status_code == 302, answer.content[:500]
+    assert answer["Location"] == authorize_url(federation.fabrikam)  # no attribute page
+    claims = id_token_of(client, federation.fabrikam, client.get(answer["Location"]))
+    assert claims["idp"] == tenant_issuer(federation.contoso)
+    with in_tenant(fabrikam):
+        user = User.objects.get(email="ada@contoso.example")
+        assert (user.given_name, user.surname) == ("Ada", "")
+        assert user.custom_attributes == {"Tier": "gold"}
+        assert user.profile_completed
+        account = SocialAccount.objects.get(user=user)
+        assert account.uid == contoso_object_id(federation, "ada@contoso.example")
+
+
+def test_email_and_its_verification_come_from_the_claims_the_mapping_names(
+    federation: Federation,
+) -> None:
+    """email mapped to another claim of contoso's; email_verified to a claim contoso does not
+    send: the address is taken, and not believed verified even from a trusted provider."""
+    fabrikam = federation.fabrikam.tenant
+    sent = contoso_sends(federation, "bo@contoso.example", WorkEmail="Bo@Work.example")
+    with in_tenant(fabrikam):
+        IdentityProvider.objects.filter(pk=federation.provider.pk).update(
+            claims_mapping={
+                "sub": "sub",
+                "email": sent["WorkEmail"],
+                "email_verified": "work_email_verified",
+            }
+        )
+    answer = through_contoso(browser(), federation, "bo@contoso.example")
+    assert answer.status_code == 302, answer.content[:500]
+    assert answer["Location"] == f"/{fabrikam.domain_name}/account/confirm-email/"
+    with in_tenant(fabrikam):
+        user = User.objects.get()
+        assert user.email.lower() == "bo@work.example"
+        address = user.emailaddress_set.get()
+        assert address.email.lower() == "bo@work.example"
+        assert not address.verified
+
+
+def test_the_mapped_email_verified_claim_is_believed_from_a_trusted_provider(
+    federation: Federation,
+) -> None:
+    """The same, with email_verified mapped to the claim contoso sends for its address."""
+    fabrikam = federation.fabrikam.tenant
+    make_customer(federation.contoso, "cy@contoso.example")
+    with in_tenant(fabrikam):
+        IdentityProvider.objects.filter(pk=federation.provider.pk).update(
+            claims_mapping={"sub": "oid", "email": "email", "email_verified": "email_verified"}
+        )
+    answer = through_contoso(browser(), federation, "cy@contoso.example")
+    assert answer["Location"] == f"/{fabrikam.domain_name}/account/complete/"
+    with in_tenant(fabrikam):
+        user = User.objects.get()
+        assert user.emailaddress_set.get().verified
+        account = SocialAccount.objects.get(user=user)
+        assert account.uid == contoso_object_id(federation, "cy@contoso.example")
+
+
+@pytest.mark.parametrize("sub", ["no_such_claim", "email_verified"])
+def test_no_usable_identifier_in_the_mapped_sub_claim_is_a_clear_page(
+    federation: Federation, sub: str
+) -> None:
+    """A claim contoso does not send, or one that is no identifier (a boolean): the sign-in
+    does not complete, with our page, and nothing is stored."""
+    fabrikam = federation.fabrikam.tenant
+    make_customer(federation.contoso, "dee@contoso.example")
+    with in_tenant(fabrikam):
+        IdentityProvider.objects.filter(pk=federation.provider.pk).update(
+            claims_mapping={"sub": sub}
+        )
+    answer = through_contoso(browser(), federation, "dee@contoso.example")
+    assert answer.status_code == 400
+    assert "Signing in with Contoso did not complete." in answer.text
+    with in_tenant(fabrikam):
+        assert not User.objects.exists()
+        assert not SocialAccount.objects.exists()
+
+
+def test_claims_fill_custom_attributes_through_their_data_types_cleaner(
+    tenant_a: Tenant,
+) -> None:
+    """What a provider sends passes the same cleaner as every other write: "42" is the Int 42,
+    "true" the Boolean true; a text too long for a String, a number out of range or text
+    PostgreSQL cannot store is left out, never stored."""
+    with in_tenant(tenant_a):
+        for name, data_type in (
+            ("Age", "int"),
+            ("Newsletter", "boolean"),
+            ("Tier", "string"),
+            ("Code", "string"),
+            ("Big", "int"),
+        ):
+            custom_attribute_create(name=name, data_type=data_type)
+        provider = IdentityProvider(
+            slug="p",
+            kind="openid_connect",
+            claims_mapping={
+                "sub": "sub",
+                "Age": "age",
+                "Newsletter": "news",
+                "Tier": "tier",
+                "Code": "code",
+                "Big": "big",
+                "given_name": "first",
+            },
+        )
+        user = User(email="x@example.com")
+        apply_claims(
+            user,
+            provider,
+            {
+                "age": "42",
+                "news": "true",
+                "tier": "t" * 251,
+                "code": "\ud800",
+                "big": 2**63,
+                "first": " Ada ",
+                "family_name": "Lovelace",  # the standard claim, but surname is not mapped
+            },
+        )
+    assert user.custom_attributes == {"Age": 42, "Newsletter": True}
+    assert (user.given_name, user.surname) == ("Ada", "")

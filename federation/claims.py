@@ -1,0 +1,31 @@
+"""The claims mapping of an identity provider: which of the provider's claims fill which of our
+attributes (`IdentityProvider.claims_mapping`, our attribute → the provider's claim).
+
+Three attributes are what a sign-in needs, so they are always read: `sub` (who the customer is
+at the provider), `email` and `email_verified`. Without a mapping of their own they read the
+standard claim of the same name. Any other attribute is filled only when it is mapped.
+"""
+
+import re
+
+# What a sign-in needs from every provider; each reads the same-named claim unless mapped.
+SIGN_IN_ATTRIBUTES = ("sub", "email", "email_verified")
+# OIDC Core §5.1: the standard claims, by the attribute they fill. A new OpenID Provider starts
+# with this mapping; Google, Facebook and Apple always use it.
+STANDARD_CLAIMS = {
+    "sub": "sub",
+    "email": "email",
+    "email_verified": "email_verified",
+    "given_name": "given_name",
+    "surname": "family_name",
+    "display_name": "name",
+}
+MAX_CLAIM_NAME = 128
+# A claim is named as a JSON member: a plain name here (letters, digits, `_ - . :`), which also
+# covers namespaced claims such as `urn:example:tier` or `example.com:tier`.
+CLAIM_NAME = re.compile(rf"[A-Za-z0-9_.:\-]{{1,{MAX_CLAIM_NAME}}}")
+
+
+def is_claim_name(value: object) -> bool:
+    """Whether `value` is a claim name a mapping may hold."""
+    return isinstance(value, str) and CLAIM_NAME.fullmatch(value) is not None
