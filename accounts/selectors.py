@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from allauth.socialaccount.models import SocialAccount
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
@@ -239,6 +240,17 @@ def customer_session_count(*, customer: User) -> int:
     """How many unexpired sessions the customer has on this tenant's hosted pages (browsers
     signed in); one indexed count."""
     return Session.objects.filter(user=customer, expire_date__gt=timezone.now()).count()
+
+
+def customer_identity_list(*, customer: User) -> list[SocialAccount]:
+    """The customer's linked identities: their accounts at identity providers, as allauth
+    links them (`SocialAccount`: the provider's name and the subject it gave), oldest link
+    first. What the provider said about the customer (`extra_data`) is not loaded."""
+    return list(
+        SocialAccount.objects.filter(user=customer)
+        .defer("extra_data")
+        .order_by("date_joined", "pk")
+    )
 
 
 def customer_restore_deadline(*, customer: User) -> datetime | None:

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 
 from accounts.api import MeView
 from ciam_portal.health import healthz
-from journey import views
+from journey import identities, views
 from tenants import errors
 
 urlpatterns = [
@@ -42,6 +42,13 @@ urlpatterns = [
         r"^account/(email|password/set|reauthenticate(/.*)?|3rdparty|social/connections"
         r"|2fa|2fa/(reauthenticate|totp|recovery-codes)(/.*)?)/$",
         views.not_offered,
+    ),
+    # The customer's own page of their linked identities, where the app's user flow allows it.
+    path("account/identities/", identities.linked_identities, name="customer-identities"),
+    path(
+        "account/identities/<int:identity_id>/remove/",
+        identities.linked_identity_remove,
+        name="customer-identity-remove",
     ),
     path("account/", include("allauth.urls")),
     path("api/v1/me", MeView.as_view(), name="api-me"),

@@ -6,13 +6,15 @@ without it.
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.attributes import BUILTIN_ATTRIBUTES, DataType
-from accounts.models import CustomAttribute
+from accounts.models import CustomAttribute, User
+from accounts.selectors import customer_identity_list
 from federation.claims import SIGN_IN_ATTRIBUTES, STANDARD_CLAIMS
 from federation.models import IdentityProvider, ProviderKind
 from tenants.secrets import secret_decrypt
@@ -106,3 +108,58 @@ def claims_mapping_of(provider: IdentityProvider) -> dict[str, str]:
             if isinstance(attribute, str) and isinstance(claim, str) and claim
         },
     }
+
+
+@dataclass(frozen=True)
+class LinkedIdentity:
+    """One of a customer's accounts at an identity provider, as the customer's pages show it.
+
+    `provider` is allauth's name for the provider, which is the registration's slug (Google,
+    Facebook and Apple are registered under their own names); `provider_name` is the
+    registration's display name, or that slug when the provider has been removed since
+    (`provider_removed`). `subject` is the provider's identifier of the customer (`sub`);
+    `last_used_at` is the last time the provider signed the customer in here.
+    """
+
+    id: int
+    provider: str
+    provider_name: str
+    provider_removed: bool
+    subject: str
+    linked_at: datetime
+    last_used_at: datetime
+
+
+def linked_identity_list(*, customer: User) -> list[LinkedIdentity]:
+    """The customer's linked identities (`accounts.selectors.customer_identity_list`, oldest
+    first), each named by the tenant's registration of its provider: two queries."""
+    accounts = customer_identity_list(customer=customer)
+    names = dict(
+        IdentityProvider.objects.filter(
+            slug__in={account.provider for account in accounts}
+        ).values_list("slug", "display_name")
+    )
+    return [
+        LinkedIdentity(
+            id=account.pk,
+            provider=account.provider,
+            provider_name=names.get(account.provider, account.provider),
+            provider_removed=account.provider not in names,
+            subject=account.uid,
+            linked_at=account.date_joined,
+            last_used_at=account.last_login,
+        )
+        for account in accounts
+    ]
+
+
+def linked_identity_get(*, customer: User, identity_id: int) -> LinkedIdentity | None:
+    """The customer's linked identity with this ID, or None (another customer's is None)."""
+    return next(
+        (
+            identity
+            for identity in linked_identity_list(customer=customer)
+            if identity.id == identity_id
+        ),
+        None,
+    )

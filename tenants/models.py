@@ -148,6 +148,7 @@ class AuditAction(models.TextChoices):
     CUSTOMER_SESSIONS_REVOKED = "customer.sessions_revoked", _("Customer sessions revoked")
     CUSTOMER_DELETED = "customer.deleted", _("Customer deleted")
     CUSTOMER_RESTORED = "customer.restored", _("Customer restored")
+    CUSTOMER_IDENTITY_REMOVED = "customer.identity_removed", _("Customer's linked identity removed")
     CUSTOMERS_PURGED = "customers.purged", _("Deleted customers purged")
     USERFLOW_CREATED = "userflow.created", _("User flow created")
     USERFLOW_UPDATED = "userflow.updated", _("User flow properties updated")

@@ -33,6 +33,11 @@ class UserFlow(models.Model):
     identity_providers = models.ManyToManyField(
         "federation.IdentityProvider", blank=True, related_name="user_flows"
     )
+    # Whether the apps of this flow may send their signed-in customers to the self-service
+    # page of their linked identities (`/<tenant>/account/identities/?client_id=…`).
+    identities_self_service = models.BooleanField(
+        _("customers may see and remove their linked identities"), default=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -80,12 +80,23 @@ def userflow_update(
     return flow
 
 
-def userflow_identity_providers_set(*, flow: UserFlow, provider_ids: Iterable[int]) -> None:
+def userflow_identity_providers_set(
+    *,
+    flow: UserFlow,
+    provider_ids: Iterable[int],
+    identities_self_service: bool | None = None,
+) -> None:
     """Exactly these identity providers (row IDs of the tenant's `federation` providers; IDs of
-    no provider are ignored) are offered by the flow afterwards, beside its email accounts."""
+    no provider are ignored) are offered by the flow afterwards, beside its email accounts.
+    `identities_self_service`, when given, says whether the flow's customers may see and remove
+    their linked identities themselves (None leaves it as it is)."""
     model = UserFlow.identity_providers.rel.model
     existing = model._default_manager.filter(pk__in=list(provider_ids)).values_list("pk", flat=True)
-    flow.identity_providers.set(list(existing))
+    with transaction.atomic():
+        flow.identity_providers.set(list(existing))
+        if identities_self_service is not None:
+            flow.identities_self_service = identities_self_service
+            flow.save(update_fields=["identities_self_service"])
 
 
 def userflow_delete(*, flow: UserFlow) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,6 +41,10 @@ class CustomerNotRestorable(Exception):
 
 class CustomerDeleted(Exception):
     """The customer is deleted: restore it before changing its sign-in."""
+
+
+class IdentityNotLinked(Exception):
+    """The customer has no linked identity with this ID."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,29 @@ def customer_unblock(*, customer: User) -> User:
     customer.is_active = True
     customer.save(update_fields=["is_active"])
     return customer
+
+
+def customer_identity_remove(*, customer: User, identity_id: int) -> SocialAccount:
+    """Unlink one of the customer's identities at an identity provider (allauth's
+    `SocialAccount` with this ID, and the provider's tokens allauth kept for it); return it,
+    as it was, for the audit entry.
+
+    The customer's next sign-in through that provider no longer reaches this account: the
+    journey treats it as anyone's first sign-in there (a sign-up, or an offer to link when the
+    provider vouches for an email address that has an account here). The customer's other ways
+    in, sessions and tokens stay as they are. Raises IdentityNotLinked when the ID is not one of
+    this customer's identities, CustomerDeleted for a deleted customer (restore it first).
+    """
+    if customer.deleted_at is not None:
+        raise CustomerDeleted()
+    identity = (
+        SocialAccount.objects.filter(user=customer, pk=identity_id).defer("extra_data").first()
+    )
+    if identity is None:
+        raise IdentityNotLinked()
+    # Through the queryset, which leaves `identity` as it was (its ID included) for the caller.
+    SocialAccount.objects.filter(pk=identity.pk).delete()
+    return identity
 
 
 def customer_delete(*, customer: User, now: datetime | None = None) -> User:

@@ -28,6 +28,7 @@ from admin_center.customers.forms import (
 )
 from admin_center.form_errors import form_errors_from
 from admin_center.pages import tenant_page
+from federation.selectors import linked_identity_get, linked_identity_list
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
@@ -79,6 +80,7 @@ def _detail_page(
 ) -> HttpResponse:
     with in_tenant(tenant):
         session_count = selectors.customer_session_count(customer=customer)
+        identities = linked_identity_list(customer=customer)
     return tenant_page(
         request,
         tenant,
@@ -88,6 +90,7 @@ def _detail_page(
             "form": form,
             "restore_deadline": selectors.customer_restore_deadline(customer=customer),
             "session_count": session_count,
+            "identities": identities,
             "section": SECTION,
             **context,
         },
@@ -287,6 +290,48 @@ def customer_sessions_revoke(
         request, _("%(sessions)s; %(tokens)s.") % {"sessions": sessions, "tokens": tokens}
     )
     return redirect("admin_center:customer-detail", tenant.tenant_id, customer.object_id)
+
+
+@tenant_admin_view(Capability.MANAGE_CUSTOMERS)
+@require_http_methods(["GET", "POST"])
+def customer_identity_remove(
+    request: HttpRequest, tenant: Tenant, object_id: uuid.UUID, identity_id: int
+) -> HttpResponse:
+    """Confirm, then unlink one of the customer's identities at an identity provider: the next
+    sign-in through it with that account no longer reaches this customer."""
+    with in_tenant(tenant):
+        customer = _customer(object_id)
+        identity = linked_identity_get(customer=customer, identity_id=identity_id)
+        if identity is None:
+            raise Http404
+        if request.method == "POST" and customer.deleted_at is None:
+            try:
+                services.customer_identity_remove(customer=customer, identity_id=identity.id)
+            except services.IdentityNotLinked as error:  # removed meanwhile, by someone else
+                raise Http404 from error
+    if customer.deleted_at is not None:
+        return _restore_first(request, tenant, customer)
+    if request.method == "POST":
+        _audit(
+            request,
+            tenant,
+            AuditAction.CUSTOMER_IDENTITY_REMOVED,
+            customer,
+            provider=identity.provider,
+            subject=identity.subject,
+        )
+        messages.success(
+            request,
+            _("The %(provider)s identity is no longer linked to %(email)s.")
+            % {"provider": identity.provider_name, "email": customer},
+        )
+        return redirect("admin_center:customer-detail", tenant.tenant_id, customer.object_id)
+    return tenant_page(
+        request,
+        tenant,
+        "admin_center/customers/identity_remove.html",
+        {"customer": customer, "identity": identity, "section": SECTION},
+    )
 
 
 @tenant_admin_view(Capability.MANAGE_CUSTOMERS)

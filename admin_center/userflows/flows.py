@@ -12,10 +12,12 @@ entry and renders in the public schema with evaluated data.
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -30,6 +32,7 @@ from federation.selectors import identity_provider_list, identity_providers_of_f
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
+from tenants.selectors import tenant_base_url
 from userflows import services
 from userflows.models import MAX_USER_FLOWS, UserFlow, UserFlowAttribute
 from userflows.selectors import flow_attributes, userflow_list
@@ -198,9 +201,22 @@ def userflow_properties(request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID
     return redirect("admin_center:userflow-detail", tenant.tenant_id, flow.flow_id)
 
 
-def _offered(flow: UserFlow) -> list[str]:
-    """How the audit log names the providers a flow offers: their identifiers."""
-    return sorted(provider.slug for provider in identity_providers_of_flow(flow.flow_id))
+def _identities_url(tenant: Tenant) -> str:
+    """The self-service page of linked identities, which a flow may open to its customers (its
+    path in the tenant URLconf, after the tenant's base URL)."""
+    path = reverse("customer-identities", urlconf=settings.TENANT_URLCONF)
+    return f"{tenant_base_url(tenant)}/{path.removeprefix(get_script_prefix())}"
+
+
+def _federation(flow: UserFlow) -> dict[str, object]:
+    """What the audit log records of the flow's providers section: the providers it offers, by
+    their identifiers, and whether its customers manage their linked identities."""
+    return {
+        "identity_providers": sorted(
+            provider.slug for provider in identity_providers_of_flow(flow.flow_id)
+        ),
+        "identities_self_service": flow.identities_self_service,
+    }
 
 
 def _identity_providers_page(
@@ -225,7 +241,12 @@ def _identity_providers_page(
         form = forms.SignInMethodForm(initial={"sign_in_method": flow.sign_in_method})
     if providers_form is None:
         providers_form = forms.FlowIdentityProvidersForm(
-            initial={"identity_providers": offered}, providers=choices
+            initial={
+                "identity_providers": offered,
+                "identities_self_service": flow.identities_self_service,
+            },
+            providers=choices,
+            identities_url=_identities_url(tenant),
         )
     return section_page(
         request,
@@ -265,13 +286,17 @@ def userflow_federation_set(
     with in_tenant(tenant):
         flow = flow_get(flow_id)
         choices = [(provider.pk, provider.display_name) for provider in identity_provider_list()]
-        form = forms.FlowIdentityProvidersForm(request.POST, providers=choices)
-        before = _offered(flow)
+        form = forms.FlowIdentityProvidersForm(
+            request.POST, providers=choices, identities_url=_identities_url(tenant)
+        )
+        before = _federation(flow)
         if form.is_valid():
             services.userflow_identity_providers_set(
-                flow=flow, provider_ids=form.cleaned_data["identity_providers"]
+                flow=flow,
+                provider_ids=form.cleaned_data["identity_providers"],
+                identities_self_service=form.cleaned_data["identities_self_service"],
             )
-            after = _offered(flow)
+            after = _federation(flow)
     if not form.is_valid():
         return _identity_providers_page(request, tenant, flow_id, providers_form=form)
     audit(
@@ -279,8 +304,8 @@ def userflow_federation_set(
         tenant,
         AuditAction.USERFLOW_IDENTITY_PROVIDERS_CHANGED,
         target=flow_target(flow),
-        before={"identity_providers": before},
-        after={"identity_providers": after},
+        before=before,
+        after=after,
     )
     messages.success(request, _("Identity providers saved."))
     return redirect("admin_center:userflow-identity-providers", tenant.tenant_id, flow.flow_id)

@@ -64,7 +64,8 @@ class SignInMethodForm(forms.Form):
 
 class FlowIdentityProvidersForm(forms.Form):
     """The flow's Identity providers section: which of the tenant's social and OpenID Connect
-    providers it offers. `providers` are (row ID, label) pairs."""
+    providers it offers, and whether its customers may manage their linked identities
+    themselves. `providers` are (row ID, label) pairs."""
 
     identity_providers = forms.TypedMultipleChoiceField(
         label=_("Offered in this user flow"),
@@ -72,10 +73,19 @@ class FlowIdentityProvidersForm(forms.Form):
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
     )
+    identities_self_service = forms.BooleanField(
+        label=_("Customers may see and remove their linked identities"), required=False
+    )
 
-    def __init__(self, *args: Any, providers: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, providers: list[tuple[int, str]], identities_url: str, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["identity_providers"].choices = providers  # type: ignore[attr-defined]
+        self.fields["identities_self_service"].help_text = _(
+            "On a page of their own, signed in, in the app's branding: the flow's apps link "
+            "their customers to %(url)s?client_id=<the app's client ID>."
+        ) % {"url": identities_url}
 
 
 class UserAttributesForm(forms.Form):

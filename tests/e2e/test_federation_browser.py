@@ -1,13 +1,16 @@
 """Issue 11 end to end, in real Chromium against the real server, no mocks: a customer of
 fabrikam clicks "Continue with Contoso", signs up at contoso (another tenant of this product)
 with the emailed code, comes back, completes fabrikam's attribute page, and fabrikam's app
-gets an ID token whose `idp` is contoso's issuer; signing in again skips the attribute page."""
+gets an ID token whose `idp` is contoso's issuer; signing in again skips the attribute page.
+The linked identity then shows on the customer's page in fabrikam's admin center, and, once
+the flow lets its customers manage theirs, on the customer's own page, where they remove it."""
 
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from allauth.socialaccount.models import SocialAccount
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
@@ -15,8 +18,9 @@ from apps import services as app_services
 from apps.models import Platform
 from ciam_portal.run import web_server_argv
 from federation.services import identity_provider_create
+from tenants.models import AdminRole, RoleAssignment
 from tenants.schemas import in_tenant
-from tests.e2e.conftest import CommittedData, Screenshot, expect_hosted_page
+from tests.e2e.conftest import CommittedData, Credentials, Screenshot, expect_hosted_page
 from tests.e2e.test_hosted_pages_browser import (
     browser_app,
     finish,
@@ -53,6 +57,7 @@ def federating_server_url(
 def test_a_fabrikam_customer_signs_up_through_contoso(
     page: Page,
     committed: CommittedData,
+    operator: Credentials,
     app_server: str,
     federating_server_url: str,
     live_mail_dir: Path,
@@ -144,4 +149,51 @@ def test_a_fabrikam_customer_signs_up_through_contoso(
     again = finish(page, live_server_url, fabrikam, client, verifier, redirect)
     assert again["idp"] == contoso_issuer
     assert again["sub"] == claims["sub"]
+
+    # Fabrikam's admin finds the linked identity on the customer's page.
+    RoleAssignment.objects.create(
+        tenant=fabrikam,
+        operator=User.objects.get(email=operator.email),
+        role=AdminRole.USER_ADMINISTRATOR,
+    )
+    with in_tenant(fabrikam):
+        subject = SocialAccount.objects.get(user=customer).uid
+    page.goto(f"{live_server_url}/admin-center/sign-in/")
+    page.get_by_label("Email address").fill(operator.email)
+    page.get_by_label("Password").fill(operator.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(
+        f"{live_server_url}/admin-center/tenants/{fabrikam.tenant_id}/customers/"
+        f"{customer.object_id}/"
+    )
+    identities = page.get_by_role("region", name="Linked identities")
+    row = identities.get_by_role("row").filter(has_text="Contoso")
+    expect(row.get_by_role("cell").nth(0)).to_have_text("Contoso")
+    expect(row.get_by_role("cell").nth(1)).to_have_text(subject)
+    expect(row.get_by_role("link", name=f"Remove Contoso {subject}")).to_be_visible()
+    identities.scroll_into_view_if_needed()
+    screenshot(page, "federation-admin-customer-linked-identity")
+
+    # The flow lets its customers manage theirs: the customer, still signed in at fabrikam,
+    # opens the page the app links to, in the app's branding, and removes the identity.
+    with in_tenant(fabrikam):
+        world.flow.identities_self_service = True
+        world.flow.save(update_fields=["identities_self_service"])
+    own_page = f"{live_server_url}/{fabrikam.domain_name}/account/identities/?client_id="
+    page.goto(own_page + app.client_id)
+    expect_hosted_page(page, "Linked accounts")
+    linked = page.get_by_role("list", name="Linked accounts").get_by_role("listitem")
+    expect(linked).to_have_count(1)
+    expect(linked).to_contain_text("Contoso")
+    expect(page.get_by_role("link", name="Back to Grocery app")).to_have_attribute("href", redirect)
+    screenshot(page, "federation-own-linked-accounts")
+    linked.get_by_role("link", name="Remove Contoso").click()
+    expect_hosted_page(page, "Remove your Contoso account?")
+    screenshot(page, "federation-own-linked-account-remove")
+    page.get_by_role("button", name="Remove").click()
+    expect_hosted_page(page, "Linked accounts")
+    expect(page.get_by_role("status")).to_contain_text("Your Contoso account is no longer linked.")
+    expect(page.get_by_role("list", name="Linked accounts")).to_have_count(0)
+    with in_tenant(fabrikam):
+        assert not SocialAccount.objects.filter(user=customer).exists()
     assert page_errors == []

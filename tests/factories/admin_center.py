@@ -4,6 +4,7 @@ every route (roles, bad input)."""
 import re
 
 import pytest
+from allauth.socialaccount.models import SocialAccount
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -32,8 +33,8 @@ def public_key_pem() -> str:
 def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOperator) -> RouteValues:
     """A value for each path argument of the admin center's routes, by name, each naming a row
     of `flow_world`'s tenant (tenant A): an app with a secret, a certificate and a permission, a
-    user flow with attributes, a custom attribute, a customer, a second admin, an identity
-    provider (Google)."""
+    user flow with attributes, a custom attribute, a customer with a linked identity, a second
+    admin, an identity provider (Google)."""
     tenant = flow_world.tenant
     other_admin = operator_factory(tenant=tenant, roles=[AdminRole.REPORTS_READER])
     customer = make_customer(tenant, "swept@example.com")
@@ -49,6 +50,7 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         provider = identity_provider_create(
             kind="google", display_name="Google", client_id="swept.apps", secret="swept"
         )
+        identity = SocialAccount.objects.create(user=customer, provider="google", uid="swept")
     return {
         "tenant_id": str(tenant.tenant_id),
         "app_id": str(app.object_id),
@@ -59,6 +61,7 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         "item_id": str(item.pk),
         "attribute_id": str(item.custom_attribute.pk),
         "object_id": str(customer.object_id),
+        "identity_id": str(identity.pk),
         "operator_id": str(other_admin.pk),
         "locale": "fr",
         "slug": provider.slug,

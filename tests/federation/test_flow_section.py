@@ -105,3 +105,40 @@ def test_another_tenants_provider_cannot_be_offered(
     )
     assert response.status_code == 400
     assert offered(tenant_a, flow) == set()
+
+
+def test_the_flow_lets_its_customers_manage_their_linked_identities(
+    tenant_a: Tenant, flow_admin: Client
+) -> None:
+    with in_tenant(tenant_a):
+        flow = UserFlow.objects.create(name="Shoppers")
+        google = identity_provider_create(
+            kind="google", display_name="Google", client_id="g", secret="s"
+        )
+    page = flow_admin.get(section_url(tenant_a, flow)).content.decode()
+    assert "Customers may see and remove their linked identities" in page
+    assert f"/{tenant_a.domain_name}/account/identities/?client_id=" in page
+    assert 'name="identities_self_service"' in page
+    assert 'name="identities_self_service" id="id_identities_self_service" checked' not in page
+    url = section_url(tenant_a, flow, "federation/")
+    flow_admin.post(url, {"identity_providers": [google.pk], "identities_self_service": "on"})
+    with in_tenant(tenant_a):
+        assert UserFlow.objects.get(pk=flow.pk).identities_self_service
+    page = flow_admin.get(section_url(tenant_a, flow)).content.decode()
+    assert page.count(" checked") == 3  # the email option, Google and the self-service page
+    flow_admin.post(url, {"identity_providers": [google.pk]})
+    with in_tenant(tenant_a):
+        assert not UserFlow.objects.get(pk=flow.pk).identities_self_service
+    entries = list(
+        AuditEntry.objects.filter(
+            tenant_uuid=tenant_a.tenant_id,
+            action=AuditAction.USERFLOW_IDENTITY_PROVIDERS_CHANGED,
+        ).order_by("occurred_at")
+    )
+    assert [(entry.details["before"], entry.details["after"]) for entry in entries] == [
+        (
+            {"identity_providers": [], "identities_self_service": False},
+            {"identity_providers": ["google"], "identities_self_service": True},
+        ),
+        ({"identities_self_service": True}, {"identities_self_service": False}),
+    ]
