@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.factories.flows",
     "tests.factories.admin_center",
     "tests.factories.celery_worker",
+    "tests.factories.federation",
 ]
 
 TENANT_A = "tenant-a"
