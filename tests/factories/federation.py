@@ -156,7 +156,7 @@ def contoso_callback(client: Client, world: Federation, email: str) -> str:
     password: the path of fabrikam's callback contoso sends the browser back to (with the
     code), not yet followed."""
     fabrikam = world.fabrikam.tenant.domain_name
-    page = client.get(authorize_url(world.fabrikam))
+    page = client.get(authorize_url(world.fabrikam), follow=True)  # a code flow's: its page
     assert page.status_code == 200
     assert "Continue with Contoso" in page.text
     start = client.post(
