@@ -35,6 +35,8 @@ urlpatterns = [
     ),
     # The pages of the login stages (journey/stages.py).
     path("account/complete/", views.profile_completion, name="account-complete"),
+    # An identity provider's account offered for linking to an account here (journey/linking.py).
+    path("account/link/", views.link_offer, name="account-link"),
     # allauth's self-service pages that no user flow offers yet (managing email addresses,
     # setting a password, re-authentication, MFA set-up, linked social accounts) are not served:
     # a customer changes their profile through the app (/api/v1/me) or an admin.

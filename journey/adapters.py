@@ -2,6 +2,7 @@
 
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from allauth.account.adapter import DefaultAccountAdapter
@@ -13,13 +14,14 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.db.transaction import on_commit
 from django.http import Http404, HttpRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 
 from accounts.models import User
 from accounts.tasks import email_deliver
 from apps.oidc.sessions import sign_in_identity_provider_record
-from journey import transaction
+from journey import linking, transaction
 from journey.emails import code_minutes, email_face, sender_address, tenant_links
 from journey.providers import (
     StoredDiscovery,
@@ -77,6 +79,9 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         account already signed in (a fresh sign-in the app asked for) gets a new key too. The
         auth transaction under way outlives the session it replaces and records the sign-in."""
         journey = transaction.current(request)
+        # A link offer outlives the session too (Django empties it when another account was
+        # signed in); `post_login` decides whether this sign-in accepts it.
+        link_offer = linking.offer_current(request)
         already_in = request.session.get(SESSION_KEY) == user._meta.pk.value_to_string(user)
         super().login(request, user)
         record_language(user)
@@ -84,11 +89,21 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             request.session.cycle_key()
         if journey is not None:
             transaction.signed_in(request, transaction=journey)
+        if link_offer is not None:
+            linking.offer_keep(request, link_offer)
 
     def post_login(self, request: HttpRequest, user: User, **kwargs: Any) -> Any:
         """Remember which identity provider this sign-in went through, for the `idp` of the
-        tokens the app gets next (apps/oidc/sessions.py); a sign-in here forgets any earlier."""
+        tokens the app gets next (apps/oidc/sessions.py); a sign-in here forgets any earlier.
+
+        A sign-in here (password or code) that proves the account a link offer was made for
+        links the provider's account to it, and then counts as a sign-in through the provider
+        (journey/linking.py). Any sign-in ends the offer."""
         sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if sociallogin is None:
+            sociallogin = linking.offer_accept(request, customer=user)
+        else:
+            linking.offer_drop(request)
         registration = provider_of_login(sociallogin) if sociallogin is not None else None
         sign_in_identity_provider_record(
             request, issuer=provider_issuer(registration) if registration is not None else ""
@@ -189,8 +204,10 @@ class CustomerSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore
         - the email counts as verified only when the provider says so (`email_verified`) AND
           it is trusted for email (Google, Apple, or marked by the admin); otherwise the
           customer verifies it with our emailed code (ACCOUNT_EMAIL_VERIFICATION);
-        - an email that already has an account here is not taken over, nor linked: the
-          customer is told to sign in with the password (linking is not offered yet);
+        - an email that already has an account here is never taken over: when the provider
+          verified it (and is trusted for email) and the customer may sign in, linking is
+          offered, after the customer proves the account here (journey/linking.py); otherwise
+          the page says why not and to sign in here instead. Nothing is stored either way;
         - a provider that shares no email cannot sign up (every customer has one).
         """
         if sociallogin.is_existing:
@@ -204,15 +221,36 @@ class CustomerSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore
         )
         if not email:
             raise ImmediateHttpResponse(render(request, "socialaccount/no_email.html", status=400))
-        if User.objects.filter(email__iexact=email).exists():
-            raise ImmediateHttpResponse(
-                render(
-                    request,
-                    "socialaccount/account_exists.html",
-                    {"provider_name": registration.display_name if registration else ""},
-                    status=409,
-                )
+        customer = User.objects.filter(email__iexact=email).first()
+        if customer is None:
+            return
+        verified = any(
+            address.verified and address.email.lower() == email.lower()
+            for address in sociallogin.email_addresses
+        )
+        refused = linking.refusal(
+            customer=customer, provider=registration, trusted=trusted, verified=verified
+        )
+        if refused is None and registration is not None:
+            linking.offer_make(
+                request, sociallogin=sociallogin, customer=customer, provider=registration
             )
+            raise ImmediateHttpResponse(redirect("account-link"))
+        next_url = sociallogin.get_redirect_url(request) or ""
+        raise ImmediateHttpResponse(
+            render(
+                request,
+                "socialaccount/account_exists.html",
+                {
+                    "provider_name": registration.display_name if registration else "",
+                    "reason": refused,
+                    "uses_codes": flow_uses_codes(request),
+                    "sign_in_url": reverse("account_login")
+                    + (f"?{urlencode({'next': next_url})}" if next_url else ""),
+                },
+                status=409,
+            )
+        )
 
     def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: Any) -> User:
         """allauth's common fields, then the provider's claims through its mapping."""

@@ -23,7 +23,7 @@ from accounts.models import User
 from apps import lookups
 from branding.overrides import customized_text, override_text
 from branding.strings import BUILTIN_ATTRIBUTE_IDS, custom_attribute_string_id
-from journey import transaction
+from journey import linking, transaction
 from userflows.models import UserFlowAttribute
 from userflows.selectors import attribute_label
 
@@ -165,9 +165,10 @@ class ProfileCompletionForm(AttributeFormMixin, forms.Form):
 
 
 class CustomerLoginForm(LoginForm):  # type: ignore[misc]
-    """allauth's sign-in form with its password field, pre-filled with the email the app
-    suggested. (Sign-up asks no password, so allauth would drop the field; flows whose method is
-    the one-time passcode never show this form.)"""
+    """allauth's sign-in form with its password field, pre-filled with the email of the
+    account a link offer waits for (journey/linking.py), else the one the app suggested.
+    (Sign-up asks no password, so allauth would drop the field; flows whose method is the
+    one-time passcode never show this form.)"""
 
     def _setup_password_field(self) -> None:
         # The page links "Forgot password?" itself (templates/account/login.html).
@@ -182,5 +183,8 @@ class CustomerLoginForm(LoginForm):  # type: ignore[misc]
         journey = transaction.current(request) if request is not None else None
         # The app's `login_hint` (OIDC Core §3.1.2.1), when it is an email address.
         hint = journey.login_hint if journey is not None else ""
+        offer = linking.offer_current(request) if request is not None else None
+        if offer is not None:
+            hint = offer.email
         if not self.is_bound and "@" in hint:
             self.fields["login"].initial = hint

@@ -24,6 +24,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts.answer_time import SIGNUP_ANSWER_QUANTUM_SECONDS, answered_on_the_quantum
 from accounts.models import User
 from accounts.services import customer_profile_update
+from journey import linking
 from journey.adapters import flow_uses_codes
 from journey.answers import continue_to_app
 from journey.forms import FIELD_PREFIX, ProfileCompletionForm, attributes_known
@@ -112,7 +113,9 @@ class RequestLoginCodeView(allauth_views.RequestLoginCodeView):  # type: ignore[
     (decided here, on the server, not by hiding a link)."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not flow_uses_codes(request):
+        # A link offer may be accepted with an emailed code in a password flow too (a customer
+        # who signed up through another provider has no password to prove the account with).
+        if not flow_uses_codes(request) and linking.offer_current(request) is None:
             return redirect(_with_next("account_login", request))
         response: HttpResponse = super().dispatch(request, *args, **kwargs)
         return response
@@ -121,6 +124,30 @@ class RequestLoginCodeView(allauth_views.RequestLoginCodeView):  # type: ignore[
         context: dict[str, Any] = super().get_context_data(**kwargs)
         context["signup_open"] = get_adapter(self.request).is_open_for_signup(self.request)
         return context
+
+
+@never_cache
+def link_offer(request: HttpRequest) -> HttpResponse:
+    """The offer to link an identity provider's account to the customer's account here
+    (journey/linking.py): sign in to it once, by the ways the account and the flow allow, the
+    flow's own first. A POST cancels the offer and starts the sign-in over. Without an offer
+    (none made, expired, cancelled): the sign-in page."""
+    offer = linking.offer_current(request)
+    if request.method == "POST":
+        linking.offer_drop(request)
+        return redirect(offer.next_url if offer and offer.next_url else reverse("account_login"))
+    if offer is None:
+        return redirect("account_login")
+    return render(
+        request,
+        "socialaccount/link_offer.html",
+        {
+            "email": offer.email,
+            "provider_name": offer.provider_name,
+            "methods": [str(method) for method in linking.proof_methods(request, offer)],
+            "next": offer.next_url,
+        },
+    )
 
 
 class ConfirmLoginCodeView(ContinueToAppMixin, allauth_views.ConfirmLoginCodeView):  # type: ignore[misc]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from branding.overrides import customized_text
 from federation.models import ProviderKind
+from journey import linking
 from journey.providers import providers_of_flow
 from journey.selectors import app_name_for_request, flow_for_request
 
@@ -49,6 +50,15 @@ def signing_in_app_name(context: template.Context) -> str:
     in to, "" when none."""
     request = context.get("request")
     return app_name_for_request(request) if request is not None else ""
+
+
+@register.inclusion_tag("socialaccount/_link_offer_notice.html", takes_context=True)
+def link_offer_notice(context: template.Context) -> dict[str, object]:
+    """`{% link_offer_notice %}`: on the sign-in pages, while a link offer waits for the
+    customer to sign in (journey/linking.py), which account and which provider it is for."""
+    request = context.get("request")
+    offer = linking.offer_current(request) if request is not None else None
+    return {"offer": offer}
 
 
 @register.inclusion_tag("socialaccount/_provider_buttons.html", takes_context=True)

@@ -1,12 +1,10 @@
-"""A tenant federating with another tenant of this same product, in one process: fabrikam (a
-flow world) registers contoso as an OpenID Provider. allauth's server-side calls to contoso
-(discovery, token, userinfo, keys) go to contoso's real endpoints through the Django test client
-(`InProcess`), not to a mock; the browser is another test client that carries the cookies of
-both tenants."""
+"""fabrikam signs in through contoso, another tenant of this same product registered in it as an
+OpenID Provider (issue 11). allauth's server-side calls to contoso (discovery, token, userinfo,
+keys) go to contoso's real endpoints through the Django test client (`InProcess` below), not
+to a mock; the browser is another test client that carries the cookies of both tenants."""
 
 import base64
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -31,8 +29,6 @@ from tenants.selectors import tenant_issuer
 from tests.accounts.test_signup_flow import authorize_url
 from tests.factories.accounts import PASSWORD
 from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld, make_flow_world
-
-Capture = Callable[..., Any]
 
 
 def browser() -> Client:
@@ -139,6 +135,11 @@ def federate(
     return Federation(fabrikam=world, contoso=contoso, contoso_app=app, provider=provider)
 
 
+@pytest.fixture
+def federation(tenant_a: Tenant, tenant_b: Tenant, in_process_http: None) -> Federation:
+    return federate(tenant_a, tenant_b)
+
+
 def path_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
@@ -147,8 +148,15 @@ def path_of(url: str) -> str:
 def through_contoso(client: Client, world: Federation, email: str) -> Any:
     """From fabrikam's sign-in page, "Continue with Contoso", sign in at contoso with a
     password, and come back to fabrikam's callback: its answer."""
+    return client.get(contoso_callback(client, world, email))
+
+
+def contoso_callback(client: Client, world: Federation, email: str) -> str:
+    """From fabrikam's sign-in page, "Continue with Contoso", sign in at contoso with a
+    password: the path of fabrikam's callback contoso sends the browser back to (with the
+    code), not yet followed."""
     fabrikam = world.fabrikam.tenant.domain_name
-    page = client.get(authorize_url(world.fabrikam))
+    page = client.get(authorize_url(world.fabrikam), follow=True)  # a code flow's: its page
     assert page.status_code == 200
     assert "Continue with Contoso" in page.text
     start = client.post(
@@ -170,7 +178,7 @@ def through_contoso(client: Client, world: Federation, email: str) -> Any:
     assert signed_in.status_code == 302, signed_in.content[:300]
     back = signed_in["Location"]
     assert path_of(back).startswith(world.callback), back
-    return client.get(path_of(back))
+    return path_of(back)
 
 
 def id_token_of(client: Client, world: FlowWorld, answer: Any) -> dict[str, Any]:

@@ -17,13 +17,8 @@ from tenants.models import AdminRole, AuditAction, AuditEntry, Tenant
 from tenants.schemas import in_tenant
 from tests.accounts.test_signup_flow import authorize_url
 from tests.factories.accounts import MakeOperator, make_customer, operator_client
-from tests.factories.federation import Federation, browser, federate, through_contoso
+from tests.factories.federation import Federation, browser, through_contoso
 from tests.factories.flows import FLOW_APP_REDIRECT
-
-
-@pytest.fixture
-def federation(tenant_a: Tenant, tenant_b: Tenant, in_process_http: None) -> Federation:
-    return federate(tenant_a, tenant_b)
 
 
 @pytest.fixture

@@ -10,17 +10,11 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.services import customer_block, customer_delete, customer_restore, customer_unblock
-from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tests.accounts.test_signup_flow import authorize_url
 from tests.factories.accounts import make_customer
-from tests.factories.federation import Federation, browser, federate, id_token_of, through_contoso
+from tests.factories.federation import Federation, browser, id_token_of, through_contoso
 from tests.factories.flows import FLOW_APP_REDIRECT
-
-
-@pytest.fixture
-def federation(tenant_a: Tenant, tenant_b: Tenant, in_process_http: None) -> Federation:
-    return federate(tenant_a, tenant_b)
 
 
 def signed_up_through_contoso(world: Federation, email: str) -> User:
