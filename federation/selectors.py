@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from allauth.socialaccount.models import SocialAccount
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -128,6 +129,13 @@ class LinkedIdentity:
     subject: str
     linked_at: datetime
     last_used_at: datetime
+
+
+def identity_provider_linked_count(*, provider: IdentityProvider) -> int:
+    """How many customers' identities are linked with the provider (allauth names the provider
+    of each by the registration's slug)."""
+    count: int = SocialAccount.objects.filter(provider=provider.slug).count()
+    return count
 
 
 def linked_identity_list(*, customer: User) -> list[LinkedIdentity]:

@@ -8,6 +8,7 @@ with `tenants.secrets` before they touch the database and are never returned.
 import re
 from typing import Any
 
+from allauth.socialaccount.models import SocialAccount
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -265,5 +266,10 @@ def identity_provider_update(
 
 def identity_provider_delete(*, provider: IdentityProvider) -> None:
     """Remove the registration; the user flows that offered it no longer do (the M2M's rows go
-    with it). Customers who signed in through it keep their accounts."""
-    provider.delete()
+    with it). Customers who signed in through it keep their accounts, but their identities at
+    it are unlinked: a provider added later under the same name (another issuer, perhaps)
+    must never sign anyone in through a link made with this one. A customer who comes back
+    through a provider added again is offered a link or a sign-up, as anyone new."""
+    with transaction.atomic():
+        SocialAccount.objects.filter(provider=provider.slug).delete()
+        provider.delete()

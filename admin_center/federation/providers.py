@@ -26,6 +26,7 @@ from federation.selectors import (
     claim_targets,
     claims_mapping_of,
     identity_provider_get,
+    identity_provider_linked_count,
     identity_provider_list,
 )
 from federation.services import (
@@ -224,6 +225,7 @@ def identity_provider_remove(request: HttpRequest, tenant: Tenant, slug: str) ->
     with in_tenant(tenant):
         provider = _provider_get(slug)
         flows = [flow.name for flow in provider.user_flows.order_by("name")]
+        linked = identity_provider_linked_count(provider=provider)
         if request.method == "POST":
             identity_provider_delete(provider=provider)
     if request.method == "POST":
@@ -232,7 +234,7 @@ def identity_provider_remove(request: HttpRequest, tenant: Tenant, slug: str) ->
             tenant,
             AuditAction.IDENTITY_PROVIDER_REMOVED,
             target=provider_target(provider),
-            details={"kind": provider.kind, "user_flows": flows},
+            details={"kind": provider.kind, "user_flows": flows, "identities_unlinked": linked},
         )
         messages.success(
             request, _("Identity provider “%(name)s” removed.") % {"name": provider.display_name}
@@ -242,5 +244,5 @@ def identity_provider_remove(request: HttpRequest, tenant: Tenant, slug: str) ->
         request,
         tenant,
         "admin_center/federation/remove.html",
-        {"provider": provider, "flows": flows, "section": SECTION},
+        {"provider": provider, "flows": flows, "linked": linked, "section": SECTION},
     )

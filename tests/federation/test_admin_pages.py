@@ -228,7 +228,11 @@ def test_remove_after_confirmation(tenant_a: Tenant, admin: Client) -> None:
     entry = AuditEntry.objects.get(
         tenant_uuid=tenant_a.tenant_id, action=AuditAction.IDENTITY_PROVIDER_REMOVED
     )
-    assert entry.details == {"kind": "google", "user_flows": ["Shoppers"]}
+    assert entry.details == {
+        "kind": "google",
+        "user_flows": ["Shoppers"],
+        "identities_unlinked": 0,
+    }
     assert admin.get(providers_url(tenant_a, "google/")).status_code == 404
 
 

@@ -11,8 +11,6 @@ from django.test import Client
 from accounts import services
 from accounts.models import User
 from federation.models import IdentityProvider
-from federation.selectors import linked_identity_list
-from federation.services import identity_provider_delete
 from tenants.models import AdminRole, AuditAction, AuditEntry, Tenant
 from tenants.schemas import in_tenant
 from tests.accounts.test_signup_flow import authorize_url
@@ -120,21 +118,29 @@ def test_removing_an_identity_is_confirmed_audited_and_ends_its_sign_in(
         assert User.objects.filter(email__iexact="ada@contoso.example").count() == 1
 
 
-def test_an_identity_whose_provider_was_removed_shows_its_slug(
-    federation: Federation, users_admin: Client
+def test_removing_a_provider_unlinks_its_identities(
+    federation: Federation, users_admin: Client, operator_factory: MakeOperator
 ) -> None:
+    """A provider added again under the same name (another issuer, perhaps) never signs anyone
+    in through a link made with the one removed: the customer keeps the account, the link
+    goes, and the removal page said so."""
     fabrikam = federation.fabrikam.tenant
     customer, account = signed_up_through_contoso(federation, "ada@contoso.example")
+    make_customer(fabrikam, "other@fabrikam.example")
+    admin = operator_client(
+        operator_factory(tenant=fabrikam, roles=[AdminRole.IDENTITY_PROVIDER_ADMINISTRATOR])
+    )
+    remove = f"/admin-center/tenants/{fabrikam.tenant_id}/identity-providers/contoso/remove/"
+    page = admin.get(remove)
+    assert "One customer has an identity linked with it: the link is removed." in page.text
+    assert admin.post(remove).status_code == 302
     with in_tenant(fabrikam):
-        identity_provider_delete(provider=IdentityProvider.objects.get(slug="contoso"))
-        [identity] = linked_identity_list(customer=customer)
-    assert identity.provider_name == "contoso"
-    assert identity.provider_removed
-    page = users_admin.get(customer_page(fabrikam, customer))
-    assert '<td>contoso <span class="muted">(removed from this tenant)</span></td>' in page.text
-    assert users_admin.post(remove_page(fabrikam, customer, account.pk)).status_code == 302
-    with in_tenant(fabrikam):
+        assert not IdentityProvider.objects.exists()
         assert not SocialAccount.objects.exists()
+        assert User.objects.filter(pk=customer.pk, is_active=True).exists()
+    entry = AuditEntry.objects.get(action=AuditAction.IDENTITY_PROVIDER_REMOVED)
+    assert entry.details["identities_unlinked"] == 1
+    assert account.uid not in users_admin.get(customer_page(fabrikam, customer)).text
 
 
 def test_only_the_customers_own_identities_can_be_removed(
