@@ -100,11 +100,17 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         links the provider's account to it, and then counts as a sign-in through the provider
         (journey/linking.py). Any sign-in ends the offer."""
         sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        linked = False
         if sociallogin is None:
             sociallogin = linking.offer_accept(request, customer=user)
+            linked = sociallogin is not None
         else:
             linking.offer_drop(request)
         registration = provider_of_login(sociallogin) if sociallogin is not None else None
+        if linked:
+            # The customer hears of every new way into the account (as of a password change).
+            name = registration.display_name if registration is not None else ""
+            self.send_mail("account/email/identity_linked", user.email, {"provider_name": name})
         sign_in_identity_provider_record(
             request, issuer=provider_issuer(registration) if registration is not None else ""
         )

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
+from django.core import mail
 from django.test import Client
 
 from accounts.models import User
@@ -90,7 +91,9 @@ def password_sign_in(client: Client, world: Federation, email: str, password: st
     )
 
 
-def test_a_verified_email_links_only_after_the_password(federation: Federation) -> None:
+def test_a_verified_email_links_only_after_the_password(
+    federation: Federation, django_capture_on_commit_callbacks: Capture
+) -> None:
     victim = make_customer(federation.fabrikam.tenant, VICTIM)
     client = offered(federation)
 
@@ -111,8 +114,13 @@ def test_a_verified_email_links_only_after_the_password(federation: Federation) 
     assert not signed_in(client, federation)
     nothing_stored(federation)
 
-    right = password_sign_in(client, federation, VICTIM, PASSWORD)
+    with django_capture_on_commit_callbacks(execute=True):
+        right = password_sign_in(client, federation, VICTIM, PASSWORD)
     claims = id_token_of(client, federation.fabrikam, right)
+    # The customer is told, at the account's address, in the tenant's name.
+    [told] = [message for message in mail.outbox if message.to == [VICTIM]]
+    assert told.subject == f"Contoso was linked to your {federation.fabrikam.app.name} account"
+    assert "You can now sign in to " + VICTIM + " with Contoso." in told.body
     assert claims["idp"] == tenant_issuer(federation.contoso)
     assert claims["oid"] == str(victim.object_id)
     assert linked_provider(federation) == ["contoso"]
