@@ -41,7 +41,7 @@ class PolicyForm(forms.Form):
         ),
     )
     apps = forms.ChoiceField(
-        label=_("Target apps"),
+        label=_("Include apps"),
         choices=[(_ALL_APPS, _("All apps")), (_SELECTED_APPS, _("Selected apps"))],
         initial=_ALL_APPS,
         widget=forms.RadioSelect,
