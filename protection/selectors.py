@@ -1,7 +1,17 @@
 """Reading a tenant's sign-in protection (call in the tenant's schema). A tenant that never
 saved a row has the defaults: an unsaved instance is returned, nothing is written."""
 
-from protection.models import AuthenticationMethodsPolicy, SignInProtection
+import uuid
+
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+
+from protection.models import (
+    AuthenticationMethodsPolicy,
+    ConditionalAccessPolicy,
+    NamedLocation,
+    SignInProtection,
+)
 
 
 def authentication_methods_policy() -> AuthenticationMethodsPolicy:
@@ -10,3 +20,35 @@ def authentication_methods_policy() -> AuthenticationMethodsPolicy:
 
 def sign_in_protection() -> SignInProtection:
     return SignInProtection.objects.first() or SignInProtection()
+
+
+def conditional_access_policy_list() -> QuerySet[ConditionalAccessPolicy]:
+    """The tenant's conditional access policies, by name (ignoring case)."""
+    return ConditionalAccessPolicy.objects.order_by(Lower("name"), "name")
+
+
+def conditional_access_policy_get(*, policy_id: uuid.UUID) -> ConditionalAccessPolicy | None:
+    return conditional_access_policy_list().filter(policy_id=policy_id).first()
+
+
+def excluded_customer_emails(policy: ConditionalAccessPolicy) -> list[str]:
+    """The email addresses of the customers the policy excludes, in order."""
+    return sorted(policy.excluded_customers.values_list("email", flat=True))
+
+
+def named_location_list() -> QuerySet[NamedLocation]:
+    """The tenant's named locations, by name (ignoring case)."""
+    return NamedLocation.objects.order_by(Lower("name"), "name")
+
+
+def named_location_get(*, location_id: uuid.UUID) -> NamedLocation | None:
+    return named_location_list().filter(location_id=location_id).first()
+
+
+def named_location_policies(location: NamedLocation) -> list[str]:
+    """The names of the policies that include or exclude the location, in order."""
+    including = ConditionalAccessPolicy.objects.filter(included_locations=location)
+    excluding = ConditionalAccessPolicy.objects.filter(excluded_locations=location)
+    return sorted(
+        {*including.values_list("name", flat=True), *excluding.values_list("name", flat=True)}
+    )

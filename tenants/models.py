@@ -181,6 +181,9 @@ class AuditAction(models.TextChoices):
     CONDITIONAL_ACCESS_POLICY_ADDED = "ca_policy.added", _("Conditional access policy added")
     CONDITIONAL_ACCESS_POLICY_UPDATED = "ca_policy.updated", _("Conditional access policy updated")
     CONDITIONAL_ACCESS_POLICY_REMOVED = "ca_policy.removed", _("Conditional access policy removed")
+    NAMED_LOCATION_ADDED = "named_location.added", _("Named location added")
+    NAMED_LOCATION_UPDATED = "named_location.updated", _("Named location updated")
+    NAMED_LOCATION_REMOVED = "named_location.removed", _("Named location removed")
 
 
 class AuditEntry(models.Model):

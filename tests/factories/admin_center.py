@@ -11,6 +11,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from apps import services as app_services
 from apps.models import ApiPermission
 from federation.services import identity_provider_create
+from protection.conditional_access import (
+    PolicySettings,
+    conditional_access_policy_create,
+    named_location_create,
+)
 from tenants.models import AdminRole
 from tenants.schemas import in_tenant
 from tests.factories.accounts import MakeOperator, make_customer
@@ -34,7 +39,8 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
     """A value for each path argument of the admin center's routes, by name, each naming a row
     of `flow_world`'s tenant (tenant A): an app with a secret, a certificate and a permission, a
     user flow with attributes, a custom attribute, a customer with a linked identity, a second
-    admin, an identity provider (Google)."""
+    admin, an identity provider (Google), a named location and a conditional access policy
+    excluding it."""
     tenant = flow_world.tenant
     other_admin = operator_factory(tenant=tenant, roles=[AdminRole.REPORTS_READER])
     customer = make_customer(tenant, "swept@example.com")
@@ -51,6 +57,15 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
             kind="google", display_name="Google", client_id="swept.apps", secret="swept"
         )
         identity = SocialAccount.objects.create(user=customer, provider="google", uid="swept")
+        location = named_location_create(name="Swept office", ip_ranges=["203.0.113.0/24"])
+        policy = conditional_access_policy_create(
+            settings=PolicySettings(
+                name="Swept policy",
+                state="report_only",
+                grant="mfa",
+                excluded_location_ids=[location.location_id],
+            )
+        )
     return {
         "tenant_id": str(tenant.tenant_id),
         "app_id": str(app.object_id),
@@ -65,6 +80,8 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         "operator_id": str(other_admin.pk),
         "locale": "fr",
         "slug": provider.slug,
+        "policy_id": str(policy.policy_id),
+        "location_id": str(location.location_id),
     }
 
 
