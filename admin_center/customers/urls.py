@@ -23,6 +23,11 @@ urlpatterns: list[URLPattern] = [
         views.customer_sessions_revoke,
         name="customer-revoke-sessions",
     ),
+    path(
+        f"{_CUSTOMER}clear-lockout/",
+        views.customer_lockout_clear,
+        name="customer-clear-lockout",
+    ),
     path(f"{_CUSTOMER}delete/", views.customer_delete, name="customer-delete"),
     path(f"{_CUSTOMER}restore/", views.customer_restore, name="customer-restore"),
 ]
