@@ -231,3 +231,16 @@ def test_a_password_reset_ends_the_lockout(
         assert lockouts_of(email=EMAIL) == []
     assert signed_in(sign_in(owner, tenant_a, new_password), tenant_a)
     assert urlsplit(reset["Location"]).path.startswith(f"/{tenant_a.domain_name}/")
+
+
+def test_a_locked_attempt_counts_on_the_address_limit_whatever_its_password(
+    tenant_a: Tenant, customer: User
+) -> None:
+    """Were the right password taken back from allauth's per-address count (as a right one is
+    when nothing is locked), an attacker could tell it from a wrong one by the next answer."""
+    guesses(tenant_a, botnet(10), 1)
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    answers = [sign_in(attacker, tenant_a, f"guess-{n}").content.decode() for n in range(9)]
+    answers.append(sign_in(attacker, tenant_a, PASSWORD).content.decode())
+    assert all(WRONG in answer for answer in answers)
+    assert TOO_MANY in sign_in(attacker, tenant_a, "guess-10").content.decode()
