@@ -1,5 +1,7 @@
 """allauth's seams for customers: per-flow decisions, made server-side, and email via Celery."""
 
+import math
+import secrets
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +40,15 @@ from journey.providers import (
 )
 from journey.selectors import flow_for_request
 from journey.stages import JOURNEY_STAGES
+from protection.lockout import (
+    Lockout,
+    SourceKind,
+    lockout_clear,
+    lockout_notice_due,
+    password_attempt_begin,
+    password_attempt_failed,
+    sign_in_succeeded,
+)
 from tenants.current import current_tenant_or_none
 from tenants.selectors import tenant_base_url
 from userflows.models import SignInMethod
@@ -114,7 +125,56 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         sign_in_identity_provider_record(
             request, issuer=provider_issuer(registration) if registration is not None else ""
         )
-        return super().post_login(request, user, **kwargs)
+        response = super().post_login(request, user, **kwargs)
+        # The place becomes familiar to smart lockout, the browser gets its device cookie.
+        sign_in_succeeded(request=request, email=user.email, response=response)
+        return response
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> User | None:
+        """allauth's password check under smart lockout (protection/lockout.py).
+
+        A locked account is answered exactly as a wrong password: allauth checks, in its
+        place, a fresh random password that matches no account, so the same lookup and hash
+        run, allauth's per-address limit counts it as a failure, and nothing depends on
+        whether the password given was right. A wrong password counts towards the lockout of
+        its kind of source, for unknown addresses too; the failure that locks emails the
+        customer (`lockout_notice_send`).
+        """
+        attempt = password_attempt_begin(request=request, email=str(credentials.get("email", "")))
+        if attempt.locked:
+            credentials = {**credentials, "password": secrets.token_urlsafe(32)}
+        user: User | None = super().authenticate(request, **credentials)
+        if user is None and not attempt.locked:
+            lockout = password_attempt_failed(attempt=attempt)
+            if lockout is not None:
+                self.lockout_notice_send(request, attempt.email, lockout)
+        return user
+
+    def _delete_login_attempts_cached_email(self, request: HttpRequest, **credentials: Any) -> None:
+        """After a password reset by emailed code (allauth's own hook, for each of the
+        customer's addresses): allauth forgets its failed sign-ins, and the account's lockouts
+        end, since whoever reset it holds its email."""
+        super()._delete_login_attempts_cached_email(request, **credentials)
+        lockout_clear(email=str(credentials.get("email", "")))
+
+    def lockout_notice_send(self, request: HttpRequest, email: str, lockout: Lockout) -> None:
+        """Tell a customer whose account was just locked, by email, at most once an hour; an
+        address without an account (or with a blocked or deleted one) is told nothing."""
+        customer = User.objects.filter(
+            email__iexact=email.strip(), is_active=True, deleted_at__isnull=True
+        ).first()
+        if customer is None or not lockout_notice_due(email=email, lockout=lockout):
+            return
+        reset_url = request.build_absolute_uri(reverse("account_reset_password"))
+        self.send_mail(
+            "account/email/lockout",
+            customer.email,
+            {
+                "lockout_minutes": max(1, math.ceil(lockout.seconds / 60)),
+                "from_elsewhere": lockout.kind == SourceKind.UNFAMILIAR,
+                "password_reset_url": reset_url,
+            },
+        )
 
     def get_login_stages(self) -> list[str]:
         """allauth's stages (code, phone, email verification, then MFA where it is enabled),

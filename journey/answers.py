@@ -60,4 +60,7 @@ def continue_to_app(request: HttpRequest, response: HttpResponse) -> HttpRespons
     if answer.status_code != 302:
         return response
     add_never_cache_headers(answer)  # it carries a code, and answers a form post
+    # The cookies the page set (smart lockout's device cookie) go along.
+    for name, morsel in response.cookies.items():
+        answer.cookies[name] = morsel
     return answer

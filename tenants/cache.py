@@ -18,8 +18,8 @@ with only the tenant's schema on the search path. Here:
 - expiry is decided by the database's clock, one clock for every node;
 - values are pickled, as Django's own cache backends store them.
 
-`incr` stays BaseCache's read-then-write, as in Django's database cache: nothing here relies on
-it being atomic.
+`incr` is atomic too (the row is locked between its read and its write): smart lockout counts
+failed passwords with it (protection/lockout.py), from every process at once, and loses none.
 """
 
 import pickle
@@ -27,7 +27,7 @@ import time
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.utils import CursorWrapper
 from django_tenants.utils import get_public_schema_name
 
@@ -67,6 +67,8 @@ class PostgresCache(BaseCache):
             f"WHERE key = %s AND {_LIVE}"
         )
         self._delete = f"DELETE FROM {table} WHERE key = %s"  # noqa: S608
+        self._get_for_update = f"{self._get} FOR UPDATE"
+        self._replace_value = f"UPDATE {table} SET value = %s WHERE key = %s"  # noqa: S608
         self._clear = f"DELETE FROM {table}"  # noqa: S608
         self._purge = (
             f"DELETE FROM {table} WHERE key IN ("  # noqa: S608
@@ -124,6 +126,21 @@ class PostgresCache(BaseCache):
             added = cursor.fetchone() is not None
         self._purge_now_and_then()
         return added
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> Any:
+        """Add `delta` to the number stored under `key` and return the sum; ValueError when no
+        live entry holds it (as Django's backends). Atomic: the row stays locked from the read
+        to the write, so of concurrent increments none is lost. The entry keeps its expiry."""
+        key = self.make_and_validate_key(key, version=version)
+        with transaction.atomic(using=DEFAULT_DB_ALIAS):
+            with self._execute(self._get_for_update, [key]) as cursor:
+                row = cursor.fetchone()
+            if row is None:
+                raise ValueError(f"Key '{key}' not found.")
+            value = pickle.loads(bytes(row[0])) + delta  # noqa: S301 - as in `get`
+            stored = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+            self._execute(self._replace_value, [stored, key]).close()
+        return value
 
     def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         seconds = self._seconds(timeout)

@@ -28,6 +28,11 @@ urlpatterns: list[URLPattern] = [
         views.customer_identity_remove,
         name="customer-identity-remove",
     ),
+    path(
+        f"{_CUSTOMER}clear-lockout/",
+        views.customer_lockout_clear,
+        name="customer-clear-lockout",
+    ),
     path(f"{_CUSTOMER}delete/", views.customer_delete, name="customer-delete"),
     path(f"{_CUSTOMER}restore/", views.customer_restore, name="customer-restore"),
 ]

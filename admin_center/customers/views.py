@@ -29,6 +29,7 @@ from admin_center.customers.forms import (
 from admin_center.form_errors import form_errors_from
 from admin_center.pages import tenant_page
 from federation.selectors import linked_identity_get, linked_identity_list
+from protection.lockout import lockout_clear, lockouts_of
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
@@ -81,6 +82,7 @@ def _detail_page(
     with in_tenant(tenant):
         session_count = selectors.customer_session_count(customer=customer)
         identities = linked_identity_list(customer=customer)
+        lockouts = lockouts_of(email=customer.email)
     return tenant_page(
         request,
         tenant,
@@ -91,6 +93,7 @@ def _detail_page(
             "restore_deadline": selectors.customer_restore_deadline(customer=customer),
             "session_count": session_count,
             "identities": identities,
+            "lockouts": lockouts,
             "section": SECTION,
             **context,
         },
@@ -332,6 +335,32 @@ def customer_identity_remove(
         "admin_center/customers/identity_remove.html",
         {"customer": customer, "identity": identity, "section": SECTION},
     )
+
+
+@tenant_admin_view(Capability.MANAGE_CUSTOMERS)
+@require_POST
+def customer_lockout_clear(
+    request: HttpRequest, tenant: Tenant, object_id: uuid.UUID
+) -> HttpResponse:
+    """End the customer's smart lockouts at once (protection/lockout.py), from every place."""
+    with in_tenant(tenant):
+        customer = _customer(object_id)
+        ended = lockout_clear(email=customer.email)
+    if ended:
+        _audit(
+            request,
+            tenant,
+            AuditAction.CUSTOMER_LOCKOUT_CLEARED,
+            customer,
+            lockouts=[
+                f"{lockout.kind.value} until {lockout.until:%Y-%m-%d %H:%M:%S} UTC"
+                for lockout in ended
+            ],
+        )
+        messages.success(request, _("%(email)s is no longer locked out.") % {"email": customer})
+    else:
+        messages.info(request, _("%(email)s was not locked out.") % {"email": customer})
+    return redirect("admin_center:customer-detail", tenant.tenant_id, customer.object_id)
 
 
 @tenant_admin_view(Capability.MANAGE_CUSTOMERS)

@@ -48,6 +48,13 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
 # constant-time comparison.) One format for sign-in, email verification and password reset.
 ALLAUTH_USER_CODE_FORMAT = {"length": 8, "numeric": True, "dashed": False}
 ACCOUNT_PREVENT_ENUMERATION = True
+# Failed password sign-ins: allauth's per-address limit stays (10 a minute from one address,
+# whatever the account: answered "too many attempts", which says nothing of any account); its
+# per-account limit (5 in 5 minutes from anywhere) is dropped, because anyone could spend it
+# and lock the customer out of their own home. Smart lockout (protection/lockout.py) counts
+# per account instead, apart for familiar and unfamiliar places, and answers a locked
+# account as a wrong password.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_FORMS = {"login": "journey.forms.CustomerLoginForm"}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False

@@ -32,7 +32,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _database_url() -> str:
+def database_url() -> str:
+    """The test database as a URL, for another process (a server, a script) to reach it."""
     db = connection.settings_dict
     host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or ""
     if host.startswith("/"):
@@ -50,7 +51,7 @@ def _serve(mail_dir: Path, *, without: tuple[str, ...] = ()) -> Iterator[str]:
     env = {
         **{name: value for name, value in os.environ.items() if name not in without},
         "DJANGO_SETTINGS_MODULE": "ciam_portal.settings.test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CIAM_BASE_URL": base_url,
         "CIAM_EMAIL_DIR": str(mail_dir),
     }

@@ -100,3 +100,31 @@ def test_of_concurrent_adds_of_one_key_exactly_one_wins(committed_key: str) -> N
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(add, range(16)))
     assert results.count(True) == 1
+
+
+def test_incr_adds_and_keeps_the_expiry(db: None) -> None:
+    cache = _cache()
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("missing")
+    cache.set("count", 1, timeout=0.3)
+    assert cache.incr("count") == 2
+    assert cache.incr("count", 5) == 7
+    assert cache.decr("count") == 6
+    time.sleep(0.4)  # the increments did not push the expiry back
+    assert cache.get("count") is None
+
+
+def test_of_concurrent_increments_of_one_key_none_is_lost(committed_key: str) -> None:
+    """Failed passwords are counted with `incr` from every process (protection/lockout.py)."""
+    _cache().set(committed_key, 0, timeout=30)
+
+    def increment(_: int) -> int:
+        try:
+            return int(_cache().incr(committed_key))
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(increment, range(40)))
+    assert sorted(results) == list(range(1, 41))
+    assert _cache().get(committed_key) == 40
