@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 
 from accounts.api import MeView
 from ciam_portal.health import healthz
-from journey import identities, views
+from journey import client_assertions, identities, views
 from tenants import errors
 
 urlpatterns = [
@@ -51,6 +51,13 @@ urlpatterns = [
         "account/identities/<int:identity_id>/remove/",
         identities.linked_identity_remove,
         name="customer-identity-remove",
+    ),
+    # An OpenID Provider's callback: allauth's view, with an adapter that can authenticate by
+    # private_key_jwt (journey/client_assertions.py).
+    path(
+        "account/oidc/<str:provider_id>/login/callback/",
+        client_assertions.openid_connect_callback,
+        name="openid_connect_callback",
     ),
     path("account/", include("allauth.urls")),
     path("api/v1/me", MeView.as_view(), name="api-me"),

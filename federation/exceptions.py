@@ -5,8 +5,8 @@ class IdentityProviderInvalid(Exception):
     """The registration cannot be stored as given; nothing was stored.
 
     `errors` maps a form field's name (`display_name`, `client_id`, `secret`, `slug`,
-    `well_known_url`, `key_id`, `team_id`, `scopes`, `claims_mapping`, `client_authentication`)
-    to the messages that explain what to change.
+    `well_known_url`, `key_id`, `team_id`, `scopes`, `claims_mapping`, `client_authentication`,
+    `generate_key_pair`) to the messages that explain what to change.
     """
 
     def __init__(self, errors: dict[str, list[str]]) -> None:

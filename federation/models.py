@@ -32,7 +32,8 @@ class IdentityProvider(models.Model):
     `slug` names it in its callback URL (`/<tenant>/account/oidc/<slug>/login/callback/` for
     OpenID Connect; Google, Facebook and Apple have one registration each, under their own
     name). `secret_encrypted` holds the client secret, or the private key (PEM) for Apple and
-    `private_key_jwt`, encrypted with `tenants.secrets` (never shown again). For OpenID Connect,
+    `private_key_jwt` (followed, for `private_key_jwt`, by the certificate of its public key:
+    federation/keys.py), encrypted with `tenants.secrets` (never shown again). For OpenID Connect,
     `metadata` is the provider's discovery document as fetched and validated on save (its
     `issuer` is `issuer`); `claims_mapping` maps our attribute names (sub, email,
     email_verified, given_name, surname, display_name, or a custom attribute's name) to the

@@ -1,7 +1,8 @@
 """Reading a tenant's identity providers (call in the tenant's schema).
 
 No selector but `identity_provider_secret` decrypts a secret: lists and pages load the rows
-without it.
+without it. (`identity_provider_certificate` reads the stored key through it and returns only
+its public half.)
 """
 
 import uuid
@@ -17,7 +18,8 @@ from accounts.attributes import BUILTIN_ATTRIBUTES, DataType
 from accounts.models import CustomAttribute, User
 from accounts.selectors import customer_identity_list
 from federation.claims import SIGN_IN_ATTRIBUTES, STANDARD_CLAIMS
-from federation.models import IdentityProvider, ProviderKind
+from federation.keys import ClientKeyUnusable, client_key_load
+from federation.models import ClientAuthentication, IdentityProvider, ProviderKind
 from tenants.secrets import secret_decrypt
 
 
@@ -35,6 +37,40 @@ def identity_provider_secret(provider: IdentityProvider) -> str:
     """The provider's client secret, or its private key (PEM), decrypted in memory. Use it
     where it is sent to the provider; never log, show or store it."""
     return secret_decrypt(provider.secret_encrypted).decode()
+
+
+@dataclass(frozen=True)
+class ProviderCertificate:
+    """What the admin registers at an OpenID Provider for `private_key_jwt`: the certificate of
+    our key (PEM, "" when none is stored with it), the key ID our assertions name it by, the
+    algorithm they are signed with, and when the certificate ends."""
+
+    key_id: str
+    pem: str
+    algorithm: str
+    not_after: datetime | None
+
+
+def identity_provider_certificate(provider: IdentityProvider) -> ProviderCertificate | None:
+    """The public half of a `private_key_jwt` provider's key, or None for any other provider
+    (or a stored key that cannot be read). The private key is decrypted in memory only to find
+    it and never leaves this function."""
+    if (
+        provider.kind != ProviderKind.OPENID_CONNECT
+        or provider.client_authentication != ClientAuthentication.PRIVATE_KEY_JWT
+        or not provider.secret_encrypted
+    ):
+        return None
+    try:
+        key = client_key_load(identity_provider_secret(provider))
+    except ClientKeyUnusable:
+        return None
+    return ProviderCertificate(
+        key_id=provider.key_id or key.thumbprint,
+        pem=key.certificate_pem,
+        algorithm=key.algorithm,
+        not_after=key.certificate.not_valid_after_utc if key.certificate is not None else None,
+    )
 
 
 def identity_providers_of_flow(flow_id: uuid.UUID) -> list[IdentityProvider]:

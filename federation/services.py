@@ -11,7 +11,7 @@ from typing import Any
 from allauth.socialaccount.models import SocialAccount
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -19,6 +19,14 @@ from django.utils.translation import gettext as _
 
 from federation.claims import MAX_CLAIM_NAME, STANDARD_CLAIMS, is_claim_name
 from federation.exceptions import IdentityProviderInvalid
+from federation.keys import (
+    GENERATED_KEY_ALGORITHM,
+    ClientKey,
+    ClientKeyUnusable,
+    certificate_make,
+    client_key_generate,
+    client_key_load,
+)
 from federation.metadata import Fetch, metadata_fetch, metadata_load, url_problem
 from federation.models import ClientAuthentication, IdentityProvider, ProviderKind
 from federation.selectors import claim_targets
@@ -32,18 +40,15 @@ _MAX_SECRET = 16 * 1024
 Errors = dict[str, list[str]]
 
 
-def _private_key_problem(pem: str, *, apple: bool) -> str | None:
-    """Why `pem` is no usable private key (Apple's: an EC P-256 key, RFC 7518 §3.4 ES256), or
+def _apple_key_problem(pem: str) -> str | None:
+    """Why `pem` is not Apple's kind of private key (an EC P-256 key, RFC 7518 §3.4 ES256), or
     None."""
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         return _("Paste the private key in PEM format (-----BEGIN PRIVATE KEY-----), unencrypted.")
-    if apple:
-        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-            return _("Apple's key is an elliptic-curve P-256 key (the .p8 file Apple gives).")
-    elif not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        return _("The private key must be an RSA or elliptic-curve key.")
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        return _("Apple's key is an elliptic-curve P-256 key (the .p8 file Apple gives).")
     return None
 
 
@@ -80,11 +85,40 @@ def _check_claims_mapping(mapping: object, errors: Errors) -> None:
         )
 
 
-def _validate(
-    provider: IdentityProvider, *, secret: str | None, secret_was_key: bool, fetch: Fetch
+def _check_assertions_accepted(
+    metadata: dict[str, Any], *, algorithm: str | None, key_field: str, errors: Errors
 ) -> None:
-    """Check the unsaved registration; fill its metadata and issuer (OpenID Connect). Raises
-    IdentityProviderInvalid with every problem found."""
+    """A provider whose discovery document lists its token endpoint's authentication methods
+    or its assertions' algorithms (OIDC Discovery §3) must list `private_key_jwt` and the
+    key's algorithm; a list it leaves out is not held against it."""
+    methods = metadata.get("token_endpoint_auth_methods_supported")
+    if isinstance(methods, list) and "private_key_jwt" not in methods:
+        errors.setdefault("client_authentication", []).append(
+            _("The provider does not accept private_key_jwt: it lists %(methods)s.")
+            % {"methods": ", ".join(map(str, methods))}
+        )
+    algorithms = metadata.get("token_endpoint_auth_signing_alg_values_supported")
+    if algorithm and isinstance(algorithms, list) and algorithm not in algorithms:
+        errors.setdefault(key_field, []).append(
+            _(
+                "The provider does not accept assertions signed with %(algorithm)s: it lists "
+                "%(algorithms)s."
+            )
+            % {"algorithm": algorithm, "algorithms": ", ".join(map(str, algorithms))}
+        )
+
+
+def _validate(
+    provider: IdentityProvider,
+    *,
+    secret: str | None,
+    secret_was_key: bool,
+    generate_key_pair: bool = False,
+    fetch: Fetch,
+) -> None:
+    """Check the unsaved registration; fill its metadata and issuer (OpenID Connect), and for
+    `private_key_jwt` its stored key (the given or generated one, with its certificate) and key
+    ID. Raises IdentityProviderInvalid with every problem found."""
     errors: Errors = {}
 
     def error(field: str, message: str) -> None:
@@ -104,15 +138,37 @@ def _validate(
     if provider.client_authentication not in ClientAuthentication.values:
         error("client_authentication", _("Choose how we authenticate at the provider."))
     needs_key = _needs_private_key(kind, provider.client_authentication)
-    if secret:
+    client_key: ClientKey | None = None
+    if generate_key_pair:
+        if kind != ProviderKind.OPENID_CONNECT or not needs_key:
+            error("generate_key_pair", _("A key pair is generated for private_key_jwt only."))
+        elif secret:
+            error("secret", _("Paste a private key or generate a key pair, not both."))
+    elif secret:
         if len(secret) > _MAX_SECRET:
             error("secret", _("The secret is too long."))
-        elif needs_key:
-            problem = _private_key_problem(secret, apple=kind == ProviderKind.APPLE)
+        elif kind == ProviderKind.APPLE:
+            problem = _apple_key_problem(secret)
             if problem:
                 error("secret", problem)
+        elif needs_key:
+            try:
+                client_key = client_key_load(secret)
+            except ClientKeyUnusable as unusable:
+                error("secret", str(unusable))
     elif not provider.secret_encrypted or needs_key != secret_was_key:
-        error("secret", _("Paste the private key.") if needs_key else _("Enter the client secret."))
+        if kind == ProviderKind.APPLE:
+            error("secret", _("Paste the private key."))
+        elif needs_key:
+            error("secret", _("Paste the private key, or generate a key pair."))
+        else:
+            error("secret", _("Enter the client secret."))
+    # What a new key signs with: the provider must accept it.
+    new_key_algorithm: str | None = None
+    if generate_key_pair:
+        new_key_algorithm = GENERATED_KEY_ALGORITHM
+    elif client_key is not None:
+        new_key_algorithm = client_key.algorithm
     if kind == ProviderKind.APPLE:
         if not provider.team_id.strip():
             error("team_id", _("Enter your Apple Developer team ID."))
@@ -136,8 +192,25 @@ def _validate(
             errors = {field: messages for field, messages in errors.items() if messages}
             provider.metadata = metadata
             provider.issuer = str(metadata.get("issuer", ""))
+            if needs_key:
+                _check_assertions_accepted(
+                    metadata,
+                    algorithm=new_key_algorithm,
+                    key_field="generate_key_pair" if generate_key_pair else "secret",
+                    errors=errors,
+                )
     if errors:
         raise IdentityProviderInvalid(errors)
+    if generate_key_pair:
+        client_key = client_key_generate(common_name=provider.client_id)
+        provider.key_id = client_key.thumbprint
+    elif client_key is not None:
+        if client_key.certificate is None:
+            certificate = certificate_make(client_key.private_key, common_name=provider.client_id)
+            client_key = ClientKey(client_key.private_key, certificate)
+        provider.key_id = provider.key_id or client_key.thumbprint
+    if client_key is not None:
+        secret = client_key.stored_text()
     if secret:
         provider.secret_encrypted = secret_encrypt(secret.encode())
 
@@ -174,6 +247,7 @@ def identity_provider_create(
     scopes: list[str] | None = None,
     claims_mapping: dict[str, str] | None = None,
     trusted_for_email: bool = False,
+    generate_key_pair: bool = False,
     fetch: Fetch = metadata_fetch,
 ) -> IdentityProvider:
     """Register a provider and return it, or raise IdentityProviderInvalid (nothing stored).
@@ -183,6 +257,12 @@ def identity_provider_create(
     name unless given, must be unused; the discovery document is fetched and validated (OIDC
     Discovery §4.3) and stored with its issuer; scopes default to openid, profile, email and
     the claims mapping to the standard claims (OIDC Core §5.1).
+
+    `private_key_jwt` (OIDC Core §9): `secret` is the admin's private key (PEM, optionally
+    followed by its certificate), or `generate_key_pair` makes an RSA 2048 key here. Either is
+    stored with a self-signed certificate of its public key (federation/keys.py) for the admin
+    to register at the provider; `key_id` defaults to the key's thumbprint (RFC 7638), and a
+    generated key is always named by it.
     """
     oidc = kind == ProviderKind.OPENID_CONNECT
     chosen, slug_errors = _slug_for(kind, display_name, slug)
@@ -204,7 +284,13 @@ def identity_provider_create(
         trusted_for_email=trusted_for_email or kind in {ProviderKind.GOOGLE, ProviderKind.APPLE},
     )
     try:
-        _validate(provider, secret=secret, secret_was_key=False, fetch=fetch)
+        _validate(
+            provider,
+            secret=secret,
+            secret_was_key=False,
+            generate_key_pair=generate_key_pair,
+            fetch=fetch,
+        )
     except IdentityProviderInvalid as invalid:
         raise IdentityProviderInvalid({**slug_errors, **invalid.errors}) from None
     if slug_errors:
@@ -232,19 +318,22 @@ _UPDATABLE = frozenset(
 def identity_provider_update(
     *, provider: IdentityProvider, fetch: Fetch = metadata_fetch, **changes: Any
 ) -> IdentityProvider:
-    """Apply `changes` (any of display_name, client_id, secret, client_authentication, key_id,
-    team_id, well_known_url, scopes, claims_mapping, trusted_for_email) and save, or raise
-    IdentityProviderInvalid leaving the row as it was.
+    """Apply `changes` (any of display_name, client_id, secret, generate_key_pair,
+    client_authentication, key_id, team_id, well_known_url, scopes, claims_mapping,
+    trusted_for_email) and save, or raise IdentityProviderInvalid leaving the row as it was.
 
     `secret` empty or None keeps the stored one, unless the change of client authentication
-    needs a private key in place of a secret (or the reverse). The kind and slug never change
-    (the slug is in the callback URL registered at the provider). An OpenID Connect provider's
-    document is fetched and validated again, so its stored copy is the current one.
+    needs a private key in place of a secret (or the reverse); `generate_key_pair` replaces a
+    `private_key_jwt` provider's key with a new one (as in identity_provider_create). The kind
+    and slug never change (the slug is in the callback URL registered at the provider). An
+    OpenID Connect provider's document is fetched and validated again, so its stored copy is
+    the current one.
     """
-    unknown = set(changes) - _UPDATABLE - {"secret"}
+    unknown = set(changes) - _UPDATABLE - {"secret", "generate_key_pair"}
     if unknown:
         raise TypeError(f"identity_provider_update() got unexpected changes {sorted(unknown)}")
     secret = changes.pop("secret", None) or None
+    generate_key_pair = bool(changes.pop("generate_key_pair", False))
     was_key = _needs_private_key(provider.kind, provider.client_authentication)
     candidate = IdentityProvider.objects.get(pk=provider.pk)
     for field, value in changes.items():
@@ -256,7 +345,13 @@ def identity_provider_update(
         candidate.claims_mapping = {}
     if provider.kind in {ProviderKind.GOOGLE, ProviderKind.APPLE}:
         candidate.trusted_for_email = True
-    _validate(candidate, secret=secret, secret_was_key=was_key, fetch=fetch)
+    _validate(
+        candidate,
+        secret=secret,
+        secret_was_key=was_key,
+        generate_key_pair=generate_key_pair,
+        fetch=fetch,
+    )
     candidate.updated_at = timezone.now()
     candidate.save()
     for field in (*_UPDATABLE, "secret_encrypted", "metadata", "issuer", "updated_at"):

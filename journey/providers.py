@@ -30,6 +30,7 @@ from federation.selectors import (
     identity_provider_secret,
     identity_providers_of_flow,
 )
+from journey.client_assertions import KEY_ID_SETTING, KEY_SETTING
 from tenants.current import current_tenant_or_none
 from userflows.models import UserFlow
 from userflows.selectors import flow_attributes
@@ -46,34 +47,29 @@ SOCIAL_ISSUERS = {
 
 
 def providers_of_flow(flow: UserFlow) -> list[IdentityProvider]:
-    """The providers the flow enables that allauth can sign in with, by name. (An OpenID
-    Provider that wants `private_key_jwt` is not offered yet: allauth's OpenID Connect client
-    authenticates with a client secret only.)"""
-    return [
-        provider
-        for provider in identity_providers_of_flow(flow.flow_id)
-        if provider.client_authentication != ClientAuthentication.PRIVATE_KEY_JWT
-    ]
+    """The providers the flow enables, by name."""
+    return identity_providers_of_flow(flow.flow_id)
 
 
 def social_app(provider: IdentityProvider) -> SocialApp:
     """The unsaved `SocialApp` allauth signs in with (never stored: no secret in allauth's
-    tables). OpenID Connect: the authorization code flow with PKCE (RFC 7636), the secret sent
-    in the body (`client_secret_post`), the claims read from the userinfo endpoint too, and
-    the claims that name the customer, their email and its verification as the provider's
-    mapping says (`claims`, read by `MappedOpenIDConnectProvider`)."""
+    tables). OpenID Connect: the authorization code flow with PKCE (RFC 7636), the claims read
+    from the userinfo endpoint too, and the claims that name the customer, their email and its
+    verification as the provider's mapping says (`claims`, read by
+    `MappedOpenIDConnectProvider`); the client authenticates with its secret in the body
+    (`client_secret_post`), or with a client assertion signed with its key (`private_key_jwt`,
+    journey/client_assertions.py: the key in the app's settings, no secret)."""
     secret = identity_provider_secret(provider) if provider.secret_encrypted else ""
     app = SocialApp(
         provider=provider.kind, name=provider.display_name, client_id=provider.client_id
     )
     if provider.kind == ProviderKind.OPENID_CONNECT:
         app.provider_id = provider.slug
-        app.secret = secret
         app.settings = {
             "server_url": provider.well_known_url or provider.issuer,
             "fetch_userinfo": True,
             "oauth_pkce_enabled": True,
-            "token_auth_method": ClientAuthentication.CLIENT_SECRET_POST.value,
+            "token_auth_method": ClientAuthentication(provider.client_authentication).value,
             # `openid` first: without it the provider answers plain OAuth, no ID token.
             "scope": list(dict.fromkeys(["openid", *(provider.scopes or ["profile", "email"])])),
             "claims": {
@@ -82,6 +78,11 @@ def social_app(provider: IdentityProvider) -> SocialApp:
                 if attribute in SIGN_IN_ATTRIBUTES
             },
         }
+        if provider.client_authentication == ClientAuthentication.PRIVATE_KEY_JWT:
+            app.settings[KEY_SETTING] = secret
+            app.settings[KEY_ID_SETTING] = provider.key_id
+        else:
+            app.secret = secret
     elif provider.kind == ProviderKind.APPLE:
         # allauth's Apple app: the key's ID as `secret`, the team as `key`, the PEM in settings.
         app.secret = provider.key_id

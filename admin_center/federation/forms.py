@@ -115,7 +115,23 @@ class OpenIDConnectForm(ProviderForm):
         initial=ClientAuthentication.CLIENT_SECRET_POST,
         widget=forms.RadioSelect,
     )
-    key_id = forms.CharField(label=_("Key ID (private_key_jwt)"), max_length=64, required=False)
+    generate_key_pair = forms.BooleanField(
+        label=_("Generate a key pair (private_key_jwt)"),
+        required=False,
+        help_text=_(
+            "An RSA 2048 key made here instead of pasting one. The private key is kept "
+            "encrypted and never shown; register the certificate shown on the provider's page."
+        ),
+    )
+    key_id = forms.CharField(
+        label=_("Key ID (private_key_jwt)"),
+        max_length=64,
+        required=False,
+        help_text=_(
+            "The kid our client assertions carry; empty: the key's thumbprint (RFC 7638), "
+            "which a generated key always uses."
+        ),
+    )
     scopes = forms.CharField(
         label=_("Scopes"),
         max_length=1024,
@@ -131,12 +147,20 @@ class OpenIDConnectForm(ProviderForm):
         *args: Any,
         claim_targets: Sequence[ClaimTarget] = (),
         mapping: Mapping[str, str] | None = None,
+        editing: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, editing=editing, **kwargs)
         secret = self.fields["secret"]
         secret.label = _("Client secret, or the private key (PEM) for private_key_jwt")
         secret.widget = forms.Textarea(attrs={"rows": 4, "spellcheck": "false"})
+        # With private_key_jwt the key may be generated instead: the service says what is
+        # missing.
+        secret.required = False
+        if editing:
+            self.fields["generate_key_pair"].label = _(
+                "Generate a new key pair (private_key_jwt), replacing the stored key"
+            )
         self.order_fields(
             [
                 "display_name",
@@ -145,6 +169,7 @@ class OpenIDConnectForm(ProviderForm):
                 "client_id",
                 "client_authentication",
                 "secret",
+                "generate_key_pair",
                 "key_id",
                 "scopes",
                 "trusted_for_email",

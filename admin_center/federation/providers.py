@@ -1,6 +1,7 @@
 """Identity providers (External Identity Provider Administrator or Global Administrator): the
 list, a page to add each kind, a provider's page (edit, its redirect URL to register at the
-provider) and removal after a confirmation. Each change is audited, never with a secret.
+provider, and for private_key_jwt the certificate of our key) and removal after a
+confirmation. Each change is audited, never with a secret.
 
 Every view reads and writes in the tenant's schema inside `in_tenant`, then records the audit
 entry and renders in the public schema with evaluated data.
@@ -25,6 +26,7 @@ from federation.selectors import (
     callback_path,
     claim_targets,
     claims_mapping_of,
+    identity_provider_certificate,
     identity_provider_get,
     identity_provider_linked_count,
     identity_provider_list,
@@ -97,6 +99,16 @@ def _form(
     return FORMS[kind](data, **arguments)
 
 
+def _announce_key_pair(request: HttpRequest) -> None:
+    messages.info(
+        request,
+        _(
+            "A new key pair was generated: register its certificate at the provider before "
+            "customers sign in through it."
+        ),
+    )
+
+
 def _put_errors(form: ProviderForm, invalid: IdentityProviderInvalid) -> None:
     for field, field_errors in invalid.errors.items():
         form.add_error(field if field in form.fields else None, field_errors)
@@ -156,6 +168,8 @@ def identity_provider_add(request: HttpRequest, tenant: Tenant, kind: str) -> Ht
         messages.success(
             request, _("Identity provider “%(name)s” added.") % {"name": provider.display_name}
         )
+        if form.cleaned_data.get("generate_key_pair"):
+            _announce_key_pair(request)
         return redirect("admin_center:identity-provider", tenant.tenant_id, provider.slug)
     return tenant_page(
         request,
@@ -191,7 +205,11 @@ def identity_provider_detail(request: HttpRequest, tenant: Tenant, slug: str) ->
             else:
                 saved = True
     if saved:
-        details = {"secret_replaced": True} if form.cleaned_data.get("secret") else {}
+        details: dict[str, object] = {}
+        if form.cleaned_data.get("secret"):
+            details["secret_replaced"] = True
+        if form.cleaned_data.get("generate_key_pair"):
+            details["key_pair_generated"] = True
         audit(
             request,
             tenant,
@@ -202,7 +220,11 @@ def identity_provider_detail(request: HttpRequest, tenant: Tenant, slug: str) ->
             after=_settings(provider),
         )
         messages.success(request, _("Identity provider saved."))
+        if form.cleaned_data.get("generate_key_pair"):
+            _announce_key_pair(request)
         return redirect("admin_center:identity-provider", tenant.tenant_id, provider.slug)
+    with in_tenant(tenant):
+        certificate = identity_provider_certificate(provider)
     return tenant_page(
         request,
         tenant,
@@ -212,6 +234,7 @@ def identity_provider_detail(request: HttpRequest, tenant: Tenant, slug: str) ->
             "provider": provider,
             "kind_label": ProviderKind(provider.kind).label,
             "redirect_url": redirect_url(tenant, provider),
+            "certificate": certificate,
             "section": SECTION,
         },
         status=400 if form.is_bound else 200,
