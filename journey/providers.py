@@ -87,6 +87,15 @@ def social_app(provider: IdentityProvider) -> SocialApp:
         app.secret = provider.key_id
         app.key = provider.team_id
         app.settings = {"certificate_key": secret}
+    elif provider.kind == ProviderKind.GOOGLE:
+        app.secret = secret
+        app.settings = {
+            "oauth_pkce_enabled": True,
+            # Google's OpenID Connect: `openid` first, so the token response carries the ID
+            # token allauth signs the customer in with
+            # (https://developers.google.com/identity/openid-connect/openid-connect#scope-param).
+            "scope": ["openid", "email", "profile"],
+        }
     else:
         app.secret = secret
         app.settings = {"oauth_pkce_enabled": True}
