@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 
 from accounts.api import MeView
 from ciam_portal.health import healthz
-from journey import identities, views
+from journey import identities, provider_callbacks, views
 from tenants import errors
 
 urlpatterns = [
@@ -51,6 +51,28 @@ urlpatterns = [
         "account/identities/<int:identity_id>/remove/",
         identities.linked_identity_remove,
         name="customer-identity-remove",
+    ),
+    # Where the identity providers send the customer back: allauth's callback view with
+    # adapters that verify every ID token and refuse malformed answers.
+    path(
+        "account/google/login/callback/",
+        provider_callbacks.google_callback,
+        name="google_callback",
+    ),
+    path(
+        "account/facebook/login/callback/",
+        provider_callbacks.facebook_callback,
+        name="facebook_callback",
+    ),
+    path(
+        "account/apple/login/callback/finish/",
+        provider_callbacks.apple_finish_callback,
+        name="apple_finish_callback",
+    ),
+    path(
+        "account/oidc/<str:provider_id>/login/callback/",
+        provider_callbacks.openid_connect_callback,
+        name="openid_connect_callback",
     ),
     path("account/", include("allauth.urls")),
     path("api/v1/me", MeView.as_view(), name="api-me"),

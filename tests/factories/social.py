@@ -46,7 +46,15 @@ APPLE_ISSUER = "https://appleid.apple.com"
 OIDC_ISSUER = "https://id.example.net"
 
 # What each ID token can be spoiled with (`FakeProviders.id_token_defect`).
-ID_TOKEN_DEFECTS = ("bad_signature", "wrong_aud", "expired", "alg_none", "wrong_issuer")
+ID_TOKEN_DEFECTS = (
+    "bad_signature",
+    "wrong_aud",
+    "expired",
+    "alg_none",
+    "wrong_issuer",
+    "no_kid",
+    "hmac_with_public_key",
+)
 
 
 @dataclass
@@ -169,8 +177,11 @@ class FakeProviders:
         self.codes: dict[str, IssuedCode] = {}
         self.access_tokens: dict[str, tuple[str, str, Person]] = {}
         self.requested: list[str] = []
-        # Spoils the next ID tokens: one of ID_TOKEN_DEFECTS.
+        # Spoils the next ID tokens: one of ID_TOKEN_DEFECTS, or "missing" (none in the token
+        # response).
         self.id_token_defect = ""
+        # The OpenID Provider's userinfo speaks of this subject instead of the token's owner.
+        self.userinfo_sub = ""
         # Replaces the token endpoint's answer (a server error, a body that is not JSON).
         self.token_answer: Answer | None = None
 
@@ -325,6 +336,14 @@ class FakeProviders:
             return jwt.encode(
                 claims, SigningKey(key.kid).private, algorithm="RS256", headers=headers
             )
+        elif defect == "no_kid":
+            return jwt.encode(claims, key.private, algorithm="RS256")
+        elif defect == "hmac_with_public_key":
+            # The algorithm-confusion forgery: HS256 keyed with the published public key.
+            public_pem = key.private.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            return _hs256(claims, public_pem, headers)
         return jwt.encode(claims, key.private, algorithm="RS256", headers=headers)
 
     # -- the providers' servers, as our server calls them ----------------------------------
@@ -418,7 +437,7 @@ class FakeProviders:
             "token_type": "Bearer",
             "scope": issued.scope,
         }
-        if "openid" in issued.scope.split():
+        if "openid" in issued.scope.split() and self.id_token_defect != "missing":
             answer["id_token"] = self.id_token(provider, client_id, issued.person)
         return Answer.json(200, answer)
 
@@ -432,7 +451,7 @@ class FakeProviders:
         return Answer.json(
             200,
             {
-                "sub": person.sub,
+                "sub": self.userinfo_sub or person.sub,
                 "email": person.email,
                 "email_verified": person.email_verified,
                 "name": person.name,
@@ -549,6 +568,14 @@ def _apple_client_secret_valid(secret: str, registration: Registration) -> bool:
     return bool(
         claims["sub"] == registration.client_id and claims["exp"] - claims["iat"] <= 15777000
     )
+
+
+def _hs256(claims: dict[str, Any], secret: bytes, headers: dict[str, str]) -> str:
+    """A JWT signed HS256 by hand (PyJWT refuses a PEM key as an HMAC secret, as it should)."""
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT", **headers}).encode())
+    payload = _b64(json.dumps(claims).encode())
+    signature = hmac.new(secret, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{_b64(signature)}"
 
 
 def _graph_error(message: str, kind: str, code: int) -> Answer:

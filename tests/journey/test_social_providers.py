@@ -345,6 +345,30 @@ def test_an_id_token_that_does_not_verify_is_refused(
     assert_refused(answer, social)
 
 
+@pytest.fixture
+def openid_provider(fake_social: FakeProviders, tenant_a: Tenant) -> Social:
+    return socialize(fake_social, tenant_a, "oidc", trusted=True)
+
+
+def test_an_openid_provider_without_an_id_token_is_refused(openid_provider: Social) -> None:
+    """OIDC Core §3.1.3.3: the token response carries an ID token; without one, allauth would
+    have believed the userinfo alone."""
+    openid_provider.fake.id_token_defect = "missing"
+    client = browser()
+    answer = come_back(client, openid_provider.fake.consent(start(client, openid_provider), ADA))
+    assert_refused(answer, openid_provider)
+
+
+def test_an_openid_providers_userinfo_about_someone_else_is_refused(
+    openid_provider: Social,
+) -> None:
+    """OIDC Core §5.3.2: the userinfo's `sub` is the ID token's."""
+    openid_provider.fake.userinfo_sub = "someone-else"
+    client = browser()
+    answer = come_back(client, openid_provider.fake.consent(start(client, openid_provider), ADA))
+    assert_refused(answer, openid_provider)
+
+
 def test_an_id_token_that_verifies_signs_in_through_the_openid_provider(
     fake_social: FakeProviders, tenant_a: Tenant
 ) -> None:
