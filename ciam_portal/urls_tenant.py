@@ -39,10 +39,13 @@ urlpatterns = [
     path("account/link/", views.link_offer, name="account-link"),
     # allauth's self-service pages that no user flow offers yet (managing email addresses,
     # setting a password, re-authentication, MFA set-up, linked social accounts) are not served:
-    # a customer changes their profile through the app (/api/v1/me) or an admin.
+    # a customer changes their profile through the app (/api/v1/me) or an admin. Nor is a
+    # sign-in by a token the browser posts (Google One Tap, Facebook's JavaScript SDK): every
+    # sign-in through a provider starts with its "Continue with" button and comes back below.
     re_path(
         r"^account/(email|password/set|reauthenticate(/.*)?|3rdparty|social/connections"
-        r"|2fa|2fa/(reauthenticate|totp|recovery-codes)(/.*)?)/$",
+        r"|2fa|2fa/(reauthenticate|totp|recovery-codes)(/.*)?"
+        r"|(google|facebook)/login/token)/$",
         views.not_offered,
     ),
     # The customer's own page of their linked identities, where the app's user flow allows it.
