@@ -144,8 +144,12 @@ def claims_of(data: object) -> dict[str, Any]:
 
 
 def provider_claims(sociallogin: SocialLogin) -> dict[str, Any]:
-    """The provider's claims about the customer: userinfo, else the ID token's."""
-    return claims_of(sociallogin.account.extra_data or {})
+    """The provider's claims about the customer: userinfo, else the ID token's; Apple's with
+    the name it shared (allauth keeps it as `name`: firstName, lastName)."""
+    claims = claims_of(sociallogin.account.extra_data or {})
+    if isinstance(claims.get("name"), dict):
+        return {**claims, **claims["name"]}
+    return claims
 
 
 class MappedOpenIDConnectProvider(OpenIDConnectProvider):  # type: ignore[misc]
