@@ -130,6 +130,15 @@ def trusted_for_email(provider: IdentityProvider) -> bool:
     return provider.kind in ALWAYS_TRUSTED_FOR_EMAIL or provider.trusted_for_email
 
 
+def email_verified_by_provider(provider: IdentityProvider | None, address: EmailAddress) -> bool:
+    """Whether the provider says it verified the address (allauth's reading of its
+    `email_verified`), or for Facebook whether it gave one at all: the Graph API returns only
+    an email the person confirmed, with no flag (allauth marks it unverified)."""
+    if provider is not None and provider.kind == ProviderKind.FACEBOOK:
+        return bool(address.email)
+    return bool(address.verified)
+
+
 def claims_of(data: object) -> dict[str, Any]:
     """The provider's claims about the customer in what allauth received or stored (an OpenID
     Provider's `{"userinfo": …, "id_token": …}`, a social provider's own): userinfo, else the
