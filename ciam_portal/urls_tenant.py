@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 
 from accounts.api import MeView
 from ciam_portal.health import healthz
-from journey import client_assertions, identities, views
+from journey import identities, provider_callbacks, views
 from tenants import errors
 
 urlpatterns = [
@@ -39,10 +39,13 @@ urlpatterns = [
     path("account/link/", views.link_offer, name="account-link"),
     # allauth's self-service pages that no user flow offers yet (managing email addresses,
     # setting a password, re-authentication, MFA set-up, linked social accounts) are not served:
-    # a customer changes their profile through the app (/api/v1/me) or an admin.
+    # a customer changes their profile through the app (/api/v1/me) or an admin. Nor is a
+    # sign-in by a token the browser posts (Google One Tap, Facebook's JavaScript SDK): every
+    # sign-in through a provider starts with its "Continue with" button and comes back below.
     re_path(
         r"^account/(email|password/set|reauthenticate(/.*)?|3rdparty|social/connections"
-        r"|2fa|2fa/(reauthenticate|totp|recovery-codes)(/.*)?)/$",
+        r"|2fa|2fa/(reauthenticate|totp|recovery-codes)(/.*)?"
+        r"|(google|facebook)/login/token)/$",
         views.not_offered,
     ),
     # The customer's own page of their linked identities, where the app's user flow allows it.
@@ -52,11 +55,26 @@ urlpatterns = [
         identities.linked_identity_remove,
         name="customer-identity-remove",
     ),
-    # An OpenID Provider's callback: allauth's view, with an adapter that can authenticate by
-    # private_key_jwt (journey/client_assertions.py).
+    # Where the identity providers send the customer back: allauth's callback view with
+    # adapters that verify every ID token and refuse malformed answers.
+    path(
+        "account/google/login/callback/",
+        provider_callbacks.google_callback,
+        name="google_callback",
+    ),
+    path(
+        "account/facebook/login/callback/",
+        provider_callbacks.facebook_callback,
+        name="facebook_callback",
+    ),
+    path(
+        "account/apple/login/callback/finish/",
+        provider_callbacks.apple_finish_callback,
+        name="apple_finish_callback",
+    ),
     path(
         "account/oidc/<str:provider_id>/login/callback/",
-        client_assertions.openid_connect_callback,
+        provider_callbacks.openid_connect_callback,
         name="openid_connect_callback",
     ),
     path("account/", include("allauth.urls")),

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.attributes import BUILTIN_ATTRIBUTES, DataType
 from accounts.models import CustomAttribute, User
 from accounts.selectors import customer_identity_list
-from federation.claims import SIGN_IN_ATTRIBUTES, STANDARD_CLAIMS
+from federation.claims import SIGN_IN_ATTRIBUTES, SOCIAL_CLAIMS, STANDARD_CLAIMS
 from federation.keys import ClientKeyUnusable, client_key_load
 from federation.models import ClientAuthentication, IdentityProvider, ProviderKind
 from tenants.secrets import secret_decrypt
@@ -131,11 +131,12 @@ def claim_targets() -> list[ClaimTarget]:
 def claims_mapping_of(provider: IdentityProvider) -> dict[str, str]:
     """What a sign-in through the provider reads: our attribute → the provider's claim.
 
-    Google, Facebook and Apple: the standard claims (OIDC Core §5.1). An OpenID Provider: its
-    saved mapping, where sub, email and email_verified read the same-named claim unless mapped
-    to another; any other attribute it does not map is not filled."""
+    Google: the standard claims (OIDC Core §5.1); Facebook and Apple: their own names for them
+    (`SOCIAL_CLAIMS`). An OpenID Provider: its saved mapping, where sub, email and
+    email_verified read the same-named claim unless mapped to another; any other attribute it
+    does not map is not filled."""
     if provider.kind != ProviderKind.OPENID_CONNECT:
-        return dict(STANDARD_CLAIMS)
+        return dict(SOCIAL_CLAIMS.get(provider.kind, STANDARD_CLAIMS))
     saved = provider.claims_mapping if isinstance(provider.claims_mapping, dict) else {}
     return {
         **{attribute: attribute for attribute in SIGN_IN_ATTRIBUTES},

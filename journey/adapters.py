@@ -28,6 +28,7 @@ from journey.emails import code_minutes, email_face, sender_address, tenant_link
 from journey.providers import (
     StoredDiscovery,
     apply_claims,
+    email_verified_by_provider,
     mapped_provider,
     missing_required_attributes,
     provider_claims,
@@ -267,9 +268,10 @@ class CustomerSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         """Before a first sign-in through a provider becomes a sign-up:
 
-        - the email counts as verified only when the provider says so (`email_verified`) AND
-          it is trusted for email (Google, Apple, or marked by the admin); otherwise the
-          customer verifies it with our emailed code (ACCOUNT_EMAIL_VERIFICATION);
+        - the email counts as verified only when the provider says so (`email_verified`;
+          Facebook gives only confirmed emails) AND it is trusted for email (Google, Apple,
+          or marked by the admin); otherwise the customer verifies it with our emailed code
+          (ACCOUNT_EMAIL_VERIFICATION);
         - an email that already has an account here is never taken over: when the provider
           verified it (and is trusted for email) and the customer may sign in, linking is
           offered, after the customer proves the account here (journey/linking.py); otherwise
@@ -281,7 +283,7 @@ class CustomerSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore
         registration = provider_of_login(sociallogin)
         trusted = registration is not None and trusted_for_email(registration)
         for address in sociallogin.email_addresses:
-            address.verified = bool(address.verified) and trusted
+            address.verified = trusted and email_verified_by_provider(registration, address)
         email = user_email(sociallogin.user) or next(
             (address.email for address in sociallogin.email_addresses), ""
         )

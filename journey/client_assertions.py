@@ -1,12 +1,12 @@
 """`private_key_jwt` toward an OpenID Provider (OIDC Core §9, RFC 7523 §2.2).
 
 allauth's OpenID Connect client authenticates at the token endpoint with a client secret only,
-and its callback view builds allauth's own adapter. So an OpenID Provider's callback URL is
-served by `openid_connect_callback`: allauth's callback view (`OAuth2CallbackView`) run with
-`OpenIDConnectAdapter`, which differs from allauth's in one thing: for a provider that wants
-`private_key_jwt` (journey/providers.py puts the key in its unsaved app's settings) its client
-sends a client assertion signed with our key in place of a secret. The state, PKCE, the token
-request itself, the ID token's checks and every error page stay allauth's.
+and its callback view builds allauth's own adapter. So an OpenID Provider's callback
+(journey/provider_callbacks.py) runs an adapter with `ClientAssertionAuthentication`: for a
+provider that wants `private_key_jwt` (journey/providers.py puts the key in its unsaved app's
+settings) its client sends a client assertion signed with our key in place of a secret. The
+state, PKCE, the token request itself and every error page stay allauth's; the ID token's
+checks are provider_callbacks.py's.
 """
 
 import time
@@ -15,9 +15,7 @@ from typing import Any
 
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.oauth2.client import OAuth2Client, OAuth2Error
-from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
-from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest
 from jwcrypto import jwk, jwt
 from jwcrypto.common import JWException
 
@@ -105,34 +103,25 @@ class ClientAssertionClient(OAuth2Client):  # type: ignore[misc]
         return token
 
 
-class OpenIDConnectAdapter(OpenIDConnectOAuth2Adapter):  # type: ignore[misc]
-    """allauth's OpenID Connect adapter, whose client signs a client assertion for a provider
-    that wants `private_key_jwt`; for any other provider it is allauth's own."""
+class ClientAssertionAuthentication:
+    """An OpenID Connect adapter mixin (journey/provider_callbacks.py): for a provider that
+    wants `private_key_jwt`, the client signs a client assertion; for any other, the client is
+    allauth's own."""
 
     def get_client(self, request: HttpRequest, app: SocialApp) -> OAuth2Client:
         if app.settings.get("token_auth_method") != ClientAuthentication.PRIVATE_KEY_JWT:
-            return super().get_client(request, app)
+            client: OAuth2Client = super().get_client(request, app)  # type: ignore[misc]
+            return client
+        adapter: Any = self
         return ClientAssertionClient(
-            self.request,
+            adapter.request,
             app.client_id,
             "",
-            self.access_token_method,
-            self.access_token_url,
-            self.get_callback_url(request, app),
-            scope_delimiter=self.scope_delimiter,
-            headers=self.headers,
+            adapter.access_token_method,
+            adapter.access_token_url,
+            adapter.get_callback_url(request, app),
+            scope_delimiter=adapter.scope_delimiter,
+            headers=adapter.headers,
             key_text=app.settings.get(KEY_SETTING, ""),
             key_id=app.settings.get(KEY_ID_SETTING, ""),
         )
-
-
-def openid_connect_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
-    """An OpenID Provider's callback (allauth's `openid_connect_callback`, served ahead of it):
-    allauth's callback view with `OpenIDConnectAdapter`. A provider the flow does not enable is
-    a 404, as at allauth's."""
-    try:
-        view = OAuth2CallbackView.adapter_view(OpenIDConnectAdapter(request, provider_id))
-        response: HttpResponse = view(request)
-    except SocialApp.DoesNotExist as error:
-        raise Http404 from error
-    return response

@@ -3,14 +3,26 @@
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
+from federation.models import ProviderKind
 from journey import transaction
 from journey.languages import page_language, speak
 
+# allauth's steps of a sign-in through an identity provider: its start, and the provider's
+# return (Apple's through its form_post, then allauth's finish URL).
+_PROVIDER_STEPS = frozenset(
+    {f"{kind}_{step}" for kind in ProviderKind.values for step in ("login", "callback")}
+    | {"apple_finish_callback"}
+)
+
 
 def is_journey_page(url_name: str | None) -> bool:
-    """The hosted pages of the sign-in journey: allauth's (`account_…`, under our names too)
-    and the pages of the journey's own steps (`account-…`)."""
-    return url_name is not None and url_name.startswith(("account_", "account-"))
+    """The hosted pages of the sign-in journey: allauth's (`account_…`, under our names too,
+    and `socialaccount_…`), its steps through an identity provider, and the pages of the
+    journey's own steps (`account-…`)."""
+    return url_name is not None and (
+        url_name.startswith(("account_", "account-", "socialaccount_"))
+        or url_name in _PROVIDER_STEPS
+    )
 
 
 def enter_page(request: HttpRequest, url_name: str | None) -> None:

@@ -88,9 +88,21 @@ def social_app(provider: IdentityProvider) -> SocialApp:
         app.secret = provider.key_id
         app.key = provider.team_id
         app.settings = {"certificate_key": secret}
-    else:
+    elif provider.kind == ProviderKind.GOOGLE:
         app.secret = secret
-        app.settings = {"oauth_pkce_enabled": True}
+        app.settings = {
+            "oauth_pkce_enabled": True,
+            # Google's OpenID Connect: `openid` first, so the token response carries the ID
+            # token allauth signs the customer in with
+            # (https://developers.google.com/identity/openid-connect/openid-connect#scope-param).
+            "scope": ["openid", "email", "profile"],
+        }
+    else:
+        # Facebook: no PKCE. allauth exchanges Facebook's code with a GET, which carries no
+        # code_verifier, and Facebook refuses a code whose dialog had a challenge without it
+        # (https://developers.facebook.com/docs/facebook-login/guides/advanced/oidc-token).
+        # The exchange is authenticated by the app secret, and `state` binds it to the browser.
+        app.secret = secret
     return app
 
 
@@ -119,6 +131,15 @@ def trusted_for_email(provider: IdentityProvider) -> bool:
     return provider.kind in ALWAYS_TRUSTED_FOR_EMAIL or provider.trusted_for_email
 
 
+def email_verified_by_provider(provider: IdentityProvider | None, address: EmailAddress) -> bool:
+    """Whether the provider says it verified the address (allauth's reading of its
+    `email_verified`), or for Facebook whether it gave one at all: the Graph API returns only
+    an email the person confirmed, with no flag (allauth marks it unverified)."""
+    if provider is not None and provider.kind == ProviderKind.FACEBOOK:
+        return bool(address.email)
+    return bool(address.verified)
+
+
 def claims_of(data: object) -> dict[str, Any]:
     """The provider's claims about the customer in what allauth received or stored (an OpenID
     Provider's `{"userinfo": …, "id_token": …}`, a social provider's own): userinfo, else the
@@ -133,8 +154,12 @@ def claims_of(data: object) -> dict[str, Any]:
 
 
 def provider_claims(sociallogin: SocialLogin) -> dict[str, Any]:
-    """The provider's claims about the customer: userinfo, else the ID token's."""
-    return claims_of(sociallogin.account.extra_data or {})
+    """The provider's claims about the customer: userinfo, else the ID token's; Apple's with
+    the name it shared (allauth keeps it as `name`: firstName, lastName)."""
+    claims = claims_of(sociallogin.account.extra_data or {})
+    if isinstance(claims.get("name"), dict):
+        return {**claims, **claims["name"]}
+    return claims
 
 
 class MappedOpenIDConnectProvider(OpenIDConnectProvider):  # type: ignore[misc]

@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.factories.live_server",
     "tests.factories.oidc",
     "tests.factories.flows",
+    "tests.factories.social",
     "tests.factories.admin_center",
     "tests.factories.celery_worker",
     "tests.factories.federation",
