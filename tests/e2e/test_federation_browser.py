@@ -86,6 +86,8 @@ def test_a_fabrikam_customer_signs_up_through_contoso(
     # The server's issuers (its CIAM_BASE_URL is the live server's address).
     contoso_issuer = f"{live_server_url}/{contoso.domain_name}/v2.0"
     with in_tenant(fabrikam):
+        # fabrikam's app wants the display name (contoso's `name`, mapped) in its ID token.
+        app_services.app_claims_set(app=app, entries=[("display_name", True, False)])
         # The discovery document is fetched from the running server, as an admin's save does.
         provider = identity_provider_create(
             kind="openid_connect",
@@ -133,6 +135,7 @@ def test_a_fabrikam_customer_signs_up_through_contoso(
     claims = finish(page, live_server_url, fabrikam, client, verifier, redirect)
     assert claims["idp"] == contoso_issuer
     assert claims["iss"] == f"{live_server_url}/{fabrikam.domain_name}/v2.0"
+    assert claims["name"] == "Mia Wong"  # contoso's `name`, through fabrikam's mapping
     with in_tenant(fabrikam):
         customer = User.objects.get(email="mia@contoso.example")
         assert customer.display_name == "Mia Wong"  # contoso's `name`, mapped
