@@ -7,6 +7,7 @@ from admin_center.branding.urls import urlpatterns as branding_pages
 from admin_center.customers.urls import urlpatterns as customer_pages
 from admin_center.federation.urls import urlpatterns as federation_pages
 from admin_center.operators.urls import urlpatterns as operator_pages
+from admin_center.protection.methods_urls import urlpatterns as authentication_methods_pages
 from admin_center.tenants.urls import urlpatterns as tenant_pages
 from admin_center.userflows.urls import urlpatterns as userflow_pages
 
@@ -20,4 +21,5 @@ urlpatterns: list[URLPattern] = [
     *customer_pages,
     *branding_pages,
     *federation_pages,
+    *authentication_methods_pages,
 ]
