@@ -33,8 +33,9 @@ urlpatterns = [
         views.PasswordChangeView.as_view(),
         name="account_change_password",
     ),
-    # The pages of the login stages (journey/stages.py).
+    # The pages of the login stages (journey/stages.py, journey/mfa/stages.py).
     path("account/complete/", views.profile_completion, name="account-complete"),
+    path("account/second-factor/", include("journey.mfa.urls")),
     # allauth's self-service pages that no user flow offers yet (managing email addresses,
     # setting a password, re-authentication, MFA set-up, linked social accounts) are not served:
     # a customer changes their profile through the app (/api/v1/me) or an admin.
