@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from accounts.api import MeView
 from ciam_portal.health import healthz
 from journey import views
+from journey.mfa import self_service as mfa_self_service
 from tenants import errors
 
 urlpatterns = [
@@ -36,12 +37,16 @@ urlpatterns = [
     # The pages of the login stages (journey/stages.py, journey/mfa/stages.py).
     path("account/complete/", views.profile_completion, name="account-complete"),
     path("account/second-factor/", include("journey.mfa.urls")),
+    # A signed-in customer's own second factors (allauth.mfa's pages, only the kinds the tenant
+    # enables can be set up), each change confirmed by allauth's re-authentication pages.
+    path("account/2fa/", include(mfa_self_service.urlpatterns)),
     # allauth's self-service pages that no user flow offers yet (managing email addresses,
-    # setting a password, re-authentication, MFA set-up, linked social accounts) are not served:
-    # a customer changes their profile through the app (/api/v1/me) or an admin.
+    # setting a password, linked social accounts) are not served: a customer changes their
+    # profile through the app (/api/v1/me) or an admin; allauth's own MFA sign-in step is the
+    # journey's (journey/mfa/stages.py).
     re_path(
-        r"^account/(email|password/set|reauthenticate(/.*)?|3rdparty|social/connections"
-        r"|2fa|2fa/(reauthenticate|totp|recovery-codes)(/.*)?)/$",
+        r"^account/(email|password/set|3rdparty|social/connections"
+        r"|2fa/(authenticate|trust)(/.*)?)/$",
         views.not_offered,
     ),
     path("account/", include("allauth.urls")),

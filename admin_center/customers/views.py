@@ -28,6 +28,7 @@ from admin_center.customers.forms import (
 )
 from admin_center.form_errors import form_errors_from
 from admin_center.pages import tenant_page
+from protection.methods import customer_factors, customer_mfa_reset
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
@@ -79,6 +80,7 @@ def _detail_page(
 ) -> HttpResponse:
     with in_tenant(tenant):
         session_count = selectors.customer_session_count(customer=customer)
+        factors = customer_factors(customer=customer)
     return tenant_page(
         request,
         tenant,
@@ -88,6 +90,7 @@ def _detail_page(
             "form": form,
             "restore_deadline": selectors.customer_restore_deadline(customer=customer),
             "session_count": session_count,
+            "factors": factors,
             "section": SECTION,
             **context,
         },
@@ -323,4 +326,33 @@ def customer_restore(request: HttpRequest, tenant: Tenant, object_id: uuid.UUID)
     else:
         _audit(request, tenant, AuditAction.CUSTOMER_RESTORED, customer)
         messages.success(request, _("%(email)s is restored and may sign in.") % {"email": customer})
+    return redirect("admin_center:customer-detail", tenant.tenant_id, customer.object_id)
+
+
+@tenant_admin_view(Capability.MANAGE_CUSTOMERS)
+@require_POST
+def customer_mfa_reset_view(
+    request: HttpRequest, tenant: Tenant, object_id: uuid.UUID
+) -> HttpResponse:
+    """Remove every second factor of the customer (one who lost their phone or key): they enrol
+    again at the next sign-in that asks for one."""
+    with in_tenant(tenant):
+        customer = _customer(object_id)
+        factors = customer_factors(customer=customer)
+        removed = customer_mfa_reset(customer=customer)
+    _audit(
+        request,
+        tenant,
+        AuditAction.CUSTOMER_MFA_RESET,
+        customer,
+        authenticator_app=factors.totp,
+        passkeys=len(factors.passkeys),
+        recovery_codes=factors.recovery_codes_left is not None,
+        removed=removed,
+    )
+    messages.success(
+        request,
+        _("%(email)s's second factors are removed; they set one up again when asked.")
+        % {"email": customer},
+    )
     return redirect("admin_center:customer-detail", tenant.tenant_id, customer.object_id)

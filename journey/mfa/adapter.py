@@ -5,6 +5,8 @@ from typing import Any
 
 from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from tenants.current import current_tenant
@@ -39,3 +41,8 @@ class CustomerMFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]
             "display_name": user.display_name or user.email,
             "name": user.email,
         }
+
+    def generate_authenticator_name(self, user: User, type: str) -> str:
+        """A new passkey's name, until the customer gives it another: "Passkey", "Passkey 2"."""
+        count = Authenticator.objects.filter(user_id=user.pk, type=type).count()
+        return _("Passkey") if count == 0 else _("Passkey %(number)d") % {"number": count + 1}
