@@ -24,7 +24,6 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.forms import ActivateTOTPForm
 from allauth.mfa.totp.internal.auth import TOTP, clear_totp_secret
-from allauth.mfa.webauthn.forms import AuthenticateWebAuthnForm, SignupWebAuthnForm
 from allauth.mfa.webauthn.internal import auth as webauthn
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -42,6 +41,7 @@ from journey.mfa.email_code import (
     email_code_send,
     email_code_verify,
 )
+from journey.mfa.forms import PasskeyAddForm, PasskeyForm
 from journey.mfa.requirement import StepKind
 from journey.mfa.stages import SecondFactorStage
 from protection.methods import SecondFactor, customer_factors
@@ -105,7 +105,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     )
     takes_passkey = challenge and SecondFactor.PASSKEY in offered
     code_form = AuthenticateForm(user=user) if takes_code else None
-    passkey_form = AuthenticateWebAuthnForm(user=user) if takes_passkey else None
+    passkey_form = PasskeyForm(user=user) if takes_passkey else None
     if request.method == "POST":
         if request.POST.get("action") == "email" and mode == StepKind.ENROL:
             if SecondFactor.EMAIL_OTP in offered:
@@ -122,7 +122,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
                     code_form.save()
                     return _proved(request, stage, [ONE_TIME_CODE])
         elif "credential" in request.POST and takes_passkey:
-            passkey_form = AuthenticateWebAuthnForm(user=user, data=request.POST)
+            passkey_form = PasskeyForm(user=user, data=request.POST)
             if passkey_form.is_valid():  # the assertion verified, so its JSON parses
                 assertion = webauthn.parse_authentication_response(
                     json.loads(request.POST["credential"])
@@ -226,7 +226,7 @@ def passkey_set_up(request: HttpRequest) -> HttpResponse:
     if _mode(stage) != StepKind.ENROL or SecondFactor.PASSKEY not in _offered(stage):
         return redirect("account-second-factor")
     user: User = stage.login.user
-    form = SignupWebAuthnForm(user=user, data=request.POST if request.method == "POST" else None)
+    form = PasskeyAddForm(user=user, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         credential = form.cleaned_data["credential"]
         with transaction.atomic():

@@ -4,6 +4,7 @@ from the shared secret, as the app would), then asked at every sign-in; recovery
 once; the emailed code; what the app asks with `acr_values` or an essential `acr` claim; a
 policy that blocks; and the `amr`/`acr` the ID token says."""
 
+import base64
 import html
 import json
 import re
@@ -30,6 +31,7 @@ from tenants.selectors import tenant_issuer
 from tests.accounts.test_signup_flow import authorize_url, last_code
 from tests.factories.accounts import PASSWORD, make_customer
 from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld, make_flow_world
+from tests.factories.passkeys import SoftwarePasskey
 from tests.journey.test_federation import (
     Federation,
     browser,
@@ -486,3 +488,105 @@ def test_a_customer_of_an_identity_provider_is_asked_the_factor_enrolled_here(
     assert claims["amr"] == ["fed", "otp", "mfa"]
     assert claims["acr"] == MFA
     assert claims["idp"] == tenant_issuer(federation.contoso)
+
+
+MALFORMED = [
+    "not json",
+    "{}",
+    '{"id": 1}',
+    '{"response": "x"}',
+    "[1, 2]",
+    '"text"',
+    "null",
+    "1e999",
+]
+_PASSKEY_DATA = re.compile(
+    r'<script id="second-factor-passkey-data" type="application/json">(.*?)</script>', re.S
+)
+
+
+def passkey_options(response: Any, kind: str) -> dict[str, Any]:
+    """The WebAuthn options the page hands its script (`creation_options`, `request_options`)."""
+    match = _PASSKEY_DATA.search(response.text)
+    assert match, response.text[:2000]
+    options: dict[str, Any] = json.loads(match.group(1))[kind]
+    return options
+
+
+@pytest.mark.parametrize(("backup_eligible", "key_kind"), [(False, "hwk"), (True, "swk")])
+def test_a_passkey_set_up_at_sign_in_then_asked_and_malformed_answers_refused(
+    world: FlowWorld, backup_eligible: bool, key_kind: str
+) -> None:
+    """A passkey through the test client (a software authenticator answers the page's WebAuthn
+    options); WebAuthn's relying party is a domain: the browser is on localhost."""
+    methods(world, passkeys=True)
+    key = SoftwarePasskey(backup_eligible=backup_eligible)
+    client = Client(HTTP_HOST="localhost", raise_request_exception=False)
+    held = sign_in(client, world, asking(world, acr_values=MFA))
+    assert held["Location"] == page(world)
+    assert "Set up a passkey" in client.get(page(world)).text
+    for bad in MALFORMED:
+        refused = client.post(page(world, "set-up/passkey/"), {"credential": bad})
+        assert refused.status_code == 400, (bad, refused.content[:300])
+        assert "The passkey could not be saved" in refused.text
+    setup = client.get(page(world, "set-up/passkey/"))
+    created = key.create(passkey_options(setup, "creation_options"))
+    saved = client.post(
+        page(world, "set-up/passkey/"), {"name": "Laptop", "credential": json.dumps(created)}
+    )
+    assert saved["Location"] == page(world, "recovery-codes/")
+    claims = id_token_of(client, world, client.post(page(world, "recovery-codes/")))
+    assert claims["amr"] == ["pwd", key_kind, "mfa"]
+    assert claims["acr"] == MFA
+
+    again = Client(HTTP_HOST="localhost", raise_request_exception=False)
+    assert sign_in(again, world, authorize_url(world))["Location"] == page(world)
+    for bad in MALFORMED:
+        refused = again.post(page(world), {"credential": bad})
+        assert refused.status_code == 400, (bad, refused.content[:300])
+        assert not signed_in(again, world)
+    form = again.get(page(world))
+    assert "Use your passkey" in form.text
+    assertion = key.get(passkey_options(form, "request_options"))
+    claims = id_token_of(
+        again, world, again.post(page(world), {"credential": json.dumps(assertion)})
+    )
+    assert claims["amr"] == ["pwd", key_kind, "mfa"]
+    # An assertion is good once: its challenge is spent.
+    replay = Client(HTTP_HOST="localhost", raise_request_exception=False)
+    sign_in(replay, world, authorize_url(world))
+    replay.get(page(world))
+    assert replay.post(page(world), {"credential": json.dumps(assertion)}).status_code == 400
+    assert not signed_in(replay, world)
+
+
+def test_refreshed_and_access_tokens_say_how_the_customer_signed_in(
+    world: FlowWorld, django_capture_on_commit_callbacks: Capture
+) -> None:
+    url = authorize_url(world).replace("scope=openid", "scope=openid+offline_access")
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_in(client, world, f"{url}&{urlencode({'acr_values': MFA})}")
+    done = client.post(page(world, "email/"), {"code": last_code()})
+    code = parse_qs(urlsplit(done["Location"]).query)["code"][0]
+    token_url = f"/{world.tenant.domain_name}/oauth2/v2.0/token"
+    credentials = {"client_id": world.app.client_id, "client_secret": world.secret}
+    first = client.post(
+        token_url,
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": FLOW_APP_REDIRECT}
+        | credentials,
+    ).json()
+    assert jwt_claims(first["access_token"])["amr"] == ["pwd", "otp", "mfa"]
+    assert jwt_claims(first["access_token"])["acr"] == MFA
+    refreshed = client.post(
+        token_url,
+        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]} | credentials,
+    ).json()
+    assert jwt_claims(refreshed["id_token"])["amr"] == ["pwd", "otp", "mfa"]
+    assert jwt_claims(refreshed["id_token"])["acr"] == MFA
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    part = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return claims
