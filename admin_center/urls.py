@@ -8,6 +8,7 @@ from admin_center.customers.urls import urlpatterns as customer_pages
 from admin_center.federation.urls import urlpatterns as federation_pages
 from admin_center.operators.urls import urlpatterns as operator_pages
 from admin_center.protection.conditional_access_urls import urlpatterns as conditional_access_pages
+from admin_center.protection.methods_urls import urlpatterns as authentication_methods_pages
 from admin_center.protection.urls_lockout import urlpatterns as password_protection_pages
 from admin_center.tenants.urls import urlpatterns as tenant_pages
 from admin_center.userflows.urls import urlpatterns as userflow_pages
@@ -24,4 +25,5 @@ urlpatterns: list[URLPattern] = [
     *federation_pages,
     *conditional_access_pages,
     *password_protection_pages,
+    *authentication_methods_pages,
 ]

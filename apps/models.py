@@ -349,6 +349,17 @@ def _identity_provider_field() -> "models.CharField[str, str]":
     )
 
 
+def _sign_in_methods_field() -> "models.CharField[str, str]":
+    return models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The methods the customer's sign-in used, RFC 8176 values separated by "
+        "spaces (the tokens' `amr`, and the `acr` they add up to: apps/oidc/acr.py); empty for "
+        "a session signed in before they were recorded.",
+    )
+
+
 def _by_session_id(name: str) -> models.Index:
     # RP-initiated logout ends what one session issued; rows of no session are not indexed.
     return models.Index(fields=["session_id"], name=name, condition=~models.Q(session_id=""))
@@ -363,6 +374,7 @@ class Grant(AbstractGrant):
     )
     session_id = _session_id_field()
     identity_provider = _identity_provider_field()
+    sign_in_methods = _sign_in_methods_field()
 
     class Meta(AbstractGrant.Meta):
         indexes: ClassVar[list[models.Index]] = [
@@ -388,6 +400,7 @@ class RefreshToken(AbstractRefreshToken):
 
     session_id = _session_id_field()
     identity_provider = _identity_provider_field()
+    sign_in_methods = _sign_in_methods_field()
 
     class Meta(AbstractRefreshToken.Meta):
         indexes: ClassVar[list[models.Index]] = [

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from accounts.api import MeView
 from ciam_portal.health import healthz
 from journey import identities, provider_callbacks, views
+from journey.mfa import self_service as mfa_self_service
 from tenants import errors
 
 urlpatterns = [
@@ -33,18 +34,23 @@ urlpatterns = [
         views.PasswordChangeView.as_view(),
         name="account_change_password",
     ),
-    # The pages of the login stages (journey/stages.py).
+    # The pages of the login stages (journey/stages.py, journey/mfa/stages.py).
     path("account/complete/", views.profile_completion, name="account-complete"),
     # An identity provider's account offered for linking to an account here (journey/linking.py).
     path("account/link/", views.link_offer, name="account-link"),
+    path("account/second-factor/", include("journey.mfa.urls")),
+    # A signed-in customer's own second factors (allauth.mfa's pages, only the kinds the tenant
+    # enables can be set up), each change confirmed by allauth's re-authentication pages.
+    path("account/2fa/", include(mfa_self_service.urlpatterns)),
     # allauth's self-service pages that no user flow offers yet (managing email addresses,
-    # setting a password, re-authentication, MFA set-up, linked social accounts) are not served:
-    # a customer changes their profile through the app (/api/v1/me) or an admin. Nor is a
-    # sign-in by a token the browser posts (Google One Tap, Facebook's JavaScript SDK): every
-    # sign-in through a provider starts with its "Continue with" button and comes back below.
+    # setting a password, linked social accounts) are not served: a customer changes their
+    # profile through the app (/api/v1/me) or an admin; allauth's own MFA sign-in step is the
+    # journey's (journey/mfa/stages.py). Nor is a sign-in by a token the browser posts (Google
+    # One Tap, Facebook's JavaScript SDK): every sign-in through a provider starts with its
+    # "Continue with" button and comes back below.
     re_path(
-        r"^account/(email|password/set|reauthenticate(/.*)?|3rdparty|social/connections"
-        r"|2fa|2fa/(reauthenticate|totp|recovery-codes)(/.*)?"
+        r"^account/(email|password/set|3rdparty|social/connections"
+        r"|2fa/(authenticate|trust)(/.*)?"
         r"|(google|facebook)/login/token)/$",
         views.not_offered,
     ),

@@ -22,9 +22,10 @@ from django.utils.translation import get_language
 
 from accounts.models import User
 from accounts.tasks import email_deliver
-from apps.oidc.sessions import sign_in_identity_provider_record
+from apps.oidc.sessions import sign_in_identity_provider_record, sign_in_methods_record
 from journey import linking, transaction
 from journey.emails import code_minutes, email_face, sender_address, tenant_links
+from journey.mfa.stages import SecondFactorStage, SignInMethodsStage, sign_in_methods
 from journey.providers import (
     StoredDiscovery,
     apply_claims,
@@ -126,6 +127,8 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         sign_in_identity_provider_record(
             request, issuer=provider_issuer(registration) if registration is not None else ""
         )
+        # And the methods it used, for the tokens' `amr` and `acr` (journey/mfa/stages.py).
+        sign_in_methods_record(request, methods=sign_in_methods(request))
         response = super().post_login(request, user, **kwargs)
         # The place becomes familiar to smart lockout, the browser gets its device cookie.
         sign_in_succeeded(request=request, email=user.email, response=response)
@@ -178,10 +181,18 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         )
 
     def get_login_stages(self) -> list[str]:
-        """allauth's stages (code, phone, email verification, then MFA where it is enabled),
-        then the journey's steps before going back to the app, in their order."""
-        stages: list[str] = super().get_login_stages()
-        return stages + [f"{stage.__module__}.{stage.__qualname__}" for stage in JOURNEY_STAGES]
+        """allauth's stages (code, phone, email verification) with the journey's second
+        factor in place of allauth's MFA stage, then the journey's steps before going back to
+        the app, in their order, and last the record of what the sign-in proved."""
+        stages = [
+            _path(SecondFactorStage) if stage == _ALLAUTH_MFA_STAGE else stage
+            for stage in super().get_login_stages()
+        ]
+        return [
+            *stages,
+            *(_path(stage) for stage in JOURNEY_STAGES),
+            _path(SignInMethodsStage),
+        ]
 
     def format_email_subject(self, subject: str) -> str:
         """The subject as our templates write it: it names the app or the tenant itself, so
@@ -377,3 +388,10 @@ class CustomerSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore
             return super().get_app(request, provider, client_id=client_id)
         except SocialApp.DoesNotExist as error:
             raise Http404 from error
+
+
+_ALLAUTH_MFA_STAGE = "allauth.mfa.stages.AuthenticateStage"
+
+
+def _path(stage: type) -> str:
+    return f"{stage.__module__}.{stage.__qualname__}"

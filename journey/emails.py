@@ -26,6 +26,7 @@ from branding.resolved import (
     ResolvedBranding,
 )
 from branding.selectors import branding_for, contrast_ratio
+from journey.mfa import email_code
 from tenants.models import Tenant
 from tenants.selectors import tenant_base_url
 
@@ -103,6 +104,7 @@ def code_minutes(template_prefix: str) -> int | None:
             account_settings.EMAIL_VERIFICATION_BY_CODE_TIMEOUT
         ),
         "account/email/password_reset_code": account_settings.PASSWORD_RESET_BY_CODE_TIMEOUT,
+        email_code.EMAIL_TEMPLATE: email_code.CODE_SECONDS,
     }.get(template_prefix)
     return None if seconds is None else max(1, math.ceil(seconds / 60))
 

@@ -2,12 +2,12 @@
 (DESIGN.md decision 10).
 
 allauth runs the stages of a sign-in in order (`CustomerAccountAdapter.get_login_stages`):
-its own (sign-in by code, phone and email verification, then MFA and trusted browsers, where
-allauth's MFA stage sits), then these. A stage with something to ask sends the browser to its
-page and the sign-in waits, stashed in the session; the page ends the stage (`exit()`) and
-allauth runs the next. The customer is signed in only after the last stage: until then the
-session is not signed in, so no authorization code, `prompt=none` answer or session-bound page
-treats a half-done sign-in as a signed-in customer.
+its own (sign-in by code, phone and email verification), the journey's second factor in place
+of allauth's MFA stage (journey/mfa/stages.py), then these. A stage with something to ask
+sends the browser to its page and the sign-in waits, stashed in the session; the page ends
+the stage (`exit()`) and allauth runs the next. The customer is signed in only after the last
+stage: until then the session is not signed in, so no authorization code, `prompt=none`
+answer or session-bound page treats a half-done sign-in as a signed-in customer.
 """
 
 from allauth.account.stages import LoginStage

@@ -22,7 +22,7 @@ from apps.oidc.sign_in import SignInRequest
 
 _SESSION_KEY = "ciam.auth"
 # Bumped when the stored shape changes: a value written by another version reads as none.
-_VERSION = 1
+_VERSION = 2
 # A transaction that says it began this far in the future was not written by us (the web
 # nodes' clocks agree to within a second or two).
 _CLOCK_SKEW_SECONDS = 60
@@ -44,6 +44,8 @@ class AuthTransaction:
     flow to the end); `fresh_sign_in` says the app asked for a new sign-in (`prompt=login` or
     `select_account`, or a `max_age` the current sign-in exceeds) and `signed_in_at` when the
     customer signed in during this transaction, if they have. Times are Unix seconds.
+    `mfa_asked` says the app asked for two factors (`acr_values` or an `acr` claim),
+    `mfa_essential` that it asked as an essential claim (met, or the app is told it was not).
     """
 
     client_id: str
@@ -61,6 +63,8 @@ class AuthTransaction:
     began_at: float
     fresh_sign_in: bool = False
     signed_in_at: float | None = None
+    mfa_asked: bool = False
+    mfa_essential: bool = False
 
     @property
     def awaits_fresh_sign_in(self) -> bool:
@@ -93,6 +97,8 @@ def begin(request: HttpRequest, sign_in: SignInRequest) -> AuthTransaction:
         user_flow=sign_in.user_flow,
         began_at=time.time(),
         fresh_sign_in=sign_in.fresh_sign_in,
+        mfa_asked=sign_in.mfa_asked,
+        mfa_essential=sign_in.mfa_essential,
     )
     _store(request, transaction)
     return transaction
@@ -161,6 +167,8 @@ def _read(stored: object) -> AuthTransaction | None:
             signed_in_at=(
                 None if stored["signed_in_at"] is None else _seconds(stored["signed_in_at"])
             ),
+            mfa_asked=_flag(stored["mfa_asked"]),
+            mfa_essential=_flag(stored["mfa_essential"]),
         )
     except (KeyError, TypeError, ValueError):
         return None

@@ -33,6 +33,7 @@ urlpatterns: list[URLPattern] = [
         views.customer_lockout_clear,
         name="customer-clear-lockout",
     ),
+    path(f"{_CUSTOMER}reset-mfa/", views.customer_mfa_reset_view, name="customer-reset-mfa"),
     path(f"{_CUSTOMER}delete/", views.customer_delete, name="customer-delete"),
     path(f"{_CUSTOMER}restore/", views.customer_restore, name="customer-restore"),
 ]

@@ -30,6 +30,7 @@ from admin_center.form_errors import form_errors_from
 from admin_center.pages import tenant_page
 from federation.selectors import linked_identity_get, linked_identity_list
 from protection.lockout import lockout_clear, lockouts_of
+from protection.methods import customer_factors, customer_mfa_reset
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
@@ -83,6 +84,7 @@ def _detail_page(
         session_count = selectors.customer_session_count(customer=customer)
         identities = linked_identity_list(customer=customer)
         lockouts = lockouts_of(email=customer.email)
+        factors = customer_factors(customer=customer)
     return tenant_page(
         request,
         tenant,
@@ -94,6 +96,7 @@ def _detail_page(
             "session_count": session_count,
             "identities": identities,
             "lockouts": lockouts,
+            "factors": factors,
             "section": SECTION,
             **context,
         },
@@ -397,4 +400,33 @@ def customer_restore(request: HttpRequest, tenant: Tenant, object_id: uuid.UUID)
     else:
         _audit(request, tenant, AuditAction.CUSTOMER_RESTORED, customer)
         messages.success(request, _("%(email)s is restored and may sign in.") % {"email": customer})
+    return redirect("admin_center:customer-detail", tenant.tenant_id, customer.object_id)
+
+
+@tenant_admin_view(Capability.MANAGE_CUSTOMERS)
+@require_POST
+def customer_mfa_reset_view(
+    request: HttpRequest, tenant: Tenant, object_id: uuid.UUID
+) -> HttpResponse:
+    """Remove every second factor of the customer (one who lost their phone or key): they enrol
+    again at the next sign-in that asks for one."""
+    with in_tenant(tenant):
+        customer = _customer(object_id)
+        factors = customer_factors(customer=customer)
+        removed = customer_mfa_reset(customer=customer)
+    _audit(
+        request,
+        tenant,
+        AuditAction.CUSTOMER_MFA_RESET,
+        customer,
+        authenticator_app=factors.totp,
+        passkeys=len(factors.passkeys),
+        recovery_codes=factors.recovery_codes_left is not None,
+        removed=removed,
+    )
+    messages.success(
+        request,
+        _("%(email)s's second factors are removed; they set one up again when asked.")
+        % {"email": customer},
+    )
     return redirect("admin_center:customer-detail", tenant.tenant_id, customer.object_id)

@@ -10,6 +10,7 @@ from accounts.attributes import ATTRIBUTE_TYPES, BUILTIN_ATTRIBUTES, extension_c
 from accounts.models import User
 from apps import lookups
 from apps.models import AppRegistration
+from apps.oidc.acr import acr_of, amr_ordered
 from tenants.models import Tenant
 
 # The claims discovery advertises (OIDC Discovery 1.0 §3); configured attribute claims come on top.
@@ -30,6 +31,9 @@ CLAIMS_SUPPORTED = (
     "email_verified",
     # The identity provider's issuer when the customer signed in through one (Entra's `idp`).
     "idp",
+    # How the customer signed in and how strongly (apps/oidc/acr.py).
+    "amr",
+    "acr",
 )
 
 
@@ -40,6 +44,15 @@ def pairwise_subject(*, tenant: Tenant, client: AppRegistration, user: User) -> 
     """
     material = f"{tenant.tenant_id}:{client.client_id}:{user.object_id}".encode()
     return base64.urlsafe_b64encode(hashlib.sha256(material).digest()).rstrip(b"=").decode()
+
+
+def sign_in_strength_claims(sign_in_methods: str) -> dict[str, object]:
+    """`amr` (RFC 8176 values) and `acr` of a sign-in whose methods were recorded (a code's or
+    a refresh token's `sign_in_methods`, space-separated); none for one recorded before."""
+    amr = amr_ordered(sign_in_methods.split())
+    if not amr:
+        return {}
+    return {"amr": list(amr), "acr": acr_of(amr)}
 
 
 def profile_claims(user: User, scopes: set[str]) -> dict[str, object]:

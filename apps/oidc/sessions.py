@@ -10,11 +10,19 @@ The session also remembers the identity provider its sign-in went through (the i
 by the journey as it signs the customer in: `sign_in_identity_provider_record`). The code
 issued in that session carries it, and so do the refresh tokens issued from it; the ID tokens
 say it as `idp` (Entra's claim). A sign-in here (a password, a code) records "".
+
+It remembers, the same way, the methods its sign-in used (RFC 8176 `amr` values, apps/oidc/acr.py):
+the code and refresh tokens carry them, and the ID and access tokens say them as `amr` and the
+strength they add up to as `acr`. A session signed in before they were recorded has none, and
+its tokens carry neither claim.
 """
 
 import secrets
+from collections.abc import Iterable
 
 from django.http import HttpRequest
+
+from apps.oidc.acr import amr_ordered
 
 # In the session's data. It survives the session key's rotation (a password change, say), and
 # a new session (after a sign-out) starts without one.
@@ -24,6 +32,8 @@ _SESSION_KEY = "ciam_session_id"
 SESSION_ID_META_KEY = "ciam.session_id"
 _IDENTITY_PROVIDER_KEY = "ciam_identity_provider"
 IDENTITY_PROVIDER_META_KEY = "ciam.identity_provider"
+_SIGN_IN_METHODS_KEY = "ciam_sign_in_methods"
+SIGN_IN_METHODS_META_KEY = "ciam.sign_in_methods"
 
 
 def browser_session_id(request: HttpRequest, *, create: bool) -> str:
@@ -51,3 +61,18 @@ def sign_in_identity_provider(request: HttpRequest) -> str:
     """The issuer the session's sign-in went through, "" for a sign-in here."""
     issuer = request.session.get(_IDENTITY_PROVIDER_KEY, "")
     return issuer if isinstance(issuer, str) else ""
+
+
+def sign_in_methods_record(request: HttpRequest, *, methods: Iterable[str]) -> None:
+    """Record, on signing the customer in, the methods the sign-in used (RFC 8176 values;
+    unknown ones dropped); it replaces the previous sign-in's."""
+    request.session[_SIGN_IN_METHODS_KEY] = list(amr_ordered(methods))
+
+
+def sign_in_methods(request: HttpRequest) -> tuple[str, ...]:
+    """The methods the session's sign-in used, () for a session signed in before they were
+    recorded."""
+    methods = request.session.get(_SIGN_IN_METHODS_KEY, [])
+    if not isinstance(methods, list):
+        return ()
+    return amr_ordered(method for method in methods if isinstance(method, str))

@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.cache import add_never_cache_headers
 from django.utils.module_loading import import_string
+from oauthlib.common import add_params_to_uri
+
+from tenants.current import current_tenant
+from tenants.selectors import tenant_issuer
 
 # `prompt` values that ask for a fresh sign-in (OIDC Core §3.1.2.1).
 FRESH_SIGN_IN_PROMPTS = frozenset({"login", "select_account"})
@@ -26,7 +31,9 @@ class SignInRequest:
     """An authorization request the endpoint validated (RFC 6749 §4.1.1, OIDC Core §3.1.2.1)
     and must interrupt to ask the customer to sign in. `user_flow` is the app's user flow;
     `fresh_sign_in` says the app asked for a new sign-in (`prompt=login` or `select_account`,
-    or a `max_age` the current sign-in exceeds)."""
+    or a `max_age` the current sign-in exceeds); `mfa_asked` that it asked for two factors
+    (`acr_values` or an `acr` claim, apps/oidc/acr.py), `mfa_essential` as an essential claim,
+    which the sign-in must meet or answer `unmet_authentication_requirements`."""
 
     client_id: str
     redirect_uri: str
@@ -41,6 +48,8 @@ class SignInRequest:
     ui_locales: tuple[str, ...]
     user_flow: uuid.UUID | None
     fresh_sign_in: bool
+    mfa_asked: bool = False
+    mfa_essential: bool = False
 
 
 class SignInJourney(Protocol):
@@ -63,3 +72,18 @@ def sign_in_journey() -> SignInJourney:
     """The journey `CIAM_SIGN_IN_JOURNEY` names, loaded once per process."""
     journey: SignInJourney = import_string(settings.CIAM_SIGN_IN_JOURNEY)
     return journey
+
+
+def authorization_error(
+    *, redirect_uri: str, state: str, error: str, description: str
+) -> HttpResponse:
+    """The authorization endpoint's error answer to the app, for a request the journey cannot
+    complete (RFC 6749 §4.1.2.1, with `iss`, RFC 9207 §2): a redirect to the request's
+    validated redirect URI. The journey ends its transaction itself."""
+    params = [("error", error), ("error_description", description)]
+    if state:
+        params.append(("state", state))
+    params.append(("iss", tenant_issuer(current_tenant())))
+    response = HttpResponseRedirect(add_params_to_uri(redirect_uri, params))
+    add_never_cache_headers(response)
+    return response

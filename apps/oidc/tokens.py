@@ -8,7 +8,7 @@ import jwt
 
 from apps import lookups, selectors
 from apps.models import AppRegistration
-from apps.oidc.claims import configured_claims, pairwise_subject
+from apps.oidc.claims import configured_claims, pairwise_subject, sign_in_strength_claims
 from apps.signing import active_signing_key
 from tenants.current import current_tenant
 from tenants.models import Tenant
@@ -51,8 +51,9 @@ def app_token_claims(
 def access_token_claims(request: Any) -> dict[str, object]:
     """The claims of an access token for this oauthlib request (RFC 9068 §2.2).
 
-    Delegated tokens name the API (`aud`) and the granted scopes (`scp`), plus the attributes
-    the app chose for access tokens.
+    Delegated tokens name the API (`aud`) and the granted scopes (`scp`), how the customer
+    signed in (`amr`, `acr`: an API may demand two factors, RFC 9068 §2.2.3.1), plus the
+    attributes the app chose for access tokens.
     """
     client = request.client
     if request.grant_type == "client_credentials":
@@ -76,6 +77,7 @@ def access_token_claims(request: Any) -> dict[str, object]:
             "sub": pairwise_subject(tenant=tenant, client=client, user=request.user),
             "oid": str(request.user.object_id),
             "scp": " ".join(grant.api_scopes or grant.oidc_scopes),
+            **sign_in_strength_claims(getattr(request, "ciam_sign_in_methods", "")),
         }
     )
     configured = configured_claims(user=request.user, client=client, token="access")

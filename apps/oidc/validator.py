@@ -27,6 +27,7 @@ from apps.oidc.claims import (
     configured_claims,
     pairwise_subject,
     profile_claims,
+    sign_in_strength_claims,
 )
 from apps.oidc.client_auth import (
     client_assertion_spend,
@@ -34,7 +35,11 @@ from apps.oidc.client_auth import (
     secret_credentials,
     several_authentication_methods,
 )
-from apps.oidc.sessions import IDENTITY_PROVIDER_META_KEY, SESSION_ID_META_KEY
+from apps.oidc.sessions import (
+    IDENTITY_PROVIDER_META_KEY,
+    SESSION_ID_META_KEY,
+    SIGN_IN_METHODS_META_KEY,
+)
 from apps.signing import active_signing_key, verification_jwk
 from tenants.current import current_tenant
 from tenants.selectors import tenant_issuer
@@ -266,6 +271,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         request.user = grant.user
         request.ciam_session_id = grant.session_id
         request.ciam_identity_provider = grant.identity_provider
+        request.ciam_sign_in_methods = grant.sign_in_methods
         if grant.nonce:
             request.nonce = grant.nonce
         if grant.claims:
@@ -319,6 +325,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             )
         session_id = request.headers.get(SESSION_ID_META_KEY)
         identity_provider = request.headers.get(IDENTITY_PROVIDER_META_KEY)
+        sign_in_methods = request.headers.get(SIGN_IN_METHODS_META_KEY)
         expires = expires or timezone.now() + timedelta(
             seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS
         )
@@ -336,6 +343,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             resource=getattr(request, "resource", []),
             session_id=session_id if isinstance(session_id, str) else "",
             identity_provider=identity_provider if isinstance(identity_provider, str) else "",
+            sign_in_methods=sign_in_methods if isinstance(sign_in_methods, str) else "",
         )
 
     def invalidate_authorization_code(
@@ -437,6 +445,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             resource=getattr(request, "resource", []),  # RFC 8707
             session_id=getattr(request, "ciam_session_id", ""),
             identity_provider=getattr(request, "ciam_identity_provider", ""),
+            sign_in_methods=getattr(request, "ciam_sign_in_methods", ""),
         )
         self._set_token_value(refresh_token, refresh_token_code)
         refresh_token.save()
@@ -457,6 +466,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         instance: RefreshToken = request.refresh_token_instance
         request.ciam_session_id = instance.session_id
         request.ciam_identity_provider = instance.identity_provider
+        request.ciam_sign_in_methods = instance.sign_in_methods
         family_started = instance.created
         if instance.token_family:
             family_started = (
@@ -491,6 +501,8 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         identity_provider = getattr(request, "ciam_identity_provider", "")
         if identity_provider:
             claims["idp"] = identity_provider
+        # How the customer signed in (`amr`) and what that adds up to (`acr`), OIDC Core §2.
+        claims.update(sign_in_strength_claims(getattr(request, "ciam_sign_in_methods", "")))
         claims.update(profile_claims(user, set(request.scopes)))
         configured = configured_claims(user=user, client=request.client, token="id")
         claims.update(configured)

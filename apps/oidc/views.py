@@ -21,10 +21,22 @@ from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.signals import app_authorized
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
-from oauthlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
+from oauthlib.oauth2.rfc6749.errors import (
+    CustomOAuth2Error,
+    InvalidRequestError,
+    LoginRequired,
+    OAuth2Error,
+)
 
 from apps import lookups
 from apps.models import AccessToken, AppRegistration, Platform, RefreshToken
+from apps.oidc.acr import (
+    ACR_VALUES_SUPPORTED,
+    MULTIPLE_FACTORS,
+    UNMET_AUTHENTICATION_REQUIREMENTS,
+    AcrRequest,
+    acr_request,
+)
 from apps.oidc.claims import CLAIMS_SUPPORTED
 from apps.oidc.client_credentials import (
     client_challenge,
@@ -35,8 +47,10 @@ from apps.oidc.introspection import introspection_of
 from apps.oidc.sessions import (
     IDENTITY_PROVIDER_META_KEY,
     SESSION_ID_META_KEY,
+    SIGN_IN_METHODS_META_KEY,
     browser_session_id,
     sign_in_identity_provider,
+    sign_in_methods,
 )
 from apps.oidc.sign_in import FRESH_SIGN_IN_PROMPTS, SignInRequest, sign_in_journey
 from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
@@ -94,7 +108,12 @@ def discovery_document() -> dict[str, object]:
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         # The languages the hosted pages speak; the journey picks among them by `ui_locales`.
         "ui_locales_supported": [code for code, _name in settings.LANGUAGES],
-        "claims_parameter_supported": False,
+        # One factor or two (apps/oidc/acr.py): asked with `acr_values`, or as an essential
+        # `acr` claim through the `claims` parameter, whose other members ask nothing more
+        # than the scopes and the app's configured claims release (OIDC Core §5.5: a claim
+        # not returned is no error).
+        "acr_values_supported": list(ACR_VALUES_SUPPORTED),
+        "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "frontchannel_logout_supported": True,
@@ -213,6 +232,7 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         if request.user.is_authenticated:  # the code, if any, belongs to this session
             request.META[SESSION_ID_META_KEY] = browser_session_id(request, create=True)
             request.META[IDENTITY_PROVIDER_META_KEY] = sign_in_identity_provider(request)
+            request.META[SIGN_IN_METHODS_META_KEY] = " ".join(sign_in_methods(request))
         response: HttpResponse = super().dispatch(request, *args, **kwargs)
         return response
 
@@ -229,6 +249,18 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
             raise OAuthToolkitError(
                 error=InvalidRequestError(
                     description='Unsupported "plain" code_challenge_method; use "S256".',
+                    request=credentials["request"],
+                ),
+                redirect_uri=credentials["redirect_uri"],
+            )
+        if _acr_request(request, credentials).unmet:
+            # An essential `acr` naming no value this server knows can never be met (OIDC
+            # Core §5.5.1.1; Unmet Authentication Requirements 1.0 §4): said before anyone
+            # is asked to sign in.
+            raise OAuthToolkitError(
+                error=CustomOAuth2Error(
+                    error=UNMET_AUTHENTICATION_REQUIREMENTS,
+                    description="None of the essential acr values is supported here.",
                     request=credentials["request"],
                 ),
                 redirect_uri=credentials["redirect_uri"],
@@ -258,6 +290,17 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
                 scopes, credentials = self.validate_authorization_request(request)
             except OAuthToolkitError as error:
                 return self.error_response(error, application=None)
+            if "none" in request.GET.get("prompt", "").split() and self._needs_step_up(
+                request, credentials
+            ):
+                # Two factors asked of a one-factor session, and no page may be shown.
+                return self.error_response(
+                    OAuthToolkitError(
+                        error=LoginRequired(request=credentials["request"]),
+                        redirect_uri=credentials["redirect_uri"],
+                    ),
+                    application=None,
+                )
             return self._sign_in_page(request, scopes, credentials, fresh_sign_in=True)
         if request.user.is_authenticated:
             answered = self._answer_signed_in(request)
@@ -278,6 +321,7 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         `login_hint` and `ui_locales`); the sign-in form's CSRF secret goes into the same new
         session row, so showing the form writes nothing more."""
         app = lookups.client(credentials["client_id"])
+        asked = _acr_request(request, credentials)
         sign_in = SignInRequest(
             client_id=credentials["client_id"],
             redirect_uri=credentials["redirect_uri"],
@@ -292,6 +336,8 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
             ui_locales=tuple(request.GET.get("ui_locales", "").split()),
             user_flow=app.user_flow.flow_id if app and app.user_flow else None,
             fresh_sign_in=fresh_sign_in,
+            mfa_asked=asked.mfa,
+            mfa_essential=asked.essential,
         )
         sign_in_journey().begin(request, sign_in)
         get_token(request)
@@ -310,11 +356,13 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
 
         The sign-in about to happen satisfies `prompt=login`/`select_account` and any
         `max_age`, so `next` no longer asks for them (else a customer just signed in would be
-        asked again, forever).
+        asked again, forever); it takes `acr_values` into account (the journey asks the
+        second factor when one can be had), so `next` does not ask that again either.
         """
         self._begin_journey(request, scopes, credentials, fresh_sign_in=fresh_sign_in)
         query = request.GET.copy()
         query.pop("max_age", None)
+        query.pop("acr_values", None)
         prompt = query.pop("prompt", [""])[-1].split()
         rest = [value for value in prompt if value not in FRESH_SIGN_IN_PROMPTS]
         if rest:
@@ -348,11 +396,22 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         return response
 
     @staticmethod
-    def _needs_fresh_sign_in(request: HttpRequest) -> bool:
-        """The app asks for a new sign-in (OIDC Core §3.1.2.1), or the session was signed in
-        before the journey's login stages existed and its account still has a step to take
-        (a sign-in now runs the stages)."""
+    def _needs_step_up(request: HttpRequest, credentials: dict[str, Any] | None = None) -> bool:
+        """The app asks for two factors (apps/oidc/acr.py) and the session's sign-in used one:
+        the customer signs in again, with the second factor this time."""
+        return _acr_request(request, credentials).mfa and MULTIPLE_FACTORS not in sign_in_methods(
+            request
+        )
+
+    @classmethod
+    def _needs_fresh_sign_in(cls, request: HttpRequest) -> bool:
+        """The app asks for a new sign-in (OIDC Core §3.1.2.1) or for two factors a
+        one-factor session lacks, or the session was signed in before the journey's login
+        stages existed and its account still has a step to take (a sign-in now runs the
+        stages)."""
         if sign_in_journey().step_pending(request.user):
+            return True
+        if cls._needs_step_up(request):
             return True
         prompt = set(request.GET.get("prompt", "").split())
         if prompt & FRESH_SIGN_IN_PROMPTS:
@@ -369,6 +428,13 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         issuer = tenant_issuer(current_tenant())
         redirect_to = add_params_to_uri(redirect_to, [("iss", issuer)])
         return super().redirect(redirect_to, application)
+
+
+def _acr_request(request: HttpRequest, credentials: dict[str, Any] | None) -> AcrRequest:
+    """What the authorization request asks of the sign-in's strength: its `acr_values`, and
+    its `claims` as oauthlib read them (a malformed one is refused there), else as sent."""
+    claims = credentials.get("claims") if credentials else request.GET.get("claims", "")
+    return acr_request(acr_values=request.GET.get("acr_values", ""), claims=claims)
 
 
 def _credential(credentials: dict[str, Any], name: str) -> str:

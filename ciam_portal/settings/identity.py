@@ -71,6 +71,17 @@ CIAM_AUTH_TRANSACTION_SECONDS = env_int("CIAM_AUTH_TRANSACTION_SECONDS", 3600)
 # customer filling in a long sign-up form.
 ACCOUNT_LOGIN_TIMEOUT = CIAM_AUTH_TRANSACTION_SECONDS
 
+# Second factors (allauth.mfa, run by the journey's own stage: journey/mfa/). Which of them a
+# tenant offers is its Authentication methods policy (protection), not a setting; these say
+# what allauth may do at all. Secrets are encrypted at rest by the adapter.
+MFA_ADAPTER = "journey.mfa.adapter.CustomerMFAAdapter"
+MFA_SUPPORTED_TYPES = ["recovery_codes", "totp", "webauthn"]
+# Shown on the sign-in that enrols the first factor, then only by making new ones.
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+# A passkey is a second factor here, never a way to sign in by itself.
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_PASSKEY_SIGNUP_ENABLED = False
+
 
 # django-oauth-toolkit: its models are swapped in `apps` migration 0001 (DESIGN.md decision 6).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "apps.AppRegistration"

@@ -129,7 +129,10 @@ def test_discovery_document_is_complete_and_true(oidc_world: OidcWorld) -> None:
     ):
         assert doc[key].startswith(f"{oidc_world.base_url}/{oidc_world.tenant.domain_name}/")
     assert requests.get(doc["jwks_uri"], timeout=5).status_code == 200
-    assert {"tid", "oid", "sub", "email", "idp"} <= set(doc["claims_supported"])
+    assert {"tid", "oid", "sub", "email", "idp", "amr", "acr"} <= set(doc["claims_supported"])
+    # One factor or two (apps/oidc/acr.py), asked with acr_values or an essential acr claim.
+    assert doc["acr_values_supported"] == ["urn:ciam:sfa", "urn:ciam:mfa"]
+    assert doc["claims_parameter_supported"] is True
 
 
 def test_jwks_publishes_next_active_and_retiring_with_cache_headers(

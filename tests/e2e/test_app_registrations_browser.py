@@ -41,7 +41,7 @@ def test_admin_registers_and_configures_an_app(
     assert re.fullmatch(r"[0-9a-f-]{36}", client_id)
     screenshot(page, "apps-overview")
 
-    page.get_by_role("link", name="Authentication").click()
+    page.get_by_role("link", name="Authentication", exact=True).click()  # not "… methods"
     page.get_by_label("Post-logout redirect URIs").fill("https://shop.example/signed-out")
     page.get_by_label("Front-channel logout URL").fill("https://shop.example/front-channel")
     page.get_by_role("button", name="Save").click()

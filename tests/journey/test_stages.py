@@ -1,5 +1,6 @@
 """The steps before going back to the app are allauth login stages: in order, after allauth's
-own (MFA's place), and a customer held by one is not signed in anywhere until it ends."""
+own (the second factor in place of allauth's MFA), and a customer held by one is not signed in
+anywhere until it ends."""
 
 from collections.abc import Callable
 from importlib import import_module
@@ -22,14 +23,16 @@ Capture = Callable[..., Any]
 TEMPORARY = "Temporary-Pass-1"
 
 
-def test_the_journey_stages_follow_allauths_own_mfa_included() -> None:
+def test_the_journey_stages_follow_allauths_own_the_second_factor_in_place_of_its_mfa() -> None:
     stages = get_adapter().get_login_stages()
-    assert stages[-2:] == [
+    assert stages[-4:] == [
+        "journey.mfa.stages.SecondFactorStage",
         "journey.stages.ProfileCompletionStage",
         "journey.stages.TemporaryPasswordStage",
+        "journey.mfa.stages.SignInMethodsStage",
     ]
-    assert stages.index("allauth.account.stages.EmailVerificationStage") < len(stages) - 2
-    assert stages.index("allauth.mfa.stages.AuthenticateStage") < len(stages) - 2
+    assert stages.index("allauth.account.stages.EmailVerificationStage") < len(stages) - 4
+    assert "allauth.mfa.stages.AuthenticateStage" not in stages
 
 
 def at_temporary_password_step(world: FlowWorld) -> Client:

@@ -104,7 +104,8 @@ def test_begin_bounds_what_a_crafted_request_can_store() -> None:
     "change",
     [
         lambda stored: "not a dict",
-        lambda stored: {**stored, "v": 2},
+        lambda stored: {**stored, "v": 1},  # before the transaction kept what acr asks
+        lambda stored: {**stored, "v": 3},
         lambda stored: {key: value for key, value in stored.items() if key != "client_id"},
         lambda stored: {**stored, "client_id": 7},
         lambda stored: {**stored, "scopes": "openid profile"},
@@ -115,6 +116,8 @@ def test_begin_bounds_what_a_crafted_request_can_store() -> None:
         lambda stored: {**stored, "began_at": "yesterday"},
         lambda stored: {**stored, "fresh_sign_in": "yes"},
         lambda stored: {**stored, "signed_in_at": []},
+        lambda stored: {**stored, "mfa_asked": "yes"},
+        lambda stored: {key: value for key, value in stored.items() if key != "mfa_essential"},
         # Stale, or from a clock that is not ours.
         lambda stored: {**stored, "began_at": time.time() - 3601},
         lambda stored: {**stored, "began_at": time.time() + 3600},

@@ -1,0 +1,13 @@
+"""Admin-center URLs of Authentication methods (admin_center/protection/methods.py)."""
+
+from django.urls import URLPattern, path
+
+from admin_center.protection import methods
+
+urlpatterns: list[URLPattern] = [
+    path(
+        "tenants/<uuid:tenant_id>/authentication-methods/",
+        methods.authentication_methods,
+        name="authentication-methods",
+    ),
+]

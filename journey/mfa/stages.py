@@ -1,0 +1,129 @@
+"""The second factor's login stages (journey/stages.py explains the stages).
+
+`SecondFactorStage` runs after allauth's own stages (the first factor, the code and email
+verification) and before the journey's steps: it asks the tenant's policies
+(`protection.access.access_evaluate`), decides the step (journey/mfa/requirement.py), and ends
+the sign-in there (blocked, or a second factor that cannot be had), lets it through, or sends
+the customer to the second factor's pages (journey/mfa/views.py), which end it with `exit()`.
+It replaces allauth's own MFA stage, which would ask every enrolled customer whatever the
+tenant's methods and knows nothing of policies or apps.
+
+`SignInMethodsStage` comes last of all: it reads what the sign-in proved (its first factor, the
+second one if any) for the account adapter, which records it in the session as the sign-in
+completes (apps/oidc/sessions.py), for the tokens' `amr` and `acr`.
+"""
+
+from typing import Any
+
+from allauth.account.adapter import get_adapter
+from allauth.account.stages import LoginStage
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+
+from apps.oidc.acr import MULTIPLE_FACTORS, UNMET_AUTHENTICATION_REQUIREMENTS, amr_ordered
+from apps.oidc.sign_in import authorization_error
+from journey import transaction
+from journey.mfa.email_code import email_code_send
+from journey.mfa.requirement import StepKind, first_factor_of, second_factor_step
+from journey.selectors import flow_for_request
+from protection.access import SignInContext, access_evaluate
+from protection.methods import SecondFactor, customer_factors
+from protection.selectors import authentication_methods_policy
+from userflows.models import SignInMethod
+
+# Set on the request by SignInMethodsStage, read by the account adapter in the same request.
+_METHODS_ATTRIBUTE = "_ciam_sign_in_methods"
+
+
+class SecondFactorStage(LoginStage):  # type: ignore[misc]
+    """The second factor, where one is asked. Its state (saved with the sign-in): `first`,
+    the first factor's `amr` values; `two_factors`, whether they already count as two;
+    `mode` and `offered`, the step; `proved`, the second factor's `amr` values once proved."""
+
+    key = "ciam_second_factor"
+    urlname = "account-second-factor"
+
+    def handle(self) -> tuple[HttpResponse | None, bool]:
+        user = self.login.user
+        if user is None:
+            return None, True
+        journey = transaction.current(self.request)
+        policy = authentication_methods_policy()
+        flow = flow_for_request(self.request)
+        first = first_factor_of(
+            self.request,
+            self.login,
+            policy=policy,
+            code_flow=flow is not None and flow.sign_in_method == SignInMethod.EMAIL_OTP,
+        )
+        decision = access_evaluate(
+            SignInContext(
+                customer_id=user.pk,
+                client_id=journey.client_id if journey is not None else None,
+                address=get_adapter(self.request).get_client_ip(self.request),
+            )
+        )
+        step = second_factor_step(
+            decision=decision,
+            mfa_asked=journey is not None and journey.mfa_asked,
+            mfa_essential=journey is not None and journey.mfa_essential,
+            policy=policy,
+            factors=customer_factors(customer=user),
+            first=first,
+        )
+        self.state.update(
+            {
+                "first": list(first.methods),
+                "two_factors": first.two_factors,
+                "mode": step.kind.value,
+                "offered": [kind.value for kind in step.offered],
+                "proved": [],
+                "applied": list(decision.applied),
+                "report_only": [list(pair) for pair in decision.report_only],
+            }
+        )
+        if step.kind == StepKind.NONE:
+            return None, True
+        if step.kind == StepKind.BLOCK:
+            return render(self.request, "hosted/sign_in_blocked.html", status=403), False
+        if step.kind == StepKind.UNMET_FOR_APP and journey is not None:
+            transaction.finish(self.request)
+            return authorization_error(
+                redirect_uri=journey.redirect_uri,
+                state=journey.state,
+                error=UNMET_AUTHENTICATION_REQUIREMENTS,
+                description="This sign-in cannot have the second factor the app requires.",
+            ), False
+        if step.kind in (StepKind.UNMET_BY_POLICY, StepKind.UNMET_FOR_APP):
+            return render(self.request, "hosted/second_factor_unavailable.html", status=403), False
+        if step.offered == (SecondFactor.EMAIL_OTP,):
+            # The one way on: the code goes out now, and its page asks for it.
+            email_code_send(self.request, state=self.state, user=user)
+            return HttpResponseRedirect(reverse("account-second-factor-email")), True
+        return HttpResponseRedirect(reverse(self.urlname)), True
+
+
+class SignInMethodsStage(LoginStage):  # type: ignore[misc]
+    """Last of all: what the sign-in proved, handed to the account adapter (`sign_in_methods`)
+    in the request that signs the customer in."""
+
+    key = "ciam_sign_in_methods"
+
+    def handle(self) -> tuple[HttpResponse | None, bool]:
+        second = self.controller.get_stage(SecondFactorStage.key)
+        state: dict[str, Any] = second.state if second is not None else {}
+        first = [value for value in state.get("first", []) if isinstance(value, str)]
+        proved = [value for value in state.get("proved", []) if isinstance(value, str)]
+        methods = [*first, *proved]
+        if proved or state.get("two_factors") is True:
+            methods.append(MULTIPLE_FACTORS)
+        setattr(self.request, _METHODS_ATTRIBUTE, amr_ordered(methods))
+        return None, True
+
+
+def sign_in_methods(request: HttpRequest) -> tuple[str, ...]:
+    """The `amr` values of the sign-in this request completes (SignInMethodsStage), () for a
+    request that completes none."""
+    methods = getattr(request, _METHODS_ATTRIBUTE, ())
+    return methods if isinstance(methods, tuple) else ()
