@@ -55,6 +55,12 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 # the Nth proxy from the right appended to X-Forwarded-For; 0 (the default) trusts no header and
 # uses the connection's address, the only safe choice without a proxy.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("CIAM_TRUSTED_PROXY_COUNT", 0)
+# How long each web process remembers a tenant's request limits (protection/limits.py): a change
+# holds on every node within this many seconds.
+CIAM_PROTECTION_CACHE_SECONDS = env_int("CIAM_PROTECTION_CACHE_SECONDS", 5)
+# The request limits (per address, per tenant, a second) of a tenant that never saved its own;
+# None: the model's defaults, Entra's published 20 and 200.
+CIAM_REQUEST_LIMITS_UNSAVED: tuple[int, int] | None = None
 # How long a customer may take between an app's authorization request and the sign-in it leads
 # to (hosted pages, codes by email, the steps before going back to the app); an older auth
 # transaction reads as none, and the hosted pages no longer serve that app's user flow.
