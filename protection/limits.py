@@ -18,8 +18,8 @@ branded page elsewhere).
 - **Fixed one-second windows in the shared cache**, never in a process: the key names the
   second; on Redis one script does both increments and sets their expiry atomically (one round
   trip); on another cache (the PostgreSQL table) `add` then `incr`.
-- **The client address** is allauth's (`ratelimit.get_ip`: behind CIAM_TRUSTED_PROXY_COUNT
-  proxies, the entry they appended to X-Forwarded-For; an IPv6 client by its /64). Keys hold a
+- **The client address** is allauth's (behind CIAM_TRUSTED_PROXY_COUNT proxies, the entry
+  they appended to X-Forwarded-For; an IPv6 client by its /64): `client_address`. Keys hold a
   keyed hash of it, never the address. A request whose address cannot be read is counted for
   the tenant only (the request guard refuses it next).
 - **The tenant's limits** are read from its `SignInProtection` row once per
@@ -30,12 +30,13 @@ branded page elsewhere).
 """
 
 import hashlib
+import ipaddress
 import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from allauth.core.internal import ratelimit
+from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import BaseCache
@@ -45,6 +46,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from redis.exceptions import RedisError
 
+from protection.access import address_parse
 from protection.models import SignInProtection
 from tenants.endpoints import AUTHORIZE, TOKEN
 from tenants.errors import too_many_requests
@@ -55,24 +57,22 @@ logger = logging.getLogger(__name__)
 ACCOUNT_PAGES = "/account/"
 # The windows' keys outlive their second a little: a slow request still finds its window.
 _WINDOW_KEPT_SECONDS = 2
-# Both counts in one round trip. KEYS: the address's and the tenant's windows; ARGV: their
-# limits and the keys' lifetime. Returns 0 (allowed), 1 (the address is over) or 2 (the
-# tenant is over). The tenant's count is not raised for a request its address already spent.
+# Both counts in one round trip. KEYS: the address's and the tenant's windows; ARGV: the
+# address's limit and the keys' lifetime. Returns both counts; the tenant's is not raised (0)
+# for a request its address already spent.
 _SCRIPT = """
 local address = redis.call('INCR', KEYS[1])
-if address == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-if address > tonumber(ARGV[1]) then return 1 end
+if address == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+if address > tonumber(ARGV[1]) then return {address, 0} end
 local tenant = redis.call('INCR', KEYS[2])
-if tenant == 1 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
-if tenant > tonumber(ARGV[2]) then return 2 end
-return 0
+if tenant == 1 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+return {address, tenant}
 """
-_ALLOWED, _ADDRESS_OVER, _TENANT_OVER = 0, 1, 2
 
 # schema → (until when, (per address, per tenant)), in this process (monotonic clock).
 _limits_memory: dict[str, tuple[float, tuple[int, int]]] = {}
 _script: Any = None
-_address_key: bytes | None = None
+_digest_key: bytes | None = None
 
 
 def _now() -> float:
@@ -86,12 +86,23 @@ def is_authentication_path(path_info: str) -> bool:
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The client's address as allauth's limits see it, or None when it cannot be read (no
-    REMOTE_ADDR, or an X-Forwarded-For shorter than the trusted proxy chain)."""
+    """The client's address as the limits count it, or None when it cannot be read (no
+    REMOTE_ADDR, or an X-Forwarded-For shorter than the trusted proxy chain).
+
+    allauth's (`get_client_ip`: behind CIAM_TRUSTED_PROXY_COUNT proxies, the entry they
+    appended to X-Forwarded-For), an IPv6 client by its /64 as allauth's own limits count it,
+    and an IPv4 address mapped into IPv6 (a dual-stack socket) as the IPv4 address: allauth
+    would cut it to the /64 that every such client shares."""
     try:
-        return str(ratelimit.get_ip(request))
+        raw = get_adapter().get_client_ip(request)
     except (PermissionDenied, ImproperlyConfigured):
         return None
+    parsed = address_parse(str(raw))
+    if parsed is None:
+        return None
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False).network_address)
+    return str(parsed)
 
 
 def environ_client_address(environ: Mapping[str, Any]) -> str | None:
@@ -142,65 +153,90 @@ def tenant_limits_forget() -> None:
     _limits_memory.clear()
 
 
-def _address_digest(address: str) -> str:
-    global _address_key
-    if _address_key is None:
-        _address_key = hashlib.sha256(f"protection.limits\n{settings.SECRET_KEY}".encode()).digest()
-    return hashlib.blake2b(address.encode(), key=_address_key, digest_size=12).hexdigest()
+def keyed_digest(value: str) -> str:
+    """A keyed hash of an address or an account for the shared cache's keys (a process-wide
+    key derived from SECRET_KEY): the cache never holds either in the clear."""
+    global _digest_key
+    if _digest_key is None:
+        _digest_key = hashlib.sha256(f"protection.limits\n{settings.SECRET_KEY}".encode()).digest()
+    return hashlib.blake2b(value.encode(), key=_digest_key, digest_size=12).hexdigest()
 
 
 def _window_keys(address: str | None, second: int) -> tuple[str, str]:
     """The cache keys (before the cache's own prefix, which names the schema) of this second's
     windows: the address's and the tenant's."""
-    who = _address_digest(address) if address is not None else "-"
+    who = keyed_digest(address) if address is not None else "-"
     return f"protection:rps:a:{who}:{second}", f"protection:rps:t:{second}"
 
 
-def _count_on_redis(backend: RedisCache, keys: tuple[str, str], limits: tuple[int, int]) -> int:
+def _count_on_redis(
+    backend: RedisCache, keys: tuple[str, str], per_address: int
+) -> tuple[int, int]:
     global _script
     made = [backend.make_key(key) for key in keys]
     # Django's Redis backend lends its client (and connection pool) for commands it lacks.
     client = backend._cache.get_client(made[0], write=True)  # type: ignore[attr-defined]
     if _script is None:
         _script = client.register_script(_SCRIPT)
-    return int(_script(keys=made, args=[*limits, _WINDOW_KEPT_SECONDS], client=client))
+    address, tenant = _script(keys=made, args=[per_address, _WINDOW_KEPT_SECONDS], client=client)
+    return int(address), int(tenant)
 
 
-def _window_incr(backend: BaseCache, key: str) -> int:
-    """Raise a window's count through the cache API: atomic where the backend's `incr` is."""
-    if backend.add(key, 1, timeout=_WINDOW_KEPT_SECONDS):
+def shared_count(key: str, *, seconds: int, backend: BaseCache | None = None) -> int:
+    """Add one to the count under `key` in the shared cache and return it; a count that does
+    not exist starts at 1 and lives `seconds` from then (a window that starts with its first
+    event). Through the cache API: atomic where the backend's `incr` is (Redis's is)."""
+    backend = backend or caches[DEFAULT_CACHE_ALIAS]
+    if backend.add(key, 1, timeout=seconds):
         return 1
     try:
         return int(backend.incr(key))
-    except ValueError:  # the window ended between the two calls: this is a new one's first
-        backend.add(key, 1, timeout=_WINDOW_KEPT_SECONDS)
+    except ValueError:  # it ended between the two calls: this is a new one's first
+        backend.add(key, 1, timeout=seconds)
         return 1
 
 
-def _count_generic(backend: BaseCache, keys: tuple[str, str], limits: tuple[int, int]) -> int:
-    if _window_incr(backend, keys[0]) > limits[0]:
-        return _ADDRESS_OVER
-    if _window_incr(backend, keys[1]) > limits[1]:
-        return _TENANT_OVER
-    return _ALLOWED
+def _count_generic(backend: BaseCache, keys: tuple[str, str], per_address: int) -> tuple[int, int]:
+    address = shared_count(keys[0], seconds=_WINDOW_KEPT_SECONDS, backend=backend)
+    if address > per_address:
+        return address, 0
+    return address, shared_count(keys[1], seconds=_WINDOW_KEPT_SECONDS, backend=backend)
 
 
 def request_limit_refusal(address: str | None) -> int | None:
     """Count one request to the current tenant's authentication endpoints from `address`
     (call in the tenant's schema): None when it may go on, else the seconds after which the
-    client may retry (the rest of this one-second window, rounded up: 1)."""
-    limits = tenant_limits()
+    client may retry (the rest of this one-second window, rounded up: 1). The first refusal of
+    a window is logged, not the others."""
+    per_address, per_tenant = tenant_limits()
     keys = _window_keys(address, int(_now()))
     backend = caches[DEFAULT_CACHE_ALIAS]
     try:
         if isinstance(backend, RedisCache):
-            outcome = _count_on_redis(backend, keys, limits)
+            from_address, for_tenant = _count_on_redis(backend, keys, per_address)
         else:
-            outcome = _count_generic(backend, keys, limits)
+            from_address, for_tenant = _count_generic(backend, keys, per_address)
     except RedisError:
         logger.warning("Request limits not counted: the cache did not answer.", exc_info=True)
         return None
-    return None if outcome == _ALLOWED else 1
+    if from_address > per_address:
+        if from_address == per_address + 1:
+            logger.warning(
+                "Request limit: more than %s requests in a second from %s in schema %s.",
+                per_address,
+                address,
+                current_schema_name(),
+            )
+        return 1
+    if for_tenant > per_tenant:
+        if for_tenant == per_tenant + 1:
+            logger.warning(
+                "Request limit: more than %s requests in a second for schema %s.",
+                per_tenant,
+                current_schema_name(),
+            )
+        return 1
+    return None
 
 
 class RequestLimitMiddleware:

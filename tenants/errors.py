@@ -199,7 +199,7 @@ def too_many_requests(
     `sign_in_throttled`: a source refused password sign-ins (password spraying), not a request
     limit. It may be answered before the locale and CSP middleware run: the page speaks the
     language the browser asks for and carries the site's policy itself, and it is never
-    cached."""
+    cached, nor logged."""
     error = _SIGN_IN_THROTTLED if sign_in_throttled else _TOO_MANY_REQUESTS
     if _is_protocol_path(request):
         response: HttpResponse = JsonResponse(
@@ -213,6 +213,9 @@ def too_many_requests(
         response["Content-Security-Policy"] = build_policy()
     response["Retry-After"] = str(max(1, retry_after))
     add_never_cache_headers(response)
+    # Not logged one by one (Django logs every 4xx): a flood would flood the log, and spend on
+    # it the CPU the limits save. What decided the refusals is logged where it is decided.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 
