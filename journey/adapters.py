@@ -51,6 +51,7 @@ from protection.lockout import (
     password_attempt_failed,
     sign_in_succeeded,
 )
+from protection.risk import password_failure_record, password_sign_in_refusal
 from tenants.current import current_tenant_or_none
 from tenants.selectors import tenant_base_url
 from userflows.models import SignInMethod
@@ -179,6 +180,19 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
                 "password_reset_url": reset_url,
             },
         )
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """Before a password is checked: a source marked as spraying passwords is refused with
+        a 429 (protection/risk.py), then allauth's own limits apply."""
+        refusal = password_sign_in_refusal(request)
+        if refusal is not None:
+            raise ImmediateHttpResponse(refusal)
+        super().pre_authenticate(request, **credentials)
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        """A wrong password counts towards password-spray detection (protection/risk.py)."""
+        super().authentication_failed(request, **credentials)
+        password_failure_record(request=request, email=str(credentials.get("email", "")))
 
     def get_login_stages(self) -> list[str]:
         """allauth's stages (code, phone, email verification) with the journey's second

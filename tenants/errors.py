@@ -23,6 +23,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -83,6 +84,27 @@ _NOT_FOUND = _Error(
     "Nothing exists at this address.",
     _("Page not found"),
     _("There is nothing at this address. Check the link you followed."),
+)
+TOO_MANY_REQUESTS_DESCRIPTION = (
+    "Too many requests from this address or for this tenant; retry after the Retry-After "
+    "header's seconds."
+)
+_TOO_MANY_REQUESTS = _Error(
+    429,
+    "too_many_requests",
+    TOO_MANY_REQUESTS_DESCRIPTION,
+    _("Too many requests"),
+    _("Too many requests came in a short time. Wait a moment, then try again."),
+)
+_SIGN_IN_THROTTLED = _Error(
+    429,
+    "too_many_requests",
+    "Too many failed sign-ins from this network; retry after the Retry-After header's seconds.",
+    _("Too many sign-in attempts"),
+    _(
+        "Too many sign-in attempts with wrong passwords came from your network, so signing in "
+        "with a password from it is paused for a while. Try again later, or sign in another way."
+    ),
 )
 _SERVER_ERROR = _Error(
     500,
@@ -166,6 +188,34 @@ def not_found_page() -> HttpResponse:
     before the CSP middleware runs, so it carries the site's policy itself."""
     response = _page(_NOT_FOUND, settings.LANGUAGE_CODE)
     response["Content-Security-Policy"] = build_policy()
+    return response
+
+
+def too_many_requests(
+    request: HttpRequest, *, retry_after: int, sign_in_throttled: bool = False
+) -> HttpResponse:
+    """The 429 of protection's limits (RFC 6585 §4), with `Retry-After` in seconds: JSON with
+    `too_many_requests` on protocol paths (the token endpoint), else the tenant's branded page.
+    `sign_in_throttled`: a source refused password sign-ins (password spraying), not a request
+    limit. It may be answered before the locale and CSP middleware run: the page speaks the
+    language the browser asks for and carries the site's policy itself, and it is never
+    cached, nor logged."""
+    error = _SIGN_IN_THROTTLED if sign_in_throttled else _TOO_MANY_REQUESTS
+    if _is_protocol_path(request):
+        response: HttpResponse = JsonResponse(
+            {"error": error.code, "error_description": error.description}, status=error.status
+        )
+    else:
+        language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(
+            request
+        )
+        response = _page(error, language, request)
+        response["Content-Security-Policy"] = build_policy()
+    response["Retry-After"] = str(max(1, retry_after))
+    add_never_cache_headers(response)
+    # Not logged one by one (Django logs every 4xx): a flood would flood the log, and spend on
+    # it the CPU the limits save. What decided the refusals is logged where it is decided.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 

@@ -38,10 +38,14 @@ class TenantPathMiddleware:
         # The token endpoint uses no session, user, CSRF, locale or messages: its view (named by
         # CIAM_TOKEN_ENDPOINT_VIEW, so that the kernel imports nothing above it) answers it ahead
         # of the rest of the middleware, the busiest path's largest cost after signing. Its path
-        # is looked up once here, not per request.
-        self.token_endpoint: Callable[[HttpRequest], HttpResponse] = import_string(
+        # is looked up once here, not per request. The few middleware it must still pass (the
+        # request limits: CIAM_TOKEN_ENDPOINT_MIDDLEWARE) wrap it, as Django chains middleware.
+        endpoint: Callable[[HttpRequest], HttpResponse] = import_string(
             settings.CIAM_TOKEN_ENDPOINT_VIEW
         )
+        for middleware in reversed(settings.CIAM_TOKEN_ENDPOINT_MIDDLEWARE):
+            endpoint = import_string(middleware)(endpoint)
+        self.token_endpoint = endpoint
         self.token_path = TOKEN.path
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

@@ -2,8 +2,10 @@
 
 The busiest call of a CIAM: daemons fetch app tokens constantly. This path reads nothing from
 the database once its lookups are remembered (apps/lookups.py), stores nothing (the token is a
-self-contained, signed JWT that expires within the hour), and answers exactly as the RFC says:
-errors per §5.2, 401 with a Basic challenge for a client that failed to authenticate.
+self-contained, signed JWT that expires within the hour) but the tenant's request counts (one
+round trip to the shared cache: protection/limits.py, a 429 beyond them), and answers exactly
+as the RFC says: errors per §5.2, 401 with a Basic challenge for a client that failed to
+authenticate.
 Assertions (private_key_jwt), CORS requests and anything unusual take DOT's full path.
 
 `wsgi_client_credentials` serves it before Django's request handling even starts (the web
@@ -30,8 +32,10 @@ from apps.oidc.client_auth import (
     several_authentication_methods,
 )
 from apps.oidc.tokens import app_token_claims, signed_access_token
+from protection.limits import environ_client_address, request_limit_refusal
 from tenants.current import current_tenant
 from tenants.endpoints import TOKEN
+from tenants.errors import TOO_MANY_REQUESTS_DESCRIPTION
 from tenants.request_guard import HOST_REFUSED, host_allowed
 from tenants.schemas import use_public_schema, use_tenant_schema
 from tenants.selectors import tenant_for_path_segment, tenant_issuer
@@ -125,7 +129,12 @@ def is_lean_client_credentials(request: HttpRequest) -> bool:
     return params.get("grant_type") == "client_credentials" and set(params) <= _ALLOWED_PARAMS
 
 
-_STATUS_TEXT = {200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized"}
+_STATUS_TEXT = {
+    200: "200 OK",
+    400: "400 Bad Request",
+    401: "401 Unauthorized",
+    429: "429 Too Many Requests",
+}
 
 
 @functools.cache
@@ -180,21 +189,34 @@ def wsgi_client_credentials(
             return None
         use_tenant_schema(tenant)
         try:
-            authorization = environ.get("HTTP_AUTHORIZATION")
-            status, body, challenge = issue(params, str(authorization) if authorization else None)
+            # The tenant's request limits hold here too (protection/limits.py).
+            retry_after = request_limit_refusal(environ_client_address(environ))
+            if retry_after is None:
+                authorization = environ.get("HTTP_AUTHORIZATION")
+                status, body, challenge = issue(
+                    params, str(authorization) if authorization else None
+                )
         finally:
             use_public_schema()
     finally:
         request_finished.send(sender=__name__)
+    if retry_after is not None:
+        refused: dict[str, object] = {
+            "error": "too_many_requests",
+            "error_description": TOO_MANY_REQUESTS_DESCRIPTION,
+        }
+        return _answer(429, refused, None, retry_after=retry_after)
     return _answer(status, body, challenge)
 
 
 def _answer(
-    status: int, body: dict[str, object], challenge: str | None
+    status: int, body: dict[str, object], challenge: str | None, *, retry_after: int | None = None
 ) -> tuple[str, list[tuple[str, str]], bytes]:
     headers = list(TOKEN_HEADERS)
     if challenge:
         headers.append(("WWW-Authenticate", challenge))
+    if retry_after is not None:
+        headers.append(("Retry-After", str(retry_after)))
     payload = json.dumps(body).encode()
     headers.append(("Content-Length", str(len(payload))))
     return _STATUS_TEXT[status], headers, payload

@@ -39,6 +39,9 @@ WSGI_APPLICATION = "ciam_portal.wsgi.application"
 
 MIDDLEWARE = [
     "tenants.routing.TenantPathMiddleware",
+    # The request limits of a tenant's authentication endpoints (protection/limits.py): before
+    # anything reads the request's body, session or database rows.
+    "protection.limits.RequestLimitMiddleware",
     "tenants.request_guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -22,7 +22,8 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Django's list of common passwords, leaked in breaches, where the tenant refuses them.
+    {"NAME": "protection.passwords.BreachedPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
@@ -62,6 +63,20 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 # the Nth proxy from the right appended to X-Forwarded-For; 0 (the default) trusts no header and
 # uses the connection's address, the only safe choice without a proxy.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("CIAM_TRUSTED_PROXY_COUNT", 0)
+# How long each web process remembers a tenant's request limits (protection/limits.py): a change
+# holds on every node within this many seconds.
+CIAM_PROTECTION_CACHE_SECONDS = env_int("CIAM_PROTECTION_CACHE_SECONDS", 5)
+# The request limits (per address, per tenant, a second) of a tenant that never saved its own;
+# None: the model's defaults, Entra's published 20 and 200.
+CIAM_REQUEST_LIMITS_UNSAVED: tuple[int, int] | None = None
+# Password spraying (protection/risk.py): a source (an address, an IPv6 one by its /64; an IPv4
+# address's /24 too) whose failed passwords touch this many accounts within the window is marked
+# as spraying for CIAM_SPRAY_MARK_SECONDS: its risk is high, its password sign-ins are refused
+# with a 429.
+CIAM_SPRAY_WINDOW_SECONDS = env_int("CIAM_SPRAY_WINDOW_SECONDS", 900)
+CIAM_SPRAY_ACCOUNTS_PER_ADDRESS = env_int("CIAM_SPRAY_ACCOUNTS_PER_ADDRESS", 20)
+CIAM_SPRAY_ACCOUNTS_PER_NETWORK = env_int("CIAM_SPRAY_ACCOUNTS_PER_NETWORK", 50)
+CIAM_SPRAY_MARK_SECONDS = env_int("CIAM_SPRAY_MARK_SECONDS", 3600)
 # How long a customer may take between an app's authorization request and the sign-in it leads
 # to (hosted pages, codes by email, the steps before going back to the app); an older auth
 # transaction reads as none, and the hosted pages no longer serve that app's user flow.

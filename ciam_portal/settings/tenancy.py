@@ -87,6 +87,9 @@ CIAM_RESERVED_NAMES = frozenset(
 # The token endpoint's view, which tenant routing calls ahead of the rest of the middleware
 # (tenants/routing.py): named here, so that the kernel imports nothing of the floors above it.
 CIAM_TOKEN_ENDPOINT_VIEW = "apps.oidc.views.token_endpoint"
+# The middleware that view still runs through, outermost first (each a dotted path, called with
+# the view as Django calls a middleware with the next one): the request limits hold there too.
+CIAM_TOKEN_ENDPOINT_MIDDLEWARE = ["protection.limits.RequestLimitMiddleware"]
 
 # How long a resolved tenant is remembered by each web process. A suspension reaches every
 # node within this many seconds; the node that made it forgets at once.
