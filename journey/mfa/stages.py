@@ -29,6 +29,7 @@ from journey.mfa.requirement import StepKind, first_factor_of, second_factor_ste
 from journey.selectors import flow_for_request
 from protection.access import SignInContext, access_evaluate
 from protection.methods import SecondFactor, customer_factors
+from protection.risk import sign_in_risk
 from protection.selectors import authentication_methods_policy
 from userflows.models import SignInMethod
 
@@ -62,6 +63,7 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
                 customer_id=user.pk,
                 client_id=journey.client_id if journey is not None else None,
                 address=get_adapter(self.request).get_client_ip(self.request),
+                risk=sign_in_risk(self.request, user.email),
             )
         )
         step = second_factor_step(
