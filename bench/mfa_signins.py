@@ -56,7 +56,7 @@ from signins import (
 )
 from tokens import database_url
 
-TENANT = "signin-mfa-bench"
+MFA_TENANT = "signin-mfa-bench"
 MFA_CUSTOMER = "bench-mfa-{:05d}@example.com"
 MAX_EXTRA_CPU = 0.25  # MFA may cost at most 25 % more CPU per sign-in
 EXTRA_REQUESTS = 1  # and one request more
@@ -82,7 +82,7 @@ def enrol(count: int) -> list[tuple[str, str]]:
     emails = [MFA_CUSTOMER.format(n) for n in range(count)]
     encoded = make_password(PASSWORD)  # one argon2id hash for all: setup, not the measure
     enrolled: list[tuple[str, str]] = []
-    with in_tenant(Tenant.objects.get(domain_name=TENANT)), transaction.atomic():
+    with in_tenant(Tenant.objects.get(domain_name=MFA_TENANT)), transaction.atomic():
         authentication_methods_policy_update(
             email_otp_enabled=True, totp_enabled=True, passkeys_enabled=False
         )
@@ -100,6 +100,14 @@ def enrol(count: int) -> list[tuple[str, str]]:
             RecoveryCodes.activate(user)
             enrolled.append((user.email, secret))
     return enrolled
+
+
+def counter_to_type() -> int:
+    """The period whose code to type now: not one about to end."""
+    left = PERIOD - time.time() % PERIOD
+    if left < LAST_SAFE:
+        time.sleep(left + 0.01)
+    return int(time.time()) // PERIOD
 
 
 class Authenticators:
@@ -123,14 +131,14 @@ class Authenticators:
 
         def code() -> str:
             nonlocal used
-            used = self._counter_to_type()
+            used = counter_to_type()
             return self._shown(secret, used)  # what the customer's app shows now
 
         try:
             return sign_in(
                 base,
                 web,
-                tenant=TENANT,
+                tenant=MFA_TENANT,
                 email=email,
                 asking={"acr_values": MFA_ACR},
                 second_factor=code,
@@ -150,13 +158,6 @@ class Authenticators:
                 self.waited += pause
             time.sleep(pause)
 
-    def _counter_to_type(self) -> int:
-        """The period whose code to type now: not one about to end."""
-        left = PERIOD - time.time() % PERIOD
-        if left < LAST_SAFE:
-            time.sleep(left + 0.01)
-        return int(time.time()) // PERIOD
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -170,7 +171,7 @@ def main() -> int:
 
     db_url, db_description = database_url()
     os.environ["DATABASE_URL"] = db_url
-    demo = prepare(TENANT)
+    demo = prepare(MFA_TENANT)
     web = demo["web"]
     assert isinstance(web, dict)
     authenticators = Authenticators(enrol(args.customers))
@@ -184,7 +185,7 @@ def main() -> int:
     results: dict[str, list[Measured]] = {"without MFA": [], "with TOTP": []}
     with serving(db_url, args.workers, "bench-mfa-signins") as served:
         modes: dict[str, Callable[[], int]] = {
-            "without MFA": lambda: sign_in(served.base, web, tenant=TENANT, email=EMAIL),
+            "without MFA": lambda: sign_in(served.base, web, tenant=MFA_TENANT, email=EMAIL),
             "with TOTP": lambda: authenticators.sign_in(served.base, web),
         }
         for name, one in modes.items():
