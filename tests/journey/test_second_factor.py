@@ -15,10 +15,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.conf import settings
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.session_store import SessionStore
@@ -197,6 +200,39 @@ def test_an_enrolled_authenticator_app_is_asked_at_every_sign_in_and_recovery_co
         ).wrap()
         assert codes[0] not in left.get_unused_codes()
         assert len(left.get_unused_codes()) == 9
+
+
+def authenticator_reads(captured: CaptureQueriesContext) -> int:
+    return sum(
+        1
+        for query in captured.captured_queries
+        if query["sql"].startswith("SELECT") and 'FROM "mfa_authenticator"' in query["sql"]
+    )
+
+
+def test_the_step_reads_the_customers_authenticators_once_then_only_to_check_the_code(
+    world: FlowWorld,
+) -> None:
+    """The stage reads them to decide the step and records what its page offers (recovery
+    codes too); neither the page nor the code's post reads them again but to check the code."""
+    methods(world, totp=True)
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    with in_tenant(world.tenant):
+        customer = User.objects.get(email=EMAIL)
+        TOTP.activate(customer, secret)
+        RecoveryCodes.activate(customer)
+    client = Client()
+    with CaptureQueriesContext(connection) as password_post:
+        form = second_factor_page(sign_in(client, world, authorize_url(world)))
+    assert "Code from your authenticator app or a recovery code" in form.text
+    assert authenticator_reads(password_post) == 1
+    with CaptureQueriesContext(connection) as shown:
+        assert "or a recovery code" in client.get(page(world)).text
+    assert authenticator_reads(shown) == 0
+    with CaptureQueriesContext(connection) as code_post:
+        answer = client.post(page(world), {"code": totp_code(secret)})
+    assert answer["Location"].startswith(f"{FLOW_APP_REDIRECT}?code=")
+    assert authenticator_reads(code_post) == 1  # allauth's check of the code
 
 
 def test_the_emailed_code_as_second_factor(
