@@ -11,9 +11,10 @@ own (`signin-mfa-bench`) that offers authenticator apps:
 - with MFA: the app asks for two factors (`acr_values=urn:ciam:mfa`); customers enrolled with
   an authenticator app and recovery codes (through allauth.mfa's `TOTP.activate` and
   `RecoveryCodes.activate`, as the enrolment page does, in this process before the server
-  starts); after the password, the second-factor page, where the code the app would show now
-  (RFC 6238, computed from the shared secret) is typed; then back to the app and the token
-  endpoint; the ID token's `acr` must be `urn:ciam:mfa`.
+  starts); the password's answer is the second-factor page (were it a redirect to the page,
+  the script would follow it), where the code the app would show now (RFC 6238, computed from
+  the shared secret) is typed; its answer is the redirect to the app with its code, exchanged
+  at the token endpoint; the ID token's `acr` must be `urn:ciam:mfa`.
 
 allauth accepts each code once per customer (a used code is remembered for its 30-second
 period), so the MFA sign-ins take turns among `--customers` customers, and a customer comes

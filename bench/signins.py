@@ -12,7 +12,10 @@ deployment serves it (granian, `ciam_portal.run.web_server_argv`, one worker per
    with a code (the form answers the authorization request it interrupted; were it to send
    the browser back to the authorization endpoint instead, the script would follow);
 3. the code exchanged at the token endpoint (client secret, HTTP Basic) for ID, access and
-   refresh tokens.
+   refresh tokens; the ID token's `acr` says one factor.
+
+The same sign-in, with an authenticator app's code typed on the page the password's answer
+leads to, is bench/mfa_signins.py's second mode; each sign-in counts its HTTP requests.
 
 Figure: completed sign-ins divided by the CPU seconds (utime + stime, /proc) of the web server's
 whole process tree during the measured phase; PostgreSQL's backends serving it are reported
