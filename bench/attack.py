@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from signins import prepare, run_load  # bench/signins.py: one tenant's sign-ins
+from signins import prepare, run_load, sign_in  # bench/signins.py: one tenant's sign-ins
 from tokens import (  # bench/tokens.py: the same process handling and /proc accounting
     Meter,
     PgBackends,
@@ -213,9 +213,10 @@ def measure(
     """The bystander's sign-ins: (latencies, web CPU seconds, wall seconds)."""
     meter = Meter(server.pid, pg)
     meter.start()
-    done, errors, latencies, wall = run_load(
-        base, web, args.signins, args.concurrency, tenant=BYSTANDER_TENANT
+    load = run_load(
+        lambda: sign_in(base, web, tenant=BYSTANDER_TENANT), args.signins, args.concurrency
     )
+    done, errors, latencies, wall = load.done, load.errors, load.latencies, load.wall
     meter.stop()
     if errors:
         raise SystemExit(f"{name}: {len(errors)}+ failed sign-ins of the bystander: {errors}")
@@ -294,7 +295,9 @@ def main() -> int:
     quiet_cpu = 0.0
     with running("attack", argv, env, ROOT) as server, pg_backends(db_url, app_name) as pg:
         server.wait_ready(f"{base}/healthz")
-        _n, errors, _l, _w = run_load(base, web, 10, args.concurrency, tenant=BYSTANDER_TENANT)
+        errors = run_load(
+            lambda: sign_in(base, web, tenant=BYSTANDER_TENANT), 10, args.concurrency
+        ).errors
         if errors:
             print(f"warm-up failed: {errors}\n{server.log_tail()}")
             return 1

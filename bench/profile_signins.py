@@ -4,11 +4,14 @@ Runs the sign-in of bench/signins.py through Django's test Client (every middlew
 rate limits on, each sign-in from its own address) and prints, per step, the best CPU
 milliseconds over `--rounds` rounds and the SQL statements it sent (the fewest seen);
 `--profile STEP` adds a cProfile of that step (authorize, which answers with the sign-in
-page; password, whose answer is the redirect straight back to the app; token). The
-test Client's own work is counted here; bench/signins.py measures the web node alone.
+page; password, whose answer is the redirect straight back to the app; token). With `--mfa`,
+bench/mfa_signins.py's sign-in with an authenticator app: the password's answer leads to the
+second-factor page (second-factor, the request that shows it, if one is needed) and the code
+typed there (code) to the app. The test Client's own work is counted here; bench/signins.py
+and bench/mfa_signins.py measure the web node alone.
 
 Usage: .venv/bin/python bench/profile_signins.py [--signins 20] [--rounds 4] [--sql]
-       [--profile STEP]
+       [--profile STEP] [--mfa]
 """
 
 import argparse
@@ -27,7 +30,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from tokens import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ("authorize", "password", "token")
+STEPS = ("authorize", "password", "second-factor", "code", "token")
 
 
 def main() -> None:
@@ -36,11 +39,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--sql", action="store_true")
     parser.add_argument("--profile", choices=STEPS)
+    parser.add_argument("--mfa", action="store_true", help="with an authenticator app")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = database_url()[0]
-    from signins import EMAIL, NEXT_FIELD, PASSWORD, TENANT, prepare
+    from mfa_signins import MFA_TENANT, counter_to_type, enrol
+    from signins import EMAIL, MFA_ACR, NEXT_FIELD, PASSWORD, TENANT, prepare
 
-    demo = prepare()
+    tenant = MFA_TENANT if args.mfa else TENANT
+    demo = prepare(tenant)
+    # Enough customers for each to type one code per period, however fast this runs.
+    customers = collections.deque(enrol((args.rounds + 1) * args.signins) if args.mfa else [])
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -71,7 +80,8 @@ def main() -> None:
     def sign_in() -> None:
         client.cookies.clear()
         client.defaults["REMOTE_ADDR"] = next(addresses)
-        authorize = f"/{TENANT}/oauth2/v2.0/authorize?" + urlencode(
+        email, secret = customers.popleft() if args.mfa else (EMAIL, "")
+        authorize = f"/{tenant}/oauth2/v2.0/authorize?" + urlencode(
             {
                 "client_id": web["client_id"],
                 "response_type": "code",
@@ -79,14 +89,25 @@ def main() -> None:
                 "redirect_uri": web["redirect_uri"],
                 "state": "s",
                 "nonce": "n",
+                **({"acr_values": MFA_ACR} if args.mfa else {}),
             }
         )
         page = step("authorize", lambda: client.get(authorize))
         assert page.status_code == 200, page.status_code
         next_url = html.unescape(NEXT_FIELD.search(page.content.decode()).group(1))
-        form = {"login": EMAIL, "password": PASSWORD, "next": next_url}
-        login = f"/{TENANT}/account/login/"
-        redirect = step("password", lambda: client.post(login, form))["Location"]
+        form = {"login": email, "password": PASSWORD, "next": next_url}
+        login = f"/{tenant}/account/login/"
+        answer = step("password", lambda: client.post(login, form))
+        if args.mfa:
+            second_factor = f"/{tenant}/account/second-factor/"
+            if answer.status_code == 302:
+                assert answer["Location"] == second_factor, answer["Location"]
+                answer = step("second-factor", lambda: client.get(second_factor))
+            assert answer.status_code == 200, answer.status_code
+            typed = {"code": format_hotp_value(hotp_value(secret, counter_to_type()))}
+            answer = step("code", lambda: client.post(second_factor, typed))
+            assert answer.status_code == 302, answer.content[:300]
+        redirect = answer["Location"]
         assert redirect.startswith(web["redirect_uri"]), redirect
         code = parse_qs(urlsplit(redirect).query)["code"][0]
         basic = base64.b64encode(f"{web['client_id']}:{web['client_secret']}".encode()).decode()
@@ -95,7 +116,7 @@ def main() -> None:
         response = step(
             "token",
             lambda: client.post(
-                f"/{TENANT}/oauth2/v2.0/token", body, HTTP_AUTHORIZATION=f"Basic {basic}"
+                f"/{tenant}/oauth2/v2.0/token", body, HTTP_AUTHORIZATION=f"Basic {basic}"
             ),
         )
         assert response.status_code == 200, response.content[:300]
@@ -109,11 +130,12 @@ def main() -> None:
             sign_in()
         for name in STEPS:
             best[name] = min(best.get(name, float("inf")), cpu[name] / args.signins * 1000)
-    for name in STEPS:
+    taken = [name for name in STEPS if name in queries]
+    for name in taken:
         print(f"{name:16s} {best[name]:6.1f} ms CPU  {len(queries[name]):3d} SQL statements")
-    print(f"{'total':16s} {sum(best.values()):6.1f} ms CPU")
+    print(f"{'total':16s} {sum(best[name] for name in taken):6.1f} ms CPU")
     if args.sql:
-        for name in STEPS:
+        for name in taken:
             print(f"== {name}")
             for sql in queries[name]:
                 print(f"   {sql[:160]}")

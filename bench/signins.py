@@ -12,7 +12,10 @@ deployment serves it (granian, `ciam_portal.run.web_server_argv`, one worker per
    with a code (the form answers the authorization request it interrupted; were it to send
    the browser back to the authorization endpoint instead, the script would follow);
 3. the code exchanged at the token endpoint (client secret, HTTP Basic) for ID, access and
-   refresh tokens.
+   refresh tokens; the ID token's `acr` says one factor.
+
+The same sign-in, with an authenticator app's code typed on the page the password's answer
+leads to, is bench/mfa_signins.py's second mode; each sign-in counts its HTTP requests.
 
 Figure: completed sign-ins divided by the CPU seconds (utime + stime, /proc) of the web server's
 whole process tree during the measured phase; PostgreSQL's backends serving it are reported
@@ -31,21 +34,29 @@ per vCPU).
 """
 
 import argparse
+import base64
+import contextlib
 import html
 import ipaddress
 import itertools
+import json
 import os
 import re
 import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 from tokens import (  # bench/tokens.py: the same process handling and /proc accounting
     Meter,
+    PgBackends,
+    Server,
     base_env,
     database_url,
     free_port,
@@ -61,8 +72,11 @@ TENANT = "signin-bench"
 EMAIL = "bench-customer@example.com"
 PASSWORD = "Bench-Customer-Passw0rd!"
 TARGET = 20.0
+MFA_ACR = "urn:ciam:mfa"  # apps/oidc/acr.py: two factors, and one
+SFA_ACR = "urn:ciam:sfa"
+_FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.DOTALL)
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
+_ACTION = re.compile(r'action="([^"]+)"')
 NEXT_FIELD = re.compile(r'<input type="hidden" name="next" value="([^"]*)"')
 # Each sign-in comes from its own address (198.18.0.0/15, for benchmarks: RFC 2544).
 _addresses = (str(ipaddress.IPv4Address("198.18.0.1") + n) for n in itertools.count())
@@ -121,10 +135,41 @@ def argon2_cpu_ms() -> float:
     return (time.process_time() - start) / 20 * 1000
 
 
-def sign_in(base: str, web: dict[str, str], tenant: str = TENANT) -> None:
-    """One full sign-in as a new browser and its app; raises if any step goes wrong."""
+def form_of(page: requests.Response, field: str) -> tuple[str, dict[str, str]]:
+    """The form of a page that has `field`, as a browser submits it: the URL it posts to (its
+    action, else the page's own URL) and its CSRF token and hidden `next`, as fields."""
+    form = next((f for f in _FORM.finditer(page.text) if f'name="{field}"' in f.group(2)), None)
+    assert form, f"no form with {field} on the page at {page.url}"
+    action = _ACTION.search(form.group(1))
+    url = urljoin(page.url, html.unescape(action.group(1))) if action else page.url
+    token = _CSRF.search(form.group(2))
+    assert token, f"no CSRF token in the form at {page.url}"
+    fields = {"csrfmiddlewaretoken": token.group(1)}
+    next_field = NEXT_FIELD.search(form.group(2))
+    if next_field:
+        fields["next"] = html.unescape(next_field.group(1))
+    return url, fields
+
+
+def sign_in(
+    base: str,
+    web: dict[str, str],
+    *,
+    tenant: str = TENANT,
+    email: str = EMAIL,
+    asking: dict[str, str] | None = None,
+    second_factor: Callable[[], str] | None = None,
+) -> int:
+    """One full sign-in as a new browser and its app; the HTTP requests it took. Raises if any
+    step goes wrong.
+
+    `asking` adds parameters to the authorization request (`acr_values`); `second_factor`
+    gives the code to type where the password's answer is a page (the second-factor step)
+    rather than the way back to the app.
+    """
     with _address_lock:
         address = next(_addresses)
+    requests_made = 0
     with requests.Session() as browser:
         browser.headers["X-Forwarded-For"] = address
         authorize = f"{base}/{tenant}/oauth2/v2.0/authorize?" + urlencode(
@@ -135,28 +180,35 @@ def sign_in(base: str, web: dict[str, str], tenant: str = TENANT) -> None:
                 "redirect_uri": web["redirect_uri"],
                 "state": "bench-state",
                 "nonce": "bench-nonce",
+                **(asking or {}),
             }
         )
         page = browser.get(authorize, timeout=30)
+        requests_made += 1 + len(page.history)
         assert page.status_code == 200, page.status_code
-        token, action = _CSRF.search(page.text), _ACTION.search(page.text)
-        assert token, "no CSRF token on the sign-in page"
-        assert action, "no sign-in form on the page"
-        login_url = urljoin(page.url, html.unescape(action.group(1)))
-        form = {"csrfmiddlewaretoken": token.group(1), "login": EMAIL, "password": PASSWORD}
-        next_field = NEXT_FIELD.search(page.text)
-        if next_field:
-            form["next"] = html.unescape(next_field.group(1))
-        signed_in = browser.post(login_url, data=form, allow_redirects=False, timeout=30)
-        assert signed_in.status_code == 302, (signed_in.status_code, signed_in.text[:300])
-        back = signed_in
-        for _hop in range(3):
-            if back.headers["Location"].startswith(web["redirect_uri"]):
-                break
-            back = browser.get(
-                urljoin(login_url, back.headers["Location"]), allow_redirects=False, timeout=30
-            )
-            assert back.status_code == 302, back.status_code
+        login_url, form = form_of(page, "password")
+        form.update({"login": email, "password": PASSWORD})
+        back = browser.post(login_url, data=form, allow_redirects=False, timeout=30)
+        requests_made += 1
+        typed = False
+        for _hop in range(4):
+            if back.status_code == 302:
+                location = back.headers["Location"]
+                if location.startswith(web["redirect_uri"]):
+                    break
+                back = browser.get(urljoin(back.url, location), allow_redirects=False, timeout=30)
+            else:
+                # A page on the way: the second-factor step, answered with a code once.
+                assert back.status_code == 200, (back.status_code, back.text[:300])
+                assert second_factor is not None, f"a page at {back.url}"
+                assert not typed, f"the code was refused: {back.text[:300]}"
+                step_url, step_form = form_of(back, "code")
+                step_form["code"] = second_factor()
+                back = browser.post(step_url, data=step_form, allow_redirects=False, timeout=30)
+                typed = True
+            requests_made += 1
+        assert back.status_code == 302, (back.status_code, back.text[:300])
+        assert second_factor is None or typed, "no second-factor step"
         answer = parse_qs(urlsplit(back.headers["Location"]).query)
         assert "code" in answer, f"no code: {back.headers['Location'][:300]}"
         code = answer["code"][0]
@@ -170,24 +222,46 @@ def sign_in(base: str, web: dict[str, str], tenant: str = TENANT) -> None:
         auth=(web["client_id"], web["client_secret"]),
         timeout=30,
     )
+    requests_made += 1
     assert token.status_code == 200, (token.status_code, token.text[:300])
     body = token.json()
     for name in ("id_token", "access_token", "refresh_token"):
         assert body.get(name), f"no {name}"
+    acr = id_token_claims(body["id_token"]).get("acr")
+    expected = MFA_ACR if second_factor is not None else SFA_ACR
+    assert acr == expected, f"acr {acr!r}, not {expected}"
+    return requests_made
 
 
-def run_load(
-    base: str, web: dict[str, str], total: int, concurrency: int, tenant: str = TENANT
-) -> tuple[int, list[str], list[float], float]:
-    """`total` sign-ins from `concurrency` threads: (completed, errors, latencies, wall)."""
+def id_token_claims(id_token: str) -> dict[str, Any]:
+    """The ID token's claims, read (not verified: the app's part, not the server's)."""
+    payload = id_token.split(".")[1]
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return claims
+
+
+@dataclass
+class Load:
+    """What a batch of sign-ins came to."""
+
+    done: int
+    errors: list[str]
+    latencies: list[float]
+    wall: float
+    requests: int
+
+
+def run_load(one: Callable[[], int], total: int, concurrency: int) -> Load:
+    """`total` sign-ins (`one` makes one and says how many requests it took) from
+    `concurrency` threads."""
     lock = threading.Lock()
     started = 0
-    done = 0
-    errors: list[str] = []
-    latencies: list[float] = []
+    result = Load(done=0, errors=[], latencies=[], wall=0.0, requests=0)
 
     def browser() -> None:
-        nonlocal started, done
+        nonlocal started
         while True:
             with lock:
                 if started >= total:
@@ -195,15 +269,16 @@ def run_load(
                 started += 1
             begin = time.perf_counter()
             try:
-                sign_in(base, web, tenant)
+                made = one()
             except (AssertionError, requests.RequestException, KeyError) as error:
                 with lock:
-                    if len(errors) < 3:
-                        errors.append(f"{type(error).__name__}: {error}")
+                    if len(result.errors) < 3:
+                        result.errors.append(f"{type(error).__name__}: {error}")
                 continue
             with lock:
-                done += 1
-                latencies.append(time.perf_counter() - begin)
+                result.done += 1
+                result.requests += made
+                result.latencies.append(time.perf_counter() - begin)
 
     threads = [threading.Thread(target=browser, daemon=True) for _ in range(concurrency)]
     wall_start = time.perf_counter()
@@ -211,7 +286,75 @@ def run_load(
         thread.start()
     for thread in threads:
         thread.join()
-    return done, errors, latencies, time.perf_counter() - wall_start
+    result.wall = time.perf_counter() - wall_start
+    return result
+
+
+@dataclass
+class Served:
+    """The web node under measurement: its process tree, its PostgreSQL backends, its URL."""
+
+    server: Server
+    pg: PgBackends | None
+    base: str
+
+
+@contextlib.contextmanager
+def serving(db_url: str, workers: int, name: str) -> Iterator[Served]:
+    """The product served as a deployment serves it (granian, `web_server_argv`), on a free
+    loopback port, behind one trusted proxy; stopped on leaving."""
+    from ciam_portal.run import web_server_argv
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = base_env(
+        DATABASE_URL=with_query(db_url, application_name=name),
+        CIAM_BASE_URL=base,
+        CIAM_LOG_LEVEL="WARNING",
+        CIAM_TRUSTED_PROXY_COUNT="1",
+    )
+    argv = web_server_argv("127.0.0.1", port, workers)
+    with running(name, argv, env, ROOT) as server, pg_backends(db_url, name) as pg:
+        server.wait_ready(f"{base}/healthz")
+        yield Served(server=server, pg=pg, base=base)
+
+
+@dataclass
+class Measured:
+    load: Load
+    web_cpu: float
+    pg_cpu: float | None
+
+    @property
+    def rate(self) -> float:
+        """Sign-ins per CPU-second of the web node."""
+        return self.load.done / self.web_cpu if self.web_cpu else 0.0
+
+    def summary(self, argon2_ms: float) -> str:
+        done = self.load.done
+        cpu_ms = self.web_cpu / done * 1000
+        pg_note = (
+            f"; PostgreSQL {self.pg_cpu / done * 1000:.1f} ms CPU per sign-in"
+            if (self.pg_cpu is not None)
+            else ""
+        )
+        return (
+            f"{done} sign-ins in {self.load.wall:.1f} s: {self.rate:.1f} per CPU-second of the "
+            f"web node ({cpu_ms:.1f} ms CPU each, {argon2_ms / cpu_ms * 100:.0f}% of it "
+            f"argon2id){pg_note}; {self.load.requests / done:.1f} requests each; latency p50 "
+            f"{percentile_ms(self.load.latencies, 50):.0f} ms, "
+            f"p99 {percentile_ms(self.load.latencies, 99):.0f} ms"
+        )
+
+
+def measured(served: Served, one: Callable[[], int], total: int, concurrency: int) -> Measured:
+    """A batch of sign-ins once the node is idle, with the CPU it cost."""
+    wait_idle(served.server)
+    meter = Meter(served.server.pid, served.pg)
+    meter.start()
+    load = run_load(one, total, concurrency)
+    meter.stop()
+    return Measured(load=load, web_cpu=meter.web_cpu, pg_cpu=meter.pg_cpu)
 
 
 def main() -> int:
@@ -230,54 +373,27 @@ def main() -> int:
     assert isinstance(web, dict)
     from django.conf import settings
 
-    from ciam_portal.run import web_server_argv
-
     hasher = settings.PASSWORD_HASHERS[0]
     argon2_ms = argon2_cpu_ms()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    app_name = "bench-signins"
-    env = base_env(
-        DATABASE_URL=with_query(db_url, application_name=app_name),
-        CIAM_BASE_URL=base,
-        CIAM_LOG_LEVEL="WARNING",
-        CIAM_TRUSTED_PROXY_COUNT="1",
-    )
-    argv = web_server_argv("127.0.0.1", port, args.workers)
     print(f"database: {db_description}; cache: {settings.CACHES['default']['BACKEND']}")
     print(f"web server: granian, {args.workers} workers; {args.concurrency} browsers at a time")
     print(f"password hasher: {hasher}: one verification costs {argon2_ms:.1f} ms of CPU here")
     rates: list[float] = []
-    with running("signins", argv, env, ROOT) as server, pg_backends(db_url, app_name) as pg:
-        server.wait_ready(f"{base}/healthz")
-        done, errors, _latencies, _wall = run_load(base, web, args.warmup, args.concurrency)
-        if errors:
-            print(f"warm-up failed: {errors}\n{server.log_tail()}")
+    with serving(db_url, args.workers, "bench-signins") as served:
+        warm = run_load(lambda: sign_in(served.base, web), args.warmup, args.concurrency)
+        if warm.errors:
+            print(f"warm-up failed: {warm.errors}\n{served.server.log_tail()}")
             return 1
         for round_number in range(1, args.rounds + 1):
-            wait_idle(server)
-            meter = Meter(server.pid, pg)
-            meter.start()
-            done, errors, latencies, wall = run_load(base, web, args.signins, args.concurrency)
-            meter.stop()
-            if errors:
-                print(f"round {round_number}: {len(errors)}+ failed sign-ins: {errors}")
-                print(server.log_tail())
+            result = measured(
+                served, lambda: sign_in(served.base, web), args.signins, args.concurrency
+            )
+            if result.load.errors:
+                print(f"round {round_number}: failed sign-ins: {result.load.errors}")
+                print(served.server.log_tail())
                 return 1
-            rate = done / meter.web_cpu if meter.web_cpu else 0.0
-            rates.append(rate)
-            pg_note = (
-                f"; PostgreSQL {meter.pg_cpu / done * 1000:.1f} ms CPU per sign-in"
-                if meter.pg_cpu is not None and done
-                else ""
-            )
-            print(
-                f"round {round_number}: {done} sign-ins in {wall:.1f} s: {rate:.1f} per "
-                f"CPU-second of the web node ({meter.web_cpu / done * 1000:.1f} ms CPU each, "
-                f"{argon2_ms / (meter.web_cpu / done * 1000) * 100:.0f}% of it argon2id)"
-                f"{pg_note}; latency p50 {percentile_ms(latencies, 50):.0f} ms, "
-                f"p99 {percentile_ms(latencies, 99):.0f} ms"
-            )
+            rates.append(result.rate)
+            print(f"round {round_number}: {result.summary(argon2_ms)}")
     median = statistics.median(rates)
     verdict = "met" if median >= TARGET else "NOT met"
     print(

@@ -1,10 +1,10 @@
 """Answering a request with another page's answer: one round trip fewer for the browser, on
-the way into the hosted pages and on the way back to the app."""
+the way into the hosted pages, into the second-factor step and on the way back to the app."""
 
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.urls import resolve, reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
 
 from journey.pages import enter_page
@@ -61,6 +61,39 @@ def continue_to_app(request: HttpRequest, response: HttpResponse) -> HttpRespons
         return response
     add_never_cache_headers(answer)  # it carries a code, and answers a form post
     # The cookies the page set (smart lockout's device cookie) go along.
+    for name, morsel in response.cookies.items():
+        answer.cookies[name] = morsel
+    return answer
+
+
+# The pages of a login stage that may answer the form post that led to them: their forms say
+# where they post. Not the emailed code's page: reloading that answer would post the password
+# again, and send another code.
+_STAGE_PAGES_ANSWERING_AT_ONCE = frozenset({"account-second-factor"})
+
+
+def continue_to_stage(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """When a form's post leaves the sign-in held by the second-factor step, answer with that
+    step's page at once rather than a redirect to it: one round trip fewer per sign-in with a
+    second factor, as Entra's and Keycloak's password forms answer with the next step.
+
+    The page is the view's answer to a GET of it (`answer_as`, after allauth stashed the
+    sign-in the page reads); its forms post to its own URL. Anything else is left as it was.
+    """
+    if response.status_code != 302:
+        return response
+    target = urlsplit(response["Location"])
+    script_name = request.META.get("SCRIPT_NAME", "")
+    if target.scheme or target.netloc or not target.path.startswith(f"{script_name}/"):
+        return response
+    try:
+        match = resolve(target.path.removeprefix(script_name))
+    except Resolver404:
+        return response
+    if match.url_name not in _STAGE_PAGES_ANSWERING_AT_ONCE:
+        return response
+    answer = answer_as(request, response["Location"])
+    add_never_cache_headers(answer)  # the answer to a form post
     for name, morsel in response.cookies.items():
         answer.cookies[name] = morsel
     return answer

@@ -26,7 +26,7 @@ from accounts.models import User
 from accounts.services import customer_profile_update
 from journey import linking
 from journey.adapters import flow_uses_codes
-from journey.answers import continue_to_app
+from journey.answers import continue_to_app, continue_to_stage
 from journey.forms import FIELD_PREFIX, ProfileCompletionForm, attributes_known
 from journey.selectors import flow_for_request
 from journey.stages import ProfileCompletionStage, TemporaryPasswordStage
@@ -70,11 +70,14 @@ def customer_home(request: HttpRequest) -> HttpResponse:
 
 class ContinueToAppMixin:
     """A hosted form that signs the customer in: its answer to a POST goes straight back to
-    the app that asked (`continue_to_app`)."""
+    the app that asked (`continue_to_app`), or is the second-factor step's page where that
+    step holds the sign-in (`continue_to_stage`)."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response: HttpResponse = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-        return continue_to_app(request, response) if request.method == "POST" else response
+        if request.method != "POST":
+            return response
+        return continue_to_stage(request, continue_to_app(request, response))
 
 
 class CustomerLoginView(ContinueToAppMixin, allauth_views.LoginView):  # type: ignore[misc]

@@ -40,7 +40,10 @@ _METHODS_ATTRIBUTE = "_ciam_sign_in_methods"
 class SecondFactorStage(LoginStage):  # type: ignore[misc]
     """The second factor, where one is asked. Its state (saved with the sign-in): `first`,
     the first factor's `amr` values; `two_factors`, whether they already count as two;
-    `mode` and `offered`, the step; `proved`, the second factor's `amr` values once proved."""
+    `mode` and `offered`, the step; `recovery_codes`, whether the customer had recovery codes
+    (the step's pages offer them without reading the factors again: a code typed is checked
+    against the database all the same); `proved`, the second factor's `amr` values once
+    proved."""
 
     key = "ciam_second_factor"
     urlname = "account-second-factor"
@@ -66,12 +69,13 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
                 risk=sign_in_risk(self.request, user.email),
             )
         )
+        factors = customer_factors(customer=user)
         step = second_factor_step(
             decision=decision,
             mfa_asked=journey is not None and journey.mfa_asked,
             mfa_essential=journey is not None and journey.mfa_essential,
             policy=policy,
-            factors=customer_factors(customer=user),
+            factors=factors,
             first=first,
         )
         self.state.update(
@@ -80,6 +84,7 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
                 "two_factors": first.two_factors,
                 "mode": step.kind.value,
                 "offered": [kind.value for kind in step.offered],
+                "recovery_codes": factors.recovery_codes_left is not None,
                 "proved": [],
                 "applied": list(decision.applied),
                 "report_only": [list(pair) for pair in decision.report_only],

@@ -81,6 +81,15 @@ def _key_kind(authenticator_data: Any) -> str:
     return SOFTWARE_KEY if authenticator_data.is_backup_eligible() else HARDWARE_KEY
 
 
+def _has_recovery_codes(stage: LoginStage, user: User) -> bool:
+    """Whether the customer has recovery codes, as the stage found them when the step began
+    (a step begun before the stage recorded that reads them now)."""
+    known = stage.state.get("recovery_codes")
+    if isinstance(known, bool):
+        return known
+    return customer_factors(customer=user).recovery_codes_left is not None
+
+
 def _base_context(stage: LoginStage, user: User) -> dict[str, Any]:
     return {"customer": user, "offered": [kind.value for kind in _offered(stage)]}
 
@@ -98,11 +107,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     if mode == StepKind.CHALLENGE and offered == (SecondFactor.EMAIL_OTP,):
         return redirect("account-second-factor-email")
     challenge = mode == StepKind.CHALLENGE
-    factors = customer_factors(customer=user)
+    recovery_codes = _has_recovery_codes(stage, user)
     # Recovery codes stand in for an enrolled authenticator app or passkey.
-    takes_code = challenge and (
-        SecondFactor.TOTP in offered or factors.recovery_codes_left is not None
-    )
+    takes_code = challenge and (SecondFactor.TOTP in offered or recovery_codes)
     takes_passkey = challenge and SecondFactor.PASSKEY in offered
     code_form = AuthenticateForm(user=user) if takes_code else None
     passkey_form = PasskeyForm(user=user) if takes_passkey else None
@@ -136,7 +143,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             "code_form": code_form,
             "takes_totp": SecondFactor.TOTP in offered,
             "passkey_form": passkey_form,
-            "recovery_codes": factors.recovery_codes_left is not None,
+            "recovery_codes": recovery_codes,
         }
     )
     if passkey_form is not None:

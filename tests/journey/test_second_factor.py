@@ -15,10 +15,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.conf import settings
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.session_store import SessionStore
@@ -81,6 +84,15 @@ def page(world: FlowWorld, name: str = "") -> str:
     return f"/{world.tenant.domain_name}/account/second-factor/{name}"
 
 
+def second_factor_page(answer: Any) -> Any:
+    """The form's answer is the second-factor step's page itself, not a redirect to it (one
+    round trip fewer: journey/answers.py continue_to_stage), never cached; nobody signed in."""
+    assert answer.status_code == 200, (answer.status_code, answer.get("Location"))
+    assert "Verify it's you" in answer.text
+    assert "no-store" in answer["Cache-Control"]
+    return answer
+
+
 def session_data(client: Client, world: FlowWorld) -> dict[str, Any]:
     """What the browser's session at the tenant holds (its row in the tenant's schema)."""
     key = client.cookies[f"{settings.SESSION_COOKIE_NAME}_{world.tenant.domain_name}"].value
@@ -134,9 +146,8 @@ def test_an_app_asking_two_factors_has_the_customer_enrol_an_authenticator_app(
 ) -> None:
     methods(world, totp=True)
     client = Client()
-    answer = sign_in(client, world, asking(world, acr_values=MFA))
-    assert answer.status_code == 302
-    assert answer["Location"] == page(world)
+    answer = second_factor_page(sign_in(client, world, asking(world, acr_values=MFA)))
+    assert "Set up an authenticator app" in answer.text
     assert not signed_in(client, world)
     secret, _codes, done = enrol_totp(client, world)
     # The step ends, and the answer goes straight back to the app with its code.
@@ -159,9 +170,11 @@ def test_an_enrolled_authenticator_app_is_asked_at_every_sign_in_and_recovery_co
 
     # No policy and no app asks for it: the customer chose it, so it is asked.
     again = Client()
-    held = sign_in(again, world, authorize_url(world))
-    assert held["Location"] == page(world)
-    form = again.get(page(world))
+    form = second_factor_page(sign_in(again, world, authorize_url(world)))
+    # The page answers the password's post: its form says where it posts.
+    assert f'<form method="post" action="{page(world)}" novalidate class="second-factor-code">' in (
+        form.text
+    )
     assert "Code from your authenticator app or a recovery code" in form.text
     assert "Email a code" not in form.text
     wrong = again.post(page(world), {"code": "123456"})
@@ -187,6 +200,39 @@ def test_an_enrolled_authenticator_app_is_asked_at_every_sign_in_and_recovery_co
         ).wrap()
         assert codes[0] not in left.get_unused_codes()
         assert len(left.get_unused_codes()) == 9
+
+
+def authenticator_reads(captured: CaptureQueriesContext) -> int:
+    return sum(
+        1
+        for query in captured.captured_queries
+        if query["sql"].startswith("SELECT") and 'FROM "mfa_authenticator"' in query["sql"]
+    )
+
+
+def test_the_step_reads_the_customers_authenticators_once_then_only_to_check_the_code(
+    world: FlowWorld,
+) -> None:
+    """The stage reads them to decide the step and records what its page offers (recovery
+    codes too); neither the page nor the code's post reads them again but to check the code."""
+    methods(world, totp=True)
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    with in_tenant(world.tenant):
+        customer = User.objects.get(email=EMAIL)
+        TOTP.activate(customer, secret)
+        RecoveryCodes.activate(customer)
+    client = Client()
+    with CaptureQueriesContext(connection) as password_post:
+        form = second_factor_page(sign_in(client, world, authorize_url(world)))
+    assert "Code from your authenticator app or a recovery code" in form.text
+    assert authenticator_reads(password_post) == 1
+    with CaptureQueriesContext(connection) as shown:
+        assert "or a recovery code" in client.get(page(world)).text
+    assert authenticator_reads(shown) == 0
+    with CaptureQueriesContext(connection) as code_post:
+        answer = client.post(page(world), {"code": totp_code(secret)})
+    assert answer["Location"].startswith(f"{FLOW_APP_REDIRECT}?code=")
+    assert authenticator_reads(code_post) == 1  # allauth's check of the code
 
 
 def test_the_emailed_code_as_second_factor(
@@ -293,8 +339,7 @@ def test_no_emailed_code_follows_an_emailed_code(
     held = code_flow_sign_in(
         enrolling, world, asking(world, claims=essential), "coder@example.com", capture
     )
-    assert held["Location"] == page(world)
-    choice = enrolling.get(page(world))
+    choice = second_factor_page(held)
     assert "Set up an authenticator app" in choice.text
     assert "Email a code" not in choice.text
     _secret, _codes, done = enrol_totp(enrolling, world)
@@ -353,10 +398,9 @@ def test_a_policy_requiring_two_factors_asks_for_one(
     decision[0] = AccessDecision(require_mfa=True, applied=("MFA for all",))
     methods(world, email=True, totp=True)
     client = Client()
-    held = sign_in(client, world, authorize_url(world))
-    assert held["Location"] == page(world)
-    choice = client.get(page(world))
+    choice = second_factor_page(sign_in(client, world, authorize_url(world)))
     assert f"Email a code to {EMAIL}" in choice.text
+    assert f'<form method="post" action="{page(world)}"><input' in choice.text
     assert "Set up an authenticator app" in choice.text
     assert "Set up a passkey" not in choice.text  # not enabled
     with django_capture_on_commit_callbacks(execute=True):
@@ -521,9 +565,8 @@ def test_a_passkey_set_up_at_sign_in_then_asked_and_malformed_answers_refused(
     methods(world, passkeys=True)
     key = SoftwarePasskey(backup_eligible=backup_eligible)
     client = Client(HTTP_HOST="localhost", raise_request_exception=False)
-    held = sign_in(client, world, asking(world, acr_values=MFA))
-    assert held["Location"] == page(world)
-    assert "Set up a passkey" in client.get(page(world)).text
+    held = second_factor_page(sign_in(client, world, asking(world, acr_values=MFA)))
+    assert "Set up a passkey" in held.text
     for bad in MALFORMED:
         refused = client.post(page(world, "set-up/passkey/"), {"credential": bad})
         assert refused.status_code == 400, (bad, refused.content[:300])
@@ -539,7 +582,9 @@ def test_a_passkey_set_up_at_sign_in_then_asked_and_malformed_answers_refused(
     assert claims["acr"] == MFA
 
     again = Client(HTTP_HOST="localhost", raise_request_exception=False)
-    assert sign_in(again, world, authorize_url(world))["Location"] == page(world)
+    asked = second_factor_page(sign_in(again, world, authorize_url(world)))
+    passkey_form = f'action="{page(world)}" novalidate class="second-factor-passkey">'
+    assert passkey_form in asked.text
     for bad in MALFORMED:
         refused = again.post(page(world), {"credential": bad})
         assert refused.status_code == 400, (bad, refused.content[:300])
