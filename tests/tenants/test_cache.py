@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from tenants import cache as cache_module
 from tenants.cache import PostgresCache
@@ -39,6 +40,18 @@ def test_values_round_trip_and_expire(db: None) -> None:
     cache.set("a", 1)
     cache.clear()
     assert cache.get("a") is None
+
+
+def test_get_many_reads_the_live_entries_in_one_statement(db: None) -> None:
+    cache = _cache()
+    cache.set("one", 1)
+    cache.set("two", {"n": 2})
+    cache.set("gone", 3, timeout=-1)  # already expired
+    with CaptureQueriesContext(connection) as queries:
+        found = cache.get_many(["one", "two", "gone", "never"])
+    assert found == {"one": 1, "two": {"n": 2}}
+    assert len(queries) == 1
+    assert cache.get_many([]) == {}
 
 
 def test_add_keeps_a_live_entry_and_takes_over_an_expired_one(db: None) -> None:
