@@ -12,6 +12,7 @@ from accounts.models import User
 from apps.oidc.sign_in import SignInRequest
 from journey import transaction
 from journey.answers import answer_as
+from journey.mfa.stages import session_meets_policies
 from journey.stages import step_pending
 
 
@@ -30,6 +31,13 @@ class Journey:
     def step_pending(self, user: User) -> bool:
         """A login stage (journey/stages.py) still waits for this account."""
         return step_pending(user)
+
+    def session_meets_policies(self, request: HttpRequest, client_id: str) -> bool:
+        """The tenant's policies let the session go on to the app (journey/mfa/stages.py)."""
+        user = request.user
+        return isinstance(user, User) and session_meets_policies(
+            request, customer=user, client_id=client_id
+        )
 
 
 JOURNEY = Journey()

@@ -7,17 +7,24 @@ named in the decision (for the sign-in log) but never enforced.
 
 Without a policy that matches, nothing is required; an app may still ask for a second factor
 itself with `acr_values` (the journey reads that from the auth transaction).
+
+What the journey did with each decision is told by `sign_in_evaluation_report`, for the sign-in
+log: a line on the `ciam.sign_in` logger and the signal `protection.signals.sign_in_evaluated`.
 """
 
 import ipaddress
+import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, Q
 from django.db.models.functions import Lower
+from django.http import HttpRequest
 
 from protection.models import (
     ConditionalAccessPolicy,
@@ -26,6 +33,10 @@ from protection.models import (
     NamedLocation,
     PolicyState,
 )
+from protection.signals import sign_in_evaluated
+from tenants.current import current_tenant
+
+sign_in_logger = logging.getLogger("ciam.sign_in")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -245,3 +256,49 @@ def access_evaluate(context: SignInContext) -> AccessDecision:
         applied=tuple(applied),
         report_only=tuple(report_only),
     )
+
+
+@dataclass(frozen=True)
+class SignInEvaluation:
+    """One decision of the policies and what came of it, for the sign-in log.
+
+    `customer_object_id` and `client_id` (None without an app) say whose sign-in to which app;
+    `single_sign_on`, that a signed-in session was going on to the app (no credential was
+    asked) rather than a sign-in after its first factor; `decision`, what the policies decided;
+    `result`, what the journey did next, in its own words (journey/mfa/stages.py: `none` when
+    the sign-in goes on without more, `block`, `challenge` or `enrol` for a second factor asked,
+    `unmet_by_policy` and `unmet_for_app` when none could be had, `sign_in_again` when a
+    session must sign in again for the app)."""
+
+    customer_object_id: str
+    client_id: str | None
+    single_sign_on: bool
+    decision: AccessDecision
+    result: str
+
+    def fields(self, *, tenant_id: str) -> dict[str, Any]:
+        """The record as the log line carries it: no password, code, address or email."""
+        return {
+            "tenant": tenant_id,
+            "customer": self.customer_object_id,
+            "client_id": self.client_id,
+            "single_sign_on": self.single_sign_on,
+            "applied": list(self.decision.applied),
+            "report_only": [
+                {"policy": name, "grant": grant} for name, grant in self.decision.report_only
+            ],
+            "result": self.result,
+        }
+
+
+def sign_in_evaluation_report(*, request: HttpRequest, evaluation: SignInEvaluation) -> None:
+    """Tell what the policies decided about a sign-in (call in the tenant's schema): one INFO
+    line on the `ciam.sign_in` logger, `sign-in evaluated {…}` with the fields as JSON (and as
+    the record's `sign_in` attribute, for a structured handler), then `sign_in_evaluated`."""
+    fields = evaluation.fields(tenant_id=str(current_tenant().tenant_id))
+    sign_in_logger.info(
+        "sign-in evaluated %s",
+        json.dumps(fields, ensure_ascii=False, sort_keys=True),
+        extra={"sign_in": fields},
+    )
+    sign_in_evaluated.send(sender=SignInEvaluation, request=request, evaluation=evaluation)

@@ -5,7 +5,8 @@ above it and plugs in here. When a validated authorization request needs a sign-
 endpoint describes it as a `SignInRequest` and hands it to the `SignInJourney` the setting
 `CIAM_SIGN_IN_JOURNEY` names (`journey.seam.JOURNEY`), which remembers it, answers with the
 sign-in page, ends it once the app has its answer, and says whether a signed-in customer still
-has a step to take before any code. This module is the whole of what the two share.
+has a step to take before any code, or must sign in again for the tenant's policies. This module
+is the whole of what the two share.
 """
 
 import functools
@@ -65,6 +66,11 @@ class SignInJourney(Protocol):
 
     def step_pending(self, user: Any) -> bool:
         """Whether the signed-in customer still has a step to take before any code."""
+
+    def session_meets_policies(self, request: HttpRequest, client_id: str) -> bool:
+        """Whether the signed-in session may have a code for the app (a validated client ID)
+        without signing in again: the tenant's conditional access policies, asked about this
+        app, neither block it nor require more than the session's sign-in proved."""
 
 
 @functools.cache

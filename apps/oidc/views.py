@@ -285,15 +285,27 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         return self._sign_in_page(self.request, scopes, credentials, fresh_sign_in=False)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated and self._needs_fresh_sign_in(request):
-            try:
-                scopes, credentials = self.validate_authorization_request(request)
-            except OAuthToolkitError as error:
-                return self.error_response(error, application=None)
-            if "none" in request.GET.get("prompt", "").split() and self._needs_step_up(
-                request, credentials
-            ):
-                # Two factors asked of a one-factor session, and no page may be shown.
+        """A signed-in customer (LoginRequiredMixin sent anyone else to `handle_no_permission`):
+        the code at once, unless the session's sign-in is not enough for this request. Then
+        the customer signs in again, without being signed out: the app asked for a fresh
+        sign-in, or two factors of a one-factor session; or the tenant's policies, asked about
+        this app (the journey's `session_meets_policies`), block it or require two factors of
+        this session, and the new sign-in's own steps then end on the blocked page or ask for
+        the second factor. Policies are asked only when no new sign-in was due anyway: that
+        sign-in asks them itself."""
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        step_up = self._needs_step_up(request, credentials)
+        fresh = step_up or self._needs_fresh_sign_in(request)
+        if not fresh:
+            step_up = not sign_in_journey().session_meets_policies(
+                request, credentials["client_id"]
+            )
+        if fresh or step_up:
+            if step_up and "none" in request.GET.get("prompt", "").split():
+                # More is asked of the session's sign-in, and no page may be shown.
                 return self.error_response(
                     OAuthToolkitError(
                         error=LoginRequired(request=credentials["request"]),
@@ -302,10 +314,9 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
                     application=None,
                 )
             return self._sign_in_page(request, scopes, credentials, fresh_sign_in=True)
-        if request.user.is_authenticated:
-            answered = self._answer_signed_in(request)
-            if answered is not None:
-                return answered
+        answered = self._answer_signed_in(request, scopes, credentials)
+        if answered is not None:
+            return answered
         response: HttpResponse = super().get(request, *args, **kwargs)
         return response
 
@@ -370,17 +381,15 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         next_url = f"{request.path}?{query.urlencode()}"
         return sign_in_journey().sign_in_page(request, next_url)
 
-    def _answer_signed_in(self, request: HttpRequest) -> HttpResponse | None:
+    def _answer_signed_in(
+        self, request: HttpRequest, scopes: list[str], credentials: dict[str, Any]
+    ) -> HttpResponse | None:
         """DOT's get() for the common case: a signed-in customer and an app whose permissions
         an admin consented (`skip_authorization`, every app here), without `prompt=create` or
-        RFC 8707 `resource`. The same validation and response, without the consent form DOT
-        builds and the app it reads again; anything else is DOT's (None)."""
+        RFC 8707 `resource`. The same response for the request validated, without the consent
+        form DOT builds and the app it reads again; anything else is DOT's (None)."""
         if "resource" in request.GET or "create" in request.GET.get("prompt", "").split():
             return None
-        try:
-            scopes, credentials = self.validate_authorization_request(request)
-        except OAuthToolkitError as error:
-            return self.error_response(error, application=None)
         application = lookups.client(credentials["client_id"])
         if application is None or not application.skip_authorization:
             return None
@@ -396,22 +405,19 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
         return response
 
     @staticmethod
-    def _needs_step_up(request: HttpRequest, credentials: dict[str, Any] | None = None) -> bool:
+    def _needs_step_up(request: HttpRequest, credentials: dict[str, Any]) -> bool:
         """The app asks for two factors (apps/oidc/acr.py) and the session's sign-in used one:
         the customer signs in again, with the second factor this time."""
         return _acr_request(request, credentials).mfa and MULTIPLE_FACTORS not in sign_in_methods(
             request
         )
 
-    @classmethod
-    def _needs_fresh_sign_in(cls, request: HttpRequest) -> bool:
-        """The app asks for a new sign-in (OIDC Core §3.1.2.1) or for two factors a
-        one-factor session lacks, or the session was signed in before the journey's login
-        stages existed and its account still has a step to take (a sign-in now runs the
-        stages)."""
+    @staticmethod
+    def _needs_fresh_sign_in(request: HttpRequest) -> bool:
+        """The app asks for a new sign-in (OIDC Core §3.1.2.1), or the session was signed in
+        before the journey's login stages existed and its account still has a step to take (a
+        sign-in now runs the stages)."""
         if sign_in_journey().step_pending(request.user):
-            return True
-        if cls._needs_step_up(request):
             return True
         prompt = set(request.GET.get("prompt", "").split())
         if prompt & FRESH_SIGN_IN_PROMPTS:

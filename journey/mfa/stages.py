@@ -11,6 +11,11 @@ tenant's methods and knows nothing of policies or apps.
 `SignInMethodsStage` comes last of all: it reads what the sign-in proved (its first factor, the
 second one if any) for the account adapter, which records it in the session as the sign-in
 completes (apps/oidc/sessions.py), for the tokens' `amr` and `acr`.
+
+`session_meets_policies` asks the same policies when a signed-in session goes on to another app
+by single sign-on (the authorization endpoint, through journey/seam.py). Each decision, at a
+sign-in or at single sign-on, is told for the sign-in log
+(`protection.access.sign_in_evaluation_report`).
 """
 
 from typing import Any
@@ -21,13 +26,21 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
+from accounts.models import User
+from apps.oidc import sessions
 from apps.oidc.acr import MULTIPLE_FACTORS, UNMET_AUTHENTICATION_REQUIREMENTS, amr_ordered
 from apps.oidc.sign_in import authorization_error
 from journey import transaction
 from journey.mfa.email_code import email_code_send
 from journey.mfa.requirement import StepKind, first_factor_of, second_factor_step
 from journey.selectors import flow_for_request
-from protection.access import SignInContext, access_evaluate
+from protection.access import (
+    AccessDecision,
+    SignInContext,
+    SignInEvaluation,
+    access_evaluate,
+    sign_in_evaluation_report,
+)
 from protection.methods import SecondFactor, customer_factors
 from protection.risk import sign_in_risk
 from protection.selectors import authentication_methods_policy
@@ -35,6 +48,52 @@ from userflows.models import SignInMethod
 
 # Set on the request by SignInMethodsStage, read by the account adapter in the same request.
 _METHODS_ATTRIBUTE = "_ciam_sign_in_methods"
+# Set on the request by SignInMethodsStage too: the app whose policies the sign-in asked.
+_POLICIES_ASKED_ATTRIBUTE = "_ciam_policies_asked_for"
+
+
+def policies_decide(
+    request: HttpRequest, *, customer: User, client_id: str | None
+) -> AccessDecision:
+    """What the tenant's conditional access policies decide about the customer signing in to
+    the app (None: no app) from the request's client address, at the risk that source carries
+    (protection.risk)."""
+    return access_evaluate(
+        SignInContext(
+            customer_id=customer.pk,
+            client_id=client_id,
+            address=get_adapter(request).get_client_ip(request),
+            risk=sign_in_risk(request, customer.email),
+        )
+    )
+
+
+def session_meets_policies(request: HttpRequest, *, customer: User, client_id: str) -> bool:
+    """Single sign-on: whether the customer's signed-in session may go on to the app without
+    signing in again. The policies are asked as at a sign-in, since a session signed in for one
+    app carries none of another app's policies (Entra, too, evaluates them at each app). When
+    they block the app, or require two factors of a session whose sign-in proved one, the
+    customer signs in again, and SecondFactorStage then ends that sign-in on the blocked page
+    or asks for the second factor. Reported like a sign-in's decision (`single_sign_on`,
+    result `none` or `sign_in_again`)."""
+    if getattr(request, _POLICIES_ASKED_ATTRIBUTE, None) == client_id:
+        # This request completes a sign-in to this very app, whose stage asked them already.
+        return True
+    decision = policies_decide(request, customer=customer, client_id=client_id)
+    again = decision.block or (
+        decision.require_mfa and MULTIPLE_FACTORS not in sessions.sign_in_methods(request)
+    )
+    sign_in_evaluation_report(
+        request=request,
+        evaluation=SignInEvaluation(
+            customer_object_id=str(customer.object_id),
+            client_id=client_id,
+            single_sign_on=True,
+            decision=decision,
+            result="sign_in_again" if again else StepKind.NONE.value,
+        ),
+    )
+    return not again
 
 
 class SecondFactorStage(LoginStage):  # type: ignore[misc]
@@ -43,7 +102,8 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
     `mode` and `offered`, the step; `recovery_codes`, whether the customer had recovery codes
     (the step's pages offer them without reading the factors again: a code typed is checked
     against the database all the same); `proved`, the second factor's `amr` values once
-    proved."""
+    proved; `applied` and `report_only`, what the policies decided, and `client_id`, the app
+    they were asked about."""
 
     key = "ciam_second_factor"
     urlname = "account-second-factor"
@@ -61,14 +121,8 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
             policy=policy,
             code_flow=flow is not None and flow.sign_in_method == SignInMethod.EMAIL_OTP,
         )
-        decision = access_evaluate(
-            SignInContext(
-                customer_id=user.pk,
-                client_id=journey.client_id if journey is not None else None,
-                address=get_adapter(self.request).get_client_ip(self.request),
-                risk=sign_in_risk(self.request, user.email),
-            )
-        )
+        client_id = journey.client_id if journey is not None else None
+        decision = policies_decide(self.request, customer=user, client_id=client_id)
         factors = customer_factors(customer=user)
         step = second_factor_step(
             decision=decision,
@@ -77,6 +131,16 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
             policy=policy,
             factors=factors,
             first=first,
+        )
+        sign_in_evaluation_report(
+            request=self.request,
+            evaluation=SignInEvaluation(
+                customer_object_id=str(user.object_id),
+                client_id=client_id,
+                single_sign_on=False,
+                decision=decision,
+                result=step.kind.value,
+            ),
         )
         self.state.update(
             {
@@ -88,6 +152,7 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
                 "proved": [],
                 "applied": list(decision.applied),
                 "report_only": [list(pair) for pair in decision.report_only],
+                "client_id": client_id,
             }
         )
         if step.kind == StepKind.NONE:
@@ -113,7 +178,9 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
 
 class SignInMethodsStage(LoginStage):  # type: ignore[misc]
     """Last of all: what the sign-in proved, handed to the account adapter (`sign_in_methods`)
-    in the request that signs the customer in."""
+    in the request that signs the customer in; and the app whose policies SecondFactorStage
+    asked, so that the authorization request this request answers next, for that app, is not
+    asked them again (`session_meets_policies`)."""
 
     key = "ciam_sign_in_methods"
 
@@ -126,6 +193,9 @@ class SignInMethodsStage(LoginStage):  # type: ignore[misc]
         if proved or state.get("two_factors") is True:
             methods.append(MULTIPLE_FACTORS)
         setattr(self.request, _METHODS_ATTRIBUTE, amr_ordered(methods))
+        client_id = state.get("client_id")
+        if isinstance(client_id, str):
+            setattr(self.request, _POLICIES_ASKED_ATTRIBUTE, client_id)
         return None, True
 
 

@@ -3,23 +3,30 @@ factors (`acr_values`); the customer sets up an authenticator app (its codes com
 the secret the page shows, as the app on a phone would) or a passkey (Chromium's virtual
 authenticator, through the DevTools protocol), keeps the recovery codes, and signs in with it
 again; the ID token says `amr` and `acr`. WebAuthn needs a secure context and a domain for its
-relying party: the passkey test browses http://localhost."""
+relying party: the passkey test browses http://localhost.
+
+A conditional access policy asks too: for one app, the emailed code (read from the live
+server's mail); for every app, the authenticator app, for which a recovery code stands in."""
 
 import re
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.jose import JsonWebKey, jwt
 from playwright.sync_api import Page, expect
 
+from accounts.models import User
 from apps import services as app_services
 from apps.models import AppRegistration, Platform
+from protection.conditional_access import PolicySettings, conditional_access_policy_create
 from protection.methods import authentication_methods_policy_update
 from tenants import services as tenant_services
 from tenants.models import Tenant
@@ -31,11 +38,13 @@ from tests.e2e.conftest import (
     expect_hosted_page,
     open_own_tenant,
 )
+from tests.e2e.test_hosted_pages_browser import latest_code, mail_files
 from tests.factories.accounts import PASSWORD, make_customer
 
 pytestmark = pytest.mark.e2e
 
 MFA = "urn:ciam:mfa"
+SFA = "urn:ciam:sfa"
 
 
 def totp_code(secret: str) -> str:
@@ -43,7 +52,12 @@ def totp_code(secret: str) -> str:
 
 
 def mfa_tenant(
-    committed: CommittedData, redirect_uri: str, *, totp: bool, passkeys: bool
+    committed: CommittedData,
+    redirect_uri: str,
+    *,
+    totp: bool,
+    passkeys: bool,
+    email: bool = False,
 ) -> tuple[Tenant, AppRegistration, str, str]:
     """A tenant offering these second factors, with a web app and a customer."""
     domain_name = committed.unique("e2e-mfa")
@@ -53,7 +67,7 @@ def mfa_tenant(
     )
     with in_tenant(tenant):
         authentication_methods_policy_update(
-            email_otp_enabled=False, totp_enabled=totp, passkeys_enabled=passkeys
+            email_otp_enabled=email, totp_enabled=totp, passkeys_enabled=passkeys
         )
         app = app_services.app_register(
             name="Shop", platform=Platform.WEB, redirect_uris=[redirect_uri]
@@ -284,4 +298,151 @@ def test_an_admin_turns_the_authenticator_app_on_the_customer_sets_one_up_the_ad
     expect(page.get_by_role("button", name="Reset MFA")).to_have_count(0)
     with in_tenant(tenant):
         assert not Authenticator.objects.filter(user__email=email).exists()
+    assert page_errors == []
+
+
+def test_a_policy_for_one_app_asks_the_emailed_code_there_and_holds_at_single_sign_on(
+    page: Page,
+    committed: CommittedData,
+    app_server: str,
+    live_server_url: str,
+    live_mail_dir: Path,
+    screenshot: Screenshot,
+    page_errors: list[str],
+) -> None:
+    """Entra's default second factor, the emailed code, asked by a policy for the shop only:
+    the blog signs in with the password alone, and that session going on to the shop is asked
+    to sign in again, with the code this time."""
+    redirect_uri = f"{app_server}/callback"
+    tenant, shop, shop_secret, email = mfa_tenant(
+        committed, redirect_uri, totp=False, passkeys=False, email=True
+    )
+    with in_tenant(tenant):
+        blog = app_services.app_register(
+            name="Blog", platform=Platform.WEB, redirect_uris=[redirect_uri]
+        )
+        _s, blog_secret = app_services.client_secret_add(
+            app=blog, description="e2e", lifetime_days=90
+        )
+        conditional_access_policy_create(
+            settings=PolicySettings(
+                name="MFA for the shop",
+                state="on",
+                grant="mfa",
+                all_apps=False,
+                client_ids=[shop.client_id],
+            )
+        )
+
+    app = App(live_server_url, tenant, shop, shop_secret, redirect_uri)
+    page.goto(app.authorization_url())
+    sent_before = mail_files(live_mail_dir)
+    password(page, email)
+    expect_hosted_page(page, "Enter your verification code")
+    expect(page.locator(".recipient")).to_have_text(email)
+    screenshot(page, "ca-mfa-email-code")
+    page.get_by_label("Code").fill("00000000")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_contain_text("That code is not right")
+    expect(page.get_by_label("Code")).to_have_accessible_description(
+        re.compile("That code is not right")
+    )
+    screenshot(page, "ca-mfa-email-code-wrong")
+    page.get_by_label("Code").fill(latest_code(live_mail_dir, email, sent_before))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(f"{redirect_uri}?*")
+    claims = app.id_token(page.url)
+    assert claims["amr"] == ["pwd", "otp", "mfa"]
+    assert claims["acr"] == MFA
+
+    # Another browser: the blog asks nothing more of the password.
+    context = page.context.browser.new_context(base_url=live_server_url)  # type: ignore[union-attr]
+    try:
+        other = context.new_page()
+        blog_app = App(live_server_url, tenant, blog, blog_secret, redirect_uri)
+        other.goto(blog_app.authorization_url())
+        password(other, email)
+        other.wait_for_url(f"{redirect_uri}?*")
+        claims = blog_app.id_token(other.url)
+        assert claims["amr"] == ["pwd"]
+        assert claims["acr"] == SFA
+
+        # Signed in at the blog, this browser goes on to the shop: its policy asks again.
+        shop_app = App(live_server_url, tenant, shop, shop_secret, redirect_uri)
+        other.goto(shop_app.authorization_url())
+        expect_hosted_page(other, "Sign in")
+        sent_before = mail_files(live_mail_dir)
+        password(other, email)
+        expect_hosted_page(other, "Enter your verification code")
+        other.get_by_label("Code").fill(latest_code(live_mail_dir, email, sent_before))
+        other.get_by_role("button", name="Verify").click()
+        other.wait_for_url(f"{redirect_uri}?*")
+        claims = shop_app.id_token(other.url)
+        assert claims["amr"] == ["pwd", "otp", "mfa"]
+        assert claims["acr"] == MFA
+    finally:
+        context.close()
+    assert page_errors == []
+
+
+def test_a_recovery_code_stands_in_for_the_authenticator_app_a_policy_asks_for(
+    page: Page,
+    committed: CommittedData,
+    app_server: str,
+    live_server_url: str,
+    screenshot: Screenshot,
+    page_errors: list[str],
+) -> None:
+    """A policy requires MFA of every app; the customer's authenticator app is not at hand: a
+    recovery code signs in, once."""
+    redirect_uri = f"{app_server}/callback"
+    tenant, registration, secret, email = mfa_tenant(
+        committed, redirect_uri, totp=True, passkeys=False
+    )
+    shared = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    with in_tenant(tenant):
+        conditional_access_policy_create(
+            settings=PolicySettings(name="MFA for everyone", state="on", grant="mfa")
+        )
+        customer = User.objects.get(email=email)
+        TOTP.activate(customer, shared)
+        codes = RecoveryCodes.activate(customer).get_unused_codes()
+
+    app = App(live_server_url, tenant, registration, secret, redirect_uri)
+    page.goto(app.authorization_url())
+    password(page, email)
+    expect_hosted_page(page, "Verify it's you")
+    code_field = page.get_by_label("Code from your authenticator app or a recovery code")
+    code_field.fill(codes[0])
+    screenshot(page, "ca-mfa-recovery-code")
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(f"{redirect_uri}?*")
+    claims = app.id_token(page.url)
+    assert claims["amr"] == ["pwd", "otp", "mfa"]
+    assert claims["acr"] == MFA
+    with in_tenant(tenant):
+        left = RecoveryCodes(
+            Authenticator.objects.get(user=customer, type=Authenticator.Type.RECOVERY_CODES)
+        ).get_unused_codes()
+    assert codes[0] not in left
+    assert len(left) == len(codes) - 1
+
+    # The same code, again: refused on the page; the authenticator app's code signs in.
+    page.goto(f"/{tenant.domain_name}/account/logout/")
+    page.get_by_role("button", name="Sign out").click()
+    again = App(live_server_url, tenant, registration, secret, redirect_uri)
+    page.goto(again.authorization_url())
+    password(page, email)
+    expect_hosted_page(page, "Verify it's you")
+    code_field.fill(codes[0])
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_contain_text("Incorrect code.")
+    screenshot(page, "ca-mfa-recovery-code-spent")
+    assert not page.url.startswith(redirect_uri)
+    code_field.fill(totp_code(shared))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(f"{redirect_uri}?*")
+    claims = again.id_token(page.url)
+    assert claims["amr"] == ["pwd", "otp", "mfa"]
+    assert claims["acr"] == MFA
     assert page_errors == []
