@@ -304,8 +304,9 @@ class AuthorizeView(dot_views.AuthorizationView):  # type: ignore[misc]
                 request, credentials["client_id"]
             )
         if fresh or step_up:
-            if step_up and "none" in request.GET.get("prompt", "").split():
-                # More is asked of the session's sign-in, and no page may be shown.
+            if "none" in request.GET.get("prompt", "").split():
+                # A new sign-in or more of the session's is due, and no page may be shown
+                # (OIDC Core §3.1.2.1: `max_age` exceeded with `prompt=none` is login_required).
                 return self.error_response(
                     OAuthToolkitError(
                         error=LoginRequired(request=credentials["request"]),

@@ -689,6 +689,21 @@ def test_prompt_none_without_a_session_returns_login_required(oidc_world: OidcWo
     assert query == {"error": "login_required", "state": "xyz", "iss": oidc_world.issuer}
 
 
+def test_prompt_none_with_max_age_exceeded_returns_login_required(oidc_world: OidcWorld) -> None:
+    """A signed-in session older than `max_age`, and no page may be shown: the app is told
+    login_required (OIDC Core §3.1.2.1), not shown the sign-in page."""
+    browser = requests.Session()
+    code_flow(oidc_world, web_client(oidc_world), browser)
+    time.sleep(1.1)  # the session's sign-in is now older than max_age=1
+    response = authorize_request(browser, oidc_world, state="s3", prompt="none", max_age="1")
+    assert response.status_code == 302
+    query = query_of(response)
+    assert query == {"error": "login_required", "state": "s3", "iss": oidc_world.issuer}
+    # Within max_age, the same request is answered with a code.
+    fresh = authorize_request(browser, oidc_world, state="s4", prompt="none", max_age="600")
+    assert query_of(fresh).get("code"), fresh.headers
+
+
 def test_prompt_login_asks_for_a_fresh_sign_in(oidc_world: OidcWorld) -> None:
     browser = requests.Session()
     code_flow(oidc_world, web_client(oidc_world), browser)
