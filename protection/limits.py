@@ -48,6 +48,7 @@ from redis.exceptions import RedisError
 
 from protection.access import address_parse
 from protection.models import SignInProtection
+from protection.selectors import sign_in_protection_in_force
 from tenants.endpoints import AUTHORIZE, TOKEN
 from tenants.errors import too_many_requests
 from tenants.schemas import current_schema_name
@@ -70,7 +71,6 @@ return {address, tenant}
 """
 
 # schema → (until when, (per address, per tenant)), in this process (monotonic clock).
-_limits_memory: dict[str, tuple[float, tuple[int, int]]] = {}
 _script: Any = None
 _digest_key: bytes | None = None
 
@@ -131,26 +131,16 @@ def _unsaved_limits() -> tuple[int, int]:
 
 
 def tenant_limits() -> tuple[int, int]:
-    """The current tenant's (requests a second per address, for the tenant), remembered by
-    this process for CIAM_PROTECTION_CACHE_SECONDS."""
-    schema = current_schema_name()
-    now = time.monotonic()
-    remembered = _limits_memory.get(schema)
-    if remembered is not None and remembered[0] > now:
-        return remembered[1]
-    row = SignInProtection.objects.values_list(
-        "requests_per_second_per_address", "requests_per_second_per_tenant"
-    ).first()
-    limits = (int(row[0]), int(row[1])) if row is not None else _unsaved_limits()
-    seconds = settings.CIAM_PROTECTION_CACHE_SECONDS
-    if seconds > 0:
-        _limits_memory[schema] = (now + seconds, limits)
-    return limits
-
-
-def tenant_limits_forget() -> None:
-    """Forget the limits this process remembers (after a change made here; tests)."""
-    _limits_memory.clear()
+    """The current tenant's (requests a second per address, for the tenant), as its sign-in
+    protection in force says (`protection.selectors.sign_in_protection_in_force`: remembered
+    by this process for CIAM_PROTECTION_CACHE_SECONDS)."""
+    protection = sign_in_protection_in_force()
+    if protection.pk is None:
+        return _unsaved_limits()
+    return (
+        int(protection.requests_per_second_per_address),
+        int(protection.requests_per_second_per_tenant),
+    )
 
 
 def keyed_digest(value: str) -> str:

@@ -42,7 +42,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import get_script_prefix
 from django.utils.crypto import salted_hmac
 
-from protection.selectors import sign_in_protection
+from protection.selectors import sign_in_protection_in_force
 from tenants.schemas import current_schema_name
 
 # Failures are forgotten this long after the first of them.
@@ -198,7 +198,7 @@ def password_attempt_failed(*, attempt: PasswordAttempt) -> Lockout | None:
     if attempt.locked:
         return None
     account = _account(attempt.email)
-    protection = sign_in_protection()
+    protection = sign_in_protection_in_force()
     failures_key = _key(account, "failures", attempt.kind, protection.lockout_threshold)
     if _count(failures_key) != protection.lockout_threshold:
         return None
@@ -259,7 +259,7 @@ def sign_in_succeeded(*, request: HttpRequest, email: str, response: HttpRespons
     stored = cache.get(familiar_key)
     addresses = stored if isinstance(stored, dict) else {}
     kind = _kind(request, account, addresses, now)
-    threshold = sign_in_protection().lockout_threshold
+    threshold = sign_in_protection_in_force().lockout_threshold
     cache.delete(_key(account, "failures", kind, threshold))
     addresses = {address: until for address, until in addresses.items() if until > now}
     addresses[_address(request, account)] = now + FAMILIAR_ADDRESS_DAYS * 86_400
@@ -306,7 +306,7 @@ def lockout_clear(*, email: str) -> list[Lockout]:
     were in force."""
     ended = lockouts_of(email=email)
     account = _account(email)
-    threshold = sign_in_protection().lockout_threshold
+    threshold = sign_in_protection_in_force().lockout_threshold
     cache.delete_many(
         [
             key

@@ -18,7 +18,7 @@ from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
 
-from protection.selectors import sign_in_protection
+from protection.selectors import sign_in_protection_in_force
 from tenants.schemas import current_schema_name
 
 
@@ -27,7 +27,7 @@ def breached_passwords_refused() -> bool:
     for operators."""
     if current_schema_name() == get_public_schema_name():
         return True
-    return sign_in_protection().breached_passwords_refused
+    return sign_in_protection_in_force().breached_passwords_refused
 
 
 class BreachedPasswordValidator(CommonPasswordValidator):

@@ -1,8 +1,10 @@
 """Reading a tenant's sign-in protection (call in the tenant's schema). A tenant that never
 saved a row has the defaults: an unsaved instance is returned, nothing is written."""
 
+import time
 import uuid
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
@@ -12,6 +14,10 @@ from protection.models import (
     NamedLocation,
     SignInProtection,
 )
+from tenants.schemas import current_schema_name
+
+# Per process and schema: until when the row read last is in force, and the row.
+_in_force: dict[str, tuple[float, SignInProtection]] = {}
 
 
 def authentication_methods_policy() -> AuthenticationMethodsPolicy:
@@ -19,7 +25,30 @@ def authentication_methods_policy() -> AuthenticationMethodsPolicy:
 
 
 def sign_in_protection() -> SignInProtection:
+    """The row as stored now (what the admin center shows and edits)."""
     return SignInProtection.objects.first() or SignInProtection()
+
+
+def sign_in_protection_in_force() -> SignInProtection:
+    """The row as sign-ins apply it (request limits, smart lockout, breached passwords): read
+    once per CIAM_PROTECTION_CACHE_SECONDS by each process for each schema, so a sign-in does
+    not read it again at every check, and a change holds on every node within that time.
+    Read only: never change or save what this returns."""
+    schema = current_schema_name()
+    now = time.monotonic()
+    remembered = _in_force.get(schema)
+    if remembered is not None and remembered[0] > now:
+        return remembered[1]
+    protection = sign_in_protection()
+    seconds = settings.CIAM_PROTECTION_CACHE_SECONDS
+    if seconds > 0:
+        _in_force[schema] = (now + seconds, protection)
+    return protection
+
+
+def sign_in_protection_forget() -> None:
+    """Forget what this process remembers (after a change made in it; tests)."""
+    _in_force.clear()
 
 
 def conditional_access_policy_list() -> QuerySet[ConditionalAccessPolicy]:

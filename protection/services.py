@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from protection.models import SignInProtection
-from protection.selectors import sign_in_protection
+from protection.selectors import sign_in_protection, sign_in_protection_forget
 
 
 def sign_in_protection_update(
@@ -44,4 +44,5 @@ def sign_in_protection_update(
         )
     # One row per tenant, whichever of two first saves at once comes second.
     saved, _created = SignInProtection.objects.update_or_create(singleton=True, defaults=values)
+    sign_in_protection_forget()  # this process applies it at once; the others within seconds
     return saved

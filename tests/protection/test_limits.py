@@ -14,6 +14,7 @@ from django.test import Client, override_settings
 
 from protection import limits
 from protection.models import SignInProtection
+from protection.selectors import sign_in_protection_forget
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tests.apps.test_wsgi_fast_path import FAST, Daemon, basic, call, daemon, environ
@@ -174,14 +175,14 @@ def test_the_tenants_limits_are_remembered_per_process_for_a_few_seconds(
     tenant_a: Tenant,
 ) -> None:
     protect(tenant_a, per_address=7)
-    limits.tenant_limits_forget()
+    sign_in_protection_forget()
     with override_settings(CIAM_PROTECTION_CACHE_SECONDS=5), in_tenant(tenant_a):
         assert limits.tenant_limits()[0] == 7
         protect(tenant_a, per_address=9)
         assert limits.tenant_limits()[0] == 7  # remembered
-        limits.tenant_limits_forget()
+        sign_in_protection_forget()
         assert limits.tenant_limits()[0] == 9
-    limits.tenant_limits_forget()
+    sign_in_protection_forget()
 
 
 def test_the_cache_holds_no_client_address(tenant_a: Tenant, clock: list[float]) -> None:
