@@ -184,6 +184,9 @@ class AuditAction(models.TextChoices):
     NAMED_LOCATION_ADDED = "named_location.added", _("Named location added")
     NAMED_LOCATION_UPDATED = "named_location.updated", _("Named location updated")
     NAMED_LOCATION_REMOVED = "named_location.removed", _("Named location removed")
+    SIGN_IN_LOG_DOWNLOADED = "sign_in_log.downloaded", _("Sign-in log downloaded")
+    AUDIT_LOG_DOWNLOADED = "audit_log.downloaded", _("Audit log downloaded")
+    LOG_SETTINGS_UPDATED = "log_settings.updated", _("Sign-in log retention updated")
 
 
 class AuditEntry(models.Model):
@@ -203,6 +206,10 @@ class AuditEntry(models.Model):
     class Meta:
         ordering: ClassVar[list[str]] = ["-occurred_at", "-id"]
         verbose_name_plural = "audit entries"
+        indexes: ClassVar[list[models.Index]] = [
+            # The tenant's log, newest first, keyset-paged (tenants/keyset.py).
+            models.Index(fields=["tenant_uuid", "-occurred_at", "-id"], name="audit_tenant_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_email} {self.action} {self.target}"

@@ -9,6 +9,8 @@ class Capability(StrEnum):
     VIEW_OVERVIEW = "view_overview"
     MANAGE_ADMINS = "manage_admins"
     READ_AUDIT_LOG = "read_audit_log"
+    READ_SIGN_IN_LOGS = "read_sign_in_logs"
+    VIEW_USAGE_INSIGHTS = "view_usage_insights"
     DELETE_TENANT = "delete_tenant"
     MANAGE_APPS = "manage_apps"
     MANAGE_USER_FLOWS = "manage_user_flows"
@@ -26,6 +28,8 @@ ROLES_FOR: dict[Capability, frozenset[AdminRole]] = {
     Capability.VIEW_OVERVIEW: _ALL_ROLES,
     Capability.MANAGE_ADMINS: _GLOBAL,
     Capability.READ_AUDIT_LOG: _GLOBAL | {AdminRole.REPORTS_READER},
+    Capability.READ_SIGN_IN_LOGS: _GLOBAL | {AdminRole.REPORTS_READER},
+    Capability.VIEW_USAGE_INSIGHTS: _GLOBAL | {AdminRole.REPORTS_READER},
     Capability.DELETE_TENANT: _GLOBAL,
     Capability.MANAGE_APPS: _GLOBAL | {AdminRole.APPLICATION_ADMINISTRATOR},
     Capability.MANAGE_USER_FLOWS: _GLOBAL | {AdminRole.USER_FLOW_ADMINISTRATOR},

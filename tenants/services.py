@@ -10,9 +10,11 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.transaction import on_commit
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tenants.events import event_emit
 from tenants.models import (
     AdminRole,
     AuditAction,
@@ -88,7 +90,7 @@ def audit_record(
 
     `actor` is an operator (an AUTH_USER_MODEL row, typed by its base class and recorded by key
     so that the kernel imports no account code), or None for the platform itself ("system")."""
-    return AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         actor_id=actor.pk if actor else None,
         actor_email=getattr(actor, actor.get_email_field_name()) if actor else "system",
         tenant_uuid=tenant.tenant_id,
@@ -97,6 +99,24 @@ def audit_record(
         target=target,
         details=details or {},
     )
+    # And on the event stream (tenants/events.py), once the change it records is kept.
+    on_commit(lambda: event_emit("audit", audit_entry_fields(entry)))
+    return entry
+
+
+def audit_entry_fields(entry: AuditEntry) -> dict[str, object]:
+    """An entry as the event stream and the JSON download carry it."""
+    return {
+        "tenant": str(entry.tenant_uuid),
+        "domain": entry.tenant_domain_name,
+        "id": entry.pk,
+        "occurred_at": entry.occurred_at.isoformat(),
+        "actor": entry.actor_email,
+        "actor_id": entry.actor_id,
+        "action": entry.action,
+        "target": entry.target,
+        "details": entry.details,
+    }
 
 
 def tenant_create(

@@ -52,6 +52,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.tasks.tokens_clear_expired",
         "schedule": crontab(minute=52),
     },
+    "purge-sign-in-logs": {
+        "task": "monitoring.tasks.sign_in_logs_purge",
+        "schedule": crontab(minute=27),
+    },
     "maintain-signing-keys": {
         "task": "apps.tasks.signing_keys_maintain",
         "schedule": crontab(hour=3, minute=7),

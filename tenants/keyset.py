@@ -1,0 +1,65 @@
+"""Keyset paging for the logs (issue 13): newest first by (`occurred_at`, `id`), each page
+read with one index range scan however deep it is (OFFSET would read and drop every row before
+it: at 10 million rows, seconds).
+
+A cursor is the last row's (time, id), written as an opaque URL-safe token; a token that does
+not read back is no cursor (the first page), never an error.
+"""
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from django.db import models
+
+Row = TypeVar("Row", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    occurred_at: datetime
+    id: int
+
+    def token(self) -> str:
+        raw = f"{self.occurred_at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def cursor_read(token: str | None) -> Cursor | None:
+    """The cursor a token names, or None for no, or a malformed, token."""
+    if not token or len(token) > 200:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        when, _, ident = raw.partition("|")
+        occurred_at = datetime.fromisoformat(when)
+        if occurred_at.tzinfo is None:
+            return None
+        return Cursor(occurred_at=occurred_at, id=int(ident))
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+@dataclass(frozen=True)
+class Page(Generic[Row]):
+    rows: list[Row]
+    next: Cursor | None
+
+
+def keyset_page(rows: "models.QuerySet[Row]", *, after: Cursor | None, size: int) -> Page[Row]:
+    """One page of `rows` (a queryset with `occurred_at` and `id`), newest first, after the
+    cursor; `next` is set when more rows follow."""
+    if after is not None:
+        rows = rows.filter(
+            models.Q(occurred_at__lt=after.occurred_at)
+            | models.Q(occurred_at=after.occurred_at, id__lt=after.id)
+        )
+    found = list(rows.order_by("-occurred_at", "-id")[: size + 1])
+    more = len(found) > size
+    found = found[:size]
+    last = found[-1] if more and found else None
+    return Page(
+        rows=found,
+        next=Cursor(occurred_at=last.occurred_at, id=last.pk) if last is not None else None,  # type: ignore[attr-defined]
+    )
