@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from allauth.account.adapter import get_adapter
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
@@ -125,7 +126,10 @@ def _event(record: SignInRecord, request: HttpRequest | None) -> SignInEvent:
 
 
 def sign_in_record(record: SignInRecord, *, request: HttpRequest | None = None) -> None:
-    """Keep one sign-in attempt in the tenant's log (call in the tenant's schema)."""
+    """Keep one sign-in attempt in the tenant's log (call in the tenant's schema); nothing
+    when CIAM_SIGN_IN_LOG is off."""
+    if not settings.CIAM_SIGN_IN_LOG:
+        return
     event = _event(record, request)
     if request is not None:
         pending: list[SignInEvent] | None = getattr(request, _REQUEST_ATTRIBUTE, None)

@@ -1,6 +1,6 @@
 """Accounts, passwords, allauth and django-oauth-toolkit."""
 
-from ciam_portal.environment import env_int, env_list, persistent_fernet_key
+from ciam_portal.environment import env_bool, env_int, env_list, persistent_fernet_key
 
 AUTH_USER_MODEL = "accounts.User"
 # Email is unique case-insensitively (a functional unique index on LOWER(email)), which this
@@ -77,6 +77,9 @@ CIAM_SPRAY_WINDOW_SECONDS = env_int("CIAM_SPRAY_WINDOW_SECONDS", 900)
 CIAM_SPRAY_ACCOUNTS_PER_ADDRESS = env_int("CIAM_SPRAY_ACCOUNTS_PER_ADDRESS", 20)
 CIAM_SPRAY_ACCOUNTS_PER_NETWORK = env_int("CIAM_SPRAY_ACCOUNTS_PER_NETWORK", 50)
 CIAM_SPRAY_MARK_SECONDS = env_int("CIAM_SPRAY_MARK_SECONDS", 3600)
+# The sign-in log (monitoring/records.py): on unless switched off (bench/sign_in_log.py measures
+# what it costs a sign-in by running with it off too).
+CIAM_SIGN_IN_LOG = env_bool("CIAM_SIGN_IN_LOG", True)
 # How long a customer may take between an app's authorization request and the sign-in it leads
 # to (hosted pages, codes by email, the steps before going back to the app); an older auth
 # transaction reads as none, and the hosted pages no longer serve that app's user flow.
