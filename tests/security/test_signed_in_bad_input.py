@@ -160,7 +160,7 @@ def test_global_administrator_bad_input_on_every_admin_center_url_is_no_500(
             assert response.status_code < 500, (url, value[:20])
         assert client.post(url).status_code < 500, url
         page = client.get(url)
-        html = page.content.decode() if page.status_code == 200 else ""
+        html = page.content.decode() if page.status_code == 200 and not page.streaming else ""
         for action, fields, choices in page_forms(html, url):
             if "sign-out" in action:
                 continue
