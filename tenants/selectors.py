@@ -92,10 +92,9 @@ def audit_entries(*, tenant: Tenant, found: AuditFilter) -> QuerySet[AuditEntry]
     of the log starts here, from the tenant's ID.
 
     The tenant comes first so that a page is one range scan of the index (tenant_uuid,
-    -occurred_at, -id) from its cursor on; the other filters are checked on the rows it walks.
-    So a rare actor or activity costs a walk of the tenant's entries in the time range (about
-    1.7 s for a million entries, measured on PostgreSQL 15) until indexes leading with
-    (tenant_uuid, action) and (tenant_uuid, UPPER(actor_email)) exist.
+    -occurred_at, -id) from its cursor on, or of (tenant_uuid, action, …) or (tenant_uuid,
+    UPPER(actor_email), …) for a rare activity or actor (without those, a rare actor walked a
+    million-entry tenant's log: 1.7 s measured on PostgreSQL 15; with them, 0.05 ms).
     """
     rows = AuditEntry.objects.filter(tenant_uuid=tenant.tenant_id)
     if found.since is not None:
