@@ -136,7 +136,7 @@ def usage_insights(*, period: Period, today: date) -> UsageInsights:
     found = (
         rows.annotate(bucket=bucket)
         .values("bucket", "metric", "key")
-        .annotate(total=Sum("count"), labels=ArrayAgg("label", ordering="-day"))
+        .annotate(total=Sum("count"), labels=ArrayAgg("label", order_by="-day"))
         .order_by()
     )
     series: dict[tuple[str, str], dict[date, int]] = defaultdict(dict)
