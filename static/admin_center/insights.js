@@ -43,7 +43,7 @@
         borderColor: colour,
         borderWidth: line ? 2 : 0,
         pointRadius: line ? 2 : 0,
-        tension: 0.25,
+        cubicInterpolationMode: "monotone",
         maxBarThickness: 36,
       };
     });
