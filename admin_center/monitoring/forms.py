@@ -1,6 +1,6 @@
 """The forms of the sign-in log: its filters (a GET form, the list's and the downloads') and
-the retention setting. The GET parameters are the ones the log's URL promises
-(docs/sign-in-log.md): `range`, `since`, `until`, `customer`, `app`, `status`, `reason`, `ip`,
+the retention setting. The GET parameters are the ones the log's URLs promise (the benchmark
+and bookmarks use them): `range`, `since`, `until`, `customer`, `app`, `status`, `reason`, `ip`,
 `method`, `kind`."""
 
 from datetime import UTC, datetime, timedelta
@@ -39,11 +39,11 @@ CUSTOM_RANGE = "custom"
 # in the order a token lists them.
 METHOD_LABELS: dict[str, Promise] = {
     PASSWORD: _("Password"),
-    ONE_TIME_CODE: _("One-time code (email, authenticator app or recovery code)"),
-    HARDWARE_KEY: _("Passkey (bound to its device)"),
+    ONE_TIME_CODE: _("One-time code"),
+    HARDWARE_KEY: _("Passkey (device-bound)"),
     SOFTWARE_KEY: _("Passkey (synced)"),
     FEDERATED: _("Identity provider"),
-    MULTIPLE_FACTORS: _("Multifactor authentication"),
+    MULTIPLE_FACTORS: _("Multifactor"),
 }
 
 # What a browser's datetime-local field sends, and a day alone (the parameters' two forms).
@@ -127,6 +127,7 @@ class SignInLogFilterForm(forms.Form):
         label=_("Authentication method"),
         required=False,
         choices=[("", _("Any")), *METHOD_LABELS.items()],
+        help_text=_("One-time code: emailed, an authenticator app's, or a recovery code."),
     )
     kind = forms.ChoiceField(
         label=_("Sign-in type"), required=False, choices=[("", _("Any")), *SignInKind.choices]
