@@ -50,6 +50,7 @@ METHOD_LABELS: dict[str, Promise] = {
 _MINUTE_FORMAT = "%Y-%m-%dT%H:%M"
 _DAY_FORMAT = "%Y-%m-%d"
 _WHEN_MAX_LENGTH = 16
+CLIENT_ID_MAX_LENGTH = 255  # SignInEvent.client_id's
 RETENTION_MIN_DAYS = 1
 RETENTION_MAX_DAYS = 730
 
@@ -140,7 +141,13 @@ class SignInLogFilterForm(forms.Form):
             data["range"] = CUSTOM_RANGE
         super().__init__(data)
         app_field: forms.ChoiceField = self.fields["app"]  # type: ignore[assignment]
-        app_field.choices = [("", _("Any")), *apps]
+        choices: Choices = [("", _("Any")), *apps]
+        given = str(self.data.get("app", "")) if self.is_bound else ""
+        if given and len(given) <= CLIENT_ID_MAX_LENGTH and given not in dict(apps):
+            # The log outlives its apps: an app since removed is still a filter (its ID as
+            # the log recorded it).
+            choices.append((given, _("%(client_id)s (not registered now)") % {"client_id": given}))
+        app_field.choices = choices
         reason_field: forms.ChoiceField = self.fields["reason"]  # type: ignore[assignment]
         reason_field.choices = reason_choices()
 
