@@ -32,6 +32,7 @@ TENANT_APPS = [
     "federation",
     "protection",
     "monitoring",
+    "extensions",
     "journey",
     "oauth2_provider",
     "allauth",

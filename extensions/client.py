@@ -1,0 +1,195 @@
+"""Calling an extension (issue 14): Entra's request envelope, an HTTP POST with the tenant's
+bearer token, a deadline for the whole exchange (the extension's timeout, at most 2 s, per
+attempt), at most one retry (on a timeout, a failed connection or a 5xx), an answer read up to
+64 KB and checked against the event's schema (extensions/schemas.py). Every call is kept for
+the replay console (`ExtensionCall`, the last 100 per extension), with one-time codes redacted.
+
+`extension_call` never raises for what the extension does: it returns a `CallResult` whose
+`action` is None when the call failed, with the outcome and the reason, and the caller applies
+the listener's failure policy.
+"""
+
+import copy
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from django.db.models import Subquery
+
+from extensions.models import (
+    CALLS_KEPT,
+    CallOutcome,
+    CustomAuthenticationExtension,
+    ExtensionCall,
+    ExtensionListener,
+)
+from extensions.schemas import Action, InvalidResponse, response_action
+from extensions.tokens import extension_bearer_token
+
+logger = logging.getLogger(__name__)
+
+MAX_RESPONSE_BYTES = 64 * 1024
+REDACTED = "[redacted]"
+_session = requests.Session()
+_RETRIED = {CallOutcome.TIMEOUT, CallOutcome.UNREACHABLE}
+
+
+@dataclass(frozen=True)
+class CallResult:
+    outcome: CallOutcome
+    action: Action | None
+    error: str
+    call: ExtensionCall
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    outcome: CallOutcome
+    status: int | None
+    body: bytes
+    error: str
+
+
+def envelope(
+    *,
+    extension: CustomAuthenticationExtension,
+    listener: ExtensionListener | None,
+    tenant_id: str,
+    source: str,
+    authentication_context: dict[str, Any],
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """Entra's request: `type`, `source`, and `data` with its `@odata.type`, the tenant, the
+    listener and extension IDs, the authentication context, and the event's own fields."""
+    event = extension.event
+    callout = f"microsoft.graph.on{event[0].upper()}{event[1:]}CalloutData"
+    if event == "emailOtpSend":
+        callout = "microsoft.graph.onOtpSendCalloutData"
+    return {
+        "type": f"microsoft.graph.authenticationEvent.{event}",
+        "source": source,
+        "data": {
+            "@odata.type": callout,
+            "tenantId": tenant_id,
+            "authenticationEventListenerId": str(listener.listener_id) if listener else "",
+            "customAuthenticationExtensionId": str(extension.extension_id),
+            "authenticationContext": authentication_context,
+            **data,
+        },
+    }
+
+
+def redacted(payload: dict[str, Any]) -> dict[str, Any]:
+    """The request as the console keeps it: the one-time code is never stored."""
+    kept = copy.deepcopy(payload)
+    otp = kept.get("data", {}).get("otpContext")
+    if isinstance(otp, dict) and "oneTimeCode" in otp:
+        otp["oneTimeCode"] = REDACTED
+    return kept
+
+
+def _attempt(extension: CustomAuthenticationExtension, body: bytes, token: str) -> _Attempt:
+    timeout = extension.timeout_ms / 1000
+    deadline = time.monotonic() + timeout
+    try:
+        with _session.post(
+            extension.target_url,
+            data=body,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+            timeout=(timeout, timeout),
+            stream=True,
+            allow_redirects=False,
+        ) as answer:
+            received = bytearray()
+            for chunk in answer.iter_content(8192):
+                received += chunk
+                if len(received) > MAX_RESPONSE_BYTES:
+                    return _Attempt(
+                        CallOutcome.TOO_LARGE,
+                        answer.status_code,
+                        bytes(received[:MAX_RESPONSE_BYTES]),
+                        f"the answer is larger than {MAX_RESPONSE_BYTES // 1024} KB",
+                    )
+                if time.monotonic() > deadline:
+                    raise requests.Timeout
+            if time.monotonic() > deadline:
+                raise requests.Timeout
+            if answer.status_code != 200:
+                outcome = CallOutcome.ERROR_STATUS
+                return _Attempt(outcome, answer.status_code, bytes(received), "")
+            return _Attempt(CallOutcome.OK, 200, bytes(received), "")
+    except requests.Timeout:
+        return _Attempt(
+            CallOutcome.TIMEOUT, None, b"", f"no answer within {extension.timeout_ms} ms"
+        )
+    except requests.RequestException as error:
+        return _Attempt(CallOutcome.UNREACHABLE, None, b"", type(error).__name__)
+
+
+def _keep(call: ExtensionCall) -> None:
+    call.save()
+    older = (
+        ExtensionCall.objects.filter(extension_id=call.extension_id)
+        .order_by("-occurred_at", "-id")
+        .values("id")[CALLS_KEPT : CALLS_KEPT + 1]
+    )
+    ExtensionCall.objects.filter(extension_id=call.extension_id, id__lte=Subquery(older)).delete()
+
+
+def extension_call(
+    *,
+    extension: CustomAuthenticationExtension,
+    listener: ExtensionListener | None,
+    payload: dict[str, Any],
+    correlation_id: str = "",
+    origin: str = "sign_in",
+) -> CallResult:
+    """POST `payload` (an `envelope`) to the extension and check its answer (tenant schema)."""
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    token = extension_bearer_token(extension.api_app)
+    started = time.monotonic()
+    attempts = 0
+    while True:
+        attempts += 1
+        attempt = _attempt(extension, body, token)
+        retry = attempt.outcome in _RETRIED or (
+            attempt.outcome == CallOutcome.ERROR_STATUS and (attempt.status or 0) >= 500
+        )
+        if not retry or attempts > extension.max_retries:
+            break
+    outcome, error, action = attempt.outcome, attempt.error, None
+    if outcome == CallOutcome.ERROR_STATUS:
+        error = f"HTTP {attempt.status}"
+    elif outcome == CallOutcome.OK:
+        try:
+            action = response_action(extension.event, json.loads(attempt.body))
+        except (ValueError, UnicodeDecodeError) as problem:
+            is_schema = isinstance(problem, InvalidResponse)
+            outcome = CallOutcome.INVALID if is_schema else CallOutcome.MALFORMED
+            error = str(problem) if is_schema else "the answer is not JSON"
+    call = ExtensionCall(
+        extension=extension,
+        listener=listener,
+        correlation_id=correlation_id[:64],
+        origin=origin,
+        request_body=redacted(payload),
+        response_status=attempt.status,
+        response_body=attempt.body[:MAX_RESPONSE_BYTES].decode("utf-8", "replace"),
+        latency_ms=round((time.monotonic() - started) * 1000),
+        attempts=attempts,
+        outcome=outcome,
+        error=error[:512],
+    )
+    _keep(call)
+    if outcome != CallOutcome.OK:
+        logger.warning(
+            "Custom extension %s (%s): %s %s", extension.name, extension.event, outcome, error
+        )
+    return CallResult(outcome=outcome, action=action, error=error, call=call)
