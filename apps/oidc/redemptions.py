@@ -20,6 +20,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from accounts.models import User
 from apps.models import AppRegistration
 from monitoring.models import SignInKind
 from monitoring.reasons import Reason
@@ -44,7 +45,7 @@ class TokenRedemption:
     kind: SignInKind
     client_id: str = ""
     client: AppRegistration | None = None
-    customer: Any = None
+    customer: User | None = None
     identity_provider: str = ""
     methods: str = ""
     refused: Reason | None = None
@@ -101,8 +102,8 @@ def redemption_record(
         SignInRecord(
             kind=redemption.kind,
             reason=reason,
-            customer_object_id=getattr(customer, "object_id", None),
-            customer_email=str(getattr(customer, "email", "")),
+            customer_object_id=customer.object_id if customer is not None else None,
+            customer_email=customer.email if customer is not None else "",
             client_id=client.client_id if client is not None else redemption.client_id[:255],
             app_name=client.name if client is not None else "",
             methods=tuple(redemption.methods.split()),
