@@ -14,6 +14,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.core.exceptions import ValidationError
 from django.db.transaction import on_commit
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
@@ -22,10 +23,12 @@ from django.utils.translation import get_language
 
 from accounts.models import User
 from accounts.tasks import email_deliver
+from apps.oidc.acr import FEDERATED, PASSWORD
 from apps.oidc.sessions import sign_in_identity_provider_record, sign_in_methods_record
 from journey import linking, transaction
 from journey.emails import code_minutes, email_face, sender_address, tenant_links
-from journey.mfa.stages import SecondFactorStage, SignInMethodsStage, sign_in_methods
+from journey.mfa.requirement import recorded_first_factor
+from journey.mfa.stages import SecondFactorStage, SignInMethodsStage, sign_in_proof
 from journey.providers import (
     StoredDiscovery,
     apply_claims,
@@ -34,6 +37,7 @@ from journey.providers import (
     missing_required_attributes,
     provider_claims,
     provider_issuer,
+    provider_named,
     provider_of_login,
     providers_of_flow,
     social_app,
@@ -41,7 +45,9 @@ from journey.providers import (
     trusted_for_email,
 )
 from journey.selectors import flow_for_request
+from journey.sign_in_log import interactive_record
 from journey.stages import JOURNEY_STAGES
+from monitoring.reasons import Reason
 from protection.lockout import (
     Lockout,
     SourceKind,
@@ -55,6 +61,9 @@ from protection.risk import password_failure_record, password_sign_in_refusal
 from tenants.current import current_tenant_or_none
 from tenants.selectors import tenant_base_url
 from userflows.models import SignInMethod
+
+# A password sign-in's `amr` (RFC 8176), for the sign-in log's rows of its failures.
+_PASSWORD_METHODS = (PASSWORD,)
 
 
 class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
@@ -125,11 +134,20 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             # The customer hears of every new way into the account (as of a password change).
             name = registration.display_name if registration is not None else ""
             self.send_mail("account/email/identity_linked", user.email, {"provider_name": name})
-        sign_in_identity_provider_record(
-            request, issuer=provider_issuer(registration) if registration is not None else ""
-        )
+        issuer = provider_issuer(registration) if registration is not None else ""
+        sign_in_identity_provider_record(request, issuer=issuer)
         # And the methods it used, for the tokens' `amr` and `acr` (journey/mfa/stages.py).
-        sign_in_methods_record(request, methods=sign_in_methods(request))
+        proof = sign_in_proof(request)
+        sign_in_methods_record(request, methods=proof.methods)
+        interactive_record(
+            request,
+            reason=Reason.SUCCESS,
+            customer=user,
+            methods=proof.methods,
+            mfa_detail=proof.mfa_detail,
+            identity_provider=issuer,
+            outcome=proof.outcome,
+        )
         response = super().post_login(request, user, **kwargs)
         # The place becomes familiar to smart lockout, the browser gets its device cookie.
         sign_in_succeeded(request=request, email=user.email, response=response)
@@ -153,7 +171,29 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             lockout = password_attempt_failed(attempt=attempt)
             if lockout is not None:
                 self.lockout_notice_send(request, attempt.email, lockout)
+        if user is None:
+            self._password_failure_record(request, attempt.email, locked=attempt.lockout)
         return user
+
+    @staticmethod
+    def _password_failure_record(
+        request: HttpRequest, email: str, *, locked: Lockout | None
+    ) -> None:
+        """The sign-in log tells what the page does not: a locked account, an unknown address
+        or a wrong password (one read of the account, on this failed path only)."""
+        customer = User.objects.filter(email__iexact=email.strip()).first() if email else None
+        if locked is not None:
+            reason = Reason.LOCKED
+        else:
+            reason = Reason.WRONG_PASSWORD if customer is not None else Reason.NO_ACCOUNT
+        interactive_record(
+            request,
+            reason=reason,
+            customer=customer,
+            email=email,
+            methods=_PASSWORD_METHODS,
+            details={"lockout": locked.kind.value} if locked is not None else None,
+        )
 
     def _delete_login_attempts_cached_email(self, request: HttpRequest, **credentials: Any) -> None:
         """After a password reset by emailed code (allauth's own hook, for each of the
@@ -185,9 +225,45 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         """Before a password is checked: a source marked as spraying passwords is refused with
         a 429 (protection/risk.py), then allauth's own limits apply."""
         refusal = password_sign_in_refusal(request)
+        email = str(credentials.get("email", ""))
         if refusal is not None:
+            self._throttled_record(request, email, throttle="password_spray")
             raise ImmediateHttpResponse(refusal)
-        super().pre_authenticate(request, **credentials)
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            self._throttled_record(request, email, throttle="failed_passwords")
+            raise
+
+    @staticmethod
+    def _throttled_record(request: HttpRequest, email: str, *, throttle: str) -> None:
+        """A password sign-in refused for its source, before any password was checked: the
+        log names the address typed, not an account (none was looked up)."""
+        interactive_record(
+            request,
+            reason=Reason.SOURCE_THROTTLED,
+            email=email,
+            methods=_PASSWORD_METHODS,
+            details={"throttle": throttle},
+        )
+
+    def pre_login(self, request: HttpRequest, user: User, **kwargs: Any) -> Any:
+        """allauth refuses a blocked or deleted customer (`is_active` off) whichever way they
+        proved who they are; the sign-in log says so, with that way."""
+        # Read before allauth's refusal clears the sign-in, and what it recorded with it.
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        method = recorded_first_factor(request, user) if sociallogin is None else FEDERATED
+        response = super().pre_login(request, user, **kwargs)
+        if response is not None and not user.is_active:
+            registration = provider_of_login(sociallogin) if sociallogin is not None else None
+            interactive_record(
+                request,
+                reason=Reason.BLOCKED_ACCOUNT,
+                customer=user,
+                methods=(method,) if method else (),
+                identity_provider=provider_issuer(registration) if registration else "",
+            )
+        return response
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         """A wrong password counts towards password-spray detection (protection/risk.py)."""
@@ -372,7 +448,19 @@ class CustomerSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore
     ) -> None:
         """A sign-in through a provider that did not complete (the customer cancelled, the
         provider answered an error, a wrong `state`, a code refused, a token that does not
-        verify): our page in the customer's language, a 400, and nothing stored."""
+        verify): our page in the customer's language, a 400, and nothing stored but its row in
+        the sign-in log."""
+        # allauth names an OpenID Provider's app by its slug, the others by their kind.
+        app = getattr(provider, "app", None)
+        name = (app.provider_id or app.provider) if app is not None else ""
+        registration = provider_named(str(name))
+        interactive_record(
+            request,
+            reason=Reason.PROVIDER_FAILED,
+            methods=(FEDERATED,),
+            identity_provider=provider_issuer(registration) if registration is not None else "",
+            details={"error": str(error or "")[:64]},
+        )
         raise ImmediateHttpResponse(
             render(
                 request,

@@ -109,7 +109,12 @@ def social_app(provider: IdentityProvider) -> SocialApp:
 def provider_of_login(sociallogin: SocialLogin) -> IdentityProvider | None:
     """The registration a social sign-in under way came through (allauth names it in the
     account: an OpenID Provider by its slug, Google, Facebook and Apple by their kind)."""
-    name = sociallogin.account.provider
+    return provider_named(sociallogin.account.provider)
+
+
+def provider_named(name: str) -> IdentityProvider | None:
+    """The registration allauth names `name` (an OpenID Provider by its slug, Google,
+    Facebook and Apple by their kind)."""
     if not name:
         return None
     return (

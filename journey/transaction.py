@@ -19,10 +19,11 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from apps.oidc.sign_in import SignInRequest
+from monitoring.records import correlation_id_set
 
 _SESSION_KEY = "ciam.auth"
 # Bumped when the stored shape changes: a value written by another version reads as none.
-_VERSION = 2
+_VERSION = 3
 # A transaction that says it began this far in the future was not written by us (the web
 # nodes' clocks agree to within a second or two).
 _CLOCK_SKEW_SECONDS = 60
@@ -46,6 +47,8 @@ class AuthTransaction:
     customer signed in during this transaction, if they have. Times are Unix seconds.
     `mfa_asked` says the app asked for two factors (`acr_values` or an `acr` claim),
     `mfa_essential` that it asked as an essential claim (met, or the app is told it was not).
+    `correlation_id` names the sign-in journey in the sign-in log: every row recorded while
+    the transaction is read carries it (monitoring.records.correlation_id_set).
     """
 
     client_id: str
@@ -65,6 +68,7 @@ class AuthTransaction:
     signed_in_at: float | None = None
     mfa_asked: bool = False
     mfa_essential: bool = False
+    correlation_id: str = ""
 
     @property
     def awaits_fresh_sign_in(self) -> bool:
@@ -99,20 +103,24 @@ def begin(request: HttpRequest, sign_in: SignInRequest) -> AuthTransaction:
         fresh_sign_in=sign_in.fresh_sign_in,
         mfa_asked=sign_in.mfa_asked,
         mfa_essential=sign_in.mfa_essential,
+        correlation_id=str(uuid.uuid4()),
     )
     _store(request, transaction)
+    correlation_id_set(request, transaction.correlation_id)
     return transaction
 
 
 def current(request: HttpRequest) -> AuthTransaction | None:
     """This session's transaction, or None: none begun, finished, malformed, written by
-    another version, or older than `CIAM_AUTH_TRANSACTION_SECONDS`. Reads only."""
+    another version, or older than `CIAM_AUTH_TRANSACTION_SECONDS`. Reads only the session;
+    the request's sign-in log rows take the transaction's correlation ID."""
     transaction = _read(request.session.get(_SESSION_KEY))
     if transaction is None:
         return None
     age = time.time() - transaction.began_at
     if age > settings.CIAM_AUTH_TRANSACTION_SECONDS or age < -_CLOCK_SKEW_SECONDS:
         return None
+    correlation_id_set(request, transaction.correlation_id)
     return transaction
 
 
@@ -169,6 +177,7 @@ def _read(stored: object) -> AuthTransaction | None:
             ),
             mfa_asked=_flag(stored["mfa_asked"]),
             mfa_essential=_flag(stored["mfa_essential"]),
+            correlation_id=_text(stored["correlation_id"])[:64],
         )
     except (KeyError, TypeError, ValueError):
         return None

@@ -24,13 +24,16 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts.answer_time import SIGNUP_ANSWER_QUANTUM_SECONDS, answered_on_the_quantum
 from accounts.models import User
 from accounts.services import customer_profile_update
+from apps.oidc.acr import ONE_TIME_CODE
 from journey import linking
 from journey.adapters import flow_uses_codes
 from journey.answers import continue_to_app, continue_to_stage
 from journey.forms import FIELD_PREFIX, ProfileCompletionForm, attributes_known
 from journey.funnel import sign_up_completed
 from journey.selectors import flow_for_request
+from journey.sign_in_log import interactive_record
 from journey.stages import ProfileCompletionStage, TemporaryPasswordStage
+from monitoring.reasons import Reason
 from userflows.models import SignInMethod
 from userflows.selectors import flow_attributes
 
@@ -155,7 +158,35 @@ def link_offer(request: HttpRequest) -> HttpResponse:
 
 
 class ConfirmLoginCodeView(ContinueToAppMixin, allauth_views.ConfirmLoginCodeView):  # type: ignore[misc]
-    """The emailed code, entered: a right one goes straight back to the app."""
+    """The emailed code, entered: a right one goes straight back to the app. A wrong one, or
+    one entered after the code expired, is the sign-in log's failed code."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)
+        stage: LoginStage | None = getattr(request, "_login_stage", None)
+        entered = request.method == "POST" and request.POST.get("action") != "resend"
+        expired = getattr(self, "_process", None) is None
+        if stage is not None and expired and entered:
+            self._failure_record(request, stage.login.user, stage.state.get("email"))
+        return response
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        if self._action != "resend":
+            self._failure_record(
+                self.request, self.stage.login.user, self._process.state.get("email")
+            )
+        response: HttpResponse = super().form_invalid(form)
+        return response
+
+    @staticmethod
+    def _failure_record(request: HttpRequest, user: User | None, email: object) -> None:
+        interactive_record(
+            request,
+            reason=Reason.CODE_FAILED,
+            customer=user,
+            email=email if isinstance(email, str) else "",
+            methods=(ONE_TIME_CODE,),
+        )
 
 
 class PasswordResetView(allauth_views.PasswordResetView):  # type: ignore[misc]

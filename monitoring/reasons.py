@@ -49,7 +49,7 @@ OUTCOMES: dict[Reason, Outcome] = {
     Reason.LOCKED: Outcome(50053, _("Account locked by smart lockout")),
     Reason.BLOCKED_ACCOUNT: Outcome(50057, _("Account blocked by an admin")),
     Reason.SOURCE_THROTTLED: Outcome(
-        9_001_001, _("Source throttled: its address or network is spraying passwords")
+        9_001_001, _("Source throttled: too many failed passwords from its address or network")
     ),
     Reason.CODE_FAILED: Outcome(50181, _("Wrong or expired one-time code")),
     Reason.MFA_FAILED: Outcome(500121, _("Second factor failed")),

@@ -154,7 +154,12 @@ def sign_in_events_write(events: list[SignInEvent]) -> None:
         return
     tenant = current_tenant()
     try:
-        SignInEvent.objects.bulk_create(events)
+        if len(events) == 1:
+            # One row, the common case: its INSERT alone (bulk_create wraps even one row in a
+            # transaction, a BEGIN and a COMMIT more per sign-in).
+            events[0].save(force_insert=True)
+        else:
+            SignInEvent.objects.bulk_create(events)
     except Exception:
         logger.exception("Sign-in log: %s record(s) not written", len(events))
     for event in events:

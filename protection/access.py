@@ -16,7 +16,7 @@ import ipaddress
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -66,12 +66,20 @@ class SignInContext:
 class AccessDecision:
     """The outcome: `block` wins over `require_mfa`. `applied` names the enforced policies
     that matched; `report_only` the report-only ones that matched, with what they would have
-    done ("block" or "mfa"), for the sign-in log."""
+    done ("block" or "mfa"), for the sign-in log.
+
+    For the sign-in log too, and no part of what is decided (two decisions that enforce the
+    same are equal whatever these say): `applied_grants`, the grant of each applied policy in
+    the order of `applied`; `locations`, the names of the named locations the address is in,
+    as far as the evaluation read them (only a policy with a location condition has them
+    read), by name."""
 
     block: bool = False
     require_mfa: bool = False
     applied: tuple[str, ...] = ()
     report_only: tuple[tuple[str, str], ...] = ()
+    applied_grants: tuple[str, ...] = field(default=(), compare=False)
+    locations: tuple[str, ...] = field(default=(), compare=False)
 
 
 def address_parse(address: str) -> IPAddress | None:
@@ -240,12 +248,14 @@ def access_evaluate(context: SignInContext) -> AccessDecision:
     address = address_parse(context.address)
     block = require_mfa = False
     applied: list[str] = []
+    grants: list[str] = []
     report_only: list[tuple[str, str]] = []
     for policy in policies:
         if not policy.location_holds(address, locations):
             continue
         if policy.state == PolicyState.ON:
             applied.append(policy.name)
+            grants.append(str(policy.grant))
             block = block or policy.grant == GrantControl.BLOCK
             require_mfa = require_mfa or policy.grant == GrantControl.MFA
         else:
@@ -255,6 +265,14 @@ def access_evaluate(context: SignInContext) -> AccessDecision:
         require_mfa=require_mfa and not block,
         applied=tuple(applied),
         report_only=tuple(report_only),
+        applied_grants=tuple(grants),
+        locations=tuple(
+            sorted(
+                location.name
+                for location in locations.values()
+                if address is not None and _contains(location, address)
+            )
+        ),
     )
 
 

@@ -4,6 +4,7 @@ One instance serves every request of its view class, so it never keeps tenant st
 tenant is the connection's, set by the routing middleware for this request.
 """
 
+import hashlib
 import json
 import time
 import uuid
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt as pyjwt
-from django.db.models import Min
+from django.db.models import F, Min
 from django.utils import timezone
 from jwcrypto import jwk, jws, jwt
 from jwcrypto.common import JWException
@@ -35,12 +36,14 @@ from apps.oidc.client_auth import (
     secret_credentials,
     several_authentication_methods,
 )
+from apps.oidc.redemptions import TokenRedemption, redemption_of
 from apps.oidc.sessions import (
     IDENTITY_PROVIDER_META_KEY,
     SESSION_ID_META_KEY,
     SIGN_IN_METHODS_META_KEY,
 )
 from apps.signing import active_signing_key, verification_jwk
+from monitoring.reasons import Reason
 from tenants.current import current_tenant
 from tenants.selectors import tenant_issuer
 
@@ -98,9 +101,11 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
 
     def _load_application(self, client_id: str, request: Request) -> AppRegistration | None:
         """The client, from the per-process memory of hot lookups (apps/lookups.py)."""
-        if request.client is not None and getattr(request.client, "client_id", None) == client_id:
-            return request.client
-        request.client = lookups.client(client_id) if isinstance(client_id, str) else None
+        if request.client is None or getattr(request.client, "client_id", None) != client_id:
+            request.client = lookups.client(client_id) if isinstance(client_id, str) else None
+        redemption = redemption_of(request.headers)
+        if redemption is not None and isinstance(client_id, str):
+            redemption.client_id, redemption.client = client_id, request.client
         return request.client
 
     def _client_credentials(self, request: Request) -> tuple[str, str] | None:
@@ -256,6 +261,11 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         grant = self._grant(code, request)
         if grant is None or grant.application_id != client.pk:
             return False
+        redemption = redemption_of(request.headers)
+        if redemption is not None:  # for the sign-in log (apps/oidc/redemptions.py)
+            redemption.customer = grant.user
+            redemption.identity_provider = grant.identity_provider
+            redemption.methods = grant.sign_in_methods
         if grant.used_at is not None:
             services.grant_replayed(grant=grant)
             return False
@@ -266,7 +276,16 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         ):
             return False
         if request.code_verifier is not None and not grant.code_challenge:
+            if redemption is not None:
+                redemption.refused = Reason.PKCE_FAILED
             return False
+        if not grant.user.is_active:
+            # Blocking revokes the customer's codes; one issued in that very moment stops here.
+            if redemption is not None:
+                redemption.refused = Reason.BLOCKED_ACCOUNT
+            return False
+        if redemption is not None:
+            redemption.code_accepted = True
         request.scopes = grant.scope.split(" ")
         request.user = grant.user
         request.ciam_session_id = grant.session_id
@@ -289,6 +308,9 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
     ) -> bool:
         request = kwargs.get("request") or (args[0] if args else None)
         grant = self._grant(code, request) if request is not None else None
+        redemption = redemption_of(request.headers) if request is not None else None
+        if redemption is not None:  # oauthlib checks the redirect URI after the PKCE verifier
+            redemption.pkce_passed = True
         return grant is not None and grant.redirect_uri_allowed(redirect_uri)
 
     def get_code_challenge(self, code: str, request: Request) -> str | None:
@@ -461,9 +483,22 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         *args: Any,
         **kwargs: Any,
     ) -> bool:
+        redemption = redemption_of(request.headers)
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            if redemption is not None:
+                self._refused_refresh_token(refresh_token, redemption)
+            return False
+        if not request.user.is_active:
+            # Blocking revokes the customer's refresh tokens; one refreshed in that very
+            # moment stops here.
+            if redemption is not None:
+                redemption.customer, redemption.refused = request.user, Reason.BLOCKED_ACCOUNT
             return False
         instance: RefreshToken = request.refresh_token_instance
+        if redemption is not None:  # for the sign-in log (apps/oidc/redemptions.py)
+            redemption.customer = request.user
+            redemption.identity_provider = instance.identity_provider
+            redemption.methods = instance.sign_in_methods
         request.ciam_session_id = instance.session_id
         request.ciam_identity_provider = instance.identity_provider
         request.ciam_sign_in_methods = instance.sign_in_methods
@@ -482,6 +517,26 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             else timedelta(days=settings.refresh_token_days)
         )
         return bool(family_started + lifetime > timezone.now())
+
+    @staticmethod
+    def _refused_refresh_token(refresh_token: str, redemption: TokenRedemption) -> None:
+        """Whose refresh token was refused, for the sign-in log: a blocked or deleted
+        customer's (their tokens were revoked when it happened) is refused as such. One read,
+        on this failed path only, of the row DOT's check preferred (RFC 6749 §6)."""
+        checksum = hashlib.sha256(refresh_token.encode()).hexdigest()
+        row = (
+            RefreshToken.objects.filter(token_checksum=checksum)
+            .select_related("user")
+            .order_by(F("revoked").desc(nulls_first=True))
+            .first()
+        )
+        if row is None:
+            return
+        redemption.customer = row.user
+        redemption.identity_provider = row.identity_provider
+        redemption.methods = row.sign_in_methods
+        if not row.user.is_active:
+            redemption.refused = Reason.BLOCKED_ACCOUNT
 
     # --- OpenID Connect -----------------------------------------------------------------------
 

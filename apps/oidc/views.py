@@ -44,6 +44,7 @@ from apps.oidc.client_credentials import (
     is_lean_client_credentials,
 )
 from apps.oidc.introspection import introspection_of
+from apps.oidc.redemptions import redemption_begin, redemption_record
 from apps.oidc.sessions import (
     IDENTITY_PROVIDER_META_KEY,
     SESSION_ID_META_KEY,
@@ -505,10 +506,16 @@ class TokenView(dot_views.TokenView):  # type: ignore[misc]
         return response
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """A code or a refresh token redeemed, or refused, is the sign-in log's row
+        (apps/oidc/redemptions.py); a request refused for its grant type is none."""
         # Plain client credentials never get here: `token_endpoint` answers them first.
-        response: HttpResponse | None = grant_type_refusal(request.POST.getlist("grant_type"))
+        grant_types = request.POST.getlist("grant_type")
+        response: HttpResponse | None = grant_type_refusal(grant_types)
         if response is None:
+            redemption = redemption_begin(request, grant_types[0])
             response = super().post(request, *args, **kwargs)
+            if redemption is not None:
+                redemption_record(request, redemption, response)
         return finish_token_response(request, response)
 
     def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -25,6 +25,7 @@ second code a minute after the first.
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.account.models import Login
@@ -56,12 +57,7 @@ def first_factor_of(
     """The first factor of the sign-in `login` under way: the last one allauth recorded in the
     session for its account (a fresh sign-in of the same account appends to the earlier
     sign-in's records), or, for a sign-up here, the emailed code that verified the address."""
-    recorded = [
-        _FIRST_FACTOR_RECORDS[record["method"]]
-        for record in get_authentication_records(request, login.user)
-        if record.get("method") in _FIRST_FACTOR_RECORDS
-    ]
-    last = recorded[-1] if recorded else None
+    last = recorded_first_factor(request, login.user)
     if last == FEDERATED:
         return FirstFactor(methods=(FEDERATED,), emailed=False)
     if login.signup:
@@ -75,6 +71,17 @@ def first_factor_of(
     if last == PASSWORD:
         return FirstFactor(methods=(PASSWORD,), emailed=False)
     return FirstFactor(methods=(), emailed=False)
+
+
+def recorded_first_factor(request: HttpRequest, user: Any) -> str | None:
+    """The `amr` value of the last first factor allauth recorded in the session for the
+    account, None when it recorded none."""
+    recorded = [
+        _FIRST_FACTOR_RECORDS[record["method"]]
+        for record in get_authentication_records(request, user)
+        if record.get("method") in _FIRST_FACTOR_RECORDS
+    ]
+    return recorded[-1] if recorded else None
 
 
 class StepKind(StrEnum):

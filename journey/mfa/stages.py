@@ -10,14 +10,17 @@ tenant's methods and knows nothing of policies or apps.
 
 `SignInMethodsStage` comes last of all: it reads what the sign-in proved (its first factor, the
 second one if any) for the account adapter, which records it in the session as the sign-in
-completes (apps/oidc/sessions.py), for the tokens' `amr` and `acr`.
+completes (apps/oidc/sessions.py), for the tokens' `amr` and `acr`, and in the sign-in log's
+success row with what the policies made of it (`sign_in_proof`).
 
 `session_meets_policies` asks the same policies when a signed-in session goes on to another app
 by single sign-on (the authorization endpoint, through journey/seam.py). Each decision, at a
 sign-in or at single sign-on, is told for the sign-in log
-(`protection.access.sign_in_evaluation_report`).
+(`protection.access.sign_in_evaluation_report`), and the sign-in log keeps its row
+(journey/sign_in_log.py): a sign-in the policies end, a single sign-on they let through.
 """
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from allauth.account.adapter import get_adapter
@@ -34,8 +37,19 @@ from journey import transaction
 from journey.mfa.email_code import email_code_send
 from journey.mfa.requirement import StepKind, first_factor_of, second_factor_step
 from journey.selectors import flow_for_request
+from journey.sign_in_log import (
+    EMAIL_CODE,
+    PolicyOutcome,
+    interactive_record,
+    outcome_of_state,
+    outcome_state,
+    policy_outcome,
+    single_sign_on_record,
+)
+from monitoring.reasons import Reason
 from protection.access import (
     AccessDecision,
+    RiskLevel,
     SignInContext,
     SignInEvaluation,
     access_evaluate,
@@ -47,25 +61,27 @@ from protection.selectors import authentication_methods_policy
 from userflows.models import SignInMethod
 
 # Set on the request by SignInMethodsStage, read by the account adapter in the same request.
-_METHODS_ATTRIBUTE = "_ciam_sign_in_methods"
+_PROOF_ATTRIBUTE = "_ciam_sign_in_proof"
 # Set on the request by SignInMethodsStage too: the app whose policies the sign-in asked.
 _POLICIES_ASKED_ATTRIBUTE = "_ciam_policies_asked_for"
 
 
 def policies_decide(
     request: HttpRequest, *, customer: User, client_id: str | None
-) -> AccessDecision:
+) -> tuple[AccessDecision, RiskLevel]:
     """What the tenant's conditional access policies decide about the customer signing in to
     the app (None: no app) from the request's client address, at the risk that source carries
-    (protection.risk)."""
-    return access_evaluate(
+    (protection.risk); and that risk."""
+    risk = sign_in_risk(request, customer.email)
+    decision = access_evaluate(
         SignInContext(
             customer_id=customer.pk,
             client_id=client_id,
             address=get_adapter(request).get_client_ip(request),
-            risk=sign_in_risk(request, customer.email),
+            risk=risk,
         )
     )
+    return decision, risk
 
 
 def session_meets_policies(request: HttpRequest, *, customer: User, client_id: str) -> bool:
@@ -75,14 +91,14 @@ def session_meets_policies(request: HttpRequest, *, customer: User, client_id: s
     they block the app, or require two factors of a session whose sign-in proved one, the
     customer signs in again, and SecondFactorStage then ends that sign-in on the blocked page
     or asks for the second factor. Reported like a sign-in's decision (`single_sign_on`,
-    result `none` or `sign_in_again`)."""
+    result `none` or `sign_in_again`). A session let through is the sign-in log's single
+    sign-on row; one that must sign in again has the rows of that sign-in."""
     if getattr(request, _POLICIES_ASKED_ATTRIBUTE, None) == client_id:
         # This request completes a sign-in to this very app, whose stage asked them already.
         return True
-    decision = policies_decide(request, customer=customer, client_id=client_id)
-    again = decision.block or (
-        decision.require_mfa and MULTIPLE_FACTORS not in sessions.sign_in_methods(request)
-    )
+    decision, risk = policies_decide(request, customer=customer, client_id=client_id)
+    methods = sessions.sign_in_methods(request)
+    again = decision.block or (decision.require_mfa and MULTIPLE_FACTORS not in methods)
     sign_in_evaluation_report(
         request=request,
         evaluation=SignInEvaluation(
@@ -93,6 +109,15 @@ def session_meets_policies(request: HttpRequest, *, customer: User, client_id: s
             result="sign_in_again" if again else StepKind.NONE.value,
         ),
     )
+    if not again:
+        single_sign_on_record(
+            request,
+            customer=customer,
+            client_id=client_id,
+            methods=methods,
+            identity_provider=sessions.sign_in_identity_provider(request),
+            outcome=policy_outcome(decision, risk_level=risk.value),
+        )
     return not again
 
 
@@ -102,8 +127,9 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
     `mode` and `offered`, the step; `recovery_codes`, whether the customer had recovery codes
     (the step's pages offer them without reading the factors again: a code typed is checked
     against the database all the same); `proved`, the second factor's `amr` values once
-    proved; `applied` and `report_only`, what the policies decided, and `client_id`, the app
-    they were asked about."""
+    proved, and `detail`, which factor that was (the sign-in log's MFA detail); `outcome`,
+    what the policies made of the sign-in, for its row in the sign-in log
+    (journey/sign_in_log.py), and `client_id`, the app they were asked about."""
 
     key = "ciam_second_factor"
     urlname = "account-second-factor"
@@ -122,7 +148,7 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
             code_flow=flow is not None and flow.sign_in_method == SignInMethod.EMAIL_OTP,
         )
         client_id = journey.client_id if journey is not None else None
-        decision = policies_decide(self.request, customer=user, client_id=client_id)
+        decision, risk = policies_decide(self.request, customer=user, client_id=client_id)
         factors = customer_factors(customer=user)
         step = second_factor_step(
             decision=decision,
@@ -142,6 +168,12 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
                 result=step.kind.value,
             ),
         )
+        ended = _ENDED_BY.get(step.kind)
+        outcome = policy_outcome(
+            decision,
+            risk_level=risk.value,
+            failed=ended is not None and step.kind != StepKind.UNMET_FOR_APP,
+        )
         self.state.update(
             {
                 "first": list(first.methods),
@@ -150,13 +182,16 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
                 "offered": [kind.value for kind in step.offered],
                 "recovery_codes": factors.recovery_codes_left is not None,
                 "proved": [],
-                "applied": list(decision.applied),
-                "report_only": [list(pair) for pair in decision.report_only],
+                "outcome": outcome_state(outcome),
                 "client_id": client_id,
             }
         )
         if step.kind == StepKind.NONE:
             return None, True
+        if ended is not None:
+            interactive_record(
+                self.request, reason=ended, customer=user, methods=first.methods, outcome=outcome
+            )
         if step.kind == StepKind.BLOCK:
             return render(self.request, "hosted/sign_in_blocked.html", status=403), False
         if step.kind == StepKind.UNMET_FOR_APP and journey is not None:
@@ -176,6 +211,24 @@ class SecondFactorStage(LoginStage):  # type: ignore[misc]
         return HttpResponseRedirect(reverse(self.urlname)), True
 
 
+# The steps that end a sign-in, and the reason the sign-in log gives.
+_ENDED_BY = {
+    StepKind.BLOCK: Reason.POLICY_BLOCKED,
+    StepKind.UNMET_BY_POLICY: Reason.MFA_UNAVAILABLE,
+    StepKind.UNMET_FOR_APP: Reason.MFA_UNAVAILABLE,
+}
+
+
+@dataclass(frozen=True)
+class SignInProof:
+    """What the sign-in a request completes proved: its `amr` values, which second factor
+    (the sign-in log's MFA detail), and what conditional access made of it."""
+
+    methods: tuple[str, ...] = ()
+    mfa_detail: str = ""
+    outcome: PolicyOutcome = field(default_factory=PolicyOutcome)
+
+
 class SignInMethodsStage(LoginStage):  # type: ignore[misc]
     """Last of all: what the sign-in proved, handed to the account adapter (`sign_in_methods`)
     in the request that signs the customer in; and the app whose policies SecondFactorStage
@@ -190,17 +243,25 @@ class SignInMethodsStage(LoginStage):  # type: ignore[misc]
         first = [value for value in state.get("first", []) if isinstance(value, str)]
         proved = [value for value in state.get("proved", []) if isinstance(value, str)]
         methods = [*first, *proved]
+        detail = state.get("detail") if proved else None
+        if state.get("two_factors") is True and not proved:
+            detail = EMAIL_CODE  # a sign-up whose address was proved by the emailed code
         if proved or state.get("two_factors") is True:
             methods.append(MULTIPLE_FACTORS)
-        setattr(self.request, _METHODS_ATTRIBUTE, amr_ordered(methods))
+        proof = SignInProof(
+            methods=amr_ordered(methods),
+            mfa_detail=detail if isinstance(detail, str) else "",
+            outcome=outcome_of_state(state.get("outcome")),
+        )
+        setattr(self.request, _PROOF_ATTRIBUTE, proof)
         client_id = state.get("client_id")
         if isinstance(client_id, str):
             setattr(self.request, _POLICIES_ASKED_ATTRIBUTE, client_id)
         return None, True
 
 
-def sign_in_methods(request: HttpRequest) -> tuple[str, ...]:
-    """The `amr` values of the sign-in this request completes (SignInMethodsStage), () for a
+def sign_in_proof(request: HttpRequest) -> SignInProof:
+    """What the sign-in this request completes proved (SignInMethodsStage), nothing for a
     request that completes none."""
-    methods = getattr(request, _METHODS_ATTRIBUTE, ())
-    return methods if isinstance(methods, tuple) else ()
+    proof = getattr(request, _PROOF_ATTRIBUTE, None)
+    return proof if isinstance(proof, SignInProof) else SignInProof()

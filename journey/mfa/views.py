@@ -44,6 +44,15 @@ from journey.mfa.email_code import (
 from journey.mfa.forms import PasskeyAddForm, PasskeyForm
 from journey.mfa.requirement import StepKind
 from journey.mfa.stages import SecondFactorStage
+from journey.sign_in_log import (
+    AUTHENTICATOR_APP,
+    EMAIL_CODE,
+    PASSKEY,
+    RECOVERY_CODE,
+    interactive_record,
+    outcome_of_state,
+)
+from monitoring.reasons import Reason
 from protection.methods import SecondFactor, customer_factors
 
 
@@ -69,10 +78,26 @@ def _mode(stage: LoginStage) -> str:
     return str(stage.state.get("mode", StepKind.NONE.value))
 
 
-def _proved(request: HttpRequest, stage: LoginStage, methods: list[str]) -> HttpResponse:
+def _proved(
+    request: HttpRequest, stage: LoginStage, methods: list[str], *, detail: str
+) -> HttpResponse:
     """The second factor is proved: the stage ends, and the sign-in goes on (to the app)."""
     stage.state["proved"] = methods
+    stage.state["detail"] = detail
     return continue_to_app(request, stage.exit())
+
+
+def _failed(request: HttpRequest, stage: LoginStage, *, detail: str) -> None:
+    """A second factor given and refused, for the sign-in log (the sign-in stays at its step)."""
+    first = [value for value in stage.state.get("first", []) if isinstance(value, str)]
+    interactive_record(
+        request,
+        reason=Reason.MFA_FAILED,
+        customer=stage.login.user,
+        methods=first,
+        mfa_detail=detail,
+        outcome=outcome_of_state(stage.state.get("outcome")),
+    )
 
 
 def _key_kind(authenticator_data: Any) -> str:
@@ -127,7 +152,17 @@ def second_factor(request: HttpRequest) -> HttpResponse:
                     code_form.add_error("code", get_mfa_adapter().error_messages["incorrect_code"])
                 else:
                     code_form.save()
-                    return _proved(request, stage, [ONE_TIME_CODE])
+                    detail = (
+                        AUTHENTICATOR_APP if used.type == Authenticator.Type.TOTP else RECOVERY_CODE
+                    )
+                    return _proved(request, stage, [ONE_TIME_CODE], detail=detail)
+            # A code that is neither the app's nor a recovery code: which one was meant, the
+            # code does not say.
+            _failed(
+                request,
+                stage,
+                detail=AUTHENTICATOR_APP if SecondFactor.TOTP in offered else RECOVERY_CODE,
+            )
         elif "credential" in request.POST and takes_passkey:
             passkey_form = PasskeyForm(user=user, data=request.POST)
             if passkey_form.is_valid():  # the assertion verified, so its JSON parses
@@ -135,7 +170,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
                     json.loads(request.POST["credential"])
                 )
                 passkey_form.save()
-                return _proved(request, stage, [_key_kind(assertion.response.authenticator_data)])
+                kind = _key_kind(assertion.response.authenticator_data)
+                return _proved(request, stage, [kind], detail=PASSKEY)
+            _failed(request, stage, detail=PASSKEY)
     context = _base_context(stage, user)
     context.update(
         {
@@ -170,7 +207,8 @@ def second_factor_email(request: HttpRequest) -> HttpResponse:
             stash_login(request, stage.login)
         else:
             if email_code_verify(stage.state, request.POST.get("code", "")):
-                return _proved(request, stage, [ONE_TIME_CODE])
+                return _proved(request, stage, [ONE_TIME_CODE], detail=EMAIL_CODE)
+            _failed(request, stage, detail=EMAIL_CODE)
             stash_login(request, stage.login)
             error = (
                 _("That code is not right. Check the email and try again.")
@@ -270,7 +308,10 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     if not enrolled:
         return redirect("account-second-factor")
     if request.method == "POST":
-        return _proved(request, stage, enrolled)
+        kind = enrolled[0] if enrolled else ""
+        return _proved(
+            request, stage, enrolled, detail=AUTHENTICATOR_APP if kind == ONE_TIME_CODE else PASSKEY
+        )
     user: User = stage.login.user
     authenticator = Authenticator.objects.filter(
         user=user, type=Authenticator.Type.RECOVERY_CODES

@@ -68,6 +68,8 @@ def test_what_begins_is_what_the_next_request_reads() -> None:
     assert read.max_age == 300
     assert abs(read.began_at - time.time()) < 5
     assert not read.awaits_fresh_sign_in
+    assert uuid.UUID(read.correlation_id)  # every row of this sign-in in the log shares it
+    assert begin(a_request()).correlation_id != read.correlation_id
 
 
 def test_finish_ends_it_and_signed_in_is_recorded() -> None:
@@ -105,7 +107,10 @@ def test_begin_bounds_what_a_crafted_request_can_store() -> None:
     [
         lambda stored: "not a dict",
         lambda stored: {**stored, "v": 1},  # before the transaction kept what acr asks
-        lambda stored: {**stored, "v": 3},
+        lambda stored: {**stored, "v": 2},  # before it had its sign-in log correlation ID
+        lambda stored: {**stored, "v": 4},
+        lambda stored: {key: value for key, value in stored.items() if key != "correlation_id"},
+        lambda stored: {**stored, "correlation_id": None},
         lambda stored: {key: value for key, value in stored.items() if key != "client_id"},
         lambda stored: {**stored, "client_id": 7},
         lambda stored: {**stored, "scopes": "openid profile"},
