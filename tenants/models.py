@@ -189,6 +189,15 @@ class AuditAction(models.TextChoices):
     SIGN_IN_LOG_DOWNLOADED = "sign_in_log.downloaded", _("Sign-in log downloaded")
     AUDIT_LOG_DOWNLOADED = "audit_log.downloaded", _("Audit log downloaded")
     LOG_SETTINGS_UPDATED = "log_settings.updated", _("Sign-in log retention updated")
+    EXTENSION_ADDED = "extension.added", _("Custom authentication extension added")
+    EXTENSION_UPDATED = "extension.updated", _("Custom authentication extension updated")
+    EXTENSION_REMOVED = "extension.removed", _("Custom authentication extension removed")
+    EXTENSION_LISTENER_SET = "extension.listener_set", _("Custom extension listener set")
+    EXTENSION_LISTENER_REMOVED = (
+        "extension.listener_removed",
+        _("Custom extension listener removed"),
+    )
+    EXTENSION_TESTED = "extension.tested", _("Custom extension test event sent")
 
 
 class AuditEntry(models.Model):
