@@ -45,7 +45,7 @@ MESSAGE_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ig
 	--ignore=branding/images.py --ignore=branding/markdown.py --ignore=branding/services.py \
 	--ignore=tenants/models.py --ignore=tenants/services.py --ignore=federation/models.py \
 	--ignore=federation/services.py --ignore=federation/metadata.py --ignore=protection/models.py \
-	--ignore=protection/conditional_access.py
+	--ignore=protection/conditional_access.py --ignore=monitoring --ignore=extensions
 
 messages: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://messages@127.0.0.1:1/messages} \
