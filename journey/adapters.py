@@ -29,6 +29,7 @@ from journey import linking, transaction
 from journey.emails import code_minutes, email_face, sender_address, tenant_links
 from journey.mfa.requirement import recorded_first_factor
 from journey.mfa.stages import SecondFactorStage, SignInMethodsStage, sign_in_proof
+from journey.otp_delivery import code_sent_by_extension
 from journey.providers import (
     StoredDiscovery,
     apply_claims,
@@ -292,12 +293,26 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Render now, in the page's language and in the branding of the app signing in (else
         the tenant's), from the app's name (else the tenant's); deliver on commit through
-        Celery. Links point at the tenant's base URL, never at the request's host."""
+        Celery. Links point at the tenant's base URL, never at the request's host. A one-time
+        code goes to the tenant's OnOtpSend extension instead, when it has one
+        (journey/otp_delivery.py)."""
         # Every message knows whom it is for: allauth leaves the address out of some contexts
         # (its "account already exists" message printed a blank line where it goes).
         context = {"email": email, **context}
         from_email = self.get_from_email()
         tenant = current_tenant_or_none()
+        if (
+            tenant is not None
+            and self.request is not None
+            and code_sent_by_extension(
+                self.request,
+                adapter=self,
+                template_prefix=template_prefix,
+                email=email,
+                context=context,
+            )
+        ):
+            return
         if tenant is not None:
             journey = transaction.current(self.request) if self.request is not None else None
             face = email_face(

@@ -289,3 +289,22 @@ def customers_purge_due(*, now: datetime | None = None) -> int:
             collector.collect(due)
             collector.delete()
         purged += len(due)
+
+
+def customer_sign_up_abandon(*, customer: User) -> bool:
+    """Erase the account a sign-up has just made, with its email address, when the sign-up
+    cannot go on (its verification code could not be sent): a customer whose profile is not
+    completed and who verified no address (tenant schema). False, and nothing erased, for any
+    other account."""
+    with transaction.atomic():
+        found = list(
+            User.objects.select_for_update()
+            .filter(pk=customer.pk, profile_completed=False)
+            .exclude(emailaddress__verified=True)
+        )
+        if not found:
+            return False
+        collector = _TenantSchemaCollector(using=router.db_for_write(User))
+        collector.collect(found)
+        collector.delete()
+    return True
