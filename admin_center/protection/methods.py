@@ -13,11 +13,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from admin_center.access import tenant_admin_view
 from admin_center.audit import audit
 from admin_center.pages import tenant_page
+from admin_center.protection.otp_send import OtpSendForm, otp_send_context
+from extensions.models import ExtensionListener
+from extensions.otp_listeners import (
+    OtpListenerRefused,
+    otp_extensions,
+    otp_listener,
+    otp_listener_remove,
+    otp_listener_set,
+)
 from protection.methods import authentication_methods_policy_update
 from protection.selectors import authentication_methods_policy
 from tenants.models import AuditAction, Tenant
@@ -69,14 +78,21 @@ def _code_flows() -> list[str]:
 @tenant_admin_view(Capability.MANAGE_AUTHENTICATION_METHODS)
 @require_http_methods(["GET", "POST"])
 def authentication_methods(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    return _methods_page(request, tenant)
+
+
+def _methods_page(
+    request: HttpRequest, tenant: Tenant, otp_form: OtpSendForm | None = None
+) -> HttpResponse:
     with in_tenant(tenant):
         policy = authentication_methods_policy()
         code_flows = _code_flows()
+        otp = otp_send_context(otp_form)
     before = {name: getattr(policy, name) for name in _METHODS}
     form = AuthenticationMethodsForm(
-        request.POST if request.method == "POST" else None, initial=before
+        request.POST if request.method == "POST" and otp_form is None else None, initial=before
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and otp_form is None and form.is_valid():
         after = {name: bool(form.cleaned_data[name]) for name in _METHODS}
         with in_tenant(tenant):
             authentication_methods_policy_update(**after)
@@ -103,5 +119,60 @@ def authentication_methods(request: HttpRequest, tenant: Tenant) -> HttpResponse
             "code_flows_stranded": bool(code_flows)
             and not (shown["totp_enabled"] or shown["passkeys_enabled"]),
             "none_enabled": not any(shown[name] for name in _METHODS),
+            **otp,
         },
     )
+
+
+def _listener_record(listener: ExtensionListener) -> dict[str, object]:
+    return {
+        "extension": listener.extension.name,
+        "extension_id": str(listener.extension.extension_id),
+        "failure_policy": listener.failure_policy,
+    }
+
+
+@tenant_admin_view(Capability.MANAGE_AUTHENTICATION_METHODS)
+@require_POST
+def otp_send_listener(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """Set the tenant's OnOtpSend listener (its extension and failure policy), or remove it
+    ("remove" in the POST): codes then go out by our email again. Audited either way."""
+    target = _("OnOtpSend listener")
+    if "remove" in request.POST:
+        with in_tenant(tenant):
+            listener = otp_listener()
+            removed = otp_listener_remove()
+        if removed and listener is not None:
+            audit(
+                request,
+                tenant,
+                AuditAction.EXTENSION_LISTENER_REMOVED,
+                target=target,
+                details=_listener_record(listener),
+            )
+            messages.success(request, _("Codes are sent by email again."))
+        return redirect("admin_center:authentication-methods", tenant.tenant_id)
+    with in_tenant(tenant):
+        earlier = otp_listener()
+        form = OtpSendForm(request.POST, extensions=otp_extensions())
+        saved = None
+        if form.is_valid():
+            try:
+                saved = otp_listener_set(
+                    extension=form.chosen_extension(),
+                    failure_policy=form.cleaned_data["failure_policy"],
+                )
+            except OtpListenerRefused as refused:
+                form.add_error(None, str(refused))
+    if saved is None:
+        return _methods_page(request, tenant, otp_form=form)
+    audit(
+        request,
+        tenant,
+        AuditAction.EXTENSION_LISTENER_SET,
+        target=target,
+        before=_listener_record(earlier) if earlier is not None else {},
+        after=_listener_record(saved),
+    )
+    messages.success(request, _("Codes are sent by “%(name)s”.") % {"name": saved.extension.name})
+    return redirect("admin_center:authentication-methods", tenant.tenant_id)

@@ -10,4 +10,9 @@ urlpatterns: list[URLPattern] = [
         methods.authentication_methods,
         name="authentication-methods",
     ),
+    path(
+        "tenants/<uuid:tenant_id>/authentication-methods/otp-send/",
+        methods.otp_send_listener,
+        name="authentication-methods-otp-send",
+    ),
 ]
