@@ -24,8 +24,10 @@ from tenants.schemas import in_tenant
 from tenants.selectors import tenant_issuer
 from tests.accounts.test_signup_flow import authorize_url, last_code
 from tests.factories.accounts import make_customer
+from tests.factories.federation import id_token_of
 from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld, make_flow_world
 from tests.factories.otp_service import OtpService, otp_extension
+from tests.journey.test_second_factor import EMAIL, MFA, asking, page, sign_in, signed_in
 from userflows.models import SignInMethod
 
 Capture = Callable[..., Any]
@@ -222,3 +224,31 @@ def test_the_token_names_our_caller_and_the_providers_api(
     assert answer.status_code == 503
     assert not otp_service.received[0]["token_valid"]
     assert CALLER_APP_ID  # the caller the service checks in `azp`
+
+
+def test_the_emailed_second_factor_goes_to_the_provider_and_a_failure_stops_it(
+    flow_world: FlowWorld, otp_service: OtpService, django_capture_on_commit_callbacks: Capture
+) -> None:
+    world = flow_world
+    make_customer(world.tenant, EMAIL)
+    listen(world.tenant, otp_service)
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        held = sign_in(client, world, asking(world, acr_values=MFA))
+    assert held["Location"] == page(world, "email/")
+    assert mail.outbox == []
+    (call,) = otp_service.received
+    assert call["body"]["data"]["authenticationContext"]["requestType"] == "mfa"
+    claims = id_token_of(
+        client, world, client.post(page(world, "email/"), {"code": otp_service.last_code(EMAIL)})
+    )
+    assert claims["amr"] == ["pwd", "otp", "mfa"]
+
+    otp_service.fault = "500"
+    other = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        stopped = sign_in(other, world, asking(world, acr_values=MFA, prompt="login"))
+    assert stopped.status_code == 503, stopped.get("Location")
+    assert NOT_SENT in stopped.text
+    assert mail.outbox == []
+    assert not signed_in(other, world)
