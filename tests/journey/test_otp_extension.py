@@ -19,6 +19,8 @@ from extensions.client import REDACTED
 from extensions.models import CallOutcome, ExtensionCall, FailurePolicy
 from extensions.otp_listeners import otp_listener_set
 from extensions.tokens import CALLER_APP_ID
+from monitoring.models import SignInEvent
+from monitoring.reasons import Reason
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tenants.selectors import tenant_issuer
@@ -252,3 +254,33 @@ def test_the_emailed_second_factor_goes_to_the_provider_and_a_failure_stops_it(
     assert NOT_SENT in stopped.text
     assert mail.outbox == []
     assert not signed_in(other, world)
+
+
+@pytest.mark.skipif(
+    "EXTENSION_FAILED" not in Reason.__members__,
+    reason="Reason.EXTENSION_FAILED comes with X3's branch (issue 14)",
+)
+def test_a_send_stopped_by_the_fail_policy_is_in_the_sign_in_log(
+    tenant_b: Tenant, otp_service: OtpService, django_capture_on_commit_callbacks: Capture
+) -> None:
+    world = make_flow_world(tenant_b, SignInMethod.EMAIL_OTP)
+    make_customer(tenant_b, "otp@example.com")
+    listen(tenant_b, otp_service, timeout_ms=300)
+    otp_service.fault = "slow"
+    client = Client()
+    to_code_page = client.get(authorize_url(world))
+    with django_capture_on_commit_callbacks(execute=True):
+        stopped = client.post(to_code_page["Location"], {"email": "otp@example.com"})
+    assert stopped.status_code == 503
+    with in_tenant(tenant_b):
+        row = SignInEvent.objects.get(reason=Reason.__members__["EXTENSION_FAILED"])
+        kept = ExtensionCall.objects.get()
+    assert row.status == "failure"
+    assert row.customer_email == "otp@example.com"
+    assert row.client_id == world.app.client_id
+    assert row.correlation_id == kept.correlation_id
+    assert row.details["extension"] == "Our email provider"
+    assert row.details["outcome"] == CallOutcome.TIMEOUT
+    assert otp_service.received[0]["body"]["data"]["otpContext"]["oneTimeCode"] not in str(
+        row.details
+    )
