@@ -16,8 +16,13 @@ import pytest
 
 from apps.models import Platform
 from apps.services import app_register
-from extensions.models import CustomAuthenticationExtension, ExtensionEvent
+from apps.signing import published_jwks
+from extensions.models import CustomAuthenticationExtension, ExtensionEvent, FailurePolicy
+from extensions.otp_listeners import otp_listener_set
 from extensions.tokens import CALLER_APP_ID
+from tenants.models import Tenant
+from tenants.schemas import in_tenant
+from tenants.selectors import tenant_issuer
 
 SENT_ANSWER = {
     "data": {
@@ -129,3 +134,21 @@ def otp_extension(
         timeout_ms=timeout_ms,
         max_retries=max_retries,
     )
+
+
+def otp_listen(
+    tenant: Tenant,
+    service: OtpService,
+    *,
+    policy: str = FailurePolicy.FAIL,
+    timeout_ms: int = 2000,
+) -> None:
+    """Make an OnOtpSend extension calling `service` the tenant's listener, and have the
+    service check tokens against the tenant's keys and issuer."""
+    with in_tenant(tenant):
+        otp_listener_set(
+            extension=otp_extension(service, timeout_ms=timeout_ms), failure_policy=policy
+        )
+        jwks = published_jwks()
+    service.keys = lambda: jwks
+    service.issuer = tenant_issuer(tenant)

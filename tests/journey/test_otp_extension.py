@@ -14,21 +14,18 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import User
-from apps.signing import published_jwks
 from extensions.client import REDACTED
 from extensions.models import CallOutcome, ExtensionCall, FailurePolicy
-from extensions.otp_listeners import otp_listener_set
 from extensions.tokens import CALLER_APP_ID
 from monitoring.models import SignInEvent
 from monitoring.reasons import Reason
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
-from tenants.selectors import tenant_issuer
 from tests.accounts.test_signup_flow import authorize_url, last_code
 from tests.factories.accounts import make_customer
 from tests.factories.federation import id_token_of
 from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld, make_flow_world
-from tests.factories.otp_service import OtpService, otp_extension
+from tests.factories.otp_service import OtpService, otp_listen
 from tests.journey.test_second_factor import EMAIL, MFA, asking, page, sign_in, signed_in
 from userflows.models import SignInMethod
 
@@ -40,22 +37,6 @@ PROFILE = {
     "attr_Tier": "gold",
 }
 NOT_SENT = "We couldn't send your code"
-
-
-def listen(
-    tenant: Tenant,
-    service: OtpService,
-    *,
-    policy: str = FailurePolicy.FAIL,
-    timeout_ms: int = 2000,
-) -> None:
-    with in_tenant(tenant):
-        otp_listener_set(
-            extension=otp_extension(service, timeout_ms=timeout_ms), failure_policy=policy
-        )
-        jwks = published_jwks()
-    service.keys = lambda: jwks
-    service.issuer = tenant_issuer(tenant)
 
 
 def sign_up(world: FlowWorld, capture: Capture, email: str) -> tuple[Client, Any]:
@@ -75,7 +56,7 @@ def test_a_customer_signs_up_with_the_code_the_companys_provider_received(
     django_capture_on_commit_callbacks: Capture,
 ) -> None:
     world = flow_world
-    listen(world.tenant, otp_service)
+    otp_listen(world.tenant, otp_service)
     client, sent = sign_up(world, django_capture_on_commit_callbacks, "ada@example.com")
     assert sent.status_code == 302, sent.content[:300]
     assert mail.outbox == []  # we sent nothing: the company's provider did
@@ -113,7 +94,7 @@ def test_a_customer_signs_in_with_the_code_the_provider_received(
 ) -> None:
     world = make_flow_world(tenant_b, SignInMethod.EMAIL_OTP)
     make_customer(tenant_b, "otp@example.com")
-    listen(tenant_b, otp_service)
+    otp_listen(tenant_b, otp_service)
     client = Client()
     to_code_page = client.get(authorize_url(world))
     with django_capture_on_commit_callbacks(execute=True):
@@ -132,7 +113,7 @@ def test_a_password_is_reset_with_the_code_the_provider_received(
 ) -> None:
     tenant = flow_world.tenant.domain_name
     customer = make_customer(flow_world.tenant, "forgetful@example.com")
-    listen(flow_world.tenant, otp_service)
+    otp_listen(flow_world.tenant, otp_service)
     client = Client()
     with django_capture_on_commit_callbacks(execute=True):
         sent = client.post(f"/{tenant}/account/password/reset/", {"email": customer.email})
@@ -157,7 +138,7 @@ def test_a_failed_send_with_the_fail_policy_stops_on_a_branded_page(
     django_capture_on_commit_callbacks: Capture,
     fault: str,
 ) -> None:
-    listen(flow_world.tenant, otp_service, timeout_ms=300)
+    otp_listen(flow_world.tenant, otp_service, timeout_ms=300)
     otp_service.fault = fault
     _client, answer = sign_up(flow_world, django_capture_on_commit_callbacks, "bea@example.com")
     assert answer.status_code == 503
@@ -187,7 +168,7 @@ def test_a_failed_send_with_the_fail_policy_stops_on_a_branded_page(
 def test_a_failed_send_with_the_continue_policy_emails_the_code(
     flow_world: FlowWorld, otp_service: OtpService, django_capture_on_commit_callbacks: Capture
 ) -> None:
-    listen(flow_world.tenant, otp_service, policy=FailurePolicy.CONTINUE)
+    otp_listen(flow_world.tenant, otp_service, policy=FailurePolicy.CONTINUE)
     otp_service.fault = "500"
     client, sent = sign_up(flow_world, django_capture_on_commit_callbacks, "cy@example.com")
     assert sent.status_code == 302
@@ -202,7 +183,7 @@ def test_an_unreachable_provider_with_the_fail_policy_fails_the_reset_not_the_pa
     flow_world: FlowWorld, otp_service: OtpService, django_capture_on_commit_callbacks: Capture
 ) -> None:
     customer = make_customer(flow_world.tenant, "dee@example.com")
-    listen(flow_world.tenant, otp_service, timeout_ms=300)
+    otp_listen(flow_world.tenant, otp_service, timeout_ms=300)
     otp_service.close()  # the provider is gone
     with django_capture_on_commit_callbacks(execute=True):
         answer = Client().post(
@@ -220,7 +201,7 @@ def test_the_token_names_our_caller_and_the_providers_api(
 ) -> None:
     """A token for another API is refused by the service, as Entra's sample refuses it: the
     fail policy then stops the sign-up (the service's check is real, not decoration)."""
-    listen(flow_world.tenant, otp_service)
+    otp_listen(flow_world.tenant, otp_service)
     otp_service.audience = "some-other-api"
     _client, answer = sign_up(flow_world, django_capture_on_commit_callbacks, "eve@example.com")
     assert answer.status_code == 503
@@ -233,7 +214,7 @@ def test_the_emailed_second_factor_goes_to_the_provider_and_a_failure_stops_it(
 ) -> None:
     world = flow_world
     make_customer(world.tenant, EMAIL)
-    listen(world.tenant, otp_service)
+    otp_listen(world.tenant, otp_service)
     client = Client()
     with django_capture_on_commit_callbacks(execute=True):
         held = sign_in(client, world, asking(world, acr_values=MFA))
@@ -265,7 +246,7 @@ def test_a_send_stopped_by_the_fail_policy_is_in_the_sign_in_log(
 ) -> None:
     world = make_flow_world(tenant_b, SignInMethod.EMAIL_OTP)
     make_customer(tenant_b, "otp@example.com")
-    listen(tenant_b, otp_service, timeout_ms=300)
+    otp_listen(tenant_b, otp_service, timeout_ms=300)
     otp_service.fault = "slow"
     client = Client()
     to_code_page = client.get(authorize_url(world))
