@@ -45,6 +45,7 @@ class OtpService:
         self.issuer = ""
         # None: behave; else "500", "slow", "wrong-type", "not-json".
         self.fault: str | None = None
+        self.token_error = ""
         service = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -100,7 +101,8 @@ class OtpService:
                 audience=self.audience,
                 issuer=self.issuer,
             )
-        except (jwt.PyJWTError, KeyError, ValueError):
+        except (jwt.PyJWTError, KeyError, ValueError) as error:
+            self.token_error = repr(error)
             return False
         return bool(claims.get("azp") == CALLER_APP_ID)
 
