@@ -140,7 +140,7 @@ def test_a_failed_send_with_the_fail_policy_stops_on_a_branded_page(
 ) -> None:
     otp_listen(flow_world.tenant, otp_service, timeout_ms=300)
     otp_service.fault = fault
-    _client, answer = sign_up(flow_world, django_capture_on_commit_callbacks, "bea@example.com")
+    client, answer = sign_up(flow_world, django_capture_on_commit_callbacks, "bea@example.com")
     assert answer.status_code == 503
     assert NOT_SENT in answer.text
     assert "Back to sign in" in answer.text
@@ -155,6 +155,11 @@ def test_a_failed_send_with_the_fail_policy_stops_on_a_branded_page(
         assert not User.objects.filter(email="bea@example.com").exists()
     assert kept.outcome != CallOutcome.OK
     assert code not in str(kept.request_body)
+    # The same browser goes on without an error: back to sign in, or to the code page of the
+    # sign-up that stopped (which has nothing to verify).
+    tenant = flow_world.tenant.domain_name
+    assert client.get(f"/{tenant}/account/login/").status_code == 200
+    assert client.get(f"/{tenant}/account/confirm-email/").status_code == 302
 
     # A few minutes later (allauth sends an address one confirmation code per 3 minutes; the
     # limit is all the cache holds here) the provider is back, and so is the sign-up.
