@@ -6,6 +6,8 @@ from admin_center.app_registrations.urls import urlpatterns as app_pages
 from admin_center.branding.urls import urlpatterns as branding_pages
 from admin_center.customers.urls import urlpatterns as customer_pages
 from admin_center.federation.urls import urlpatterns as federation_pages
+from admin_center.insights.urls import urlpatterns as insights_pages
+from admin_center.monitoring.urls import urlpatterns as sign_in_log_pages
 from admin_center.operators.urls import urlpatterns as operator_pages
 from admin_center.protection.conditional_access_urls import urlpatterns as conditional_access_pages
 from admin_center.protection.methods_urls import urlpatterns as authentication_methods_pages
@@ -26,4 +28,6 @@ urlpatterns: list[URLPattern] = [
     *conditional_access_pages,
     *password_protection_pages,
     *authentication_methods_pages,
+    *insights_pages,
+    *sign_in_log_pages,
 ]

@@ -7,3 +7,14 @@ class JourneyConfig(AppConfig):
 
     name = "journey"
     verbose_name = "Sign-in journey"
+
+    def ready(self) -> None:
+        # Sign-up drop-off for the usage insights (journey/funnel.py).
+        from allauth.account.signals import email_confirmed, user_signed_up
+
+        from journey import funnel
+
+        user_signed_up.connect(funnel.sign_up_started, dispatch_uid="journey.funnel.started")
+        email_confirmed.connect(
+            funnel.sign_up_email_verified, dispatch_uid="journey.funnel.verified"
+        )

@@ -28,6 +28,7 @@ from journey import linking
 from journey.adapters import flow_uses_codes
 from journey.answers import continue_to_app, continue_to_stage
 from journey.forms import FIELD_PREFIX, ProfileCompletionForm, attributes_known
+from journey.funnel import sign_up_completed
 from journey.selectors import flow_for_request
 from journey.stages import ProfileCompletionStage, TemporaryPasswordStage
 from userflows.models import SignInMethod
@@ -213,6 +214,7 @@ def profile_completion(request: HttpRequest) -> HttpResponse:
                 name = f"{FIELD_PREFIX}{field}"
                 form.add_error(name if name in form.fields else None, messages)
         else:
+            sign_up_completed(request, user)  # the usage insights' sign-up drop-off
             stage.login.user = user  # the sign-in that follows binds the session to it
             return continue_to_app(request, stage.exit())
     return render(

@@ -107,3 +107,83 @@ class LogSettings(models.Model):
 
     def __str__(self) -> str:
         return "Sign-in log settings"
+
+
+class UsageMetric(models.TextChoices):
+    """What a `UsageCount` counts (its `key` says of what, its `label` names the key)."""
+
+    SIGN_INS = "sign_ins", _("Sign-ins")  # key: success | failure
+    APP = "app", _("Sign-ins by app")  # key: the client ID, label: the app's name
+    METHOD = "method", _("Sign-ins by method")  # key: an `amr` value
+    MFA = "mfa", _("Second factor")  # key: used | failed
+    ACTIVE_DAY = "active_day", _("Daily active customers")  # key: ""
+    ACTIVE_MONTH = "active_month", _("Monthly active customers")  # key: "", day: the 1st
+    SIGN_UP_STARTED = "sign_up_started", _("Sign-ups started")  # key: the flow, label: its name
+    SIGN_UP_VERIFIED = "sign_up_verified", _("Sign-ups with the email verified")
+    SIGN_UP_COMPLETED = "sign_up_completed", _("Sign-ups completed")
+
+
+class UsageCount(models.Model):
+    """A day's count of one metric for one key, the usage insights' one table of figures: the
+    rollup adds the sign-in log's events to it (monitoring/rollups.py), the journey each step of
+    a sign-up. Only ever incremented, by `INSERT … ON CONFLICT DO UPDATE`, so a count survives
+    the log's retention and no page reads the log to draw a chart."""
+
+    day = models.DateField()
+    metric = models.CharField(max_length=20, choices=UsageMetric.choices)
+    key = models.CharField(max_length=255, blank=True)
+    label = models.CharField(max_length=256, blank=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["day", "metric", "key"], name="usage_count_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.metric} {self.key}: {self.count}"
+
+
+class ActiveCustomerDay(models.Model):
+    """A customer signed in successfully on that day (UTC): each (day, customer) once, so the
+    rollup counts a customer once a day however often they sign in. Kept only as long as events
+    of that day may still arrive (`active_customers_prune`); the counts live in UsageCount."""
+
+    day = models.DateField()
+    customer = models.UUIDField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["day", "customer"], name="active_customer_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.customer}"
+
+
+class ActiveCustomerMonth(models.Model):
+    """As ActiveCustomerDay, for a calendar month (`month`: its first day)."""
+
+    month = models.DateField()
+    customer = models.UUIDField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["month", "customer"], name="active_customer_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.customer}"
+
+
+class UsageRollup(models.Model):
+    """How far the rollup has read the sign-in log: every event up to `last_event_id` is in
+    the counts, none after it. One row; a rollup holds it locked (`FOR UPDATE`) while it adds a
+    batch, so two workers never add the same events."""
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    last_event_id = models.BigIntegerField(default=0)
+    rolled_up_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Usage rolled up to sign-in event {self.last_event_id}"

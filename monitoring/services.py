@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from monitoring.models import LogSettings, SignInEvent
+from monitoring.usage import usage_rolled_up_through
 
 # A purge removes this many rows per statement, so that it never holds a long lock or one huge
 # transaction however far behind it is.
@@ -23,12 +24,15 @@ def log_settings_save(*, retention_days: int) -> LogSettings:
 
 
 def sign_in_events_purge(*, retention_days: int) -> int:
-    """Remove the sign-ins older than the retention, in batches; how many went."""
+    """Remove the sign-ins older than the retention, in batches; how many went. An event the
+    usage rollup has not read yet stays until it has (monitoring/usage.py): the insights
+    count every sign-in, however short the retention."""
     before = timezone.now() - timedelta(days=retention_days)
+    rolled_up = usage_rolled_up_through()
     removed = 0
     while True:
         batch = list(
-            SignInEvent.objects.filter(occurred_at__lt=before)
+            SignInEvent.objects.filter(occurred_at__lt=before, id__lte=rolled_up)
             .order_by("occurred_at")
             .values_list("id", flat=True)[:PURGE_BATCH]
         )

@@ -11,6 +11,7 @@ class Capability(StrEnum):
     READ_AUDIT_LOG = "read_audit_log"
     READ_SIGN_IN_LOGS = "read_sign_in_logs"
     VIEW_USAGE_INSIGHTS = "view_usage_insights"
+    MANAGE_LOG_SETTINGS = "manage_log_settings"
     DELETE_TENANT = "delete_tenant"
     MANAGE_APPS = "manage_apps"
     MANAGE_USER_FLOWS = "manage_user_flows"
@@ -30,6 +31,9 @@ ROLES_FOR: dict[Capability, frozenset[AdminRole]] = {
     Capability.READ_AUDIT_LOG: _GLOBAL | {AdminRole.REPORTS_READER},
     Capability.READ_SIGN_IN_LOGS: _GLOBAL | {AdminRole.REPORTS_READER},
     Capability.VIEW_USAGE_INSIGHTS: _GLOBAL | {AdminRole.REPORTS_READER},
+    # How long the sign-in log is kept: a Reports Reader reads the log, only a Global
+    # Administrator decides how much of it there is to read.
+    Capability.MANAGE_LOG_SETTINGS: _GLOBAL,
     Capability.DELETE_TENANT: _GLOBAL,
     Capability.MANAGE_APPS: _GLOBAL | {AdminRole.APPLICATION_ADMINISTRATOR},
     Capability.MANAGE_USER_FLOWS: _GLOBAL | {AdminRole.USER_FLOW_ADMINISTRATOR},

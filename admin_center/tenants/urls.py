@@ -1,6 +1,6 @@
 from django.urls import path
 
-from admin_center.tenants import views
+from admin_center.tenants import audit_log, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,13 @@ urlpatterns = [
         views.tenant_admin_remove,
         name="tenant-admin-remove",
     ),
-    path("tenants/<uuid:tenant_id>/audit-log/", views.tenant_audit_log, name="tenant-audit-log"),
+    path(
+        "tenants/<uuid:tenant_id>/audit-log/", audit_log.tenant_audit_log, name="tenant-audit-log"
+    ),
+    path(
+        "tenants/<uuid:tenant_id>/audit-log/download/",
+        audit_log.tenant_audit_log_download,
+        name="tenant-audit-log-download",
+    ),
     path("tenants/<uuid:tenant_id>/delete/", views.tenant_delete, name="tenant-delete"),
 ]

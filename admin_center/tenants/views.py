@@ -1,13 +1,12 @@
-"""Admin-center pages about tenants: the list, creation, overview, admins, audit log, deletion."""
-
-from dataclasses import dataclass
+"""Admin-center pages about tenants: the list, creation, overview, admins, deletion (the audit
+log: audit_log.py)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from accounts.selectors import roles_of, tenant_admin_list, tenant_list_for_operator
@@ -17,7 +16,7 @@ from admin_center.pages import tenant_page
 from admin_center.tenants.forms import AdminAddForm, AdminRolesForm, TenantCreateForm
 from admin_center.tenants.selectors import tenant_counts
 from tenants import selectors, services
-from tenants.models import AdminRole, AuditEntry, Tenant
+from tenants.models import AdminRole, Tenant
 from tenants.permissions import Capability
 
 
@@ -153,39 +152,6 @@ def tenant_admin_remove(request: HttpRequest, tenant: Tenant, operator_id: int) 
             request, _("%(email)s is no longer an admin of this tenant.") % {"email": operator}
         )
     return redirect("admin_center:tenant-admins", tenant_id=tenant.tenant_id)
-
-
-@dataclass(frozen=True)
-class _AuditRow:
-    """An entry as the log shows it: its facts, then what changed from what to what."""
-
-    entry: AuditEntry
-    facts: list[tuple[str, object]]
-    changes: list[tuple[str, object, object]]
-
-
-def _audit_row(entry: AuditEntry) -> _AuditRow:
-    details: dict[str, object] = entry.details if isinstance(entry.details, dict) else {}
-    before = details.get("before")
-    after = details.get("after")
-    before = before if isinstance(before, dict) else {}
-    after = after if isinstance(after, dict) else {}
-    return _AuditRow(
-        entry=entry,
-        facts=[(key, value) for key, value in details.items() if key not in {"before", "after"}],
-        changes=[(key, before.get(key), value) for key, value in after.items()],
-    )
-
-
-@tenant_admin_view(Capability.READ_AUDIT_LOG)
-@require_GET
-def tenant_audit_log(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    return tenant_page(
-        request,
-        tenant,
-        "admin_center/tenant_audit_log.html",
-        {"entries": [_audit_row(entry) for entry in selectors.audit_entry_list(tenant=tenant)]},
-    )
 
 
 @tenant_admin_view(Capability.DELETE_TENANT)

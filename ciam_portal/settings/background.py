@@ -56,6 +56,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.sign_in_logs_purge",
         "schedule": crontab(minute=27),
     },
+    "roll-up-usage-insights": {
+        "task": "monitoring.tasks.usage_rollups_advance",
+        "schedule": crontab(minute="*/5"),
+    },
     "maintain-signing-keys": {
         "task": "apps.tasks.signing_keys_maintain",
         "schedule": crontab(hour=3, minute=7),

@@ -193,7 +193,7 @@ _EVENT_HANDLER: dict[str, object] = (
     if _EVENT_LOG_FILE
     else {
         "class": "logging.StreamHandler",
-        "stream": "ext://sys.stdout",
+        "stream": "ext://sys.stderr",
         "formatter": "json_lines",
     }
 )
@@ -207,7 +207,8 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
         # Sign-in and audit events, one JSON object per line (tenants/events.py), on standard
-        # output or, with CIAM_EVENT_LOG_FILE, appended to that file.
+        # error beside the other log lines (standard output is a command's answer: `ciam_demo`
+        # prints JSON there) or, with CIAM_EVENT_LOG_FILE, appended to that file alone.
         "events": _EVENT_HANDLER,
     },
     "root": {"handlers": ["console"], "level": env_str("CIAM_LOG_LEVEL", "INFO")},

@@ -80,6 +80,11 @@ CIAM_SPRAY_MARK_SECONDS = env_int("CIAM_SPRAY_MARK_SECONDS", 3600)
 # The sign-in log (monitoring/records.py): on unless switched off (bench/sign_in_log.py measures
 # what it costs a sign-in by running with it off too).
 CIAM_SIGN_IN_LOG = env_bool("CIAM_SIGN_IN_LOG", True)
+# Usage insights (monitoring/usage.py): the rollup reads the log in batches of this many events,
+# and only events recorded at least this long ago (longer than any request: a request's records
+# are written as it ends, and an event with a lower ID must not commit behind the rollup).
+CIAM_INSIGHTS_ROLLUP_BATCH = env_int("CIAM_INSIGHTS_ROLLUP_BATCH", 5000)
+CIAM_INSIGHTS_SETTLE_SECONDS = env_int("CIAM_INSIGHTS_SETTLE_SECONDS", 120)
 # How long a customer may take between an app's authorization request and the sign-in it leads
 # to (hosted pages, codes by email, the steps before going back to the app); an older auth
 # transaction reads as none, and the hosted pages no longer serve that app's user flow.

@@ -306,9 +306,15 @@ def test_the_audit_log_page_shows_what_changed_from_what_to_what(
     admin_client.post(
         f"{app_url(tenant_a, web_app)}expose-api/app-id-uri/", {"app_id_uri": "api://shop"}
     )
-    log = admin_client.get(f"/admin-center/tenants/{tenant_a.tenant_id}/audit-log/")
+    log_url = f"/admin-center/tenants/{tenant_a.tenant_id}/audit-log/"
+    log = admin_client.get(log_url)
     assert "Application ID URI set" in log.text
-    assert f"app_id_uri: api://{web_app.client_id} → api://shop" in log.text
+    entry = only(tenant_a, AuditAction.APP_ID_URI_SET, "global@admins.example")
+    pane = admin_client.get(log_url, {"entry": entry.pk}).text
+    assert (
+        f'<tr><th scope="row">app_id_uri</th><td>api://{web_app.client_id}</td>'
+        "<td>api://shop</td></tr>"
+    ) in pane
 
 
 def test_the_helper_records_only_what_changed_and_no_long_text(

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from apps import services as app_services
 from apps.models import ApiPermission
 from federation.services import identity_provider_create
+from monitoring.models import SignInEvent, SignInKind
 from protection.conditional_access import (
     PolicySettings,
     conditional_access_policy_create,
@@ -40,7 +41,7 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
     of `flow_world`'s tenant (tenant A): an app with a secret, a certificate and a permission, a
     user flow with attributes, a custom attribute, a customer with a linked identity, a second
     admin, an identity provider (Google), a named location and a conditional access policy
-    excluding it."""
+    excluding it, and a sign-in in the log (its pages list it, and open it in their pane)."""
     tenant = flow_world.tenant
     other_admin = operator_factory(tenant=tenant, roles=[AdminRole.REPORTS_READER])
     customer = make_customer(tenant, "swept@example.com")
@@ -58,6 +59,20 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         )
         identity = SocialAccount.objects.create(user=customer, provider="google", uid="swept")
         location = named_location_create(name="Swept office", ip_ranges=["203.0.113.0/24"])
+        SignInEvent.objects.create(
+            kind=SignInKind.INTERACTIVE,
+            status="failure",
+            error_code=50126,
+            reason="wrong_password",
+            customer_object_id=customer.object_id,
+            customer_email=customer.email,
+            client_id=app.client_id,
+            app_name=app.name,
+            ip_address="192.0.2.1",
+            user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            methods=["pwd"],
+            policies=[{"name": "Swept policy", "grant": "mfa", "report_only": True}],
+        )
         policy = conditional_access_policy_create(
             settings=PolicySettings(
                 name="Swept policy",

@@ -7,8 +7,10 @@ import logging
 from datetime import timedelta
 
 import pytest
+import redis
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
 from monitoring.middleware import SignInLogMiddleware
@@ -17,6 +19,7 @@ from monitoring.reasons import OUTCOMES, Reason
 from monitoring.records import SignInRecord, sign_in_record
 from monitoring.selectors import SignInFilter, sign_in_event_page, sign_in_event_stream
 from monitoring.services import sign_in_events_purge
+from monitoring.usage import usage_rollup_advance
 from tenants.events import JsonLinesFormatter
 from tenants.keyset import cursor_read
 from tenants.models import Tenant
@@ -119,5 +122,29 @@ def test_the_purge_removes_only_what_is_older_than_the_retention(tenant_a: Tenan
                 status="success",
                 reason="success",
             )
+        usage_rollup_advance(settle_seconds=0)  # the purge takes only what the insights counted
         assert sign_in_events_purge(retention_days=30) == 2
         assert SignInEvent.objects.count() == 2
+
+
+def test_recording_needs_nothing_but_postgresql(tenant_a: Tenant) -> None:
+    """With the cache and Celery's broker unreachable (a Redis that is down), a sign-in's record
+    is still written: the log's path touches neither."""
+    dead_redis = "redis://127.0.0.1:1/0"
+    request = RequestFactory().post("/account/login/", REMOTE_ADDR="192.0.2.8")
+    with (
+        override_settings(
+            CACHES={
+                "default": {
+                    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                    "LOCATION": dead_redis,
+                }
+            },
+            CELERY_BROKER_URL=dead_redis,
+        ),
+        in_tenant(tenant_a),
+    ):
+        with pytest.raises(redis.exceptions.ConnectionError):  # the cache is truly down
+            cache.get("anything")
+        SignInLogMiddleware(_failing_view)(request)
+        assert SignInEvent.objects.filter(ip_address="192.0.2.8").count() == 2
