@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import QuerySet
 
 from monitoring.models import LogSettings, SignInEvent
@@ -73,9 +74,12 @@ def sign_in_event_get(event_id: int) -> SignInEvent | None:
 
 
 def sign_in_event_stream(found: SignInFilter) -> Iterator[SignInEvent]:
-    """Every matching event, newest first, read in chunks through a server-side cursor."""
+    """Every matching event, newest first, read in chunks through a server-side cursor inside a
+    transaction of its own: outside one, the cursor would be declared WITH HOLD and PostgreSQL
+    would run the whole query and store its result before handing over the first row."""
     rows = sign_in_events(found).order_by("-occurred_at", "-id")
-    return rows.iterator(chunk_size=STREAM_CHUNK)
+    with transaction.atomic():
+        yield from rows.iterator(chunk_size=STREAM_CHUNK)
 
 
 def log_settings() -> LogSettings:
