@@ -48,6 +48,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
+from monitoring.models import SignInKind
+from monitoring.reasons import Reason
+from monitoring.records import SignInRecord, sign_in_record
 from protection.access import RiskLevel, address_parse
 from protection.limits import client_address, keyed_digest, shared_count
 from tenants.endpoints import tenant_path
@@ -55,6 +58,8 @@ from tenants.errors import too_many_requests
 from tenants.schemas import current_schema_name
 
 logger = logging.getLogger(__name__)
+# RFC 8176's `amr` for a password, as the log's methods hold it (apps/oidc/acr.py).
+PASSWORD_AMR = "pwd"
 
 ADDRESS, NETWORK = "a", "n"
 # An address whose failures touched this many accounts in the window, short of spraying, or one
@@ -226,6 +231,18 @@ class PasswordSprayMiddleware:
         ):
             refusal = password_sign_in_refusal(request)
             if refusal is not None:
+                # The sign-in log keeps the attempt: the address typed, no account looked up,
+                # and no app (the session, which knows it, is not read for a refusal).
+                sign_in_record(
+                    SignInRecord(
+                        kind=SignInKind.INTERACTIVE,
+                        reason=Reason.SOURCE_THROTTLED,
+                        customer_email=str(request.POST.get("login", ""))[:254],
+                        methods=(PASSWORD_AMR,),
+                        details={"throttle": "password_spray"},
+                    ),
+                    request=request,
+                )
                 return refusal
         return self.get_response(request)
 

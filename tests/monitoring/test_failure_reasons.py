@@ -13,6 +13,7 @@ import base64
 import hashlib
 import html
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -289,18 +290,21 @@ def test_a_source_refused_before_any_password_is_checked(shop: FlowWorld, thrott
         for guessed in ("first@example.com", "second@example.com"):
             assert post_password(client, shop, next_url, "guess", guessed).status_code == 200
         refused = post_password(client, shop, next_url)
-    # Spraying: a 429 that depends on the source only; allauth's limit: its form error.
-    assert refused.status_code == (429 if throttle == "password_spray" else 200)
+    # Spraying: a 429 that depends on the source only, answered before the session is read
+    # (protection.risk.PasswordSprayMiddleware), so the row names no app and no journey;
+    # allauth's limit: its form error, within the journey.
+    spraying = throttle == "password_spray"
+    assert refused.status_code == (429 if spraying else 200)
     the_row(
         shop.tenant,
         Reason.SOURCE_THROTTLED,
         customer_object_id=None,  # no account was looked up
         customer_email=EMAIL,
-        client_id=shop.app.client_id,
+        client_id="" if spraying else shop.app.client_id,
         ip_address=ADDRESS,
         methods=["pwd"],
         details={"throttle": throttle},
-        correlation_id=correlation(client, shop),
+        **({} if spraying else {"correlation_id": correlation(client, shop)}),
     )
 
 
@@ -707,6 +711,17 @@ def test_the_documentation_lists_every_reason_with_its_code() -> None:
     }
 
 
+_REMEMBERED = ("tenants_tenant", "search_path", "apps_", "branding_", "protection_")
+
+
+def _shape(sql: str) -> str:
+    """A statement without its values: its verb and the tables it names."""
+    return (
+        " ".join(sorted(set(re.findall(r'(?:FROM|INTO|UPDATE|JOIN) "?([a-z_]+)"?', sql))))
+        or sql[:40]
+    )
+
+
 def test_the_log_costs_a_sign_in_and_a_redemption_one_insert_each(shop: FlowWorld) -> None:
     """Nothing is read for the success rows: the app's name and the customer come with what
     the sign-in and the redemption read anyway; each request writes its row in one INSERT.
@@ -738,4 +753,13 @@ def test_the_log_costs_a_sign_in_and_a_redemption_one_insert_each(shop: FlowWorl
         added = [sql for sql in with_log if "monitoring_signinevent" in sql]
         assert len(added) == 1
         assert added[0].startswith('INSERT INTO "monitoring_signinevent"')
-        assert len(with_log) == len(without) + 1
+        # Nothing else more, but what a web process remembers for a few seconds (the tenant,
+        # the app's lookups, the branding, the protection settings) and may read again when
+        # a slow machine lets that memory lapse between the two runs.
+        extra = Counter(_shape(sql) for sql in with_log) - Counter(_shape(sql) for sql in without)
+        extra[_shape(added[0])] -= 1
+        assert not [
+            shape
+            for shape, count in extra.items()
+            if count > 0 and not any(table in shape for table in _REMEMBERED)
+        ], extra

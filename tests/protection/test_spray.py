@@ -211,9 +211,16 @@ def test_a_refused_password_costs_no_session_csrf_check_or_form(
         )
     assert refused.status_code == 429
     # Tenant routing's, the request limits' and the page's branding's reads (which a web node
-    # remembers for seconds, the tests not at all): no session, no account.
+    # remembers for seconds, the tests not at all), and the sign-in log's one row: no session,
+    # no account.
     statements = [query["sql"] for query in captured.captured_queries]
-    read = ("tenants_tenant", "search_path", "protection_signinprotection", "branding_")
+    read = (
+        "tenants_tenant",
+        "search_path",
+        "protection_signinprotection",
+        "branding_",
+        "monitoring_signinevent",
+    )
     assert all(any(table in sql for table in read) for sql in statements), statements
     assert "sessionid" not in refused.cookies
     clock[0] += 1
