@@ -22,12 +22,14 @@ from extensions.models import (
     CustomAuthenticationExtension,
     ExtensionCall,
     ExtensionEvent,
+    ExtensionListener,
     FailurePolicy,
 )
 from tenants.schemas import in_tenant
 from tests.accounts.test_signup_flow import authorize_url, last_code
 from tests.extensions.test_client import Service
 from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld
+from userflows.services import userflow_create
 
 Capture = Callable[..., Any]
 START = ExtensionEvent.ATTRIBUTE_COLLECTION_START
@@ -327,3 +329,35 @@ def test_each_fault_follows_the_listeners_policy(
         assert done.status_code == 503
         assert "We couldn't complete your sign-up right now" in done.text
         assert not customer(flow_world).profile_completed
+
+
+def test_submit_block_page_stores_nothing(
+    flow_world: FlowWorld, service: Service, django_capture_on_commit_callbacks: Capture
+) -> None:
+    listen(flow_world, service, SUBMIT)
+    service.answer = respond(
+        200,
+        answer("attributeCollectionSubmit", "showBlockPage", message="You must be 18 or older."),
+    )
+    client = Client()
+    url = attribute_page(client, flow_world, django_capture_on_commit_callbacks)
+    page = client.post(url, TYPED | {"attr_Age": "12"})
+    assert page.status_code == 403
+    assert "You must be 18 or older." in page.text
+    user = customer(flow_world)
+    assert not user.profile_completed
+    assert user.custom_attributes == {}
+    assert not user.has_usable_password()
+
+
+def test_another_flows_listener_is_not_called(
+    flow_world: FlowWorld, service: Service, django_capture_on_commit_callbacks: Capture
+) -> None:
+    listen(flow_world, service, SUBMIT)
+    with in_tenant(flow_world.tenant):
+        ExtensionListener.objects.update(user_flow=userflow_create(name="Other flow"))
+    client = Client()
+    url = attribute_page(client, flow_world, django_capture_on_commit_callbacks)
+    assert client.get(url).status_code == 200
+    assert client.post(url, TYPED).status_code == 302
+    assert service.received == []
