@@ -14,7 +14,13 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from apps.models import Platform
 from apps.services import app_register
-from extensions.models import CustomAuthenticationExtension, ExtensionEvent, ExtensionListener
+from extensions.flow_listeners import flow_listener_set
+from extensions.models import (
+    CustomAuthenticationExtension,
+    ExtensionEvent,
+    ExtensionListener,
+    FailurePolicy,
+)
 from tenants.schemas import in_tenant
 from tests.e2e.conftest import (
     CommittedData,
@@ -29,6 +35,7 @@ from tests.e2e.test_hosted_pages_browser import (
     finish,
     latest_code,
     mail_files,
+    make_tenant,
     start,
 )
 from tests.extensions.test_attribute_collection import answer, respond
@@ -134,4 +141,65 @@ def test_a_submit_extensions_validation_error_on_the_attribute_page(
         "Seattle",
         True,
     )
+    assert page_errors == []
+
+
+def test_the_block_page_and_the_error_page_of_a_start_extension(
+    page: Page,
+    committed: CommittedData,
+    app_server: str,
+    live_server_url: str,
+    live_mail_dir: Path,
+    loopback_extension: Service,
+    screenshot: Screenshot,
+    page_errors: list[str],
+) -> None:
+    tenant = make_tenant(committed, "e2e-ext-block")
+    world = make_flow_world(tenant)
+    app, secret = browser_app(tenant, world.flow, app_server)
+    with in_tenant(tenant):
+        api = app_register(name="Sign-up checks API", platform=Platform.DAEMON)
+        extension = CustomAuthenticationExtension.objects.create(
+            name="Region check",
+            event=ExtensionEvent.ATTRIBUTE_COLLECTION_START,
+            target_url=loopback_extension.url,
+            api_app=api,
+            timeout_ms=500,
+            max_retries=0,
+        )
+        flow_listener_set(
+            flow=world.flow,
+            event=ExtensionEvent.ATTRIBUTE_COLLECTION_START,
+            extension=extension,
+            failure_policy=FailurePolicy.FAIL,
+        )
+    redirect = f"{app_server}/callback"
+
+    def sign_up(email_address: str) -> None:
+        start(page, live_server_url, tenant, app, secret, redirect)
+        page.get_by_role("link", name="Create one").click()
+        sent_before = mail_files(live_mail_dir)
+        page.get_by_label("Email address").fill(email_address)
+        page.get_by_role("button", name="Continue").click()
+        code = latest_code(live_mail_dir, email_address, sent_before)
+        page.get_by_label("Code").fill(code)
+        page.get_by_role("button", name="Verify").click()
+
+    loopback_extension.answer = respond(
+        200,
+        answer(
+            "attributeCollectionStart",
+            "showBlockPage",
+            message="Sign-ups from your region open next month.",
+        ),
+    )
+    sign_up("early@example.com")
+    expect_hosted_page(page, "You can't sign up here right now")
+    expect(page.get_by_text("Sign-ups from your region open next month.")).to_be_visible()
+    screenshot(page, "hosted-sign-up-extension-blocked")
+
+    loopback_extension.answer = respond(500, {"error": "down"})
+    sign_up("unlucky@example.com")
+    expect_hosted_page(page, "We couldn't complete your sign-up right now")
+    screenshot(page, "hosted-sign-up-extension-failed")
     assert page_errors == []
