@@ -30,6 +30,7 @@ from accounts.models import User
 from accounts.services import customer_block
 from apps import services as app_services
 from apps.models import Platform
+from extensions.models import ExtensionEvent
 from monitoring.models import SignInEvent
 from monitoring.reasons import OUTCOMES, Reason
 from protection.conditional_access import (
@@ -43,6 +44,14 @@ from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tenants.selectors import tenant_issuer
 from tests.accounts.test_signup_flow import authorize_url, last_code
+from tests.extensions.test_attribute_collection import (
+    TYPED,
+    answer,
+    attribute_page,
+    listen,
+    respond,
+)
+from tests.extensions.test_client import Service
 from tests.factories.accounts import PASSWORD, make_customer
 from tests.factories.federation import Federation, browser, through_contoso
 from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld, make_flow_world
@@ -690,6 +699,54 @@ def test_client_credentials_are_not_customer_sign_ins(shop: FlowWorld) -> None:
 
 
 # --- the table ----------------------------------------------------------------------------
+
+
+@causes(Reason.EXTENSION_BLOCKED)
+def test_a_sign_up_blocked_by_the_flows_extension(
+    flow_world: FlowWorld, loopback_extension: Service, django_capture_on_commit_callbacks: Capture
+) -> None:
+    service = loopback_extension
+    listen(flow_world, service, ExtensionEvent.ATTRIBUTE_COLLECTION_START)
+    service.answer = respond(
+        200, answer("attributeCollectionStart", "showBlockPage", message="Closed.")
+    )
+    client = Client(REMOTE_ADDR=ADDRESS)
+    url = attribute_page(client, flow_world, django_capture_on_commit_callbacks)
+    correlation_id = correlation(client, flow_world)
+    assert client.get(url).status_code == 403
+    row = the_row(
+        flow_world.tenant,
+        Reason.EXTENSION_BLOCKED,
+        kind="interactive",
+        customer_object_id=object_id(flow_world.tenant, "ada@example.com"),
+        client_id=flow_world.app.client_id,
+        ip_address=ADDRESS,
+        correlation_id=correlation_id,
+    )
+    assert row.details["event"] == "attributeCollectionStart"
+
+
+@causes(Reason.EXTENSION_FAILED)
+def test_a_sign_up_stopped_by_its_extensions_failure(
+    flow_world: FlowWorld, loopback_extension: Service, django_capture_on_commit_callbacks: Capture
+) -> None:
+    service = loopback_extension
+    listen(flow_world, service, ExtensionEvent.ATTRIBUTE_COLLECTION_SUBMIT)
+    service.answer = respond(500, {"error": "down"})
+    client = Client(REMOTE_ADDR=ADDRESS)
+    url = attribute_page(client, flow_world, django_capture_on_commit_callbacks)
+    correlation_id = correlation(client, flow_world)
+    assert client.post(url, TYPED).status_code == 503
+    row = the_row(
+        flow_world.tenant,
+        Reason.EXTENSION_FAILED,
+        kind="interactive",
+        customer_object_id=object_id(flow_world.tenant, "ada@example.com"),
+        client_id=flow_world.app.client_id,
+        ip_address=ADDRESS,
+        correlation_id=correlation_id,
+    )
+    assert row.details["outcome"] == "error_status"
 
 
 def test_every_reason_is_caused_by_a_test() -> None:
