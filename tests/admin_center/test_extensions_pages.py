@@ -245,6 +245,10 @@ def test_an_endpoint_that_answers_garbage_or_never_is_an_outcome_not_a_500(
     page = app_admin.get(sent["Location"])
     assert page.status_code == 200
     assert "Does not match the event" in page.text
+    for call_id in ["99999", str(2**63), "9" * 40]:
+        url = pages(tenant_a, f"{extension.extension_id}/calls/{call_id}/")
+        assert app_admin.get(url).status_code == 404
+        assert app_admin.post(f"{url}replay/").status_code == 404
     bad = app_admin.post(
         pages(tenant_a, f"{extension.extension_id}/calls/test/"), {"request": "99999"}
     )
