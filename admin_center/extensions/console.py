@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from admin_center.access import tenant_admin_view
@@ -22,6 +23,7 @@ from admin_center.extensions.registrations import (
     extension_or_404,
     extension_target,
     token_facts,
+    url_for_log,
 )
 from admin_center.pages import operation_of, tenant_page
 from extensions.client import CallResult
@@ -32,6 +34,12 @@ from extensions.services import extension_test
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
+
+ORIGINS = {
+    "sign_in": gettext_lazy("Sign-in"),
+    "test": gettext_lazy("Test"),
+    "replay": gettext_lazy("Replay"),
+}
 
 
 def _announce(request: HttpRequest, result: CallResult) -> None:
@@ -59,7 +67,7 @@ def _audit_sent(
 ) -> None:
     details: dict[str, object] = {
         "origin": origin,
-        "target_url": extension.target_url,
+        "target_url": url_for_log(extension.target_url),
         "outcome": result.outcome,
         "status": result.call.response_status,
     }
@@ -88,7 +96,7 @@ def extension_console(request: HttpRequest, tenant: Tenant, extension_id: UUID) 
         {
             "extension": extension,
             "event_label": ExtensionEvent(extension.event).label,
-            "calls": calls,
+            "calls": [(call, ORIGINS.get(call.origin, call.origin)) for call in calls],
             "listeners": listeners,
             "form": TestEventForm(calls=calls),
             "token": token_facts(tenant, extension),
@@ -151,6 +159,7 @@ def extension_call_detail(
         {
             "extension": extension,
             "call": call,
+            "origin": ORIGINS.get(call.origin, call.origin),
             "request_json": json.dumps(call.request_body, indent=2, ensure_ascii=False),
             "response_json": response_json,
             "section": SECTION,

@@ -7,6 +7,7 @@ entry and renders in the public schema with evaluated data.
 """
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 from django.contrib import messages
@@ -43,12 +44,20 @@ def extension_target(extension: CustomAuthenticationExtension) -> str:
     return f"{extension.name} ({extension.extension_id})"
 
 
+def url_for_log(url: str) -> str:
+    """The target URL as the audit log records it: without its query, where a function's key
+    (`?code=…`) would sit."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", ""))
+
+
 def settings_of(extension: CustomAuthenticationExtension) -> dict[str, object]:
+    """What the audit log records of an extension (its URL without the query)."""
     return {
         "name": extension.name,
         "description": extension.description,
         "event": extension.event,
-        "target_url": extension.target_url,
+        "target_url": url_for_log(extension.target_url),
         "timeout_ms": extension.timeout_ms,
         "max_retries": extension.max_retries,
         "api_app": extension.api_app.client_id,

@@ -64,14 +64,14 @@ def test_admin_registers_an_extension_tests_it_and_replays_a_call(
     screenshot(page, "admin-extension-call")
     assert len(service.received) == 1
     page.get_by_role("button", name="Replay this call").click()
-    expect(page.get_by_role("region", name="Outcome")).to_contain_text("replay")
+    expect(page.get_by_role("region", name="Outcome")).to_contain_text("Replay")
     assert len(service.received) == 2
     assert service.received[1]["body"] == service.received[0]["body"]
 
     page.get_by_role("link", name="Loyalty claims").click()
     calls = page.get_by_role("table", name="Recent calls")
     expect(calls.get_by_role("row")).to_have_count(3)
-    expect(calls).to_contain_text("replay")
-    expect(calls).to_contain_text("test")
+    expect(calls).to_contain_text("Replay")
+    expect(calls).to_contain_text("Test")
     screenshot(page, "admin-extension-console")
     assert page_errors == []
