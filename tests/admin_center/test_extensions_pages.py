@@ -309,3 +309,20 @@ def test_the_navigation_offers_extensions_to_application_administrators_only(
         f"/admin-center/tenants/{tenant_a.tenant_id}/"
     )
     assert "Custom authentication extensions" not in reader.text
+
+
+def test_deleting_the_api_app_of_an_extension_is_refused_with_a_message_not_a_500(
+    tenant_a: Tenant, app_admin: Client, api: AppRegistration
+) -> None:
+    extension = registered(tenant_a, api, "https://claims.example.com/api")
+    answer = app_admin.post(
+        f"/admin-center/tenants/{tenant_a.tenant_id}/apps/{api.object_id}/delete/",
+        {"confirm_name": api.name},
+        follow=True,
+    )
+    assert answer.status_code == 200
+    assert "Loyalty claims" in answer.text
+    with in_tenant(tenant_a):
+        assert AppRegistration.objects.filter(pk=api.pk).exists()
+        assert CustomAuthenticationExtension.objects.filter(pk=extension.pk).exists()
+    assert not AuditEntry.objects.filter(action=AuditAction.APP_DELETED).exists()
