@@ -12,12 +12,11 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from admin_center.access import tenant_admin_view
 from admin_center.audit import audit
-from admin_center.extensions.forms import SAMPLE, TestEventForm
+from admin_center.extensions.forms import ORIGINS, SAMPLE, TestEventForm
 from admin_center.extensions.registrations import (
     SECTION,
     extension_or_404,
@@ -34,12 +33,6 @@ from extensions.services import extension_test
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
-
-ORIGINS = {
-    "sign_in": gettext_lazy("Sign-in"),
-    "test": gettext_lazy("Test"),
-    "replay": gettext_lazy("Replay"),
-}
 
 
 def _announce(request: HttpRequest, result: CallResult) -> None:

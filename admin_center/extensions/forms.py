@@ -84,6 +84,8 @@ def initial_of(extension: CustomAuthenticationExtension) -> dict[str, Any]:
 
 
 SAMPLE = "sample"
+# What started a recorded call (`ExtensionCall.origin`), as the console names it.
+ORIGINS = {"sign_in": _("Sign-in"), "test": _("Test"), "replay": _("Replay")}
 
 
 class TestEventForm(forms.Form):
@@ -101,7 +103,7 @@ class TestEventForm(forms.Form):
                 _("Recorded: %(when)s, %(origin)s, %(outcome)s")
                 % {
                     "when": f"{call.occurred_at:%Y-%m-%d %H:%M:%S}",
-                    "origin": call.origin,
+                    "origin": ORIGINS.get(call.origin, call.origin),
                     "outcome": call.get_outcome_display(),
                 },
             )
