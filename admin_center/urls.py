@@ -5,6 +5,7 @@ from django.urls import URLPattern
 from admin_center.app_registrations.urls import urlpatterns as app_pages
 from admin_center.branding.urls import urlpatterns as branding_pages
 from admin_center.customers.urls import urlpatterns as customer_pages
+from admin_center.extensions.urls import urlpatterns as extension_pages
 from admin_center.federation.urls import urlpatterns as federation_pages
 from admin_center.insights.urls import urlpatterns as insights_pages
 from admin_center.monitoring.urls import urlpatterns as sign_in_log_pages
@@ -21,6 +22,7 @@ urlpatterns: list[URLPattern] = [
     *operator_pages,
     *tenant_pages,
     *app_pages,
+    *extension_pages,
     *userflow_pages,
     *customer_pages,
     *branding_pages,

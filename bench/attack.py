@@ -19,14 +19,27 @@ Two tenants: "attack-target" (attacked, with Entra's limits) and "attack-bystand
    - a password spray, `--spray-rate` attempts a second (30): two passwords against each of
      many accounts, each attempt from another address of one /24 (a new /24 each round), so
      that no per-address limit of allauth's ever stops it: wrong passwords, each a full
-     argon2id check, until the network is marked spraying (50 accounts), then 429s with
-     nothing checked.
+     argon2id check (about 26 ms of CPU), until the network is throttled (10 accounts), then
+     one a second ("throttled": 429s with nothing checked, right after the request guard)
+     until it is marked spraying (50 accounts), then only 429s ("refused").
 
 Printed: the bystander's latency (p50, p95, p99) in each phase and p95 attacked / quiet over
 all rounds, the web node's CPU, and what the attack got (answers by status, a second). Every
 client shares the machine's cores with the server: on a small machine the attack's own client
-CPU, and the requests the limits let through (20 a second; the spray's checks before it is
-detected), are what the bystander still feels.
+CPU, and the requests the limits let through (20 a second; the spray's checks before and while
+it is throttled), are what the bystander still feels.
+
+What it showed (2 cores shared with other work, so noisy: the before and after runs
+interleaved, 3 and 2 runs of 2 rounds). Before the spray was throttled: 99 wrong passwords
+checked per phase, the attacked phase's web node spending 0.27-0.64 (median 0.56) CPU-s more
+per second of attack than the quiet one, p95 attacked / quiet x2.0-x3.6. With the throttle, the
+429 page rendered once per process and no code read for a client that does not exist: 28-47
+wrong passwords per phase (10, then one a second), 0.16-0.42 (median 0.24) CPU-s more per
+second of attack, p95 x1.5-x2.5. In-process (bench/profile_refusals.py, interleaved): a
+marked network's 429 went from 4.5 ms CPU, 7 cache round trips and 2 SQL statements to 1.1-1.7
+ms, 2 and 0; the branded 429 page 0.8-0.95 to 0.46-0.56 ms; the flood's token 401 2.7-3.5 ms
+and 2 statements to 1.1-1.5 ms and none. What the bystander still feels is mostly the flood's
+sign-in pages and token 401s within the 20 a second, and the attacker's own client CPU.
 
 Usage: .venv/bin/python bench/attack.py [--signins 100] [--rounds 2] [--concurrency 2]
        [--workers 2] [--flood-threads 2] [--flood-rate 100] [--spray-threads 2]
@@ -77,7 +90,9 @@ _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 def _spray_answer(answer: requests.Response) -> str:
     """What a spray attempt was told."""
     if answer.status_code == 429:
-        return "throttled" if "Retry-After" in answer.headers else "refused by allauth"
+        if "Retry-After" not in answer.headers:
+            return "refused by allauth"
+        return "throttled" if answer.headers["Retry-After"] == "1" else "refused (marked)"
     if "are not correct" in answer.text:
         return "wrong password"
     if "Too many failed" in answer.text:

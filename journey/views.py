@@ -25,9 +25,18 @@ from accounts.answer_time import SIGNUP_ANSWER_QUANTUM_SECONDS, answered_on_the_
 from accounts.models import User
 from accounts.services import customer_profile_update
 from apps.oidc.acr import ONE_TIME_CODE
+from extensions.attribute_collection import Verdict
+from extensions.models import ExtensionEvent
 from journey import linking
 from journey.adapters import flow_uses_codes
 from journey.answers import continue_to_app, continue_to_stage
+from journey.attribute_extensions import (
+    collection_call,
+    modified_form,
+    refused,
+    stopped_page,
+    validation_errors,
+)
 from journey.forms import FIELD_PREFIX, ProfileCompletionForm, attributes_known
 from journey.funnel import sign_up_completed
 from journey.selectors import flow_for_request
@@ -222,37 +231,87 @@ def profile_completion(request: HttpRequest) -> HttpResponse:
     with_password = not through_provider and (
         flow is None or flow.sign_in_method == SignInMethod.EMAIL_PASSWORD
     )
-    form = ProfileCompletionForm(
-        request.POST if request.method == "POST" else None,
-        user=user,
-        items=items,
-        with_password=with_password,
-        initial=attributes_known(user, items),
-    )
+    form_kwargs: dict[str, Any] = {
+        "user": user,
+        "items": items,
+        "with_password": with_password,
+        "initial": attributes_known(user, items),
+    }
+    if request.method != "POST":
+        # OnAttributeCollectionStart: before the page shows (journey/attribute_extensions.py).
+        known = {
+            name.removeprefix(FIELD_PREFIX): value for name, value in form_kwargs["initial"].items()
+        }
+        start = collection_call(
+            request,
+            event=ExtensionEvent.ATTRIBUTE_COLLECTION_START,
+            flow=flow,
+            user=user,
+            items=items,
+            values=known,
+        )
+        if start.verdict in (Verdict.BLOCK, Verdict.FAILED):
+            return stopped_page(request, callout=start, user=user, stage=stage)
+        if start.verdict == Verdict.PREFILL:
+            form_kwargs["initial"] |= {
+                f"{FIELD_PREFIX}{key}": value for key, value in start.values.items()
+            }
+    form = ProfileCompletionForm(request.POST if request.method == "POST" else None, **form_kwargs)
     if request.method == "POST" and form.is_valid():
+        # OnAttributeCollectionSubmit: after the form validates, before anything is stored.
         builtin, custom = form.attribute_values()
-        try:
-            with transaction.atomic():
-                user = customer_profile_update(
-                    user=user, builtin=builtin, custom=custom, by_customer=False
-                )
-                if with_password:
-                    user.set_password(form.cleaned_data["password1"])
-                user.profile_completed = True
-                user.save()
-        except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                name = f"{FIELD_PREFIX}{field}"
-                form.add_error(name if name in form.fields else None, messages)
+        submit = collection_call(
+            request,
+            event=ExtensionEvent.ATTRIBUTE_COLLECTION_SUBMIT,
+            flow=flow,
+            user=user,
+            items=items,
+            values=builtin | custom,
+        )
+        if submit.verdict == Verdict.MODIFY:
+            modified = modified_form(form, submit.values, **form_kwargs)
+            if modified.is_valid():
+                form = modified
+            else:
+                submit = refused(submit, modified)
+        if submit.verdict in (Verdict.BLOCK, Verdict.FAILED):
+            return stopped_page(request, callout=submit, user=user, stage=stage)
+        if submit.verdict == Verdict.VALIDATION_ERROR:
+            validation_errors(form, submit)
         else:
-            sign_up_completed(request, user)  # the usage insights' sign-up drop-off
-            stage.login.user = user  # the sign-in that follows binds the session to it
-            return continue_to_app(request, stage.exit())
+            response = _profile_save(request, stage=stage, form=form, with_password=with_password)
+            if response is not None:
+                return response
     return render(
         request,
         "hosted/profile_completion.html",
         {"form": form, "customer": user, "with_password": with_password},
     )
+
+
+def _profile_save(
+    request: HttpRequest, *, stage: LoginStage, form: ProfileCompletionForm, with_password: bool
+) -> HttpResponse | None:
+    """Store the validated page in one transaction and go back to the app; None (the form
+    given its errors) when the customer service refuses a value."""
+    builtin, custom = form.attribute_values()
+    try:
+        with transaction.atomic():
+            user = customer_profile_update(
+                user=stage.login.user, builtin=builtin, custom=custom, by_customer=False
+            )
+            if with_password:
+                user.set_password(form.cleaned_data["password1"])
+            user.profile_completed = True
+            user.save()
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            name = f"{FIELD_PREFIX}{field}"
+            form.add_error(name if name in form.fields else None, messages)
+        return None
+    sign_up_completed(request, user)  # the usage insights' sign-up drop-off
+    stage.login.user = user  # the sign-in that follows binds the session to it
+    return continue_to_app(request, stage.exit())
 
 
 @method_decorator(never_cache, "dispatch")

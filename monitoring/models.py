@@ -16,6 +16,8 @@ from typing import ClassVar
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -79,6 +81,13 @@ class SignInEvent(models.Model):
             models.Index(fields=["client_id", "-occurred_at", "-id"], name="signin_app"),
             models.Index(fields=["ip_address", "-occurred_at", "-id"], name="signin_address"),
             models.Index(fields=["reason", "-occurred_at", "-id"], name="signin_reason"),
+            # The customer filter given an email: iexact, i.e. UPPER(customer_email) = UPPER(%s).
+            models.Index(
+                Upper("customer_email"),
+                F("occurred_at").desc(),
+                F("id").desc(),
+                name="signin_customer_email",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,8 @@ class Reason(StrEnum):
     PKCE_FAILED = "pkce_failed"
     CLIENT_AUTHENTICATION_FAILED = "client_authentication_failed"
     REFRESH_TOKEN_INVALID = "refresh_token_invalid"
+    EXTENSION_BLOCKED = "extension_blocked"
+    EXTENSION_FAILED = "extension_failed"
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ OUTCOMES: dict[Reason, Outcome] = {
     Reason.PKCE_FAILED: Outcome(501481, _("The code verifier does not match the code challenge")),
     Reason.CLIENT_AUTHENTICATION_FAILED: Outcome(7000215, _("Client authentication failed")),
     Reason.REFRESH_TOKEN_INVALID: Outcome(70008, _("Refresh token invalid, expired or revoked")),
+    Reason.EXTENSION_BLOCKED: Outcome(9_001_003, _("Blocked by a custom authentication extension")),
+    Reason.EXTENSION_FAILED: Outcome(
+        9_001_004,
+        _("A custom authentication extension failed and its listener stops the sign-in"),
+    ),
 }
 
 

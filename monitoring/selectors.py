@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
+from psycopg.errors import QueryCanceled
 
 from monitoring.models import LogSettings, SignInEvent
 from tenants.keyset import Cursor, Page, keyset_page
@@ -62,10 +64,31 @@ def sign_in_events(found: SignInFilter) -> "QuerySet[SignInEvent]":
     return rows
 
 
+class SearchTooSlow(Exception):
+    """A page's query ran past its time limit (a combination of filters that no index serves and
+    that matches little, walking the whole time range): narrow the range."""
+
+
 def sign_in_event_page(
-    found: SignInFilter, *, after: Cursor | None = None, size: int = PAGE_SIZE
+    found: SignInFilter,
+    *,
+    after: Cursor | None = None,
+    size: int = PAGE_SIZE,
+    timeout_ms: int | None = None,
 ) -> Page[SignInEvent]:
-    return keyset_page(sign_in_events(found), after=after, size=size)
+    """One page, newest first, after the cursor. With `timeout_ms`, the query is stopped past
+    that time (`SearchTooSlow`), so that no page view can hold a database backend for long."""
+    if timeout_ms is None:
+        return keyset_page(sign_in_events(found), after=after, size=size)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = %s", [int(timeout_ms)])
+            return keyset_page(sign_in_events(found), after=after, size=size)
+    except OperationalError as error:
+        if isinstance(error.__cause__, QueryCanceled):
+            raise SearchTooSlow from error
+        raise
 
 
 def sign_in_event_get(event_id: int) -> SignInEvent | None:
@@ -73,9 +96,12 @@ def sign_in_event_get(event_id: int) -> SignInEvent | None:
 
 
 def sign_in_event_stream(found: SignInFilter) -> Iterator[SignInEvent]:
-    """Every matching event, newest first, read in chunks through a server-side cursor."""
+    """Every matching event, newest first, read in chunks through a server-side cursor inside a
+    transaction of its own: outside one, the cursor would be declared WITH HOLD and PostgreSQL
+    would run the whole query and store its result before handing over the first row."""
     rows = sign_in_events(found).order_by("-occurred_at", "-id")
-    return rows.iterator(chunk_size=STREAM_CHUNK)
+    with transaction.atomic():
+        yield from rows.iterator(chunk_size=STREAM_CHUNK)
 
 
 def log_settings() -> LogSettings:

@@ -30,6 +30,12 @@ class Endpoint:
         return _path_of(self.url_name)
 
 
+def tenant_path(url_name: str) -> str:
+    """The path below a tenant's segment of any URL name of the tenant URLconf (a hosted
+    page's, such as `account_login`), worked out once per process as the endpoints' are."""
+    return _path_of(url_name)
+
+
 @functools.cache
 def _path_of(url_name: str) -> str:
     # reverse() puts the script prefix of the moment in front (a tenant's, inside a request, and

@@ -14,6 +14,7 @@ A page below a tenant wears that tenant's branding: the context processors named
 the session) add to its context, so the kernel imports nothing of the floors above it.
 """
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +116,12 @@ _SERVER_ERROR = _Error(
 )
 
 
+# The 429 pages this process answers, by (tenant, app, language, refusal): until when, the
+# page, its policy. At most this many (a few per tenant): past it, all are forgotten.
+_refusal_pages: dict[tuple[int, str | None, str, str], tuple[float, bytes, str]] = {}
+_REFUSAL_PAGES_KEPT = 2000
+
+
 def _is_protocol_path(request: HttpRequest) -> bool:
     path = request.path_info
     if getattr(request, "ciam_tenant", None) is not None:
@@ -209,14 +216,36 @@ def too_many_requests(
         language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(
             request
         )
-        response = _page(error, language, request)
-        response["Content-Security-Policy"] = build_policy()
+        page, policy = _refusal_page(request, error, language)
+        response = HttpResponse(page, status=error.status)
+        response["Content-Security-Policy"] = policy
     response["Retry-After"] = str(max(1, retry_after))
     add_never_cache_headers(response)
     # Not logged one by one (Django logs every 4xx): a flood would flood the log, and spend on
     # it the CPU the limits save. What decided the refusals is logged where it is decided.
     response._has_been_logged = True  # type: ignore[attr-defined]
     return response
+
+
+def _refusal_page(request: HttpRequest, error: _Error, language: str) -> tuple[bytes, str]:
+    """The 429 page's bytes and its Content-Security-Policy. A flood is answered this page many
+    times a second, the same for every refused request of a tenant's (app's) branding in one
+    language: each process renders it once per CIAM_TENANT_CACHE_SECONDS (so a branding change
+    shows on it within those seconds, as a renamed tenant does) and answers the bytes."""
+    tenant = getattr(request, "ciam_tenant", None)
+    seconds = settings.CIAM_TENANT_CACHE_SECONDS
+    if tenant is None or seconds <= 0:
+        return _page(error, language, request).content, build_policy()
+    key = (tenant.pk, getattr(request, "branding_client_id", None), language, error.description)
+    now = time.monotonic()
+    remembered = _refusal_pages.get(key)
+    if remembered is not None and remembered[0] > now:
+        return remembered[1], remembered[2]
+    page, policy = _page(error, language, request).content, build_policy()
+    if len(_refusal_pages) >= _REFUSAL_PAGES_KEPT:
+        _refusal_pages.clear()
+    _refusal_pages[key] = (now + seconds, page, policy)
+    return page, policy
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -51,9 +51,12 @@ def keyset_page(rows: "models.QuerySet[Row]", *, after: Cursor | None, size: int
     """One page of `rows` (a queryset with `occurred_at` and `id`), newest first, after the
     cursor; `next` is set when more rows follow."""
     if after is not None:
+        # "Before (time, id)", spelled so the time's bound is an index condition (the scan
+        # starts at the cursor) and the id only tells rows of the cursor's very time apart; as
+        # one OR it would be a filter, and a deep page would read every row before it.
         rows = rows.filter(
-            models.Q(occurred_at__lt=after.occurred_at)
-            | models.Q(occurred_at=after.occurred_at, id__lt=after.id)
+            models.Q(occurred_at__lte=after.occurred_at)
+            & (models.Q(occurred_at__lt=after.occurred_at) | models.Q(id__lt=after.id))
         )
     found = list(rows.order_by("-occurred_at", "-id")[: size + 1])
     more = len(found) > size

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 
 from tenants.endpoints import ENDPOINTS, Endpoint
@@ -123,6 +124,9 @@ def audit_entry_get(*, tenant: Tenant, entry_id: int) -> AuditEntry | None:
 
 
 def audit_entry_stream(*, tenant: Tenant, found: AuditFilter) -> Iterator[AuditEntry]:
-    """Every matching entry, newest first, read in chunks through a server-side cursor."""
+    """Every matching entry, newest first, read in chunks through a server-side cursor inside a
+    transaction of its own (outside one, PostgreSQL would run the whole query WITH HOLD before
+    handing over the first row)."""
     rows = audit_entries(tenant=tenant, found=found).order_by("-occurred_at", "-id")
-    return rows.iterator(chunk_size=AUDIT_STREAM_CHUNK)
+    with transaction.atomic():
+        yield from rows.iterator(chunk_size=AUDIT_STREAM_CHUNK)

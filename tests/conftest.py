@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.factories.admin_center",
     "tests.factories.celery_worker",
     "tests.factories.federation",
+    "tests.factories.extensions",
     "tests.factories.otp_service",
 ]
 

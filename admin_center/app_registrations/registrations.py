@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -243,7 +244,20 @@ def app_delete(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpR
             messages.error(request, _("Type the app's name exactly to delete it."))
             return redirect("admin_center:app-overview", tenant.tenant_id, app.object_id)
         target = app_target(app)
-        services.app_delete(app=app)
+        try:
+            services.app_delete(app=app)
+        except ProtectedError as protected:
+            # A custom authentication extension's calls carry tokens issued for this app.
+            names = sorted(str(row) for row in protected.protected_objects)
+            messages.error(
+                request,
+                _(
+                    "This app identifies the API of these custom authentication extensions: "
+                    "%(names)s. Choose another API app for them, or remove them, first."
+                )
+                % {"names": ", ".join(names)},
+            )
+            return redirect("admin_center:app-overview", tenant.tenant_id, app.object_id)
     audit(request, tenant, AuditAction.APP_DELETED, target=target)
     messages.success(request, _("App “%(name)s” is deleted.") % {"name": app.name})
     return redirect("admin_center:app-list", tenant.tenant_id)

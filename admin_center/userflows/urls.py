@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from admin_center.userflows import applications, custom_attributes, flows, layout
+from admin_center.userflows import applications, custom_attributes, extensions, flows, layout
 
 _FLOWS = "tenants/<uuid:tenant_id>/user-flows/"
 _FLOW = f"{_FLOWS}<uuid:flow_id>/"
@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern] = [
         applications.userflow_applications,
         name="userflow-applications",
     ),
+    path(f"{_FLOW}extensions/", extensions.userflow_extensions, name="userflow-extensions"),
     path(f"{_FLOW}properties/", flows.userflow_properties, name="userflow-properties"),
     path(
         f"{_FLOW}identity-providers/federation/",
@@ -36,6 +37,11 @@ urlpatterns: list[URLPattern] = [
         f"{_FLOW}attributes/<int:item_id>/move/",
         layout.userflow_attribute_move,
         name="userflow-attribute-move",
+    ),
+    path(
+        f"{_FLOW}extensions/set/",
+        extensions.userflow_extensions_set,
+        name="userflow-extensions-set",
     ),
     path(f"{_FLOW}apps/", applications.userflow_apps_assign, name="userflow-apps-assign"),
     path(f"{_FLOW}run/<uuid:app_id>/", applications.userflow_run, name="userflow-run"),

@@ -118,6 +118,22 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             request.client_id = credentials[0]
         return credentials
 
+    def _named_client_id(self, request: Request) -> str | None:
+        """The client ID a request names before it is authenticated: its Basic credentials',
+        else the body's `client_id` (a public client's, or with a secret); None for a client
+        that authenticates by assertion (RFC 7523), which names itself inside it."""
+        credentials = secret_credentials(
+            request.headers.get("HTTP_AUTHORIZATION"),
+            request._params.get("client_id"),
+            request._params.get("client_secret"),
+        )
+        if credentials is not None:
+            return credentials[0]
+        if request._params.get("client_assertion") is not None:
+            return None
+        client_id = request._params.get("client_id")
+        return client_id if isinstance(client_id, str) else None
+
     def _authenticate_assertion(self, request: Request) -> bool:
         """RFC 7523 §3: iss = sub = client_id, aud = this token endpoint, unexpired, unreplayed."""
         assertion = request._params.get("client_assertion") or ""
@@ -235,8 +251,19 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         if cached is not None and cached.code == code:
             return cached
         grants = Grant.objects.select_related("user").filter(code=code)
-        if request.client is not None:
-            grants = grants.filter(application=request.client)
+        client = request.client
+        if client is None:
+            # oauthlib asks for the code's scopes (is it an OpenID request?) before the client
+            # is authenticated. A code is good only for the client it was issued to: when the
+            # request names a client by its ID (Basic credentials or the body) and no app has
+            # it (remembered, apps/lookups.py), no code is read for it.
+            named = self._named_client_id(request)
+            if named is not None:
+                client = lookups.client(named)
+                if client is None:
+                    return None
+        if client is not None:
+            grants = grants.filter(application=client)
         grant = grants.first()
         request.ciam_grant = grant
         return grant

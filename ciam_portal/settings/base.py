@@ -45,6 +45,9 @@ MIDDLEWARE = [
     # anything reads the request's body, session or database rows.
     "protection.limits.RequestLimitMiddleware",
     "tenants.request_guard.RequestGuardMiddleware",
+    # A password posted to the sign-in page from a throttled or spraying source (protection/
+    # risk.py): refused before the session, CSRF and the form are read.
+    "protection.risk.PasswordSprayMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -70,10 +70,15 @@ CIAM_PROTECTION_CACHE_SECONDS = env_int("CIAM_PROTECTION_CACHE_SECONDS", 5)
 # None: the model's defaults, Entra's published 20 and 200.
 CIAM_REQUEST_LIMITS_UNSAVED: tuple[int, int] | None = None
 # Password spraying (protection/risk.py): a source (an address, an IPv6 one by its /64; an IPv4
-# address's /24 too) whose failed passwords touch this many accounts within the window is marked
-# as spraying for CIAM_SPRAY_MARK_SECONDS: its risk is high, its password sign-ins are refused
+# address's /24 too) whose failed passwords touch CIAM_SPRAY_THROTTLE_ACCOUNTS accounts within
+# the window is throttled for a window: its password sign-ins are limited to
+# CIAM_SPRAY_THROTTLE_PER_SECOND a second (the rest refused with a 429), its risk is medium.
+# One whose failures touch CIAM_SPRAY_ACCOUNTS_PER_ADDRESS (per network) accounts is marked as
+# spraying for CIAM_SPRAY_MARK_SECONDS: its risk is high, its password sign-ins are refused
 # with a 429.
 CIAM_SPRAY_WINDOW_SECONDS = env_int("CIAM_SPRAY_WINDOW_SECONDS", 900)
+CIAM_SPRAY_THROTTLE_ACCOUNTS = env_int("CIAM_SPRAY_THROTTLE_ACCOUNTS", 10)
+CIAM_SPRAY_THROTTLE_PER_SECOND = env_int("CIAM_SPRAY_THROTTLE_PER_SECOND", 1)
 CIAM_SPRAY_ACCOUNTS_PER_ADDRESS = env_int("CIAM_SPRAY_ACCOUNTS_PER_ADDRESS", 20)
 CIAM_SPRAY_ACCOUNTS_PER_NETWORK = env_int("CIAM_SPRAY_ACCOUNTS_PER_NETWORK", 50)
 CIAM_SPRAY_MARK_SECONDS = env_int("CIAM_SPRAY_MARK_SECONDS", 3600)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
@@ -579,3 +580,28 @@ def test_a_customer_never_reaches_the_log(tenant_a: Tenant, customer_factory: Ma
         assert response["Location"].startswith("/admin-center/sign-in/")
     # Nor under the tenant's own address.
     assert client.get(f"/{tenant_a.domain_name}/admin-center/").status_code == 404
+
+
+def test_a_search_past_its_time_limit_asks_for_a_narrower_range(
+    reader: Client, tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page whose query runs past its limit (here: the log held by another session's lock,
+    as a 10-million-row walk would hold it up) is answered with the advice, not a hang or a
+    500, and the backend is free again at once."""
+    monkeypatch.setattr("admin_center.monitoring.views.PAGE_TIMEOUT_MS", 300)
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        dbname=settings["NAME"],
+        password=settings["PASSWORD"] or None,
+    ) as other:
+        other.execute(
+            f'LOCK TABLE "{tenant_a.schema_name}".monitoring_signinevent IN ACCESS EXCLUSIVE MODE'
+        )
+        response = reader.get(log_url(tenant_a), {"status": "failure", "range": "30d"})
+        other.rollback()
+    assert response.status_code == 200
+    assert "This search took too long" in response.text
+    assert listed(response) == []

@@ -14,7 +14,9 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps import services as app_services
@@ -415,3 +417,30 @@ def test_two_ways_of_authenticating_are_invalid_request_at_revocation_and_intros
         HTTP_AUTHORIZATION=basic(world.web.client_id, world.web_secret),
     )
     assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        pytest.param(lambda w: ({"client_id": "nobody"}, {}), id="a public client's body"),
+        pytest.param(lambda w: ({}, {"HTTP_AUTHORIZATION": basic("nobody", "no")}), id="Basic"),
+    ],
+)
+def test_a_code_exchanged_by_a_client_no_app_has_reads_no_code(
+    world: TokenWorld, credentials: Callable[[TokenWorld], Request]
+) -> None:
+    """oauthlib asks for the code's scopes before it authenticates the client: a flood of
+    codes from a client that does not exist is answered invalid_client without looking any
+    code up (a real code of another client included)."""
+    body, headers = credentials(world)
+    code = world.code()
+    with CaptureQueriesContext(connection) as captured:
+        response = Client().post(
+            world.token_url,
+            {**body, "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+            **headers,
+        )
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+    assert not [query for query in captured.captured_queries if "apps_grant" in query["sql"]]
+    # The code is untouched: its own client still redeems it.
+    assert "access_token" in world.redeem(code)

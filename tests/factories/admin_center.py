@@ -10,6 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from apps import services as app_services
 from apps.models import ApiPermission
+from extensions.client import envelope, extension_call
+from extensions.models import CustomAuthenticationExtension, ExtensionEvent
 from federation.services import identity_provider_create
 from monitoring.models import SignInEvent, SignInKind
 from protection.conditional_access import (
@@ -41,7 +43,8 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
     of `flow_world`'s tenant (tenant A): an app with a secret, a certificate and a permission, a
     user flow with attributes, a custom attribute, a customer with a linked identity, a second
     admin, an identity provider (Google), a named location and a conditional access policy
-    excluding it, and a sign-in in the log (its pages list it, and open it in their pane)."""
+    excluding it, a custom authentication extension with a recorded call, and a sign-in in the
+    log (its pages list it, and open it in their pane)."""
     tenant = flow_world.tenant
     other_admin = operator_factory(tenant=tenant, roles=[AdminRole.REPORTS_READER])
     customer = make_customer(tenant, "swept@example.com")
@@ -73,6 +76,26 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
             methods=["pwd"],
             policies=[{"name": "Swept policy", "grant": "mfa", "report_only": True}],
         )
+        # An extension nothing listens on (port 9, discard: refused at once), with a call.
+        extension = CustomAuthenticationExtension.objects.create(
+            name="Swept extension",
+            event=ExtensionEvent.TOKEN_ISSUANCE_START,
+            target_url="http://127.0.0.1:9/swept",
+            max_retries=0,
+            api_app=app,
+        )
+        call = extension_call(
+            extension=extension,
+            listener=None,
+            payload=envelope(
+                extension=extension,
+                listener=None,
+                tenant_id=str(tenant.tenant_id),
+                source="/tenants/swept",
+                authentication_context={"correlationId": "swept"},
+                data={},
+            ),
+        ).call
         policy = conditional_access_policy_create(
             settings=PolicySettings(
                 name="Swept policy",
@@ -97,6 +120,8 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         "slug": provider.slug,
         "policy_id": str(policy.policy_id),
         "location_id": str(location.location_id),
+        "extension_id": str(extension.extension_id),
+        "call_id": str(call.pk),
     }
 
 

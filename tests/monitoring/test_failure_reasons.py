@@ -13,6 +13,7 @@ import base64
 import hashlib
 import html
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ from accounts.models import User
 from accounts.services import customer_block
 from apps import services as app_services
 from apps.models import Platform
+from extensions.models import ExtensionEvent
 from monitoring.models import SignInEvent
 from monitoring.reasons import OUTCOMES, Reason
 from protection.conditional_access import (
@@ -42,6 +44,14 @@ from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tenants.selectors import tenant_issuer
 from tests.accounts.test_signup_flow import authorize_url, last_code
+from tests.extensions.test_attribute_collection import (
+    TYPED,
+    answer,
+    attribute_page,
+    listen,
+    respond,
+)
+from tests.extensions.test_client import Service
 from tests.factories.accounts import PASSWORD, make_customer
 from tests.factories.federation import Federation, browser, through_contoso
 from tests.factories.flows import FLOW_APP_REDIRECT, FlowWorld, make_flow_world
@@ -289,18 +299,21 @@ def test_a_source_refused_before_any_password_is_checked(shop: FlowWorld, thrott
         for guessed in ("first@example.com", "second@example.com"):
             assert post_password(client, shop, next_url, "guess", guessed).status_code == 200
         refused = post_password(client, shop, next_url)
-    # Spraying: a 429 that depends on the source only; allauth's limit: its form error.
-    assert refused.status_code == (429 if throttle == "password_spray" else 200)
+    # Spraying: a 429 that depends on the source only, answered before the session is read
+    # (protection.risk.PasswordSprayMiddleware), so the row names no app and no journey;
+    # allauth's limit: its form error, within the journey.
+    spraying = throttle == "password_spray"
+    assert refused.status_code == (429 if spraying else 200)
     the_row(
         shop.tenant,
         Reason.SOURCE_THROTTLED,
         customer_object_id=None,  # no account was looked up
         customer_email=EMAIL,
-        client_id=shop.app.client_id,
+        client_id="" if spraying else shop.app.client_id,
         ip_address=ADDRESS,
         methods=["pwd"],
         details={"throttle": throttle},
-        correlation_id=correlation(client, shop),
+        **({} if spraying else {"correlation_id": correlation(client, shop)}),
     )
 
 
@@ -688,6 +701,54 @@ def test_client_credentials_are_not_customer_sign_ins(shop: FlowWorld) -> None:
 # --- the table ----------------------------------------------------------------------------
 
 
+@causes(Reason.EXTENSION_BLOCKED)
+def test_a_sign_up_blocked_by_the_flows_extension(
+    flow_world: FlowWorld, loopback_extension: Service, django_capture_on_commit_callbacks: Capture
+) -> None:
+    service = loopback_extension
+    listen(flow_world, service, ExtensionEvent.ATTRIBUTE_COLLECTION_START)
+    service.answer = respond(
+        200, answer("attributeCollectionStart", "showBlockPage", message="Closed.")
+    )
+    client = Client(REMOTE_ADDR=ADDRESS)
+    url = attribute_page(client, flow_world, django_capture_on_commit_callbacks)
+    correlation_id = correlation(client, flow_world)
+    assert client.get(url).status_code == 403
+    row = the_row(
+        flow_world.tenant,
+        Reason.EXTENSION_BLOCKED,
+        kind="interactive",
+        customer_object_id=object_id(flow_world.tenant, "ada@example.com"),
+        client_id=flow_world.app.client_id,
+        ip_address=ADDRESS,
+        correlation_id=correlation_id,
+    )
+    assert row.details["event"] == "attributeCollectionStart"
+
+
+@causes(Reason.EXTENSION_FAILED)
+def test_a_sign_up_stopped_by_its_extensions_failure(
+    flow_world: FlowWorld, loopback_extension: Service, django_capture_on_commit_callbacks: Capture
+) -> None:
+    service = loopback_extension
+    listen(flow_world, service, ExtensionEvent.ATTRIBUTE_COLLECTION_SUBMIT)
+    service.answer = respond(500, {"error": "down"})
+    client = Client(REMOTE_ADDR=ADDRESS)
+    url = attribute_page(client, flow_world, django_capture_on_commit_callbacks)
+    correlation_id = correlation(client, flow_world)
+    assert client.post(url, TYPED).status_code == 503
+    row = the_row(
+        flow_world.tenant,
+        Reason.EXTENSION_FAILED,
+        kind="interactive",
+        customer_object_id=object_id(flow_world.tenant, "ada@example.com"),
+        client_id=flow_world.app.client_id,
+        ip_address=ADDRESS,
+        correlation_id=correlation_id,
+    )
+    assert row.details["outcome"] == "error_status"
+
+
 def test_every_reason_is_caused_by_a_test() -> None:
     assert set(CAUSED) == set(Reason), set(Reason) ^ set(CAUSED)
 
@@ -705,6 +766,17 @@ def test_the_documentation_lists_every_reason_with_its_code() -> None:
         reason.value: (str(OUTCOMES[reason].code), str(OUTCOMES[reason].summary))
         for reason in Reason
     }
+
+
+_REMEMBERED = ("tenants_tenant", "search_path", "apps_", "branding_", "protection_")
+
+
+def _shape(sql: str) -> str:
+    """A statement without its values: its verb and the tables it names."""
+    return (
+        " ".join(sorted(set(re.findall(r'(?:FROM|INTO|UPDATE|JOIN) "?([a-z_]+)"?', sql))))
+        or sql[:40]
+    )
 
 
 def test_the_log_costs_a_sign_in_and_a_redemption_one_insert_each(shop: FlowWorld) -> None:
@@ -738,4 +810,13 @@ def test_the_log_costs_a_sign_in_and_a_redemption_one_insert_each(shop: FlowWorl
         added = [sql for sql in with_log if "monitoring_signinevent" in sql]
         assert len(added) == 1
         assert added[0].startswith('INSERT INTO "monitoring_signinevent"')
-        assert len(with_log) == len(without) + 1
+        # Nothing else more, but what a web process remembers for a few seconds (the tenant,
+        # the app's lookups, the branding, the protection settings) and may read again when
+        # a slow machine lets that memory lapse between the two runs.
+        extra = Counter(_shape(sql) for sql in with_log) - Counter(_shape(sql) for sql in without)
+        extra[_shape(added[0])] -= 1
+        assert not [
+            shape
+            for shape, count in extra.items()
+            if count > 0 and not any(table in shape for table in _REMEMBERED)
+        ], extra

@@ -5,6 +5,7 @@ keyset pages and the purge."""
 import json
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import redis
@@ -22,8 +23,9 @@ from monitoring.services import sign_in_events_purge
 from monitoring.usage import usage_rollup_advance
 from tenants.events import JsonLinesFormatter
 from tenants.keyset import cursor_read
-from tenants.models import Tenant
+from tenants.models import AuditAction, Tenant
 from tenants.schemas import in_tenant
+from tenants.services import audit_record
 
 
 def _failing_view(request: HttpRequest) -> HttpResponse:
@@ -148,3 +150,31 @@ def test_recording_needs_nothing_but_postgresql(tenant_a: Tenant) -> None:
             cache.get("anything")
         SignInLogMiddleware(_failing_view)(request)
         assert SignInEvent.objects.filter(ip_address="192.0.2.8").count() == 2
+
+
+def test_an_audit_entry_goes_to_the_event_stream_once_kept(
+    tenant_a: Tenant,
+    caplog: pytest.LogCaptureFixture,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    caplog.set_level(logging.INFO, logger="ciam.events")
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = audit_record(
+            actor=None,
+            tenant=tenant_a,
+            action=AuditAction.SECRET_ADDED,
+            target="Shop (web)",
+            details={"hint": "Xy7"},
+        )
+        assert not [r for r in caplog.records if r.name == "ciam.events"]  # not before commit
+    (line,) = [
+        json.loads(JsonLinesFormatter().format(record))
+        for record in caplog.records
+        if record.name == "ciam.events"
+    ]
+    assert line["event"] == "audit"
+    assert line["tenant"] == str(tenant_a.tenant_id)
+    assert line["domain"] == tenant_a.domain_name
+    assert line["id"] == entry.pk
+    assert line["action"] == "secret.added"
+    assert line["details"] == {"hint": "Xy7"}

@@ -10,11 +10,16 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.cache import caches
+from django.http import HttpResponse
+from django.template import Template
 from django.test import Client, override_settings
+from django.test.signals import template_rendered
 
 from protection import limits
 from protection.models import SignInProtection
 from protection.selectors import sign_in_protection_forget
+from tenants import errors
+from tenants import selectors as tenant_selectors
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tests.apps.test_wsgi_fast_path import FAST, Daemon, basic, call, daemon, environ
@@ -83,6 +88,58 @@ def test_the_21st_request_in_a_second_from_one_address_gets_the_branded_429_page
     assert sign_in_page(client, tenant_a, OTHER) == 200
     clock[0] += 1
     assert sign_in_page(client, tenant_a, ATTACKER) == 200
+
+
+@pytest.fixture
+def remembered_for_seconds() -> Iterator[None]:
+    """Each process remembers its tenants, and the 429 pages it answers, for 5 seconds, as
+    deployed (the test settings remember nothing)."""
+    with override_settings(CIAM_TENANT_CACHE_SECONDS=5):
+        yield
+    errors._refusal_pages.clear()
+    tenant_selectors._tenant_cache.clear()
+
+
+@pytest.mark.usefixtures("remembered_for_seconds")
+def test_a_flood_is_answered_a_429_page_rendered_once_per_tenant_and_language(
+    tenant_a: Tenant, tenant_b: Tenant, clock: list[float]
+) -> None:
+    protect(tenant_a, per_address=1)
+    protect(tenant_b, per_address=1)
+    client = Client()
+    assert sign_in_page(client, tenant_a, ATTACKER) == 200
+    assert sign_in_page(client, tenant_b, ATTACKER) == 200
+    rendered: list[str] = []
+
+    def record(sender: object, template: Template, **kwargs: object) -> None:
+        rendered.append(str(template.name))
+
+    def refused(tenant: Tenant, language: str) -> HttpResponse:
+        url = f"/{tenant.domain_name}/account/login/"
+        response: HttpResponse = client.get(
+            url, REMOTE_ADDR=ATTACKER, HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert response.status_code == 429
+        assert response["Retry-After"] == "1"
+        assert "no-store" in response["Cache-Control"]
+        assert "Content-Security-Policy" in response
+        return response
+
+    template_rendered.connect(record)
+    try:
+        english = [refused(tenant_a, "en") for _ in range(5)]
+        french = [refused(tenant_a, "fr") for _ in range(3)]
+        other_tenant = refused(tenant_b, "en")
+    finally:
+        template_rendered.disconnect(record)
+    assert rendered.count("errors/page.html") == 3  # tenant A in en and fr, tenant B in en
+    assert len({page.content for page in english}) == len({page.content for page in french}) == 1
+    page = english[0].content.decode()
+    assert "Tenant A" in page
+    assert "Too many requests" in page
+    assert "Tenant A" in french[0].content.decode()
+    assert french[0].content != english[0].content
+    assert "Tenant B" in other_tenant.content.decode()
 
 
 def test_the_token_endpoint_is_limited_through_the_routing_shortcut_with_a_json_429(

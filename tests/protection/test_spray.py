@@ -1,15 +1,20 @@
 """Password-spray detection (protection/risk.py): many accounts, few passwords each, from one
-address or network; the source is refused password sign-ins (429) and its risk is high, while
-customers elsewhere sign in as usual. Real sign-in pages, real allauth, the real shared cache."""
+address or network; the source is first throttled (one password a second, its risk medium),
+then refused password sign-ins (429, its risk high), while customers elsewhere sign in as usual
+and those on its network within the rate. Real sign-in pages, real allauth, the real shared
+cache."""
 
 from collections.abc import Iterator
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
+from django.db import connection
 from django.test import Client, RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from protection import risk as risk_module
 from protection.access import RiskLevel
 from protection.risk import network_of, password_failure_record, sign_in_risk
 from tenants.models import Tenant
@@ -67,19 +72,48 @@ def risk(tenant: Tenant, email: str, address: str, **kwargs: bool) -> RiskLevel:
         return sign_in_risk(RequestFactory().get("/", REMOTE_ADDR=address), email, **kwargs)
 
 
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Spray detection's clock (`protection.risk._now`), held on one second until a test moves
+    it: a throttled source's rate is counted in the clock's seconds, however slowly this
+    machine answers."""
+    now = [1_800_000_000.25]
+    monkeypatch.setattr(risk_module, "_now", lambda: now[0])
+    return now
+
+
 @pytest.mark.usefixtures("without_allauths_per_address_limit")
 def test_a_spray_of_200_accounts_by_2_passwords_from_one_address_is_detected_and_throttled(
-    tenant_a: Tenant, accounts: list[str]
+    tenant_a: Tenant, accounts: list[str], clock: list[float]
 ) -> None:
     attacker = Client()
-    answers = [
-        sign_in(attacker, tenant_a, email, password, ATTACKER)
-        for password in SPRAYED
-        for email in accounts
-    ]
-    # Twenty accounts fail (CIAM_SPRAY_ACCOUNTS_PER_ADDRESS); everything after is refused.
-    assert answers[:20] == [200] * 20
-    assert answers[20:] == [429] * 380
+    attempts = iter((email, password) for password in SPRAYED for email in accounts)
+
+    def spray(count: int) -> list[int]:
+        return [sign_in(attacker, tenant_a, *next(attempts), ATTACKER) for _ in range(count)]
+
+    # Ten accounts fail (CIAM_SPRAY_THROTTLE_ACCOUNTS): the address and its /24 are throttled
+    # to one password a second, the rest of the second refused before any password is checked.
+    assert spray(10) == [200] * 10
+    assert spray(30) == [200] + [429] * 29
+    assert risk(tenant_a, accounts[150], ATTACKER) == RiskLevel.MEDIUM
+    # A customer on the attacker's network signs in within the rate (the next second).
+    clock[0] += 1
+    neighbour = Client()
+    assert sign_in(neighbour, tenant_a, accounts[4], PASSWORD, ATTACKERS_NEIGHBOUR) == 302
+    assert signed_in(neighbour, tenant_a, ATTACKERS_NEIGHBOUR)
+    assert risk(tenant_a, accounts[4], ATTACKERS_NEIGHBOUR) == RiskLevel.MEDIUM
+    # One wrong password a second gets through, until twenty accounts failed
+    # (CIAM_SPRAY_ACCOUNTS_PER_ADDRESS): the address is marked, everything after refused.
+    answers = []
+    for _ in range(8):
+        clock[0] += 1
+        answers += spray(2)
+    assert answers == [200, 429] * 8
+    clock[0] += 1
+    assert spray(1) == [200]  # the twentieth account
+    clock[0] += 1
+    assert spray(40) == [429] * 40
     # Refused before any password is checked: the right one of a sprayed account too.
     refused = attacker.post(
         f"/{tenant_a.domain_name}/account/login/",
@@ -101,18 +135,21 @@ def test_a_spray_of_200_accounts_by_2_passwords_from_one_address_is_detected_and
     other = Client()
     assert sign_in(other, tenant_a, "unsprayed@example.com", PASSWORD, ELSEWHERE) == 302
     assert risk(tenant_a, "unsprayed@example.com", ELSEWHERE) == RiskLevel.NONE
-    # The attacker's neighbour on its /24 is not refused: 20 accounts do not mark a network.
-    assert sign_in(Client(), tenant_a, accounts[4], PASSWORD, ATTACKERS_NEIGHBOUR) == 302
+    # The attacker's neighbour on its /24 is throttled, not refused: 20 accounts do not mark a
+    # network.
+    clock[0] += 1
+    assert sign_in(Client(), tenant_a, accounts[5], PASSWORD, ATTACKERS_NEIGHBOUR) == 302
 
 
 def test_a_spray_spread_over_a_networks_addresses_marks_the_network(
-    tenant_a: Tenant, tenant_b: Tenant, accounts: list[str]
+    tenant_a: Tenant, tenant_b: Tenant, accounts: list[str], clock: list[float]
 ) -> None:
-    """Each address stays under allauth's limit (on here) and under the address's threshold;
-    their /24 crosses the network's (50 accounts)."""
+    """Each address stays under allauth's limit (on here) and under the address's thresholds;
+    their /24 crosses the network's: throttled at 10 accounts, marked at 50."""
     attacker = Client()
     answers = []
     for n, email in enumerate(accounts[:80]):
+        clock[0] += 1  # within the throttled network's rate
         address = f"203.0.113.{n // 4 + 1}"  # four accounts from each address
         answers.append(sign_in(attacker, tenant_a, email, SPRAYED[0], address))
     assert answers[:50] == [200] * 50
@@ -123,6 +160,78 @@ def test_a_spray_spread_over_a_networks_addresses_marks_the_network(
     assert sign_in(Client(), tenant_a, accounts[1], PASSWORD, "203.0.114.1") == 302
     make_customer(tenant_b, "elsewhere@example.com")
     assert sign_in(Client(), tenant_b, "elsewhere@example.com", PASSWORD, "203.0.113.250") == 302
+
+
+def test_a_throttled_network_is_allowed_one_password_a_second_across_its_addresses(
+    tenant_a: Tenant, accounts: list[str], clock: list[float]
+) -> None:
+    """The rate is the network's, whichever of its addresses sends: a spray that moves to
+    another address each attempt gets no more through; and what the rate lets through in a
+    second, a customer's right password included, is a sign-in like any other."""
+    for n, email in enumerate(accounts[:10]):  # one account from each of ten addresses
+        assert sign_in(Client(), tenant_a, email, SPRAYED[0], f"203.0.113.{n + 1}") == 200
+    assert risk(tenant_a, "anyone@example.com", "203.0.113.200") == RiskLevel.MEDIUM
+    assert risk(tenant_a, "anyone@example.com", "203.0.114.1") == RiskLevel.NONE
+    answers = [
+        sign_in(Client(), tenant_a, email, SPRAYED[0], f"203.0.113.{n + 20}")
+        for n, email in enumerate(accounts[10:20])
+    ]
+    assert answers == [200] + [429] * 9
+    refused = Client().post(
+        f"/{tenant_a.domain_name}/account/login/",
+        {"login": accounts[30], "password": PASSWORD},
+        REMOTE_ADDR="203.0.113.77",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert (refused.status_code, refused["Retry-After"]) == (429, "1")
+    assert "Too many sign-in attempts" in refused.content.decode()
+    clock[0] += 1
+    customer = Client()
+    assert sign_in(customer, tenant_a, accounts[30], PASSWORD, "203.0.113.77") == 302
+    assert signed_in(customer, tenant_a, "203.0.113.77")
+    # Throttling lowers no threshold of smart lockout and spares other tenants.
+    assert sign_in(Client(), tenant_a, accounts[31], PASSWORD, "203.0.114.1") == 302
+
+
+def test_a_refused_password_costs_no_session_csrf_check_or_form(
+    tenant_a: Tenant, accounts: list[str], clock: list[float]
+) -> None:
+    """The refusal comes right after the request guard (protection.risk.PasswordSprayMiddleware):
+    a refused attempt reads no session and needs no CSRF token (it would be refused anyway),
+    so the attack spends the refusal alone. Sign-ins let through still pass the CSRF check."""
+    for n, email in enumerate(accounts[:10]):
+        assert sign_in(Client(), tenant_a, email, SPRAYED[0], f"203.0.113.{n + 1}") == 200
+    assert sign_in(Client(), tenant_a, accounts[10], SPRAYED[0], "203.0.113.50") == 200
+    strict = Client(enforce_csrf_checks=True)
+    with CaptureQueriesContext(connection) as captured:
+        refused = strict.post(
+            f"/{tenant_a.domain_name}/account/login/",
+            {"login": accounts[11], "password": SPRAYED[0]},
+            REMOTE_ADDR="203.0.113.51",
+        )
+    assert refused.status_code == 429
+    # Tenant routing's, the request limits' and the page's branding's reads (which a web node
+    # remembers for seconds, the tests not at all), and the sign-in log's one row: no session,
+    # no account.
+    statements = [query["sql"] for query in captured.captured_queries]
+    read = (
+        "tenants_tenant",
+        "search_path",
+        "protection_signinprotection",
+        "branding_",
+        "monitoring_signinevent",
+    )
+    assert all(any(table in sql for table in read) for sql in statements), statements
+    assert "sessionid" not in refused.cookies
+    clock[0] += 1
+    assert (
+        strict.post(
+            f"/{tenant_a.domain_name}/account/login/",
+            {"login": accounts[11], "password": SPRAYED[0]},
+            REMOTE_ADDR="203.0.113.51",
+        ).status_code
+        == 403
+    )
 
 
 def test_the_risk_of_a_sign_in_rises_with_the_failures_behind_it(

@@ -1,0 +1,2 @@
+"""Custom authentication extensions in the admin center (issue 14): registration and the replay
+console."""
