@@ -21,6 +21,7 @@ from accounts.models import User
 from accounts.services import customer_sign_up_abandon
 from apps import lookups
 from apps.oidc.acr import ONE_TIME_CODE
+from extensions.models import ExtensionEvent
 from extensions.otp_send import OtpDelivery, OtpRequestType, OtpSendResult, otp_send
 from journey import transaction
 from journey.mfa import email_code
@@ -38,9 +39,6 @@ CODE_TEMPLATES: dict[str, OtpRequestType] = {
     "account/email/password_reset_code": OtpRequestType.PASSWORD_RESET,
     email_code.EMAIL_TEMPLATE: OtpRequestType.MFA,
 }
-
-# X3's reason for a sign-in stopped by a failed extension (issue 14); recorded once it exists.
-_EXTENSION_FAILED = Reason.__members__.get("EXTENSION_FAILED")
 
 
 def _client_ip(request: HttpRequest, adapter: Any) -> str:
@@ -98,27 +96,28 @@ def _stop(
     result: OtpSendResult,
     context: dict[str, Any],
 ) -> None:
-    if _EXTENSION_FAILED is not None:
-        user = context.get("user")
-        interactive_record(
-            request,
-            reason=_EXTENSION_FAILED,
-            customer=user if isinstance(user, User) and user.pk else None,
-            email=email,
-            methods=(ONE_TIME_CODE,),
-            details={
-                "extension": result.extension_name,
-                "event": "OnOtpSend",
-                "request_type": request_type.value,
-                "outcome": str(result.outcome or ""),
-            },
-        )
     user = context.get("user")
-    if template_prefix == _SIGN_UP_TEMPLATE and isinstance(user, User) and user.pk:
-        # The account the sign-up form has just made waits for a code that never came: the
-        # sign-up stops without it, so the customer may start again (an address with an
-        # account is otherwise answered "check your email", enumeration prevention).
-        customer_sign_up_abandon(customer=user)
+    known = user if isinstance(user, User) and user.pk else None
+    # The account the sign-up form has just made waits for a code that never came: the sign-up
+    # stops without it, so the customer may start again (an address with an account is
+    # otherwise answered "check your email", enumeration prevention). Its row names the
+    # address alone: the account is no more.
+    abandoned = known is not None and template_prefix == _SIGN_UP_TEMPLATE
+    interactive_record(
+        request,
+        reason=Reason.EXTENSION_FAILED,
+        customer=None if abandoned else known,
+        email=email,
+        methods=(ONE_TIME_CODE,),
+        details={
+            "extension": result.extension_name,
+            "event": ExtensionEvent.OTP_SEND.value,
+            "request_type": request_type.value,
+            "outcome": str(result.outcome or ""),
+        },
+    )
+    if abandoned and known is not None:
+        customer_sign_up_abandon(customer=known)
     raise ImmediateHttpResponse(
         render(
             request,
