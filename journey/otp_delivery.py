@@ -118,11 +118,4 @@ def _stop(
     )
     if abandoned and known is not None:
         customer_sign_up_abandon(customer=known)
-    raise ImmediateHttpResponse(
-        render(
-            request,
-            "hosted/code_not_sent.html",
-            {"request_type": request_type.value},
-            status=503,
-        )
-    )
+    raise ImmediateHttpResponse(render(request, "hosted/code_not_sent.html", status=503))
