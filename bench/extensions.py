@@ -60,7 +60,7 @@ LOOKUP_WAIT = 5.5
 # The extension: answers /fast after 5 ms, /slow after 2.5 s, both with Entra's claims answer.
 _EXTENSION_SERVER = textwrap.dedent(
     """
-    import json, sys, time
+    import json, socket, sys, time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     ANSWER = json.dumps({"data": {
         "@odata.type": "microsoft.graph.onTokenIssuanceStartResponseData",
@@ -69,6 +69,9 @@ _EXTENSION_SERVER = textwrap.dedent(
     RECEIVED = {"/fast": 0, "/slow": 0}
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        def setup(self):  # no Nagle: headers and body are two writes (40 ms delayed ACKs)
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         def do_GET(self):  # how many calls each path received
             body = json.dumps(RECEIVED).encode()
             self.send_response(200)
