@@ -17,7 +17,7 @@ from django.conf import settings
 
 from accounts.models import CustomAttribute, Directory
 from apps import selectors
-from apps.models import AppClaim, AppRegistration, ClientSecret, TokenSettings
+from apps.models import AppClaim, AppCustomClaim, AppRegistration, ClientSecret, TokenSettings
 from apps.selectors import DelegatedGrant
 from tenants.schemas import current_schema_name
 
@@ -40,6 +40,12 @@ def _remembered(kind: str, key: str, load: Callable[[], T]) -> T:
         _memory.clear()
     _memory[entry_key] = (now + ttl, value)
     return value
+
+
+def remembered(kind: str, key: str, load: Callable[[], T]) -> T:
+    """`load()`, remembered per tenant for CIAM_LOOKUP_SECONDS under (kind, key): for the
+    rooms above the protocol that read a hot row on its path (extensions' listeners)."""
+    return _remembered(kind, key, load)
 
 
 def forget_all() -> None:
@@ -96,6 +102,23 @@ def claim_choices(app: AppRegistration) -> list[ClaimChoice]:
         ]
 
     return _remembered("claims", str(app.pk), load)
+
+
+# An app's custom claims provider mappings: (claim ID, JWT claim name, in ID token, in access).
+CustomClaimMapping = tuple[str, str, bool, bool]
+
+
+def custom_claim_mappings(app: AppRegistration) -> list[CustomClaimMapping]:
+    """The app's mappings of a custom claims provider's claims (apps.models.AppCustomClaim)."""
+    return _remembered(
+        "custom-claims",
+        str(app.pk),
+        lambda: list(
+            AppCustomClaim.objects.filter(app=app)
+            .order_by("pk")
+            .values_list("claim_id", "jwt_claim_name", "in_id_token", "in_access_token")
+        ),
+    )
 
 
 def custom_attribute_types() -> dict[str, str]:

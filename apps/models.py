@@ -278,6 +278,41 @@ class AppClaim(models.Model):
         return self.builtin or str(self.custom_attribute)
 
 
+# JWT claim names a custom claims provider's claim may never be mapped to: the registered
+# claims (RFC 7519 §4.1), those OIDC Core §2 and RFC 9068 §2.2 give a meaning, and the ones
+# this platform sets itself (Entra's reserved set, plus ours).
+RESERVED_CLAIM_NAMES = frozenset(
+    {
+        "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "nonce", "azp", "acr", "amr",
+        "auth_time", "at_hash", "c_hash", "s_hash", "sid", "tid", "oid", "ver", "idp",
+        "scp", "roles", "client_id", "appid", "idtyp", "typ", "cnf", "email",
+        "email_verified", "name", "preferred_username", "uti", "rh", "xms_cc",
+    }
+)  # fmt: skip
+
+
+class AppCustomClaim(models.Model):
+    """Entra's claims-mapping step for a custom claims provider (OnTokenIssuanceStart): the
+    claim the extension answers under `claim_id` goes into the app's ID and/or access token
+    as `jwt_claim_name`. A claim no row maps never reaches a token."""
+
+    app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="custom_claims")
+    claim_id = models.CharField(_("claim ID"), max_length=100)
+    jwt_claim_name = models.CharField(_("JWT claim name"), max_length=100)
+    in_id_token = models.BooleanField(default=True)
+    in_access_token = models.BooleanField(default=False)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["app", "jwt_claim_name"], name="apps_custom_claim_name_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} → {self.jwt_claim_name}"
+
+
 class KeyStatus(models.TextChoices):
     NEXT = "next", _("Next")
     ACTIVE = "active", _("Active")

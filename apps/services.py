@@ -4,6 +4,7 @@ Every service runs in the tenant's schema (the caller enters it) and validates b
 """
 
 import ipaddress
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -19,11 +20,13 @@ from jwcrypto import jwk
 from accounts.attributes import BUILTIN_ATTRIBUTES
 from accounts.models import CustomAttribute
 from apps.models import (
+    RESERVED_CLAIM_NAMES,
     AccessToken,
     ApiPermission,
     ApiScope,
     AppCertificate,
     AppClaim,
+    AppCustomClaim,
     AppRegistration,
     AppRole,
     ClientSecret,
@@ -458,3 +461,52 @@ def app_claims_set(
     with transaction.atomic():
         AppClaim.objects.filter(app=app).delete()
         return AppClaim.objects.bulk_create(rows)
+
+
+_JWT_CLAIM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,99}")
+_CLAIM_ID = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+
+
+def app_custom_claims_set(
+    *, app: AppRegistration, entries: Iterable[tuple[str, str, bool, bool]]
+) -> list[AppCustomClaim]:
+    """Set the app's custom claims provider mappings (Entra's claims-mapping step): (claim ID
+    the extension answers, JWT claim name, in ID token, in access token). Replaces the old set.
+
+    Refuses (ValidationError) a JWT claim name that is reserved (`RESERVED_CLAIM_NAMES`: the
+    registered and protocol claims, which an extension must never be able to set), malformed,
+    or used twice; a row in neither token is dropped."""
+    rows: list[AppCustomClaim] = []
+    names: set[str] = set()
+    for claim_id, jwt_claim_name, in_id, in_access in entries:
+        if not (in_id or in_access):
+            continue
+        if not _CLAIM_ID.fullmatch(claim_id):
+            raise ValidationError(
+                _("“%(claim)s” is not a valid claim ID: letters, digits, _ . : - only.")
+                % {"claim": claim_id[:100]}
+            )
+        if not _JWT_CLAIM_NAME.fullmatch(jwt_claim_name):
+            raise ValidationError(
+                _("“%(name)s” is not a valid JWT claim name.") % {"name": jwt_claim_name[:100]}
+            )
+        if jwt_claim_name.lower() in RESERVED_CLAIM_NAMES:
+            raise ValidationError(
+                _("“%(name)s” is a reserved claim: a custom claims provider cannot set it.")
+                % {"name": jwt_claim_name}
+            )
+        if jwt_claim_name in names:
+            raise ValidationError(_("“%(name)s” is mapped twice.") % {"name": jwt_claim_name})
+        names.add(jwt_claim_name)
+        rows.append(
+            AppCustomClaim(
+                app=app,
+                claim_id=claim_id,
+                jwt_claim_name=jwt_claim_name,
+                in_id_token=in_id,
+                in_access_token=in_access,
+            )
+        )
+    with transaction.atomic():
+        AppCustomClaim.objects.filter(app=app).delete()
+        return AppCustomClaim.objects.bulk_create(rows)

@@ -21,6 +21,7 @@ from accounts.models import CustomAttribute, Directory
 from admin_center.access import tenant_admin_view
 from admin_center.app_registrations import forms
 from admin_center.app_registrations.app_pages import app_get, app_page, app_target
+from admin_center.app_registrations.custom_claims import custom_claims_context
 from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
 from admin_center.pages import tenant_page
@@ -200,6 +201,7 @@ def app_claims(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpR
             for row in AppClaim.objects.filter(app=app).select_related("custom_attribute")
         }
         extensions_app_id = _extensions_app_id()
+        custom = custom_claims_context(app)
     if changed is not None:
         before, after = changed
         audit(
@@ -232,7 +234,7 @@ def app_claims(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpR
         }
         for custom in customs
     ]
-    return app_page(request, tenant, app, "claims", {"rows": rows})
+    return app_page(request, tenant, app, "claims", {"rows": rows, **custom})
 
 
 @tenant_admin_view(Capability.MANAGE_APPS)

@@ -2,6 +2,7 @@ from django.urls import URLPattern, path
 
 from admin_center.app_registrations import (
     credentials,
+    custom_claims,
     expose_api,
     permissions,
     registrations,
@@ -17,6 +18,7 @@ urlpatterns: list[URLPattern] = [
     path(_APP, registrations.app_overview, name="app-overview"),
     path(f"{_APP}authentication/", registrations.app_authentication, name="app-authentication"),
     path(f"{_APP}claims/", registrations.app_claims, name="app-claims"),
+    path(f"{_APP}claims/custom/", custom_claims.app_custom_claims, name="app-custom-claims"),
     path(f"{_APP}delete/", registrations.app_delete, name="app-delete"),
     # Certificates & secrets
     path(f"{_APP}credentials/", credentials.app_credentials, name="app-credentials"),

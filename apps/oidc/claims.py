@@ -96,3 +96,21 @@ def configured_claims(
                 name = extension_claim_name(lookups.extensions_app_id(), custom_name)
                 claims[name] = custom
     return claims
+
+
+def custom_provider_claims(
+    *,
+    client: AppRegistration,
+    provided: dict[str, str | list[str]],
+    token: Literal["id", "access"],
+) -> dict[str, object]:
+    """The claims of the app's custom claims provider that the app maps into this token
+    (Entra's claims mapping, `AppCustomClaim`), under their JWT claim names; a claim the app
+    does not map never reaches a token."""
+    if not provided:
+        return {}
+    return {
+        name: provided[claim_id]
+        for claim_id, name, in_id_token, in_access_token in lookups.custom_claim_mappings(client)
+        if claim_id in provided and (in_id_token if token == "id" else in_access_token)
+    }

@@ -24,7 +24,7 @@ from accounts.models import User
 from apps.models import AppRegistration
 from monitoring.models import SignInKind
 from monitoring.reasons import Reason
-from monitoring.records import SignInRecord, sign_in_record
+from monitoring.records import SignInRecord, correlation_id_of, sign_in_record
 
 REDEMPTION_META_KEY = "ciam.token_redemption"
 _KINDS = {
@@ -52,6 +52,7 @@ class TokenRedemption:
     code_accepted: bool = False
     pkce_passed: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    correlation_id: str = ""
 
 
 def redemption_begin(request: HttpRequest, grant_type: str) -> TokenRedemption | None:
@@ -60,7 +61,7 @@ def redemption_begin(request: HttpRequest, grant_type: str) -> TokenRedemption |
     kind = _KINDS.get(grant_type)
     if kind is None:
         return None
-    redemption = TokenRedemption(kind=kind)
+    redemption = TokenRedemption(kind=kind, correlation_id=correlation_id_of(request))
     request.META[REDEMPTION_META_KEY] = redemption
     return redemption
 

@@ -8,7 +8,12 @@ import jwt
 
 from apps import lookups, selectors
 from apps.models import AppRegistration
-from apps.oidc.claims import configured_claims, pairwise_subject, sign_in_strength_claims
+from apps.oidc.claims import (
+    configured_claims,
+    custom_provider_claims,
+    pairwise_subject,
+    sign_in_strength_claims,
+)
 from apps.signing import active_signing_key
 from tenants.current import current_tenant
 from tenants.models import Tenant
@@ -82,6 +87,9 @@ def access_token_claims(request: Any) -> dict[str, object]:
     )
     configured = configured_claims(user=request.user, client=client, token="access")
     claims.update({name: value for name, value in configured.items() if name not in claims})
+    provided = getattr(request, "ciam_custom_claims", None) or {}
+    custom = custom_provider_claims(client=client, provided=provided, token="access")
+    claims.update({name: value for name, value in custom.items() if name not in claims})
     return claims
 
 

@@ -26,6 +26,7 @@ from apps.models import AccessToken, AppRegistration, Grant, Platform, RefreshTo
 from apps.oidc.claims import (
     CLAIMS_SUPPORTED,
     configured_claims,
+    custom_provider_claims,
     pairwise_subject,
     profile_claims,
     sign_in_strength_claims,
@@ -588,6 +589,13 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         claims.update(profile_claims(user, set(request.scopes)))
         configured = configured_claims(user=user, client=request.client, token="id")
         claims.update(configured)
+        # The app's custom claims provider (apps/oidc/token_issuance.py): mapped claims only,
+        # never one the platform set above.
+        provided = getattr(request, "ciam_custom_claims", None) or {}
+        custom = custom_provider_claims(client=request.client, provided=provided, token="id")
+        custom = {name: value for name, value in custom.items() if name not in claims}
+        claims.update(custom)
+        configured = {**configured, **custom}
         # DOT releases only claims mapped to a granted scope; configured ones ride on openid.
         request.ciam_configured_claims = set(configured)
         return claims

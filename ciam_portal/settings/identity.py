@@ -120,6 +120,8 @@ OAUTH2_PROVIDER_GRANT_MODEL = "apps.Grant"
 OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "apps.DeviceGrant"
 OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "apps.oidc.validator.CiamValidator",
+    # oauthlib's OpenID Connect server plus the custom claims step (apps/oidc/token_issuance.py).
+    "OAUTH2_SERVER_CLASS": "apps.oidc.token_issuance.CiamServer",
     "OIDC_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
@@ -179,3 +181,6 @@ CIAM_LOOKUP_SECONDS = 5
 # The sign-in journey the authorization endpoint hands customers to (apps/oidc/sign_in.py): named
 # here, so that the protocol imports nothing of the hosted pages above it.
 CIAM_SIGN_IN_JOURNEY = "journey.seam.JOURNEY"
+# Asked once per token response that issues a customer's tokens for the claims of the app's
+# custom claims provider (OnTokenIssuanceStart, apps/oidc/token_issuance.py); "" asks nobody.
+CIAM_TOKEN_ISSUANCE_CLAIMS = "extensions.token_issuance.claims_for_token"
