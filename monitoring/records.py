@@ -78,7 +78,7 @@ def correlation_id_set(request: HttpRequest, correlation_id: str) -> None:
     setattr(request, _CORRELATION_ATTRIBUTE, correlation_id)
 
 
-def _client_address(request: HttpRequest) -> str | None:
+def client_address(request: HttpRequest) -> str | None:
     """The client's address as allauth reads it (behind CIAM_TRUSTED_PROXY_COUNT proxies),
     whole (the request limits count an IPv6 client by its /64; the log shows the address)."""
     try:
@@ -88,13 +88,20 @@ def _client_address(request: HttpRequest) -> str | None:
         return None
 
 
+def client_address_of_environ(environ: dict[str, Any]) -> str | None:
+    """`client_address` for what is not Django's request (oauthlib's copy of its META)."""
+    request = HttpRequest()
+    request.META = dict(environ)
+    return client_address(request)
+
+
 def _event(record: SignInRecord, request: HttpRequest | None) -> SignInEvent:
     outcome = outcome_of(record.reason)
     address = None
     user_agent = ""
     correlation = record.correlation_id
     if request is not None:
-        address = _client_address(request)
+        address = client_address(request)
         user_agent = str(request.META.get("HTTP_USER_AGENT", ""))[:_USER_AGENT_MAX]
         correlation = correlation or correlation_id_of(request)
     customer = record.customer_object_id

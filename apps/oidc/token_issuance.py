@@ -31,6 +31,7 @@ from accounts.models import User
 from apps.models import AppRegistration
 from apps.oidc.redemptions import redemption_of
 from monitoring.reasons import Reason
+from monitoring.records import client_address_of_environ
 
 # Provided claims as the extension answered them, by claim ID (strings or arrays of strings).
 ProvidedClaims = dict[str, str | list[str]]
@@ -78,7 +79,9 @@ def custom_claims_validate(request: Request) -> None:
     issuance = TokenIssuance(
         app=request.client,
         customer=user,
-        client_ip=str((request.headers or {}).get("REMOTE_ADDR", "")),
+        # Behind the trusted proxies, as the sign-in log reads it (oauthlib's headers are a
+        # copy of the request's META).
+        client_ip=client_address_of_environ(dict(request.headers or {})) or "",
         correlation_id=redemption.correlation_id if redemption else str(uuid.uuid4()),
         grant_type=request.grant_type,
         scopes=tuple(request.scopes or ()),
@@ -89,8 +92,7 @@ def custom_claims_validate(request: Request) -> None:
         if redemption is not None:
             redemption.details.update(issuance.details)
             redemption.details["custom_claims"] = str(refused)[:300]
-            # X3's reason for an extension that failed the sign-in, once it exists.
-            redemption.refused = getattr(Reason, "EXTENSION_FAILED", None)
+            redemption.refused = Reason.EXTENSION_FAILED
         raise errors.InvalidGrantError(
             description="The app's custom claims provider did not answer; sign in again.",
             request=request,
