@@ -8,16 +8,14 @@ Reads and writes are in the tenant's schema; the admin center records the audit 
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
+from extensions.listeners import listener_put
 from extensions.models import (
     DEFAULT_FAILURE_POLICY,
-    MAX_LISTENERS,
     CustomAuthenticationExtension,
     ExtensionEvent,
     ExtensionListener,
-    FailurePolicy,
 )
 from userflows.models import UserFlow
 
@@ -83,31 +81,9 @@ def flow_listener_set(
     extension of another event type, an unknown policy, or the tenant's 249 listeners."""
     if event not in FLOW_EVENTS:
         raise ValidationError(_("A user flow listens only to the attribute collection events."))
-    if failure_policy not in FailurePolicy.values:
-        raise ValidationError(_("Choose what a failure of the extension does."))
-    with transaction.atomic():
-        existing = (
-            ExtensionListener.objects.select_for_update()
-            .filter(user_flow=flow, event=event)
-            .first()
-        )
-        if extension is None:
-            if existing is not None:
-                existing.delete()
-            return None
-        if extension.event != event:
-            raise ValidationError(
-                _("The extension %(name)s serves another event.") % {"name": extension.name}
-            )
-        if existing is None:
-            if ExtensionListener.objects.count() >= MAX_LISTENERS:
-                raise ValidationError(
-                    _("A tenant has at most %(count)d event listeners.") % {"count": MAX_LISTENERS}
-                )
-            return ExtensionListener.objects.create(
-                extension=extension, event=event, user_flow=flow, failure_policy=failure_policy
-            )
-        existing.extension = extension
-        existing.failure_policy = failure_policy
-        existing.save(update_fields=["extension", "failure_policy"])
-        return existing
+    if extension is None:
+        ExtensionListener.objects.filter(user_flow=flow, event=event).delete()
+        return None
+    return listener_put(
+        event=event, extension=extension, failure_policy=failure_policy, user_flow=flow
+    )

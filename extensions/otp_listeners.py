@@ -6,10 +6,10 @@ failure policy says what a failed send does: fail (the default: the customer is 
 could not be sent) or continue (the code goes out by our own email).
 """
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
 
+from extensions.listeners import listener_put
 from extensions.models import (
-    MAX_LISTENERS,
     CustomAuthenticationExtension,
     ExtensionEvent,
     ExtensionListener,
@@ -44,30 +44,12 @@ def otp_listener_set(
     """Make `extension` the tenant's OnOtpSend listener with `failure_policy`, in place of any
     earlier one (tenant schema, one transaction). Refused (`OtpListenerRefused`) for an
     extension of another event, an unknown policy, or a tenant at Entra's listener limit."""
-    if extension.event != ExtensionEvent.OTP_SEND:
-        raise OtpListenerRefused("The extension is not registered for OnOtpSend.")
-    if failure_policy not in FailurePolicy.values:
-        raise OtpListenerRefused("Unknown failure policy.")
-    with transaction.atomic():
-        listener = (
-            ExtensionListener.objects.select_for_update()
-            .filter(event=ExtensionEvent.OTP_SEND, app__isnull=True, user_flow__isnull=True)
-            .first()
+    try:
+        return listener_put(
+            event=ExtensionEvent.OTP_SEND, extension=extension, failure_policy=failure_policy
         )
-        if listener is None:
-            if ExtensionListener.objects.count() >= MAX_LISTENERS:
-                raise OtpListenerRefused(
-                    f"A tenant has at most {MAX_LISTENERS} extension listeners."
-                )
-            return ExtensionListener.objects.create(
-                extension=extension,
-                event=ExtensionEvent.OTP_SEND,
-                failure_policy=failure_policy,
-            )
-        listener.extension = extension
-        listener.failure_policy = failure_policy
-        listener.save(update_fields=["extension", "failure_policy"])
-        return listener
+    except ValidationError as refused:
+        raise OtpListenerRefused(" ".join(refused.messages)) from refused
 
 
 def otp_listener_remove() -> bool:
