@@ -27,7 +27,7 @@ from extensions.attribute_collection import (
 from extensions.models import ExtensionEvent
 from journey import transaction
 from journey.forms import FIELD_PREFIX, ProfileCompletionForm
-from journey.sign_in_log import interactive_record
+from journey.sign_in_log import extension_continued_note, interactive_record
 from monitoring.reasons import Reason
 from userflows.models import UserFlow, UserFlowAttribute
 
@@ -83,7 +83,7 @@ def collection_call(
         return Callout(Verdict.CONTINUE)
     journey = transaction.current(request)
     client_id = journey.client_id if journey is not None else ""
-    return attribute_collection_call(
+    callout = attribute_collection_call(
         flow=flow,
         event=event,
         tenant_id=str(request.tenant.tenant_id),  # type: ignore[attr-defined]
@@ -94,6 +94,20 @@ def collection_call(
         ip=_client_ip(request),
         correlation_id=journey.correlation_id if journey is not None else "",
     )
+    continued_note(request, callout)
+    return callout
+
+
+def continued_note(request: HttpRequest, callout: Callout) -> None:
+    """A failed call whose listener's policy continued is told by the sign-in's success row."""
+    call = callout.call
+    if callout.verdict == Verdict.CONTINUE and call is not None and call.outcome != "ok":
+        extension_continued_note(
+            request,
+            extension=callout.extension_name,
+            event=callout.listener.event if callout.listener is not None else "",
+            outcome=str(call.outcome),
+        )
 
 
 def modified_form(

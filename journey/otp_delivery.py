@@ -25,7 +25,7 @@ from extensions.models import ExtensionEvent
 from extensions.otp_send import OtpDelivery, OtpRequestType, OtpSendResult, otp_send
 from journey import transaction
 from journey.mfa import email_code
-from journey.sign_in_log import interactive_record
+from journey.sign_in_log import extension_continued_note, interactive_record
 from monitoring.reasons import Reason
 from monitoring.records import correlation_id_of
 
@@ -75,6 +75,13 @@ def code_sent_by_extension(
         locale=get_language() or settings.LANGUAGE_CODE,
         app=app,
     )
+    if result.delivery is OtpDelivery.FALLBACK:
+        extension_continued_note(
+            request,
+            extension=result.extension_name,
+            event=ExtensionEvent.OTP_SEND.value,
+            outcome=str(result.outcome or ""),
+        )
     if result.delivery is OtpDelivery.FAILED:
         _stop(
             request,

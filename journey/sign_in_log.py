@@ -103,6 +103,42 @@ def outcome_of_state(stored: object) -> PolicyOutcome:
     )
 
 
+# Custom extensions that failed while their listener let the sign-in go on (failure policy
+# "continue"): noted where it happens, told by the sign-in's success row (`details.extensions`).
+# A note made on an earlier request of the journey waits in the session (written only on this
+# failure path); one made on the request that completes the sign-in, on the request.
+_CONTINUED_SESSION_KEY = "ciam.extensions_continued"
+_CONTINUED_ATTRIBUTE = "_ciam_extensions_continued"
+_CONTINUED_MAX = 10
+
+
+def extension_continued_note(
+    request: HttpRequest, *, extension: str, event: str, outcome: str
+) -> None:
+    """An extension failed (`outcome`) and its listener's policy continued without it: the
+    success row of this sign-in says so, as Entra's log does."""
+    note = {"extension": extension[:100], "event": event, "outcome": outcome, "continued": True}
+    notes: list[dict[str, Any]] = getattr(request, _CONTINUED_ATTRIBUTE, [])
+    setattr(request, _CONTINUED_ATTRIBUTE, [*notes, note][-_CONTINUED_MAX:])
+    session = getattr(request, "session", None)
+    if session is not None:
+        kept = session.get(_CONTINUED_SESSION_KEY)
+        kept = kept if isinstance(kept, list) else []
+        session[_CONTINUED_SESSION_KEY] = [*kept, note][-_CONTINUED_MAX:]
+
+
+def _continued_notes(request: HttpRequest) -> list[dict[str, Any]]:
+    """The notes of this sign-in, taken (the session's once, the request's)."""
+    session = getattr(request, "session", None)
+    kept = session.pop(_CONTINUED_SESSION_KEY, None) if session is not None else None
+    notes = [note for note in (kept if isinstance(kept, list) else []) if isinstance(note, dict)]
+    for note in getattr(request, _CONTINUED_ATTRIBUTE, []):
+        if note not in notes:
+            notes.append(note)
+    setattr(request, _CONTINUED_ATTRIBUTE, [])
+    return notes[-_CONTINUED_MAX:]
+
+
 def interactive_record(
     request: HttpRequest,
     *,
@@ -121,6 +157,10 @@ def interactive_record(
     journey = transaction.current(request)
     app = lookups.client(journey.client_id) if journey is not None else None
     outcome = outcome or PolicyOutcome()
+    if reason == Reason.SUCCESS:
+        continued = _continued_notes(request)
+        if continued:
+            details = {**(details or {}), "extensions": continued}
     sign_in_record(
         SignInRecord(
             kind=kind,

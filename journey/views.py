@@ -32,6 +32,7 @@ from journey.adapters import flow_uses_codes
 from journey.answers import continue_to_app, continue_to_stage
 from journey.attribute_extensions import (
     collection_call,
+    continued_note,
     modified_form,
     refused,
     stopped_page,
@@ -274,6 +275,7 @@ def profile_completion(request: HttpRequest) -> HttpResponse:
                 form = modified
             else:
                 submit = refused(submit, modified)
+                continued_note(request, submit)
         if submit.verdict in (Verdict.BLOCK, Verdict.FAILED):
             return stopped_page(request, callout=submit, user=user, stage=stage)
         if submit.verdict == Verdict.VALIDATION_ERROR:

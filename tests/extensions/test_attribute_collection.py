@@ -25,6 +25,7 @@ from extensions.models import (
     ExtensionListener,
     FailurePolicy,
 )
+from monitoring.models import SignInEvent
 from tenants.schemas import in_tenant
 from tests.accounts.test_signup_flow import authorize_url, last_code
 from tests.extensions.test_client import Service
@@ -325,6 +326,13 @@ def test_each_fault_follows_the_listeners_policy(
         assert page.status_code == 200
         assert done.status_code == 302
         assert customer(flow_world).profile_completed
+        # The sign-in log's success row says which extension failed, and that it went on.
+        with in_tenant(flow_world.tenant):
+            success = SignInEvent.objects.filter(reason="success").latest("id")
+        (note,) = success.details["extensions"]
+        assert note["event"] == "attributeCollectionStart"
+        assert note["outcome"] == fault
+        assert note["continued"] is True
     else:
         assert done.status_code == 503
         assert "We couldn't complete your sign-up right now" in done.text

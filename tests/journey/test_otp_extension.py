@@ -185,6 +185,21 @@ def test_a_failed_send_with_the_continue_policy_emails_the_code(
     assert message.to == ["cy@example.com"]
     verified = client.post(sent["Location"], {"code": last_code()})
     assert verified["Location"] == f"/{flow_world.tenant.domain_name}/account/complete/"
+    done = client.post(verified["Location"], PROFILE)
+    assert done["Location"].startswith(f"{FLOW_APP_REDIRECT}?code=")
+    # The send failed and the policy went on: the sign-in's success row, written on a later
+    # request than the send, says so.
+    with in_tenant(flow_world.tenant):
+        success = SignInEvent.objects.filter(reason="success").latest("id")
+    assert success.customer_email == "cy@example.com"
+    (note,) = success.details["extensions"]
+    assert note == {
+        "extension": note["extension"],
+        "event": "emailOtpSend",
+        "outcome": "error_status",
+        "continued": True,
+    }
+    assert note["extension"]
 
 
 def test_an_unreachable_provider_with_the_fail_policy_fails_the_reset_not_the_page(
