@@ -12,11 +12,13 @@ the listener's failure policy.
 import copy
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+from django.conf import settings
 from django.db import connection
 
 from extensions.models import (
@@ -28,6 +30,7 @@ from extensions.models import (
 )
 from extensions.schemas import Action, InvalidResponse, response_action
 from extensions.tokens import extension_bearer_token
+from tenants.schemas import current_schema_name
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +152,24 @@ def _keep(call: ExtensionCall) -> None:
         cursor.execute(_TRIM, [call.extension_id, call.extension_id, CALLS_KEPT])
 
 
+_gates: dict[str, threading.BoundedSemaphore] = {}
+_gates_lock = threading.Lock()
+
+
+def _tenant_gate() -> threading.BoundedSemaphore:
+    """The current tenant's share of this process's extension calls in flight
+    (CIAM_EXTENSION_CALLS_PER_TENANT at a time): a tenant whose extension hangs holds at most
+    that many of the worker's threads, never all of them."""
+    schema = current_schema_name()
+    gate = _gates.get(schema)
+    if gate is None:
+        with _gates_lock:
+            gate = _gates.setdefault(
+                schema, threading.BoundedSemaphore(settings.CIAM_EXTENSION_CALLS_PER_TENANT)
+            )
+    return gate
+
+
 def extension_call(
     *,
     extension: CustomAuthenticationExtension,
@@ -162,14 +183,29 @@ def extension_call(
     token = extension_bearer_token(extension.api_app)
     started = time.monotonic()
     attempts = 0
-    while True:
-        attempts += 1
-        attempt = _attempt(extension, body, token)
-        retry = attempt.outcome in _RETRIED or (
-            attempt.outcome == CallOutcome.ERROR_STATUS and (attempt.status or 0) >= 500
+    gate = _tenant_gate()
+    if not gate.acquire(blocking=False):
+        # As many of this tenant's calls as a process allows are waiting on extensions already
+        # (a slow or hanging one): this one fails at once, under the listener's policy, rather
+        # than take one more of the threads every tenant's sign-ins share.
+        attempt = _Attempt(
+            CallOutcome.BUSY,
+            None,
+            b"",
+            f"{settings.CIAM_EXTENSION_CALLS_PER_TENANT} calls of this tenant already waiting",
         )
-        if not retry or attempts > extension.max_retries:
-            break
+    else:
+        try:
+            while True:
+                attempts += 1
+                attempt = _attempt(extension, body, token)
+                retry = attempt.outcome in _RETRIED or (
+                    attempt.outcome == CallOutcome.ERROR_STATUS and (attempt.status or 0) >= 500
+                )
+                if not retry or attempts > extension.max_retries:
+                    break
+        finally:
+            gate.release()
     outcome, error, action = attempt.outcome, attempt.error, None
     if outcome == CallOutcome.ERROR_STATUS:
         error = f"HTTP {attempt.status}"

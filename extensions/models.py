@@ -147,6 +147,7 @@ class CallOutcome(models.TextChoices):
     TOO_LARGE = "too_large", _("Answer too large")
     MALFORMED = "malformed", _("Not JSON")
     INVALID = "invalid", _("Does not match the event's schema")
+    BUSY = "busy", _("Not called: too many of the tenant's calls waiting")
 
 
 class ExtensionCall(models.Model):

@@ -85,6 +85,10 @@ CIAM_SPRAY_MARK_SECONDS = env_int("CIAM_SPRAY_MARK_SECONDS", 3600)
 # The sign-in log (monitoring/records.py): on unless switched off (bench/sign_in_log.py measures
 # what it costs a sign-in by running with it off too).
 CIAM_SIGN_IN_LOG = env_bool("CIAM_SIGN_IN_LOG", True)
+# Custom authentication extensions (extensions/client.py): how many calls of one tenant a web
+# process lets wait on extensions at once; past that a call fails at once ("busy", under its
+# listener's policy), so a tenant whose extension hangs never holds every thread of a worker.
+CIAM_EXTENSION_CALLS_PER_TENANT = env_int("CIAM_EXTENSION_CALLS_PER_TENANT", 2)
 # Usage insights (monitoring/usage.py): the rollup reads the log in batches of this many events,
 # and only events recorded at least this long ago (longer than any request: a request's records
 # are written as it ends, and an event with a lower ID must not commit behind the rollup).

@@ -201,3 +201,44 @@ def test_the_console_keeps_the_last_100_calls_without_one_time_codes(
     assert len(kept) == 100
     assert service.received[0]["body"]["data"]["otpContext"]["oneTimeCode"] == "123456"
     assert {call.request_body["data"]["otpContext"]["oneTimeCode"] for call in kept} == {REDACTED}
+
+
+def test_a_tenant_holds_at_most_its_share_of_the_threads_waiting_on_extensions(
+    tenant_a: Tenant, tenant_b: Tenant, service: Service, settings: Any
+) -> None:
+    """With CIAM_EXTENSION_CALLS_PER_TENANT of a tenant's calls already waiting on a hanging
+    extension, the next one is not sent: it fails at once ("busy", under its listener's
+    policy), and another tenant's calls go on."""
+    from extensions.client import _tenant_gate
+
+    with in_tenant(tenant_a):
+        extension = _extension(service)
+        gate = _tenant_gate()
+        held = [
+            gate.acquire(blocking=False) for _ in range(settings.CIAM_EXTENSION_CALLS_PER_TENANT)
+        ]
+        assert all(held)  # as many calls as allowed are waiting
+        try:
+            started = time.monotonic()
+            busy = extension_call(
+                extension=extension, listener=None, payload=_payload(extension, tenant_a)
+            )
+            assert time.monotonic() - started < 0.2
+        finally:
+            for _ in held:
+                gate.release()
+        after = extension_call(
+            extension=extension, listener=None, payload=_payload(extension, tenant_a)
+        )
+    assert busy.outcome == CallOutcome.BUSY
+    assert busy.call.attempts == 0
+    assert after.outcome == CallOutcome.OK
+    assert len(service.received) == 1  # the busy call was never sent
+    with in_tenant(tenant_b):
+        other = _extension(service)
+        assert (
+            extension_call(
+                extension=other, listener=None, payload=_payload(other, tenant_b)
+            ).outcome
+            == CallOutcome.OK
+        )
