@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
@@ -589,14 +588,9 @@ def test_a_search_past_its_time_limit_asks_for_a_narrower_range(
     as a 10-million-row walk would hold it up) is answered with the advice, not a hang or a
     500, and the backend is free again at once."""
     monkeypatch.setattr("admin_center.monitoring.views.PAGE_TIMEOUT_MS", 300)
-    settings = connection.settings_dict
-    with psycopg.connect(
-        host=settings["HOST"],
-        port=settings["PORT"] or 5432,
-        user=settings["USER"],
-        dbname=settings["NAME"],
-        password=settings["PASSWORD"] or None,
-    ) as other:
+    other = connection.get_new_connection(connection.get_connection_params())
+    other.autocommit = False
+    with other:
         other.execute(
             f'LOCK TABLE "{tenant_a.schema_name}".monitoring_signinevent IN ACCESS EXCLUSIVE MODE'
         )
