@@ -14,12 +14,13 @@ whose extension hangs slows another tenant's sign-ins (issue 14).
 The server runs as a deployment runs it (granian, `web_server_argv`) with CIAM_WEB_THREADS
 threads per worker (`make run`'s default: 4).
 
-Measured 2026-12-06 on the shared 2-core machine (other benchmarks running; whole sign-ins
-vary 55-80 ms CPU between identical rounds): the hook alone 2.7-3.5 ms CPU per call (it was 4.2
-before the console's trim was written out, extensions/client.py); pairs of rounds +1.0 ms
-median (-1.9 to 12.9); the other tenant's p95 221 ms quiet, 272 ms beside 6 browsers whose
-sign-ins each wait 2 s on a timing-out extension (no errors; each such call holds one of the
-worker's threads for the timeout).
+Measured 2026-12-06 on this 2-core machine, quiet: the hook alone 1.75 ms CPU per call
+(2.75 ms with requests' session in place of urllib3's pool, 4.2 before the console's trim was
+written out; extensions/client.py); whole sign-ins with and without the extension differ by
+less than their noise (pairs of rounds: +4.7 ms in one run, -4.5 ms in the next). The other
+tenant's p95: 131 ms quiet, 113 ms beside 4 browsers whose sign-ins each wait on a timing-out
+extension (no errors): a tenant's calls hold at most CIAM_EXTENSION_CALLS_PER_TENANT (2) of a
+worker's threads; the rest fail at once as busy, under the listener's policy.
 
 Usage: .venv/bin/python bench/extensions.py [--signins 150] [--rounds 2] [--concurrency 4]
        [--workers N] [--threads 4] [--noisy 4] [--quiet-signins 60]
