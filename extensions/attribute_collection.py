@@ -20,7 +20,7 @@ from typing import Any
 
 from apps import lookups
 from apps.models import AppRegistration
-from extensions.client import CallResult, envelope, extension_call
+from extensions.client import CallResult, envelope, extension_call, service_principal
 from extensions.flow_listeners import flow_listener
 from extensions.models import (
     CallOutcome,
@@ -133,17 +133,6 @@ def _attributes_data(attributes: Sequence[SignUpAttribute]) -> dict[str, Any]:
     return data
 
 
-def _service_principal(app: AppRegistration | None) -> dict[str, str]:
-    if app is None:
-        return {"id": "", "appId": "", "appDisplayName": "", "displayName": ""}
-    return {
-        "id": str(app.object_id),
-        "appId": app.client_id,
-        "appDisplayName": app.name,
-        "displayName": app.name,
-    }
-
-
 def _note(call: ExtensionCall, note: str) -> None:
     """Add to the call's error what the page made of its answer (the replay console shows it)."""
     call.error = "; ".join(part for part in (call.error, note) if part)[:512]
@@ -193,7 +182,7 @@ def attribute_collection_call(
     listener = flow_listener(flow=flow, event=event) if flow is not None else None
     if listener is None:
         return Callout(Verdict.CONTINUE)
-    principal = _service_principal(app)
+    principal = service_principal(app)
     payload = envelope(
         extension=listener.extension,
         listener=listener,

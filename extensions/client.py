@@ -21,6 +21,7 @@ import urllib3
 from django.conf import settings
 from django.db import connection
 
+from apps.models import AppRegistration
 from extensions.models import (
     CALLS_KEPT,
     CallOutcome,
@@ -83,6 +84,19 @@ def envelope(
             "authenticationContext": authentication_context,
             **data,
         },
+    }
+
+
+def service_principal(app: AppRegistration | None) -> dict[str, str]:
+    """An app as Entra's envelope names it (`clientServicePrincipal`, `resourceServicePrincipal`);
+    blank fields when no app is known."""
+    if app is None:
+        return {"id": "", "appId": "", "appDisplayName": "", "displayName": ""}
+    return {
+        "id": str(app.object_id),
+        "appId": app.client_id,
+        "appDisplayName": app.name,
+        "displayName": app.name,
     }
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apps.models import AppRegistration
-from extensions.client import envelope, extension_call
+from extensions.client import envelope, extension_call, service_principal
 from extensions.models import CallOutcome, FailurePolicy
 from extensions.otp_listeners import otp_listener
 from tenants.current import current_tenant
@@ -50,15 +50,6 @@ class OtpSendResult:
     extension_name: str = ""
 
 
-def _service_principal(app: AppRegistration) -> dict[str, str]:
-    return {
-        "id": str(app.object_id),
-        "appId": app.client_id,
-        "appDisplayName": app.name,
-        "displayName": app.name,
-    }
-
-
 def otp_authentication_context(
     *,
     correlation_id: str,
@@ -75,7 +66,7 @@ def otp_authentication_context(
         "protocol": "OAUTH2.0",
     }
     if app is not None:
-        context["clientServicePrincipal"] = _service_principal(app)
+        context["clientServicePrincipal"] = service_principal(app)
     return context
 
 

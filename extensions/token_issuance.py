@@ -13,21 +13,11 @@ default) returns no claims, fail raises `CustomClaimsRefused` (the token request
 from typing import Any
 
 from apps import lookups
-from apps.models import AppRegistration
 from apps.oidc.token_issuance import CustomClaimsRefused, ProvidedClaims, TokenIssuance
-from extensions.client import envelope, extension_call
+from extensions.client import envelope, extension_call, service_principal
 from extensions.listeners import token_issuance_listener_of
 from extensions.models import FailurePolicy
 from tenants.current import current_tenant
-
-
-def _service_principal(app: AppRegistration) -> dict[str, str]:
-    return {
-        "id": str(app.object_id),
-        "appId": app.client_id,
-        "appDisplayName": app.name,
-        "displayName": app.name,
-    }
 
 
 def authentication_context(issuance: TokenIssuance) -> dict[str, Any]:
@@ -41,8 +31,8 @@ def authentication_context(issuance: TokenIssuance) -> dict[str, Any]:
         "correlationId": issuance.correlation_id,
         "client": {"ip": issuance.client_ip, "locale": language, "market": language},
         "protocol": "OAUTH2.0",
-        "clientServicePrincipal": _service_principal(app),
-        "resourceServicePrincipal": _service_principal(resource),
+        "clientServicePrincipal": service_principal(app),
+        "resourceServicePrincipal": service_principal(resource),
         "user": {
             "id": str(customer.object_id),
             "mail": customer.email,
