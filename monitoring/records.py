@@ -14,7 +14,7 @@ Each record also goes to the structured event stream (tenants/events.py) as it i
 import ipaddress
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,17 +79,24 @@ def correlation_id_set(request: HttpRequest, correlation_id: str) -> None:
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The client's address as allauth reads it (behind CIAM_TRUSTED_PROXY_COUNT proxies),
-    whole (the request limits count an IPv6 client by its /64; the log shows the address)."""
+    """The client's address as allauth reads it (`get_client_ip`: behind
+    CIAM_TRUSTED_PROXY_COUNT proxies, the entry they appended to X-Forwarded-For), whole, and
+    an IPv4 address mapped into IPv6 (a dual-stack socket) as the IPv4 address; None when it
+    cannot be read (no REMOTE_ADDR, a chain shorter than the trusted proxies, not an address).
+    The one reader: the request limits count this address (an IPv6 one by its /64,
+    protection/limits.py), the log shows it."""
     try:
-        raw = str(get_adapter().get_client_ip(request))
-        return str(ipaddress.ip_address(raw))
+        parsed = ipaddress.ip_address(str(get_adapter().get_client_ip(request)).strip())
     except (PermissionDenied, ImproperlyConfigured, ValueError):
         return None
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(parsed)
 
 
-def client_address_of_environ(environ: dict[str, Any]) -> str | None:
-    """`client_address` for what is not Django's request (oauthlib's copy of its META)."""
+def client_address_of_environ(environ: Mapping[str, Any]) -> str | None:
+    """`client_address` for what is not Django's request (the WSGI entry's environ,
+    oauthlib's copy of the request's META)."""
     request = HttpRequest()
     request.META = dict(environ)
     return client_address(request)

@@ -36,17 +36,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from redis.exceptions import RedisError
 
-from protection.access import address_parse
+from monitoring.records import client_address as whole_client_address
+from monitoring.records import client_address_of_environ
 from protection.models import SignInProtection
 from protection.selectors import sign_in_protection_in_force
 from tenants.endpoints import AUTHORIZE, TOKEN
@@ -93,31 +92,27 @@ def is_authentication_path(path_info: str) -> bool:
     return path_info.startswith(ACCOUNT_PAGES) or path_info in (AUTHORIZE.path, TOKEN.path)
 
 
-def client_address(request: HttpRequest) -> str | None:
-    """The client's address as the limits count it, or None when it cannot be read (no
-    REMOTE_ADDR, or an X-Forwarded-For shorter than the trusted proxy chain).
-
-    allauth's (`get_client_ip`: behind CIAM_TRUSTED_PROXY_COUNT proxies, the entry they
-    appended to X-Forwarded-For), an IPv6 client by its /64 as allauth's own limits count it,
-    and an IPv4 address mapped into IPv6 (a dual-stack socket) as the IPv4 address: allauth
-    would cut it to the /64 that every such client shares."""
-    try:
-        raw = get_adapter().get_client_ip(request)
-    except (PermissionDenied, ImproperlyConfigured):
+def _counted(address: str | None) -> str | None:
+    """An address as the limits count it: an IPv6 client by its /64, as allauth's own limits
+    count it (an IPv4 address mapped into IPv6 already reads as the IPv4 address: allauth
+    would cut it to the /64 that every such client shares)."""
+    if address is None:
         return None
-    parsed = address_parse(str(raw))
-    if parsed is None:
-        return None
+    parsed = ipaddress.ip_address(address)
     if isinstance(parsed, ipaddress.IPv6Address):
         return str(ipaddress.IPv6Network((parsed, 64), strict=False).network_address)
-    return str(parsed)
+    return address
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address as the limits count it (`monitoring.records.client_address`, an
+    IPv6 one by its /64), or None when it cannot be read."""
+    return _counted(whole_client_address(request))
 
 
 def environ_client_address(environ: Mapping[str, Any]) -> str | None:
     """`client_address` for a request that has not become Django's yet (the WSGI entry)."""
-    request = HttpRequest()
-    request.META = dict(environ)
-    return client_address(request)
+    return _counted(client_address_of_environ(environ))
 
 
 def _default(name: str) -> int:
