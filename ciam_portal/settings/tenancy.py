@@ -19,6 +19,10 @@ SHARED_APPS = [
     # the admin center's included.
     "allauth",
     "allauth.account",
+    # The management API's framework and its OpenAPI document (no tables of their own).
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 TENANT_APPS = [
@@ -34,6 +38,9 @@ TENANT_APPS = [
     "monitoring",
     "extensions",
     "journey",
+    "management",
+    "configuration",
+    "bulk",
     "oauth2_provider",
     "allauth",
     "allauth.account",

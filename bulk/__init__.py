@@ -1,0 +1,1 @@
+"""Bulk import and export of a tenant's customers, run by Celery."""

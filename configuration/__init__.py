@@ -1,0 +1,1 @@
+"""A tenant's configuration as code: export it as YAML, apply YAML to a tenant."""

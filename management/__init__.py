@@ -1,0 +1,1 @@
+"""The management API: everything the admin center manages, over REST, per tenant."""

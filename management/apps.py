@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ManagementConfig(AppConfig):
+    name = "management"
+    verbose_name = "Management API"
+    default_auto_field = "django.db.models.BigAutoField"
