@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.models import Session, User
+from accounts.models import CustomerGroup, Session, User
 from accounts.services.customers import CUSTOMER_RESTORE_DAYS
 from tenants.models import AdminRole, RoleAssignment, Tenant
 
@@ -291,4 +291,104 @@ def tenant_admin_list(*, tenant: Tenant) -> list[TenantAdmin]:
     return sorted(
         (TenantAdmin(operators[pk], frozenset(roles)) for pk, roles in roles_by_operator.items()),
         key=lambda admin: admin.operator.email,
+    )
+
+
+def customer_get_by_email(*, email: str) -> User | None:
+    """The customer (not deleted) with this address, ignoring case: one probe of the unique
+    lower(email) index."""
+    address = User.objects.normalize_email(email)
+    if not address or len(address) > SEARCH_MAX_LENGTH:
+        return None
+    customer: User | None = (
+        User.objects.alias(email_lower=Lower("email"))
+        .filter(email_lower=address, deleted_at__isnull=True)
+        .first()
+    )
+    return customer
+
+
+# Groups of customers. A tenant has few groups next to its customers, but a group may have
+# millions of members: both lists are read by keyset, never by OFFSET.
+GROUP_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    groups: list[CustomerGroup]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    members: list[User]
+    next_cursor: str | None
+
+
+def _token(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _untoken(token: str | None) -> str | None:
+    if not token or len(token) > 2000:
+        return None
+    try:
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def group_list(
+    *, search: str = "", cursor: str | None = None, size: int = GROUP_PAGE_SIZE
+) -> GroupPage:
+    """Groups in name order, ignoring case; `search` matches the start of the name (the
+    `text_pattern_ops` index). A page continues after the cursor's name: names are unique
+    ignoring case, so the lower-cased name alone is the key. A cursor that does not read back
+    starts at the first page."""
+    groups = CustomerGroup.objects.alias(name_lower=Lower("display_name"))
+    prefix = search.strip().lower()[:SEARCH_MAX_LENGTH]
+    if prefix:
+        groups = groups.filter(name_lower__startswith=prefix)
+    after = _untoken(cursor)
+    if after is not None:
+        groups = groups.filter(name_lower__gt=after)
+    found: list[CustomerGroup] = list(groups.order_by("name_lower")[: size + 1])
+    more = len(found) > size
+    found = found[:size]
+    return GroupPage(
+        groups=found,
+        next_cursor=_token(found[-1].display_name.lower()) if more and found else None,
+    )
+
+
+def group_get(*, object_id: uuid.UUID | str) -> CustomerGroup | None:
+    try:
+        key = uuid.UUID(str(object_id))
+    except ValueError:
+        return None
+    group: CustomerGroup | None = CustomerGroup.objects.filter(object_id=key).first()
+    return group
+
+
+def groups_of(*, user: User) -> list[CustomerGroup]:
+    """The customer's groups, in name order (the (user, group) index)."""
+    return list(
+        CustomerGroup.objects.filter(memberships__user=user).order_by(Lower("display_name"))
+    )
+
+
+def group_members(
+    *, group: CustomerGroup, cursor: str | None = None, size: int = GROUP_PAGE_SIZE
+) -> MemberPage:
+    """The group's members in the order they were made (account ID), `size` at a time: each
+    page one range of the unique (group, user) index, however deep."""
+    members = User.objects.filter(group_memberships__group=group).only(*_LIST_COLUMNS)
+    after = _untoken(cursor)
+    if after is not None and after.isdigit():
+        members = members.filter(id__gt=int(after))
+    found = list(members.order_by("id")[: size + 1])
+    more = len(found) > size
+    found = found[:size]
+    return MemberPage(
+        members=found, next_cursor=_token(str(found[-1].pk)) if more and found else None
     )
