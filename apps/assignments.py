@@ -4,6 +4,7 @@ groups): the writes and the reads, in the current tenant's schema.
 Only a role whose allowed member types include users (`AppRole.assignable_to_users`) can be
 assigned; each (role, customer) and (role, group) pair exists once, which the table's partial
 unique indexes hold. Like the other services, none records an audit entry: the caller does.
+Messages are in English: only operators read them.
 """
 
 from dataclasses import dataclass
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils.translation import gettext as _
 
 from accounts.models import CustomerGroup, CustomerGroupMembership, User
 from apps.models import USER_ASSIGNABLE, AppRegistration, AppRole, AppRoleAssignment
@@ -19,7 +19,7 @@ from apps.models import USER_ASSIGNABLE, AppRegistration, AppRole, AppRoleAssign
 
 def _principal(user: User | None, group: CustomerGroup | None) -> Q:
     if (user is None) == (group is None):
-        raise ValidationError(_("Assign the role to one customer or one group."))
+        raise ValidationError("Assign the role to one customer or one group.")
     return Q(user=user) if user is not None else Q(group=group)
 
 
@@ -30,14 +30,14 @@ def app_role_assign(
     be for users, the customer not deleted, and the pair not assigned already."""
     _principal(user, group)
     if not role.assignable_to_users:
-        raise ValidationError({"role": _("This role is for applications only.")})
+        raise ValidationError({"role": "This role is for applications only."})
     if user is not None and user.deleted_at is not None:
-        raise ValidationError({"user": _("This customer is deleted.")})
+        raise ValidationError({"user": "This customer is deleted."})
     try:
         with transaction.atomic():
             return AppRoleAssignment.objects.create(role=role, user=user, group=group)
     except IntegrityError as error:
-        raise ValidationError(_("The role is already assigned to them.")) from error
+        raise ValidationError("The role is already assigned to them.") from error
 
 
 def app_role_unassign(

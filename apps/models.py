@@ -50,9 +50,9 @@ PLATFORM_GRANTS: dict[str, frozenset[str]] = {
 class GroupMembershipClaims(models.TextChoices):
     """Which groups a customer's tokens name in `groups` (Entra's `groupMembershipClaims`)."""
 
-    NONE = "none", _("None")
-    ALL = "all", _("All groups")
-    APPLICATION_GROUP = "application_group", _("Groups assigned to the application")
+    NONE = "none", "None"
+    ALL = "all", "All groups"
+    APPLICATION_GROUP = "application_group", "Groups assigned to the application"
 
 
 class AppRegistration(AbstractApplication):
@@ -70,7 +70,7 @@ class AppRegistration(AbstractApplication):
         "userflows.UserFlow", null=True, blank=True, on_delete=models.SET_NULL, related_name="apps"
     )
     group_membership_claims = models.CharField(
-        _("groups claim"),
+        "groups claim",
         max_length=20,
         choices=GroupMembershipClaims.choices,
         default=GroupMembershipClaims.NONE,
@@ -195,9 +195,9 @@ class ApiScope(models.Model):
 class AllowedMemberTypes(models.TextChoices):
     """Who an app role may be given to (Entra's `allowedMemberTypes`)."""
 
-    APPLICATION = "application", _("Applications")
-    USER = "user", _("Users/Groups")
-    BOTH = "both", _("Both (Users/Groups + Applications)")
+    APPLICATION = "application", "Applications"
+    USER = "user", "Users/Groups"
+    BOTH = "both", "Both (Users/Groups + Applications)"
 
 
 class AppRole(models.Model):
@@ -212,7 +212,7 @@ class AppRole(models.Model):
     description = models.CharField(_("description"), max_length=1024, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
     allowed_member_types = models.CharField(
-        _("allowed member types"),
+        "allowed member types",
         max_length=12,
         choices=AllowedMemberTypes.choices,
         default=AllowedMemberTypes.APPLICATION,

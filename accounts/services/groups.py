@@ -3,12 +3,12 @@
 As the customer services, each runs in the caller's `in_tenant` block and returns what the
 caller's audit entry needs; none records one. A group's name is unique ignoring case, so an
 admin who types "Gold members" twice gets an error rather than two groups tokens cannot tell
-apart by name.
+apart by name. Messages are in English: they reach operators only (the admin center, the
+management API), never customers.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext as _
 
 from accounts.models import CustomerGroup, CustomerGroupMembership, User
 
@@ -23,24 +23,19 @@ class GroupMemberDeleted(Exception):
 def _group_values(display_name: str, description: str) -> tuple[str, str]:
     name = display_name.strip()
     if not name:
-        raise ValidationError({"display_name": _("Enter a display name.")})
+        raise ValidationError({"display_name": "Enter a display name."})
     if len(name) > GROUP_NAME_MAX_LENGTH:
-        raise ValidationError(
-            {"display_name": _("At most %(max)d characters.") % {"max": GROUP_NAME_MAX_LENGTH}}
-        )
+        raise ValidationError({"display_name": f"At most {GROUP_NAME_MAX_LENGTH} characters."})
     text = description.strip()
     if len(text) > GROUP_DESCRIPTION_MAX_LENGTH:
         raise ValidationError(
-            {
-                "description": _("At most %(max)d characters.")
-                % {"max": GROUP_DESCRIPTION_MAX_LENGTH}
-            }
+            {"description": f"At most {GROUP_DESCRIPTION_MAX_LENGTH} characters."}
         )
     return name, text
 
 
 def _name_taken() -> ValidationError:
-    return ValidationError({"display_name": _("A group of this name already exists.")})
+    return ValidationError({"display_name": "A group of this name already exists."})
 
 
 def group_create(*, display_name: str, description: str = "") -> CustomerGroup:
