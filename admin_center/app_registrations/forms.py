@@ -142,9 +142,14 @@ class RoleAddForm(FormBesideOthers):
         choices=AllowedMemberTypes.choices,
         initial=AllowedMemberTypes.APPLICATION,
         widget=forms.RadioSelect,
+        required=False,
         help_text="Users/Groups: assigned under the app's Users and groups; Applications: "
         "granted to daemons as an application permission.",
     )
+
+    def clean_allowed_member_types(self) -> str:
+        # Left out, a role is an application permission, as every role was before.
+        return str(self.cleaned_data.get("allowed_member_types") or AllowedMemberTypes.APPLICATION)
 
 
 class RoleMemberTypesForm(forms.Form):

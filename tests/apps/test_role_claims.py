@@ -202,3 +202,29 @@ def test_member_types_change_only_when_nothing_it_excludes_holds_the_role(
         daemon = app_services.app_register(name="Daemon", platform=Platform.DAEMON)
         with pytest.raises(ValidationError):  # a role for users is no application permission
             app_services.api_permission_add(client=daemon, app_role=role)
+
+
+def test_a_refreshed_token_carries_the_roles_held_now(flow_world: FlowWorld) -> None:
+    """Roles are read at each issuance: a role removed since the sign-in is gone from the
+    tokens the refresh token brings."""
+    ann = make_customer(flow_world.tenant, "refresh@example.com")
+    with in_tenant(flow_world.tenant):
+        app_services.api_permission_add(client=flow_world.app, oidc_scope="offline_access")
+        app_services.admin_consent_grant(client=flow_world.app)
+        role = app_services.app_role_add(
+            app=flow_world.app, value="Shop.Admin", display_name="A", allowed_member_types="user"
+        )
+        app_role_assign(role=role, user=ann)
+    body = tokens_of(flow_world, "refresh@example.com", "openid offline_access")
+    assert _claims(body["id_token"])["roles"] == ["Shop.Admin"]
+    with in_tenant(flow_world.tenant):
+        app_role_unassign(role=role, user=ann)
+    basic = base64.b64encode(f"{flow_world.app.client_id}:{flow_world.secret}".encode()).decode()
+    refreshed = Client().post(
+        f"/{flow_world.tenant.domain_name}/oauth2/v2.0/token",
+        {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+    )
+    assert refreshed.status_code == 200, refreshed.content
+    assert "roles" not in _claims(refreshed.json()["access_token"])
+    assert "roles" not in _claims(refreshed.json()["id_token"])
