@@ -164,3 +164,19 @@ def other_management_world(
         AuditEntry.objects.filter(tenant_uuid=tenant.tenant_id).delete()
         tenant.delete(force_drop=True)
         connections.close_all()
+
+
+@pytest.fixture(scope="session")
+def fuzzed_management_world(
+    live_server_url: str, django_db_blocker: pytest.FixtureRequest
+) -> Iterator[ManagementWorld]:
+    """schemathesis's own tenant: whatever its calls create, change or delete (policies, keys,
+    limits) touches no other test's tenant."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        world = make_management_world(live_server_url, "mgmt-fuzz")
+    yield world
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        tenant = Tenant.objects.get(pk=world.tenant.pk)
+        AuditEntry.objects.filter(tenant_uuid=tenant.tenant_id).delete()
+        tenant.delete(force_drop=True)
+        connections.close_all()
