@@ -37,8 +37,8 @@ from branding.languages import (
 from branding.models import LanguageOverride
 from branding.services import branding_layer_delete, branding_layer_save
 from configuration.document import SECTION_KEYS, ConfigurationInvalid
-from configuration.export import BRANDING_IMAGES, BRANDING_VALUES, camel
-from configuration.plan import Plan
+from configuration.export import BRANDING_IMAGES, BRANDING_VALUES, camel, configuration_export
+from configuration.plan import Plan, differing_objects, with_references_of
 from extensions.flow_listeners import flow_listener_set
 from extensions.listeners import listener_put, token_issuance_listener_remove
 from extensions.models import CustomAuthenticationExtension, ExtensionEvent, ExtensionListener
@@ -703,7 +703,9 @@ def configuration_apply(
     Guarantees: all of it or nothing (one transaction: a refusal raises ConfigurationInvalid,
     naming the document's path, and nothing is kept but image files, which are named by
     their content); every write goes through the rooms' services where one exists; one audit
-    entry (`configuration.applied`) lists the changes. An empty plan writes nothing.
+    entry (`configuration.applied`) lists the changes. An empty plan writes nothing. The
+    returned plan's `unsettled` names what the tenant now stores otherwise than the document
+    says (a value a service normalised): the next plan would show those again.
     """
     if not plan.changes:
         return plan
@@ -717,6 +719,10 @@ def configuration_apply(
                 tenant_default_language_set(
                     tenant=tenant, language=languages["default"], actor=actor
                 )
+        after = configuration_export(tenant=tenant)
+        current = {section: after[section] for section in plan.desired}
+        with_references_of(current, plan.desired)
+        plan.unsettled = differing_objects(current, plan.desired)
         audit_record(
             actor=actor,
             tenant=tenant,

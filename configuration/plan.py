@@ -54,6 +54,9 @@ class Plan:
     desired: dict[str, Any]
     document: Document
     secrets: dict[str, str] = field(default_factory=dict)  # slug → value read from environ
+    # After an apply: the objects the tenant stores otherwise than the document says (a
+    # service normalised a value: CSS sanitised, a colour lower-cased, Google always trusted).
+    unsettled: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
@@ -67,9 +70,7 @@ class Plan:
         return {c.name: c.action for c in self.changes if c.section == section}
 
 
-def _with_references_of(
-    current: dict[str, Any], desired: dict[str, Any], document: Document
-) -> None:
+def with_references_of(current: dict[str, Any], desired: dict[str, Any]) -> None:
     """What the document may leave out or name differently without it being a change: an
     app's client ID (a new one is made), an identity provider's secret reference (the name of
     an environment variable, which the tenant does not store)."""
@@ -111,6 +112,23 @@ def _secrets(
     return found, differing
 
 
+def differing_objects(current: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+    """`section/name` (or `section`) of every object whose two versions differ."""
+    found = []
+    for section, wanted in desired.items():
+        had = current.get(section)
+        if section not in SECTION_KEYS:
+            if had != wanted:
+                found.append(section)
+            continue
+        keyed = SECTION_KEYS[section]
+        had_by_name = {keyed(item): item for item in had or []}
+        found.extend(
+            f"{section}/{keyed(item)}" for item in wanted if had_by_name.get(keyed(item)) != item
+        )
+    return found
+
+
 def configuration_plan(
     *,
     tenant: Tenant,
@@ -128,7 +146,7 @@ def configuration_plan(
     exported = configuration_export(tenant=tenant)
     current = {key: exported[key] for key in document.sections}
     desired = dict(document.sections.items())
-    _with_references_of(current, desired, document)
+    with_references_of(current, desired)
     errors: list[str] = []
     with in_tenant(tenant):
         secrets, differing = _secrets(document, environ, errors)

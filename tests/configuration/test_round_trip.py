@@ -180,3 +180,32 @@ def test_a_new_identity_provider_needs_its_secret_in_the_environment(
         "identityProviders[0].clientSecret.fromEnv: the environment has no CIAM_IDP_GOOGLE_SECRET"
         in refused.value.errors
     )
+
+
+def test_consent_order_and_removals_follow_the_file(contoso: Contoso) -> None:
+    data = yaml_load(_export(contoso.tenant))
+    web = next(app for app in data["apps"] if app["name"] == "Contoso web")
+    web["permissions"] = [
+        {**entry, "consented": False} if entry.get("role") else entry
+        for entry in web["permissions"]
+        if entry.get("scope") != "offline_access"
+    ]
+    web["claims"] = [claim for claim in web["claims"] if "custom" in claim]
+    flow = next(item for item in data["userFlows"] if item["name"] == "Sign up and sign in")
+    flow["attributes"].reverse()  # email last: the page's order is the file's
+    flow["attributes"][0]["label"] = "Card"
+    _apply(contoso.tenant, data, contoso)
+    after = yaml_load(_export(contoso.tenant))
+    web_after = next(app for app in after["apps"] if app["name"] == "Contoso web")
+    assert web_after["permissions"] == web["permissions"]
+    assert web_after["claims"] == [{"custom": "loyaltyId", "idToken": True, "accessToken": True}]
+    flow_after = next(item for item in after["userFlows"] if item["name"] == flow["name"])
+    assert flow_after["attributes"] == flow["attributes"]
+    assert _plan(contoso.tenant, data).changes == []
+
+
+def test_what_a_service_normalises_is_reported_as_unsettled(contoso: Contoso) -> None:
+    data = yaml_load(_export(contoso.tenant))
+    data["branding"][0]["values"]["accentColor"] = "#ABCDEF"
+    plan = _apply(contoso.tenant, data, contoso)
+    assert plan.unsettled == ["branding/(tenant)/(all languages)"]

@@ -84,3 +84,8 @@ class Command(BaseCommand):
         for change in plan.changes:
             self.stdout.write(f"  {change}")
         self.stdout.write(f"Applied: {plan.summary}.")
+        for name in plan.unsettled:
+            self.stderr.write(
+                f"Note: {name} is stored otherwise than the file says (a value was normalised);"
+                " export again to see it."
+            )
