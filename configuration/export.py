@@ -20,7 +20,7 @@ from typing import Any
 
 from accounts.models import CustomAttribute
 from apps.models import ApiPermission, AppRegistration
-from apps.selectors import token_settings
+from apps.selectors import app_list, token_settings
 from branding.models import Branding, LanguageOverride
 from branding.selectors import IMAGE_FIELDS, VALUE_FIELDS
 from branding.storage import branding_storage
@@ -151,7 +151,8 @@ def _app(app: AppRegistration) -> dict[str, Any]:
 
 
 def _apps() -> list[dict[str, Any]]:
-    apps = list(AppRegistration.objects.select_related("user_flow").order_by("name", "pk"))
+    # Not the platform's management API app: every tenant has it, and it is no one's to edit.
+    apps = list(app_list().select_related("user_flow"))
     names = [app.name for app in apps]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:

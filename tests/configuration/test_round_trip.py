@@ -128,6 +128,7 @@ def test_secrets_are_never_exported(contoso: Contoso) -> None:
         assert secret not in exported
     assert "fromEnv: CIAM_IDP_GOOGLE_SECRET" in exported
     assert "secret_encrypted" not in exported
+    assert "api://management" not in exported  # the platform's app is no tenant's config
     assert "digest" not in exported
 
 
