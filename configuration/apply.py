@@ -11,7 +11,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -697,13 +697,15 @@ def configuration_apply(
     plan: Plan,
     actor: User | None,
     fetch: Fetch = metadata_fetch,
+    audit: Callable[[dict[str, object]], object] | None = None,
 ) -> Plan:
     """Make the tenant what `plan` says (call it in the public schema), and return it.
 
     Guarantees: all of it or nothing (one transaction: a refusal raises ConfigurationInvalid,
     naming the document's path, and nothing is kept but image files, which are named by
     their content); every write goes through the rooms' services where one exists; one audit
-    entry (`configuration.applied`) lists the changes. An empty plan writes nothing. The
+    entry (`configuration.applied`, or what `audit` records, given the details) lists the
+    changes. An empty plan writes nothing. The
     returned plan's `unsettled` names what the tenant now stores otherwise than the document
     says (a value a service normalised): the next plan would show those again.
     """
@@ -723,14 +725,18 @@ def configuration_apply(
         current = {section: after[section] for section in plan.desired}
         with_references_of(current, plan.desired)
         plan.unsettled = differing_objects(current, plan.desired)
-        audit_record(
-            actor=actor,
-            tenant=tenant,
-            action=AuditAction.CONFIGURATION_APPLIED,
-            target=tenant.domain_name,
-            details={
-                "changes": [str(change) for change in plan.changes][:200],
-                "count": len(plan.changes),
-            },
-        )
+        details: dict[str, object] = {
+            "changes": [str(change) for change in plan.changes][:200],
+            "count": len(plan.changes),
+        }
+        if audit is not None:
+            audit(details)
+        else:
+            audit_record(
+                actor=actor,
+                tenant=tenant,
+                action=AuditAction.CONFIGURATION_APPLIED,
+                target=tenant.domain_name,
+                details=details,
+            )
     return plan
