@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from management import users
+from management import configuration, users
 from management.openapi import OpenApiPage, openapi_document
 from management.problems import problem_json
 
@@ -32,6 +32,12 @@ urlpatterns = [
         "users/<uuid:user_id>/revokeSignInSessions",
         users.UserSessionsRevokeView.as_view(),
         name="user-revoke-sessions",
+    ),
+    path("configuration", configuration.ConfigurationView.as_view(), name="configuration"),
+    path(
+        "configuration/apply",
+        configuration.ConfigurationApplyView.as_view(),
+        name="configuration-apply",
     ),
     re_path(r"^(?P<rest>.*)$", unknown_path),
 ]
