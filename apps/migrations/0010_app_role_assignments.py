@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0007_customer_groups'),
-        ('apps', '0008_app_custom_claims'),
+        ('apps', '0009_management_api'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
