@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from management import configuration, users
+from management import app_role_assignments, configuration, groups, users
 from management.openapi import OpenApiPage, openapi_document
 from management.problems import problem_json
 
@@ -38,6 +38,25 @@ urlpatterns = [
         "configuration/apply",
         configuration.ConfigurationApplyView.as_view(),
         name="configuration-apply",
+    ),
+    path("users/<uuid:user_id>/memberOf", groups.UserMemberOfView.as_view(), name="user-member-of"),
+    path("groups", groups.GroupsView.as_view(), name="groups"),
+    path("groups/<uuid:group_id>", groups.GroupView.as_view(), name="group"),
+    path("groups/<uuid:group_id>/members", groups.GroupMembersView.as_view(), name="members"),
+    path(
+        "groups/<uuid:group_id>/members/<uuid:user_id>",
+        groups.GroupMemberView.as_view(),
+        name="member",
+    ),
+    path(
+        "applications/<uuid:app_id>/appRoleAssignedTo",
+        app_role_assignments.AppRoleAssignedToView.as_view(),
+        name="app-role-assigned-to",
+    ),
+    path(
+        "applications/<uuid:app_id>/appRoleAssignedTo/<uuid:assignment_id>",
+        app_role_assignments.AppRoleAssignmentView.as_view(),
+        name="app-role-assignment",
     ),
     re_path(r"^(?P<rest>.*)$", unknown_path),
 ]
