@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from management import audit_logs, users
+from management import audit_logs, configuration, users
 from management.openapi import OpenApiPage, openapi_document
 from management.problems import problem_json
 
@@ -44,6 +44,12 @@ urlpatterns = [
         "auditLogs/directoryAudits/<int:entry_id>",
         audit_logs.DirectoryAuditView.as_view(),
         name="directory-audit",
+    ),
+    path("configuration", configuration.ConfigurationView.as_view(), name="configuration"),
+    path(
+        "configuration/apply",
+        configuration.ConfigurationApplyView.as_view(),
+        name="configuration-apply",
     ),
     re_path(r"^(?P<rest>.*)$", unknown_path),
 ]
