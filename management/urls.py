@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from management import app_role_assignments, configuration, groups, users
+from management import app_role_assignments, audit_logs, configuration, groups, users
 from management.openapi import OpenApiPage, openapi_document
 from management.problems import problem_json
 
@@ -32,6 +32,18 @@ urlpatterns = [
         "users/<uuid:user_id>/revokeSignInSessions",
         users.UserSessionsRevokeView.as_view(),
         name="user-revoke-sessions",
+    ),
+    path("auditLogs/signIns", audit_logs.SignInsView.as_view(), name="sign-ins"),
+    path("auditLogs/signIns/<int:sign_in_id>", audit_logs.SignInView.as_view(), name="sign-in"),
+    path(
+        "auditLogs/directoryAudits",
+        audit_logs.DirectoryAuditsView.as_view(),
+        name="directory-audits",
+    ),
+    path(
+        "auditLogs/directoryAudits/<int:entry_id>",
+        audit_logs.DirectoryAuditView.as_view(),
+        name="directory-audit",
     ),
     path("configuration", configuration.ConfigurationView.as_view(), name="configuration"),
     path(

@@ -143,9 +143,19 @@ def route_url(route: str, values: RouteValues) -> str:
     return "/" + re.sub(r"<\w+:(\w+)>", lambda match: values[match.group(1)], route)
 
 
+# Under a tenant's admin-center routes, the management API mounted for operators
+# (management/operators.py): no pages, but the API's routes, guarded by the API's roles.
+OPERATOR_API_MOUNT = "admin-center/tenants/<uuid:tenant_id>/api/v1/"
+
+
 def admin_center_routes() -> list[str]:
-    """Every route of the admin center (the public URLconf's other routes are no pages of it)."""
-    return [route for route in every_route() if route.startswith("admin-center/")]
+    """Every route of the admin center (the public URLconf's other routes are no pages of it,
+    nor is the management API's mount)."""
+    return [
+        route
+        for route in every_route()
+        if route.startswith("admin-center/") and not route.startswith(OPERATOR_API_MOUNT)
+    ]
 
 
 __all__ = ["admin_center_route_values", "admin_center_routes", "route_url"]
