@@ -4,7 +4,10 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from management import users
+from management import (
+    authentication_methods,
+    users,
+)
 from management.openapi import OpenApiPage, openapi_document
 from management.problems import problem_json
 
@@ -32,6 +35,16 @@ urlpatterns = [
         "users/<uuid:user_id>/revokeSignInSessions",
         users.UserSessionsRevokeView.as_view(),
         name="user-revoke-sessions",
+    ),
+    path(
+        "policies/authenticationMethodsPolicy",
+        authentication_methods.AuthenticationMethodsPolicyView.as_view(),
+        name="authentication-methods-policy",
+    ),
+    path(
+        "policies/authenticationMethodsPolicy/passwordProtection",
+        authentication_methods.PasswordProtectionView.as_view(),
+        name="password-protection",
     ),
     re_path(r"^(?P<rest>.*)$", unknown_path),
 ]
