@@ -6,6 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from management import (
     authentication_methods,
+    conditional_access,
     users,
 )
 from management.openapi import OpenApiPage, openapi_document
@@ -45,6 +46,26 @@ urlpatterns = [
         "policies/authenticationMethodsPolicy/passwordProtection",
         authentication_methods.PasswordProtectionView.as_view(),
         name="password-protection",
+    ),
+    path(
+        "identity/conditionalAccess/policies",
+        conditional_access.PoliciesView.as_view(),
+        name="conditional-access-policies",
+    ),
+    path(
+        "identity/conditionalAccess/policies/<uuid:policy_id>",
+        conditional_access.PolicyView.as_view(),
+        name="conditional-access-policy",
+    ),
+    path(
+        "identity/conditionalAccess/namedLocations",
+        conditional_access.NamedLocationsView.as_view(),
+        name="named-locations",
+    ),
+    path(
+        "identity/conditionalAccess/namedLocations/<uuid:location_id>",
+        conditional_access.NamedLocationView.as_view(),
+        name="named-location",
     ),
     re_path(r"^(?P<rest>.*)$", unknown_path),
 ]
