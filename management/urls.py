@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from management import (
     authentication_methods,
     conditional_access,
+    extensions,
     users,
 )
 from management.openapi import OpenApiPage, openapi_document
@@ -66,6 +67,26 @@ urlpatterns = [
         "identity/conditionalAccess/namedLocations/<uuid:location_id>",
         conditional_access.NamedLocationView.as_view(),
         name="named-location",
+    ),
+    path(
+        "identity/customAuthenticationExtensions",
+        extensions.ExtensionsView.as_view(),
+        name="custom-authentication-extensions",
+    ),
+    path(
+        "identity/customAuthenticationExtensions/<uuid:extension_id>",
+        extensions.ExtensionView.as_view(),
+        name="custom-authentication-extension",
+    ),
+    path(
+        "identity/authenticationEventListeners",
+        extensions.ListenersView.as_view(),
+        name="authentication-event-listeners",
+    ),
+    path(
+        "identity/authenticationEventListeners/<uuid:listener_id>",
+        extensions.ListenerView.as_view(),
+        name="authentication-event-listener",
     ),
     re_path(r"^(?P<rest>.*)$", unknown_path),
 ]
