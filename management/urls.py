@@ -8,6 +8,7 @@ from management import (
     authentication_methods,
     conditional_access,
     extensions,
+    signing_keys,
     users,
 )
 from management.openapi import OpenApiPage, openapi_document
@@ -87,6 +88,12 @@ urlpatterns = [
         "identity/authenticationEventListeners/<uuid:listener_id>",
         extensions.ListenerView.as_view(),
         name="authentication-event-listener",
+    ),
+    path("signingKeys", signing_keys.SigningKeysView.as_view(), name="signing-keys"),
+    path(
+        "signingKeys/rotate",
+        signing_keys.SigningKeyRotateView.as_view(),
+        name="signing-keys-rotate",
     ),
     re_path(r"^(?P<rest>.*)$", unknown_path),
 ]
