@@ -20,6 +20,9 @@ from schemathesis.checks import positive_data_acceptance
 from tests.factories.management import ManagementWorld
 
 EXAMPLES_PER_OPERATION = 30
+# An operation that takes no input at all (POST /signingKeys/rotate) is the same request every
+# time: one call checks its answer, thirty would only repeat it (each rotation makes an RSA key).
+EXAMPLES_WITHOUT_INPUT = 1
 
 
 def test_the_api_answers_as_its_document_says(fuzzed_management_world: ManagementWorld) -> None:
@@ -30,10 +33,12 @@ def test_the_api_answers_as_its_document_says(fuzzed_management_world: Managemen
     for result in schema.get_all_operations():
         operation = result.ok()
         operations += 1
+        takes_input = any(True for _ in operation.iter_parameters()) or bool(list(operation.body))
+        examples = EXAMPLES_PER_OPERATION if takes_input else EXAMPLES_WITHOUT_INPUT
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
+            max_examples=examples,
             deadline=None,
             derandomize=True,
             database=None,
