@@ -7,8 +7,13 @@ import uuid
 
 import requests
 
+from extensions.flow_listeners import flow_listener
+from extensions.models import ExtensionEvent
 from tenants.models import AuditEntry
+from tenants.schemas import in_tenant
 from tests.factories.management import ManagementWorld
+from userflows.models import UserFlow
+from userflows.services import userflow_create
 
 EXTENSIONS = "identity/customAuthenticationExtensions"
 LISTENERS = "identity/authenticationEventListeners"
@@ -225,3 +230,54 @@ def test_listeners_on_an_app_and_for_the_tenant(
         requests.delete(
             management_world.url(f"{EXTENSIONS}/{extension['id']}"), headers=headers, timeout=10
         )
+
+
+def test_a_user_flow_listener_for_attribute_collection(
+    management_world: ManagementWorld, committed_db: None
+) -> None:
+    headers = management_world.headers()
+    with in_tenant(management_world.tenant):
+        flow = userflow_create(name=f"Sign up {uuid.uuid4().hex[:6]}")
+    try:
+        extension = requests.post(
+            management_world.url(EXTENSIONS),
+            json=_extension(management_world, "attributeCollectionSubmit"),
+            headers=headers,
+            timeout=10,
+        ).json()
+        body = {
+            "eventType": "attributeCollectionSubmit",
+            "authenticationEventsFlowId": str(flow.flow_id),
+            "handler": {"customExtension": {"id": extension["id"]}},
+        }
+        made = requests.post(
+            management_world.url(LISTENERS), json=body, headers=headers, timeout=10
+        )
+        assert made.status_code == 201, made.text
+        assert made.json()["authenticationEventsFlowId"] == str(flow.flow_id)
+        assert made.json()["handler"]["failurePolicy"] == "fail"  # Entra's default for submit
+        with in_tenant(management_world.tenant):
+            listener = flow_listener(flow=flow, event=ExtensionEvent.ATTRIBUTE_COLLECTION_SUBMIT)
+            assert listener is not None
+            assert str(listener.extension.extension_id) == extension["id"]
+        # A flow the tenant does not have is a field problem.
+        on_nothing = requests.post(
+            management_world.url(LISTENERS),
+            json={**body, "authenticationEventsFlowId": str(uuid.uuid4())},
+            headers=headers,
+            timeout=10,
+        )
+        assert on_nothing.status_code == 400
+        assert "authenticationEventsFlowId" in on_nothing.json()["errors"]
+        url = management_world.url(f"{LISTENERS}/{made.json()['id']}")
+        assert requests.delete(url, headers=headers, timeout=10).status_code == 204
+        with in_tenant(management_world.tenant):
+            assert (
+                flow_listener(flow=flow, event=ExtensionEvent.ATTRIBUTE_COLLECTION_SUBMIT) is None
+            )
+        requests.delete(
+            management_world.url(f"{EXTENSIONS}/{extension['id']}"), headers=headers, timeout=10
+        )
+    finally:
+        with in_tenant(management_world.tenant):
+            UserFlow.objects.filter(pk=flow.pk).delete()
