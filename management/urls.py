@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from management import (
     authentication_methods,
     conditional_access,
+    configuration,
     extensions,
     signing_keys,
     users,
@@ -94,6 +95,12 @@ urlpatterns = [
         "signingKeys/rotate",
         signing_keys.SigningKeyRotateView.as_view(),
         name="signing-keys-rotate",
+    ),
+    path("configuration", configuration.ConfigurationView.as_view(), name="configuration"),
+    path(
+        "configuration/apply",
+        configuration.ConfigurationApplyView.as_view(),
+        name="configuration-apply",
     ),
     re_path(r"^(?P<rest>.*)$", unknown_path),
 ]
