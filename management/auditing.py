@@ -13,6 +13,18 @@ from tenants.models import AuditAction, AuditEntry
 from tenants.services import audit_details, audit_record
 
 
+def api_actor(request: Request) -> tuple[str, dict[str, object]]:
+    """The calling app as the audit log names it, and the details every API write carries: for
+    a service that records its own entry (tenants.services.tenant_default_language_set)."""
+    caller = request.auth
+    if not isinstance(caller, AppCaller):
+        raise TypeError("Only an authenticated call writes through the management API.")
+    return f"{caller.name} ({caller.client_id})", {
+        "calling_app": caller.client_id,
+        "via": "management_api",
+    }
+
+
 def api_audit(
     request: Request,
     action: AuditAction,
@@ -22,15 +34,12 @@ def api_audit(
     before: Mapping[str, object] | None = None,
     after: Mapping[str, object] | None = None,
 ) -> AuditEntry:
-    caller = request.auth
-    if not isinstance(caller, AppCaller):
-        raise TypeError("Only an authenticated call writes through the management API.")
+    actor_name, context = api_actor(request)
     recorded = audit_details(details=details, before=before, after=after)
-    recorded["calling_app"] = caller.client_id
-    recorded["via"] = "management_api"
+    recorded.update(context)
     return audit_record(
         actor=None,
-        actor_name=f"{caller.name} ({caller.client_id})",
+        actor_name=actor_name,
         tenant=current_tenant(),
         action=action,
         target=target[:254],
