@@ -20,6 +20,9 @@ from schemathesis.checks import positive_data_acceptance
 from tests.factories.management import ManagementWorld
 
 EXAMPLES_PER_OPERATION = 30
+# An operation on one resource is drawn a random ID, which names nothing (404): fewer draws
+# of it find as much, and keep the run within about 90 s as the API grows.
+EXAMPLES_PER_ITEM_OPERATION = 8
 
 
 def test_the_api_answers_as_its_document_says(fuzzed_management_world: ManagementWorld) -> None:
@@ -33,7 +36,9 @@ def test_the_api_answers_as_its_document_says(fuzzed_management_world: Managemen
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
+            max_examples=(
+                EXAMPLES_PER_ITEM_OPERATION if "{" in operation.path else EXAMPLES_PER_OPERATION
+            ),
             deadline=None,
             derandomize=True,
             database=None,
