@@ -4,7 +4,14 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from management import branding, identity_providers, userflow_attributes, userflows, users
+from management import (
+    branding,
+    configuration,
+    identity_providers,
+    userflow_attributes,
+    userflows,
+    users,
+)
 from management.openapi import OpenApiPage, openapi_document
 from management.problems import problem_json
 
@@ -32,6 +39,12 @@ urlpatterns = [
         "users/<uuid:user_id>/revokeSignInSessions",
         users.UserSessionsRevokeView.as_view(),
         name="user-revoke-sessions",
+    ),
+    path("configuration", configuration.ConfigurationView.as_view(), name="configuration"),
+    path(
+        "configuration/apply",
+        configuration.ConfigurationApplyView.as_view(),
+        name="configuration-apply",
     ),
     # User flows and their sections; custom attributes (management/userflows.py and
     # management/userflow_attributes.py).

@@ -198,6 +198,7 @@ class AuditAction(models.TextChoices):
         _("Custom extension listener removed"),
     )
     EXTENSION_TESTED = "extension.tested", _("Custom extension test event sent")
+    CONFIGURATION_APPLIED = "configuration.applied", _("Tenant configuration applied")
 
 
 class AuditEntry(models.Model):

@@ -15,9 +15,12 @@ import pytest
 import requests
 from django.urls import URLPattern, URLResolver
 
+from apps import services as app_services
+from apps.models import AppRegistration
 from management import urls as management_urls
 from management.base import ManagementView
 from management.permissions import Needs
+from tenants.schemas import in_tenant
 from tests.factories.management import ALL_ROLES, NONE, ManagementWorld, customer_access_token
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -114,3 +117,24 @@ def test_malformed_tokens_are_401(management_world: ManagementWorld, garbage: st
     )
     assert response.status_code == 401
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_revoking_consent_counts_before_the_token_expires(
+    management_world: ManagementWorld, django_db_blocker: pytest.FixtureRequest
+) -> None:
+    """The token still says `User.Read.All`; once an admin revokes the consent, the API reads
+    the grant again (within CIAM_LOOKUP_SECONDS; 0 in tests) and refuses."""
+    headers = management_world.headers("User.Read.All")
+    assert requests.get(management_world.url("users"), headers=headers, timeout=10).ok
+    client_id = management_world.credentials["User.Read.All"][0]
+    with django_db_blocker.unblock(), in_tenant(management_world.tenant):  # type: ignore[attr-defined]
+        app = AppRegistration.objects.get(client_id=client_id)
+        app_services.admin_consent_revoke(client=app)
+    try:
+        refused = requests.get(management_world.url("users"), headers=headers, timeout=10)
+        assert refused.status_code == 403
+        assert refused.headers["Content-Type"] == "application/problem+json"
+    finally:
+        with django_db_blocker.unblock(), in_tenant(management_world.tenant):  # type: ignore[attr-defined]
+            app_services.admin_consent_grant(client=app)
+    assert requests.get(management_world.url("users"), headers=headers, timeout=10).ok
