@@ -1,17 +1,20 @@
 """`/organization/branding`: the tenant's company branding (Graph's organizationalBranding), its
-language layers (`/localizations/{lang}`), its images as raw bodies (`/{imageKind}`), the
-language overrides of the hosted pages' strings (`/languages/{lang}/overrides`) and the tenant's
-default language (`/languages`).
+language layers (`/localizations/{lang}`), its images as raw bodies (`/{imageKind}`), an app's
+layers (`/applications/{appId}`, `/applications/{appId}/localizations/{lang}`), the language
+overrides of the hosted pages' strings (`/languages/{lang}/overrides`) and the tenant's default
+language (`/languages`).
 
 branding/services.py and branding/languages.py check everything (colours, URLs, lengths,
 sanitised CSS, each image's real format, size and pixels, each override's string ID) and store
 nothing unless all of it passes; this module shapes JSON and audits with the admin center's
 actions. An element set to null (or "") is inherited: from the layer below in a language's
-layer, from the product's neutral default in the tenant's. The per-app layers stay with the
-admin center for now.
+layer, from the product's neutral default in the tenant's (branding/selectors.py resolves a
+page's layers). An app's layers take their images from the layers below (their images are
+the admin center's, for now).
 """
 
 import json
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +29,8 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.models import AppRegistration, Platform
+from apps.selectors import app_list
 from branding.exceptions import BrandingInvalid
 from branding.images import IMAGE_RULES, MIME_BY_EXTENSION
 from branding.languages import (
@@ -198,16 +203,29 @@ def _recorded(layer: Branding | None) -> dict[str, object]:
     return values
 
 
-def layer_name(locale: str) -> str:
-    """How the audit log names a layer of the tenant's (as the admin center does)."""
+def layer_name(locale: str, app: AppRegistration | None = None) -> str:
+    """How the audit log names a layer (as the admin center does)."""
+    where = "Company branding" if app is None else f"{app.name} ({app.client_id})"
     which = dict(settings.LANGUAGES).get(locale, locale) if locale else "default"
-    return f"Company branding ({which})"
+    return f"{where} ({which})"
 
 
-def _layer(locale: str, *, lock: bool = False) -> Branding | None:
+def _layer(
+    locale: str, *, app: AppRegistration | None = None, lock: bool = False
+) -> Branding | None:
     layers = Branding.objects.select_for_update() if lock else Branding.objects.all()
-    found: Branding | None = layers.filter(app__isnull=True, locale=locale).first()
+    found: Branding | None = layers.filter(app=app, locale=locale).first()
     return found
+
+
+def _app_or_404(app_id: uuid.UUID) -> AppRegistration:
+    """An app that signs customers in (daemons wear no branding), by its object ID."""
+    app: AppRegistration | None = (
+        app_list().exclude(platform=Platform.DAEMON).filter(object_id=app_id).first()
+    )
+    if app is None:
+        raise exceptions.NotFound("No app that signs customers in has this ID.")
+    return app
 
 
 def _locale_or_404(locale: str) -> str:
@@ -225,18 +243,21 @@ def _branding_errors(invalid: BrandingInvalid) -> exceptions.ValidationError:
     )
 
 
-def _layer_update(request: Request, locale: str) -> Response:
-    """PATCH of the tenant's layer for `locale` ("" = every language), created if need be."""
+def _layer_update(request: Request, locale: str, app: AppRegistration | None = None) -> Response:
+    """PATCH of the layer of `app` (None: the tenant's) for `locale` ("" = every language),
+    created if need be."""
     incoming = BrandingUpdateSerializer(data=request.data)
     incoming.is_valid(raise_exception=True)
     values = {FIELD_FOR_API[api]: value for api, value in incoming.validated_data.items()}
     tenant = current_tenant()
     with transaction.atomic():
-        layer = _layer(locale, lock=True)
+        layer = _layer(locale, app=app, lock=True)
         precondition_check(request, layer_representation(tenant, layer, locale))
         before = _recorded(layer)
         try:
-            saved = branding_layer_save(app_id=None, locale=locale, values=values, images={})
+            saved = branding_layer_save(
+                app_id=app.pk if app is not None else None, locale=locale, values=values, images={}
+            )
         except BrandingInvalid as invalid:
             raise _branding_errors(invalid) from invalid
         after = _recorded(saved)
@@ -244,7 +265,7 @@ def _layer_update(request: Request, locale: str) -> Response:
             api_audit(
                 request,
                 AuditAction.BRANDING_UPDATED,
-                target=layer_name(locale),
+                target=layer_name(locale, app),
                 before=before,
                 after=after,
             )
@@ -338,21 +359,104 @@ class LocalizationView(ManagementView):
         responses={204: OpenApiResponse(description="Removed (or there was none).")},
     )
     def delete(self, request: Request, locale: str) -> Response:
-        _locale_or_404(locale)
-        with transaction.atomic():
-            layer = _layer(locale, lock=True)
-            precondition_check(request, layer_representation(current_tenant(), layer, locale))
-            if layer is not None:
-                before = _recorded(layer)
-                branding_layer_delete(app_id=None, locale=locale)
-                api_audit(
-                    request,
-                    AuditAction.BRANDING_REMOVED,
-                    target=layer_name(locale),
-                    before=before,
-                    after=_recorded(None),
-                )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return _layer_delete(request, _locale_or_404(locale))
+
+
+def _layer_delete(request: Request, locale: str, app: AppRegistration | None = None) -> Response:
+    """DELETE of a layer: its elements are inherited again."""
+    with transaction.atomic():
+        layer = _layer(locale, app=app, lock=True)
+        precondition_check(request, layer_representation(current_tenant(), layer, locale))
+        if layer is not None:
+            before = _recorded(layer)
+            branding_layer_delete(app_id=app.pk if app is not None else None, locale=locale)
+            api_audit(
+                request,
+                AuditAction.BRANDING_REMOVED,
+                target=layer_name(locale, app),
+                before=before,
+                after=_recorded(None),
+            )
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- An app's layers ------------------------------------------------------------------------
+
+
+def _existing(locale: str, app: AppRegistration) -> Response:
+    layer = _layer(locale, app=app)
+    if layer is None:
+        raise exceptions.NotFound("The app has no branding of its own here.")
+    representation = layer_representation(current_tenant(), layer, locale)
+    return with_etag(Response(representation), representation)
+
+
+class AppBrandingView(ManagementView):
+    roles = BRANDING_ROLES
+
+    @extend_schema(
+        operation_id="branding_app_get",
+        summary="Read an app's branding",
+        description=(
+            "The layer the app's sign-in pages wear over the company branding (`{appId}`: the "
+            "app registration's object ID). 404 while the app has none."
+        ),
+        responses=BrandingSerializer,
+    )
+    def get(self, request: Request, app_id: uuid.UUID) -> Response:
+        return _existing("", _app_or_404(app_id))
+
+    @extend_schema(
+        operation_id="branding_app_update",
+        summary="Create or update an app's branding",
+        description="A null element is inherited from the company branding. Send `If-Match`.",
+        parameters=[IF_MATCH],
+        request=BrandingUpdateSerializer,
+        responses=BrandingSerializer,
+    )
+    def patch(self, request: Request, app_id: uuid.UUID) -> Response:
+        return _layer_update(request, "", _app_or_404(app_id))
+
+    @extend_schema(
+        operation_id="branding_app_delete",
+        summary="Remove an app's branding",
+        parameters=[IF_MATCH],
+        responses={204: OpenApiResponse(description="Removed (or there was none).")},
+    )
+    def delete(self, request: Request, app_id: uuid.UUID) -> Response:
+        return _layer_delete(request, "", _app_or_404(app_id))
+
+
+class AppLocalizationView(ManagementView):
+    roles = BRANDING_ROLES
+
+    @extend_schema(
+        operation_id="branding_app_localizations_get",
+        summary="Read a language layer of an app's branding",
+        responses=BrandingSerializer,
+    )
+    def get(self, request: Request, app_id: uuid.UUID, locale: str) -> Response:
+        return _existing(_locale_or_404(locale), _app_or_404(app_id))
+
+    @extend_schema(
+        operation_id="branding_app_localizations_update",
+        summary="Create or update a language layer of an app's branding",
+        description="The most specific layer: over the app's, the language's and the company's.",
+        parameters=[IF_MATCH],
+        request=BrandingUpdateSerializer,
+        responses=BrandingSerializer,
+    )
+    def patch(self, request: Request, app_id: uuid.UUID, locale: str) -> Response:
+        return _layer_update(request, _locale_or_404(locale), _app_or_404(app_id))
+
+    @extend_schema(
+        operation_id="branding_app_localizations_delete",
+        summary="Remove a language layer of an app's branding",
+        parameters=[IF_MATCH],
+        responses={204: OpenApiResponse(description="Removed (or there was none).")},
+    )
+    def delete(self, request: Request, app_id: uuid.UUID, locale: str) -> Response:
+        return _layer_delete(request, _locale_or_404(locale), _app_or_404(app_id))
 
 
 # --- Images ---------------------------------------------------------------------------------

@@ -114,6 +114,16 @@ urlpatterns = [
         name="branding-localization-image",
     ),
     path(
+        "organization/branding/applications/<uuid:app_id>",
+        branding.AppBrandingView.as_view(),
+        name="branding-app",
+    ),
+    path(
+        "organization/branding/applications/<uuid:app_id>/localizations/<str:locale>",
+        branding.AppLocalizationView.as_view(),
+        name="branding-app-localization",
+    ),
+    path(
         "organization/branding/languages",
         branding.LanguagesView.as_view(),
         name="branding-languages",

@@ -270,3 +270,45 @@ def test_language_overrides_and_the_default_language(
         "en",
         "fr",
     )
+
+
+def test_an_app_wears_its_own_layers(management_world: ManagementWorld, db: None) -> None:
+    app_path = f"organization/branding/applications/{management_world.web.object_id}"
+    assert _call(management_world, "GET", app_path).status_code == 404
+    created = _call(management_world, "PATCH", app_path, json={"accentColor": "#aa0000"})
+    assert created.status_code == 200, created.text
+    assert created.json()["accentColor"] == "#aa0000"
+    read = _call(management_world, "GET", app_path)
+    assert read.json() == created.json()
+    french = _call(
+        management_world,
+        "PATCH",
+        f"{app_path}/localizations/fr",
+        json={"signInPageText": "Bonjour"},
+    )
+    assert french.status_code == 200, french.text
+    assert french.json()["id"] == "fr"
+    assert french.json()["accentColor"] is None
+    stale = _call(
+        management_world, "PATCH", app_path, etag='"stale"', json={"accentColor": "#00aa00"}
+    )
+    assert stale.status_code == 412
+    assert _call(management_world, "DELETE", f"{app_path}/localizations/fr").status_code == 204
+    removed = _call(management_world, "DELETE", app_path, etag=read.headers["ETag"])
+    assert removed.status_code == 204
+    assert _call(management_world, "GET", app_path).status_code == 404
+    nobody = _call(
+        management_world,
+        "GET",
+        "organization/branding/applications/00000000-0000-0000-0000-000000000001",
+    )
+    assert nobody.status_code == 404
+
+    target = f"{management_world.web.name} ({management_world.web.client_id}) (default)"
+    actions = [
+        entry.action
+        for entry in AuditEntry.objects.filter(
+            tenant_uuid=management_world.tenant.tenant_id, target=target
+        ).order_by("occurred_at", "pk")
+    ]
+    assert actions == ["branding.updated", "branding.removed"]
