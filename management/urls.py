@@ -8,11 +8,15 @@ from management import (
     app_role_assignments,
     audit_logs,
     authentication_methods,
+    branding,
     conditional_access,
     configuration,
     extensions,
     groups,
+    identity_providers,
     signing_keys,
+    userflow_attributes,
+    userflows,
     users,
 )
 from management.openapi import OpenApiPage, openapi_document
@@ -135,6 +139,98 @@ urlpatterns = [
         "applications/<uuid:app_id>/appRoleAssignedTo/<uuid:assignment_id>",
         app_role_assignments.AppRoleAssignmentView.as_view(),
         name="app-role-assignment",
+    ),
+    # User flows and their sections; custom attributes (management/userflows.py and
+    # management/userflow_attributes.py).
+    path("identity/userFlows", userflows.UserFlowsView.as_view(), name="userflows"),
+    path("identity/userFlows/<uuid:flow_id>", userflows.UserFlowView.as_view(), name="userflow"),
+    path(
+        "identity/userFlows/<uuid:flow_id>/attributes",
+        userflows.FlowAttributesView.as_view(),
+        name="userflow-attributes",
+    ),
+    path(
+        "identity/userFlows/<uuid:flow_id>/attributes/order",
+        userflows.FlowAttributeOrderView.as_view(),
+        name="userflow-attributes-order",
+    ),
+    path(
+        "identity/userFlows/<uuid:flow_id>/attributes/<str:attribute_id>",
+        userflows.FlowAttributeView.as_view(),
+        name="userflow-attribute",
+    ),
+    path(
+        "identity/userFlows/<uuid:flow_id>/identityProviders",
+        userflows.FlowIdentityProvidersView.as_view(),
+        name="userflow-identity-providers",
+    ),
+    path(
+        "identity/userFlows/<uuid:flow_id>/applications",
+        userflows.FlowApplicationsView.as_view(),
+        name="userflow-applications",
+    ),
+    path(
+        "identity/userFlowAttributes",
+        userflow_attributes.CustomAttributesView.as_view(),
+        name="userflow-attributes-custom",
+    ),
+    path(
+        "identity/userFlowAttributes/<str:attribute_id>",
+        userflow_attributes.CustomAttributeView.as_view(),
+        name="userflow-attribute-custom",
+    ),
+    # Identity providers (management/identity_providers.py).
+    path(
+        "identity/identityProviders",
+        identity_providers.IdentityProvidersView.as_view(),
+        name="identity-providers",
+    ),
+    path(
+        "identity/identityProviders/<str:provider_id>",
+        identity_providers.IdentityProviderView.as_view(),
+        name="identity-provider",
+    ),
+    # Company branding, its language layers and images, the languages (management/branding.py).
+    path("organization/branding", branding.BrandingView.as_view(), name="branding"),
+    path(
+        "organization/branding/localizations",
+        branding.LocalizationsView.as_view(),
+        name="branding-localizations",
+    ),
+    path(
+        "organization/branding/localizations/<str:locale>",
+        branding.LocalizationView.as_view(),
+        name="branding-localization",
+    ),
+    path(
+        "organization/branding/localizations/<str:locale>/<str:kind>",
+        branding.BrandingImageView.as_view(),
+        name="branding-localization-image",
+    ),
+    path(
+        "organization/branding/applications/<uuid:app_id>",
+        branding.AppBrandingView.as_view(),
+        name="branding-app",
+    ),
+    path(
+        "organization/branding/applications/<uuid:app_id>/localizations/<str:locale>",
+        branding.AppLocalizationView.as_view(),
+        name="branding-app-localization",
+    ),
+    path(
+        "organization/branding/languages",
+        branding.LanguagesView.as_view(),
+        name="branding-languages",
+    ),
+    path(
+        "organization/branding/languages/<str:locale>/overrides",
+        branding.LanguageOverridesView.as_view(),
+        name="branding-language-overrides",
+    ),
+    path(
+        "organization/branding/<str:kind>",
+        branding.BrandingImageView.as_view(),
+        name="branding-image",
     ),
     re_path(r"^(?P<rest>.*)$", unknown_path),
 ]
