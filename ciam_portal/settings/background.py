@@ -60,6 +60,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.usage_rollups_advance",
         "schedule": crontab(minute="*/5"),
     },
+    # Imports whose worker died go on from their checkpoint (bulk/services.py).
+    "resume-customer-imports": {
+        "task": "bulk.tasks.customer_imports_resume",
+        "schedule": crontab(minute="*"),
+    },
     "maintain-signing-keys": {
         "task": "apps.tasks.signing_keys_maintain",
         "schedule": crontab(hour=3, minute=7),
