@@ -45,24 +45,34 @@ class ImportedBcryptPasswordHasher(BCryptPasswordHasher):
             return False
 
 
-class _KeycloakPbkdf2PasswordHasher(BasePasswordHasher):
-    """Keycloak's PBKDF2 credential (`pbkdf2-sha256`, `pbkdf2-sha512`): a random salt of bytes
-    and the derived key, both base64 as Keycloak's export holds them, and the iteration count.
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii").rstrip("=")
 
-    Stored as `<algorithm>$<hashIterations>$<base64 salt>$<base64 value>`; the derived key's
-    length is the stored value's (Keycloak derives 512 bits by default, some versions 256).
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+class _KeycloakPbkdf2PasswordHasher(BasePasswordHasher):
+    """Keycloak's PBKDF2 credential (`pbkdf2-sha256`, `pbkdf2-sha512`): a random salt of bytes,
+    the iteration count and the derived key, as Keycloak's export holds them.
+
+    Stored as `kc_sha256$<iterations>$<salt>$<value>`, base64 without padding: the account's
+    password column holds 128 characters, and a SHA-512 credential (a 64-byte key, 210,000
+    iterations in Keycloak 24) in longer names would not fit. The derived key's length is the
+    stored value's (Keycloak derives 512 bits by default, some versions 256).
     """
 
     digest_name = "sha256"
 
     def salt(self) -> str:
-        return base64.b64encode(secrets.token_bytes(16)).decode("ascii")
+        return _b64(secrets.token_bytes(16))
 
     def encode(self, password: str, salt: str, iterations: int = 27_500, length: int = 64) -> str:
         derived = hashlib.pbkdf2_hmac(
-            self.digest_name, password.encode(), base64.b64decode(salt), iterations, length
+            self.digest_name, password.encode(), _unb64(salt), iterations, length
         )
-        return f"{self.algorithm}${iterations}${salt}${base64.b64encode(derived).decode('ascii')}"
+        return f"{self.algorithm}${iterations}${salt}${_b64(derived)}"
 
     def decode(self, encoded: str) -> dict[str, Any]:
         algorithm, iterations, salt, value = encoded.split("$", 3)
@@ -70,7 +80,7 @@ class _KeycloakPbkdf2PasswordHasher(BasePasswordHasher):
 
     def verify(self, password: str, encoded: str) -> bool:
         decoded = self.decode(encoded)
-        length = len(base64.b64decode(decoded["hash"]))
+        length = len(_unb64(decoded["hash"]))
         again = self.encode(password, decoded["salt"], decoded["iterations"], length)
         return constant_time_compare(encoded, again)
 
@@ -89,12 +99,12 @@ class _KeycloakPbkdf2PasswordHasher(BasePasswordHasher):
 
 
 class KeycloakPbkdf2Sha256PasswordHasher(_KeycloakPbkdf2PasswordHasher):
-    algorithm = "pbkdf2_keycloak_sha256"
+    algorithm = "kc_sha256"
     digest_name = "sha256"
 
 
 class KeycloakPbkdf2Sha512PasswordHasher(_KeycloakPbkdf2PasswordHasher):
-    algorithm = "pbkdf2_keycloak_sha512"
+    algorithm = "kc_sha512"
     digest_name = "sha512"
 
 
@@ -112,10 +122,10 @@ _ARGON2 = re.compile(
 )
 _DJANGO_PBKDF2 = re.compile(r"pbkdf2_sha256\$[1-9]\d{0,8}\$[^$]+\$[A-Za-z0-9+/]+={0,2}")
 _KEYCLOAK = re.compile(
-    r"pbkdf2_keycloak_sha(256|512)\$[1-9]\d{0,8}\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}"
+    r"pbkdf2-sha(256|512)\$([1-9]\d{0,8})\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})"
 )
 _DJANGO_SCRYPT = re.compile(
-    r"scrypt\$[^$]+\$[1-9]\d{0,9}\$[1-9]\d{0,3}\$[1-9]\d{0,3}\$[A-Za-z0-9+/]+={0,2}"
+    r"scrypt\$[1-9]\d{0,9}\$[^$]+\$[1-9]\d{0,3}\$[1-9]\d{0,3}\$[A-Za-z0-9+/]+={0,2}"
 )
 
 
@@ -125,7 +135,8 @@ def imported_password_hash(text: str) -> str:
     PBKDF2 and scrypt) to verify at the customer's first sign-in.
 
     Read: bcrypt (`$2a$`, `$2b$`, `$2y$`), Django's PBKDF2 (`pbkdf2_sha256$…`), Keycloak's
-    PBKDF2-SHA256/512 (`pbkdf2_keycloak_sha256$<iterations>$<base64 salt>$<base64 value>`),
+    PBKDF2-SHA256/512 (`pbkdf2-sha256$<hashIterations>$<base64 salt>$<base64 value>`, with
+    Keycloak's own algorithm name: `pbkdf2-sha512` likewise),
     argon2 (`$argon2id$…`, `$argon2i$…`) and Django's scrypt (`scrypt$…`). Raises
     UnsupportedHashFormat for Firebase's modified scrypt and UnknownHashFormat for anything else.
     The text is never logged nor put in an exception's message.
@@ -134,12 +145,15 @@ def imported_password_hash(text: str) -> str:
         return f"{ImportedBcryptPasswordHasher.algorithm}${text}"
     if _ARGON2.fullmatch(text):
         return f"argon2{text}"
-    if (
-        _DJANGO_PBKDF2.fullmatch(text)
-        or _KEYCLOAK.fullmatch(text)
-        or _DJANGO_SCRYPT.fullmatch(text)
-    ):
+    if _DJANGO_PBKDF2.fullmatch(text) or _DJANGO_SCRYPT.fullmatch(text):
         return text
+    if keycloak := _KEYCLOAK.fullmatch(text):
+        digest, iterations, salt, value = keycloak.groups()
+        try:
+            salt_bytes, value_bytes = _unb64(salt), _unb64(value)
+        except ValueError as error:
+            raise UnknownHashFormat("Unknown password hash format.") from error
+        return f"kc_sha{digest}${iterations}${_b64(salt_bytes)}${_b64(value_bytes)}"
     if text.startswith(("firebase_scrypt$", "firebase-scrypt$")):
         raise UnsupportedHashFormat(
             "Firebase's modified scrypt is not supported: no well-kept library verifies it. "

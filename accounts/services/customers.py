@@ -36,6 +36,7 @@ CUSTOMER_RESTORE_DAYS = 30
 # Shown once to the admin, who passes it on; the customer must replace it.
 _TEMPORARY_PASSWORD_BYTES = 12
 _PURGE_BATCH = 500
+_PASSWORD_COLUMN = User._meta.get_field("password").max_length or 128
 
 
 class CustomerNotRestorable(Exception):
@@ -359,6 +360,8 @@ def customer_new_clean(
             if not isinstance(password_hash, str):
                 raise UnknownHashFormat("Unknown password hash format.")
             password = imported_password_hash(password_hash.strip())
+            if len(password) > _PASSWORD_COLUMN:
+                raise UnknownHashFormat("The password hash is too long to store.")
         except (UnknownHashFormat, UnsupportedHashFormat) as error:
             errors["passwordHash"] = [str(error)]
     else:

@@ -26,13 +26,15 @@ def django_pbkdf2_hash(password: str = PASSWORD) -> str:
     return str(PBKDF2PasswordHasher().encode(password, "djangosalt123", iterations=1000))
 
 
-def keycloak_hash(password: str = PASSWORD, digest: str = "sha256", iterations: int = 1000) -> str:
+def keycloak_hash(
+    password: str = PASSWORD, digest: str = "sha256", iterations: int = 210_000
+) -> str:
     """Keycloak's credential (base64 salt, iterations, base64 value, 512 bits), in the notation
     the import reads."""
     salt = os.urandom(16)
     value = hashlib.pbkdf2_hmac(digest, password.encode(), salt, iterations, 64)
     return (
-        f"pbkdf2_keycloak_{digest}${iterations}$"
+        f"pbkdf2-{digest}${iterations}$"
         f"{base64.b64encode(salt).decode()}${base64.b64encode(value).decode()}"
     )
 
