@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from apps import services as app_services
 from apps.models import ApiPermission
+from bulk.models import CustomerImport
 from extensions.client import envelope, extension_call
 from extensions.models import CustomAuthenticationExtension, ExtensionEvent
 from federation.services import identity_provider_create
@@ -44,7 +45,7 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
     user flow with attributes, a custom attribute, a customer with a linked identity, a second
     admin, an identity provider (Google), a named location and a conditional access policy
     excluding it, a custom authentication extension with a recorded call, and a sign-in in the
-    log (its pages list it, and open it in their pane)."""
+    log (its pages list it, and open it in their pane), and a queued customer import."""
     tenant = flow_world.tenant
     other_admin = operator_factory(tenant=tenant, roles=[AdminRole.REPORTS_READER])
     customer = make_customer(tenant, "swept@example.com")
@@ -96,6 +97,9 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
                 data={},
             ),
         ).call
+        customer_import = CustomerImport.objects.create(
+            file_format="csv", file_name="swept.csv", created_by="swept@admins.example"
+        )
         policy = conditional_access_policy_create(
             settings=PolicySettings(
                 name="Swept policy",
@@ -122,6 +126,7 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         "location_id": str(location.location_id),
         "extension_id": str(extension.extension_id),
         "call_id": str(call.pk),
+        "import_id": str(customer_import.object_id),
     }
 
 
