@@ -33,6 +33,13 @@ def customer_import_errors(*, job: CustomerImport) -> Iterator[CustomerImportErr
         yield from job.errors.order_by("row_number", "id").iterator(chunk_size=STREAM_CHUNK)
 
 
+def customer_import_first_errors(
+    *, job: CustomerImport, limit: int = 20
+) -> list[CustomerImportError]:
+    """The job's first errors by row, for its page (the report has them all)."""
+    return list(job.errors.order_by("row_number", "id")[:limit])
+
+
 def error_fields(error: CustomerImportError) -> dict[str, object]:
     return {
         "row": error.row_number,

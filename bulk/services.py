@@ -15,10 +15,12 @@ How an import keeps its promises:
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import IO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
@@ -52,9 +54,9 @@ from bulk.models import (
     ImportStatus,
 )
 
-# Rows per transaction: large enough that two INSERTs carry most of the cost, small enough that
-# a restart redoes little and the progress bar moves often.
-BATCH = 1000
+# Rows per transaction (CIAM_BULK_IMPORT_BATCH_ROWS, 1000): large enough that two INSERTs carry
+# most of the cost, small enough that a restart redoes little and the progress bar moves often.
+BATCH = settings.CIAM_BULK_IMPORT_BATCH_ROWS
 # A running job whose last batch committed longer ago than this has lost its worker.
 STALE_AFTER = timedelta(seconds=60)
 EXISTS = "A customer with this email address exists already."
@@ -193,6 +195,8 @@ def customer_import_run(*, job_id: uuid.UUID) -> CustomerImport | None:
                         job.refresh_from_db()
                         return job
                     batch = []
+                    if settings.CIAM_BULK_IMPORT_PAUSE_MS:
+                        time.sleep(settings.CIAM_BULK_IMPORT_PAUSE_MS / 1000)
             if batch and not _import_batch(job, runner, batch, seen, definitions):
                 job.refresh_from_db()
                 return job

@@ -128,11 +128,12 @@ def customer_import_detail(
     """The job's progress bar, counts and error report."""
     with in_tenant(tenant):
         job = _job(import_id)
+        first_errors = selectors.customer_import_first_errors(job=job)
     return tenant_page(
         request,
         tenant,
         "admin_center/bulk/import.html",
-        {"job": job, "progress": _progress(job), "section": SECTION},
+        {"job": job, "progress": _progress(job), "errors": first_errors, "section": SECTION},
     )
 
 

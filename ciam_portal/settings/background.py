@@ -71,6 +71,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Customer imports (bulk/services.py): rows per transaction, and a pause after each batch that
+# leaves the database to sign-ins while a large import runs (0: none).
+CIAM_BULK_IMPORT_BATCH_ROWS = env_int("CIAM_BULK_IMPORT_BATCH_ROWS", 1000)
+CIAM_BULK_IMPORT_PAUSE_MS = env_int("CIAM_BULK_IMPORT_PAUSE_MS", 0)
+
 _email_dir = env_str("CIAM_EMAIL_DIR")
 _smtp_host = env_str("CIAM_SMTP_HOST")
 if _email_dir:

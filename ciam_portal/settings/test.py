@@ -12,9 +12,13 @@ PASSWORD_HASHERS = [
     *PASSWORD_IMPORT_HASHERS,  # noqa: F405
 ]
 # A server started for the bulk import's browser test hashes as production does, so the
-# imported hashes its sign-ins upgrade end as argon2id.
+# imported hashes its sign-ins upgrade end as argon2id; it still reads the cheap hashes the
+# tests made.
 if env_bool("CIAM_TEST_PRODUCTION_HASHERS", False):
-    PASSWORD_HASHERS = PRODUCTION_PASSWORD_HASHERS  # noqa: F405
+    PASSWORD_HASHERS = [
+        *PRODUCTION_PASSWORD_HASHERS,  # noqa: F405
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
 CIAM_TENANT_CACHE_SECONDS = 0
 CIAM_LOOKUP_SECONDS = 0
 CIAM_BRANDING_CACHE_SECONDS = 0
