@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from management import users
+from management import user_imports, users
 from management.openapi import OpenApiPage, openapi_document
 from management.problems import problem_json
 
@@ -21,6 +21,18 @@ urlpatterns = [
     path("openapi.json", openapi_document, name="openapi"),
     path("docs", OpenApiPage.as_view(), name="docs"),
     path("users", users.UsersView.as_view(), name="users"),
+    path("users/imports", user_imports.UserImportsView.as_view(), name="user-imports"),
+    path(
+        "users/imports/<uuid:import_id>",
+        user_imports.UserImportView.as_view(),
+        name="user-import",
+    ),
+    path(
+        "users/imports/<uuid:import_id>/errors",
+        user_imports.UserImportErrorsView.as_view(),
+        name="user-import-errors",
+    ),
+    path("users/export", user_imports.UserExportView.as_view(), name="user-export"),
     path("users/<uuid:user_id>", users.UserView.as_view(), name="user"),
     path("users/<uuid:user_id>/restore", users.UserRestoreView.as_view(), name="user-restore"),
     path(
