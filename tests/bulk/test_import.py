@@ -16,6 +16,7 @@ from bulk.services import (
     customer_import_run,
     customer_imports_stalled,
 )
+from bulk.tasks import customer_imports_resume
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tests.bulk.factories import bcrypt_hash, csv_text, import_file
@@ -208,3 +209,21 @@ def test_a_cancelled_job_stops(tenant_a: Tenant) -> None:
         assert job.status == ImportStatus.CANCELLED
         assert not job.file
         assert not User.objects.filter(email="cancelled@example.com").exists()
+
+
+def test_the_beat_queues_a_stalled_job_again(tenant_a: Tenant) -> None:
+    """The beat's task (every minute) finds the job whose worker died and queues it; Celery is
+    eager here, so the queued run happens at once, in the job's tenant."""
+    job = import_file(
+        tenant_a, csv_text("email", "beat1@example.com", "beat2@example.com"), run=False
+    )
+    with in_tenant(tenant_a):
+        CustomerImport.objects.filter(pk=job.pk).update(
+            status=ImportStatus.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=5)
+        )
+    assert customer_imports_resume() == 1
+    with in_tenant(tenant_a):
+        job.refresh_from_db()
+        assert (job.status, job.succeeded) == (ImportStatus.DONE, 2)
+        assert User.objects.filter(email__startswith="beat").count() == 2
+    assert customer_imports_resume() == 0
