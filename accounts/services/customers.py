@@ -382,7 +382,8 @@ def customer_new_clean(
             continue
         definition = definitions.get(name)
         if definition is None:
-            errors[name] = [_("No custom attribute has this name.")]
+            # Only an import names attributes freely, and only admins read its report.
+            errors[name] = ["No custom attribute has this name."]
             continue
         try:
             cleaned_custom[name] = custom_value_clean(attribute=definition, value=raw)
