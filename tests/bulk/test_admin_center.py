@@ -45,7 +45,9 @@ def test_an_upload_is_queued_audited_and_shown_with_its_progress(
         "people.csv",
         "global@admins.example",
     )
-    entry = AuditEntry.objects.get(action=AuditAction.CUSTOMERS_IMPORT_STARTED)
+    entry = AuditEntry.objects.get(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.CUSTOMERS_IMPORT_STARTED
+    )
     assert entry.details == {"import_id": str(job.object_id), "format": "csv"}
     page = admin_client.get(answer["Location"])
     assert page.status_code == 200
@@ -130,7 +132,9 @@ def test_the_export_streams_every_customer_with_attributes(
     assert lines[0]["extension_Newsletter"] is True
     assert lines[0]["extension_LoyaltyNumber"] == "=1+1"
     assert lines[1]["extension_Age"] is None
-    exports = AuditEntry.objects.filter(action=AuditAction.CUSTOMERS_EXPORTED).order_by("id")
+    exports = AuditEntry.objects.filter(
+        tenant_uuid=tenant.tenant_id, action=AuditAction.CUSTOMERS_EXPORTED
+    ).order_by("id")
     assert [entry.details for entry in exports] == [{"format": "csv"}, {"format": "json"}]
 
 
