@@ -8,6 +8,7 @@ from admin_center.bulk.urls import urlpatterns as bulk_pages
 from admin_center.customers.urls import urlpatterns as customer_pages
 from admin_center.extensions.urls import urlpatterns as extension_pages
 from admin_center.federation.urls import urlpatterns as federation_pages
+from admin_center.groups.urls import urlpatterns as group_pages
 from admin_center.insights.urls import urlpatterns as insights_pages
 from admin_center.monitoring.urls import urlpatterns as sign_in_log_pages
 from admin_center.operators.urls import urlpatterns as operator_pages
@@ -27,6 +28,7 @@ urlpatterns: list[URLPattern] = [
     *userflow_pages,
     *customer_pages,
     *bulk_pages,
+    *group_pages,
     *branding_pages,
     *federation_pages,
     *conditional_access_pages,

@@ -1,13 +1,15 @@
-"""Every write through the management API is audited with the calling app, as the admin
-center's are with the operator (tenants.services.audit_record): the tenant's audit log shows
-"Name (client ID)" as the actor and `calling_app` in the details. Secrets and customers'
-profile values are never passed here."""
+"""Every write through the management API is audited with its caller, as the admin center's
+are with the operator (tenants.services.audit_record): for an app, the tenant's audit log shows
+"Name (client ID)" as the actor and `calling_app` in the details; for an operator calling with
+their session (the admin center's mount), the operator is the actor, as on the admin center's
+pages. Secrets and customers' profile values are never passed here."""
 
 from collections.abc import Mapping
 
 from rest_framework.request import Request
 
 from apps.oidc.resource_tokens import AppCaller
+from management.authentication import OperatorCaller
 from tenants.current import current_tenant
 from tenants.models import AuditAction, AuditEntry
 from tenants.services import audit_details, audit_record
@@ -23,11 +25,19 @@ def api_audit(
     after: Mapping[str, object] | None = None,
 ) -> AuditEntry:
     caller = request.auth
+    recorded = audit_details(details=details, before=before, after=after)
+    recorded["via"] = "management_api"
+    if isinstance(caller, OperatorCaller):
+        return audit_record(
+            actor=caller.operator,
+            tenant=current_tenant(),
+            action=action,
+            target=target[:254],
+            details=recorded,
+        )
     if not isinstance(caller, AppCaller):
         raise TypeError("Only an authenticated call writes through the management API.")
-    recorded = audit_details(details=details, before=before, after=after)
     recorded["calling_app"] = caller.client_id
-    recorded["via"] = "management_api"
     return audit_record(
         actor=None,
         actor_name=f"{caller.name} ({caller.client_id})",

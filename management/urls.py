@@ -4,7 +4,18 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from management import user_imports, users
+from management import (
+    app_role_assignments,
+    audit_logs,
+    authentication_methods,
+    conditional_access,
+    configuration,
+    extensions,
+    groups,
+    signing_keys,
+    user_imports,
+    users,
+)
 from management.openapi import OpenApiPage, openapi_document
 from management.problems import problem_json
 
@@ -44,6 +55,99 @@ urlpatterns = [
         "users/<uuid:user_id>/revokeSignInSessions",
         users.UserSessionsRevokeView.as_view(),
         name="user-revoke-sessions",
+    ),
+    path("auditLogs/signIns", audit_logs.SignInsView.as_view(), name="sign-ins"),
+    path("auditLogs/signIns/<int:sign_in_id>", audit_logs.SignInView.as_view(), name="sign-in"),
+    path(
+        "auditLogs/directoryAudits",
+        audit_logs.DirectoryAuditsView.as_view(),
+        name="directory-audits",
+    ),
+    path(
+        "auditLogs/directoryAudits/<int:entry_id>",
+        audit_logs.DirectoryAuditView.as_view(),
+        name="directory-audit",
+    ),
+    path(
+        "policies/authenticationMethodsPolicy",
+        authentication_methods.AuthenticationMethodsPolicyView.as_view(),
+        name="authentication-methods-policy",
+    ),
+    path(
+        "policies/authenticationMethodsPolicy/passwordProtection",
+        authentication_methods.PasswordProtectionView.as_view(),
+        name="password-protection",
+    ),
+    path(
+        "identity/conditionalAccess/policies",
+        conditional_access.PoliciesView.as_view(),
+        name="conditional-access-policies",
+    ),
+    path(
+        "identity/conditionalAccess/policies/<uuid:policy_id>",
+        conditional_access.PolicyView.as_view(),
+        name="conditional-access-policy",
+    ),
+    path(
+        "identity/conditionalAccess/namedLocations",
+        conditional_access.NamedLocationsView.as_view(),
+        name="named-locations",
+    ),
+    path(
+        "identity/conditionalAccess/namedLocations/<uuid:location_id>",
+        conditional_access.NamedLocationView.as_view(),
+        name="named-location",
+    ),
+    path(
+        "identity/customAuthenticationExtensions",
+        extensions.ExtensionsView.as_view(),
+        name="custom-authentication-extensions",
+    ),
+    path(
+        "identity/customAuthenticationExtensions/<uuid:extension_id>",
+        extensions.ExtensionView.as_view(),
+        name="custom-authentication-extension",
+    ),
+    path(
+        "identity/authenticationEventListeners",
+        extensions.ListenersView.as_view(),
+        name="authentication-event-listeners",
+    ),
+    path(
+        "identity/authenticationEventListeners/<uuid:listener_id>",
+        extensions.ListenerView.as_view(),
+        name="authentication-event-listener",
+    ),
+    path("signingKeys", signing_keys.SigningKeysView.as_view(), name="signing-keys"),
+    path(
+        "signingKeys/rotate",
+        signing_keys.SigningKeyRotateView.as_view(),
+        name="signing-keys-rotate",
+    ),
+    path("configuration", configuration.ConfigurationView.as_view(), name="configuration"),
+    path(
+        "configuration/apply",
+        configuration.ConfigurationApplyView.as_view(),
+        name="configuration-apply",
+    ),
+    path("users/<uuid:user_id>/memberOf", groups.UserMemberOfView.as_view(), name="user-member-of"),
+    path("groups", groups.GroupsView.as_view(), name="groups"),
+    path("groups/<uuid:group_id>", groups.GroupView.as_view(), name="group"),
+    path("groups/<uuid:group_id>/members", groups.GroupMembersView.as_view(), name="members"),
+    path(
+        "groups/<uuid:group_id>/members/<uuid:user_id>",
+        groups.GroupMemberView.as_view(),
+        name="member",
+    ),
+    path(
+        "applications/<uuid:app_id>/appRoleAssignedTo",
+        app_role_assignments.AppRoleAssignedToView.as_view(),
+        name="app-role-assigned-to",
+    ),
+    path(
+        "applications/<uuid:app_id>/appRoleAssignedTo/<uuid:assignment_id>",
+        app_role_assignments.AppRoleAssignmentView.as_view(),
+        name="app-role-assignment",
     ),
     re_path(r"^(?P<rest>.*)$", unknown_path),
 ]

@@ -31,6 +31,14 @@ from accounts.services.customers import (
     customers_create_many,
     customers_purge_due,
 )
+from accounts.services.groups import (
+    GroupMemberDeleted,
+    group_create,
+    group_delete,
+    group_member_add,
+    group_member_remove,
+    group_update,
+)
 from accounts.services.operators import (
     LastGlobalAdministrator,
     admin_add,
@@ -45,6 +53,7 @@ __all__ = [
     "CustomAttributeLimitReached",
     "CustomerDeleted",
     "CustomerNotRestorable",
+    "GroupMemberDeleted",
     "IdentityNotLinked",
     "LastGlobalAdministrator",
     "NewCustomer",
@@ -72,6 +81,11 @@ __all__ = [
     "customer_unblock",
     "customers_create_many",
     "customers_purge_due",
+    "group_create",
+    "group_delete",
+    "group_member_add",
+    "group_member_remove",
+    "group_update",
     "operator_create",
     "password_change_done",
 ]
