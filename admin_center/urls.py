@@ -4,6 +4,7 @@ from django.urls import URLPattern
 
 from admin_center.app_registrations.urls import urlpatterns as app_pages
 from admin_center.branding.urls import urlpatterns as branding_pages
+from admin_center.bulk.urls import urlpatterns as bulk_pages
 from admin_center.customers.urls import urlpatterns as customer_pages
 from admin_center.extensions.urls import urlpatterns as extension_pages
 from admin_center.federation.urls import urlpatterns as federation_pages
@@ -26,6 +27,7 @@ urlpatterns: list[URLPattern] = [
     *extension_pages,
     *userflow_pages,
     *customer_pages,
+    *bulk_pages,
     *group_pages,
     *branding_pages,
     *federation_pages,

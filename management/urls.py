@@ -15,6 +15,7 @@ from management import (
     groups,
     identity_providers,
     signing_keys,
+    user_imports,
     userflow_attributes,
     userflows,
     users,
@@ -35,6 +36,18 @@ urlpatterns = [
     path("openapi.json", openapi_document, name="openapi"),
     path("docs", OpenApiPage.as_view(), name="docs"),
     path("users", users.UsersView.as_view(), name="users"),
+    path("users/imports", user_imports.UserImportsView.as_view(), name="user-imports"),
+    path(
+        "users/imports/<uuid:import_id>",
+        user_imports.UserImportView.as_view(),
+        name="user-import",
+    ),
+    path(
+        "users/imports/<uuid:import_id>/errors",
+        user_imports.UserImportErrorsView.as_view(),
+        name="user-import-errors",
+    ),
+    path("users/export", user_imports.UserExportView.as_view(), name="user-export"),
     path("users/<uuid:user_id>", users.UserView.as_view(), name="user"),
     path("users/<uuid:user_id>/restore", users.UserRestoreView.as_view(), name="user-restore"),
     path(

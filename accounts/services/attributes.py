@@ -83,6 +83,21 @@ def custom_value_clean(*, attribute: CustomAttribute, value: object) -> Attribut
     return ATTRIBUTE_TYPES[attribute.data_type].clean(value)
 
 
+def builtin_value_clean(*, key: str, value: object) -> str:
+    """Validate one value of a built-in attribute (a `BUILTIN_ATTRIBUTES` key other than the
+    email address): text PostgreSQL can store, stripped, within the attribute's maximum length
+    (Entra's); the value as stored, or a ValidationError with a clear message."""
+    spec = BUILTIN_ATTRIBUTES[key]
+    if not isinstance(value, str):
+        raise ValidationError(_("Enter text."))
+    if not storable_text(value):
+        raise ValidationError(_("This text holds characters that cannot be stored."))
+    text = value.strip()
+    if len(text) > spec.max_length:
+        raise ValidationError(_("At most %(max)d characters.") % {"max": spec.max_length})
+    return text
+
+
 def customer_profile_update(
     *, user: User, builtin: dict[str, object], custom: dict[str, object], by_customer: bool
 ) -> User:
@@ -98,21 +113,10 @@ def customer_profile_update(
         if spec is None or key == "email":
             errors.setdefault(key, []).append(str(_("This attribute cannot be changed here.")))
             continue
-        if not isinstance(raw, str):
-            errors.setdefault(key, []).append(str(_("Enter text.")))
-            continue
-        value = raw.strip()
-        if not storable_text(raw):
-            errors.setdefault(key, []).append(
-                str(_("This text holds characters that cannot be stored."))
-            )
-            continue
-        if len(value) > spec.max_length:
-            errors.setdefault(key, []).append(
-                str(_("At most %(max)d characters.") % {"max": spec.max_length})
-            )
-            continue
-        cleaned_builtin[key] = value
+        try:
+            cleaned_builtin[key] = builtin_value_clean(key=key, value=raw)
+        except ValidationError as error:
+            errors.setdefault(key, []).extend(error.messages)
     definitions = {attribute.name: attribute for attribute in CustomAttribute.objects.all()}
     cleaned_custom: dict[str, object] = {}
     for name, given in custom.items():

@@ -60,11 +60,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.usage_rollups_advance",
         "schedule": crontab(minute="*/5"),
     },
+    # Imports whose worker died go on from their checkpoint (bulk/services.py).
+    "resume-customer-imports": {
+        "task": "bulk.tasks.customer_imports_resume",
+        "schedule": crontab(minute="*"),
+    },
     "maintain-signing-keys": {
         "task": "apps.tasks.signing_keys_maintain",
         "schedule": crontab(hour=3, minute=7),
     },
 }
+
+# Customer imports (bulk/services.py): rows per transaction, and a pause after each batch that
+# leaves the database to sign-ins while a large import runs (0: none).
+CIAM_BULK_IMPORT_BATCH_ROWS = env_int("CIAM_BULK_IMPORT_BATCH_ROWS", 1000)
+CIAM_BULK_IMPORT_PAUSE_MS = env_int("CIAM_BULK_IMPORT_PAUSE_MS", 0)
 
 _email_dir = env_str("CIAM_EMAIL_DIR")
 _smtp_host = env_str("CIAM_SMTP_HOST")

@@ -10,12 +10,23 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# The hashes a bulk import brings from other systems (accounts/hashers.py, docs/bulk-import.md):
+# each verifies its customer's first sign-in, after which Django re-hashes the password with the
+# first hasher below and saves it.
+PASSWORD_IMPORT_HASHERS = [
+    "accounts.hashers.ImportedBcryptPasswordHasher",
+    "accounts.hashers.KeycloakPbkdf2Sha256PasswordHasher",
+    "accounts.hashers.KeycloakPbkdf2Sha512PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 # argon2id at OWASP's parameters (19 MiB, 2 iterations, 1 lane); older hashes still verify.
 PASSWORD_HASHERS = [
     "accounts.hashers.OwaspArgon2PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    *PASSWORD_IMPORT_HASHERS,
 ]
+PRODUCTION_PASSWORD_HASHERS = PASSWORD_HASHERS
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

@@ -1,9 +1,24 @@
 """Test settings: the real stack, with a cheap password hasher to keep the suite fast."""
 
-from ciam_portal.environment import env_int
+from ciam_portal.environment import env_bool, env_int
 from ciam_portal.settings import *  # noqa: F403
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    # Imported hashes verify in tests as in production (their tests switch the first hasher
+    # back to argon2id, with PRODUCTION_PASSWORD_HASHERS, to see the upgrade).
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    *PASSWORD_IMPORT_HASHERS,  # noqa: F405
+]
+# A server started for the bulk import's browser test hashes as production does, so the
+# imported hashes its sign-ins upgrade end as argon2id; it still reads the cheap hashes the
+# tests made.
+if env_bool("CIAM_TEST_PRODUCTION_HASHERS", False):
+    PASSWORD_HASHERS = [
+        *PRODUCTION_PASSWORD_HASHERS,  # noqa: F405
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
 CIAM_TENANT_CACHE_SECONDS = 0
 CIAM_LOOKUP_SECONDS = 0
 CIAM_BRANDING_CACHE_SECONDS = 0

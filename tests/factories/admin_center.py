@@ -12,6 +12,7 @@ from accounts.services import group_create, group_member_add
 from apps import services as app_services
 from apps.assignments import app_role_assign
 from apps.models import ApiPermission
+from bulk.models import CustomerImport
 from extensions.client import envelope, extension_call
 from extensions.models import CustomAuthenticationExtension, ExtensionEvent
 from federation.services import identity_provider_create
@@ -46,8 +47,8 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
     user flow with attributes, a custom attribute, a customer with a linked identity, a second
     admin, an identity provider (Google), a named location and a conditional access policy
     excluding it, a custom authentication extension with a recorded call, a sign-in in the
-    log (its pages list it, and open it in their pane), and a group with the customer as member
-    holding an app role of the app."""
+    log (its pages list it, and open it in their pane), a group with the customer as member
+    holding an app role of the app, and a queued customer import."""
     tenant = flow_world.tenant
     other_admin = operator_factory(tenant=tenant, roles=[AdminRole.REPORTS_READER])
     customer = make_customer(tenant, "swept@example.com")
@@ -99,6 +100,9 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
                 data={},
             ),
         ).call
+        customer_import = CustomerImport.objects.create(
+            file_format="csv", file_name="swept.csv", created_by="swept@admins.example"
+        )
         group = group_create(display_name="Swept group")
         group_member_add(group=group, user=customer)
         role = app_services.app_role_add(
@@ -131,6 +135,7 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         "location_id": str(location.location_id),
         "extension_id": str(extension.extension_id),
         "call_id": str(call.pk),
+        "import_id": str(customer_import.object_id),
         "group_id": str(group.object_id),
         "member_id": str(customer.object_id),
         "role_id": str(role.role_id),

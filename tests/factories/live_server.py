@@ -43,9 +43,12 @@ def database_url() -> str:
     return f"postgresql://{db['USER']}{password}@{host or '127.0.0.1'}:{port}/{db['NAME']}"
 
 
-def _serve(mail_dir: Path, *, without: tuple[str, ...] = ()) -> Iterator[str]:
+def _serve(
+    mail_dir: Path, *, without: tuple[str, ...] = (), extra: dict[str, str] | None = None
+) -> Iterator[str]:
     """Start granian with WORKERS processes on the test database, wait until it answers, yield
-    its base URL, stop it. Variables named in `without` are left out of its environment."""
+    its base URL, stop it. Variables named in `without` are left out of its environment, those
+    in `extra` added."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -54,6 +57,7 @@ def _serve(mail_dir: Path, *, without: tuple[str, ...] = ()) -> Iterator[str]:
         "DATABASE_URL": database_url(),
         "CIAM_BASE_URL": base_url,
         "CIAM_EMAIL_DIR": str(mail_dir),
+        **(extra or {}),
     }
     log_path = ROOT / "var" / f"live-server-{port}.log"
     log_path.parent.mkdir(exist_ok=True)
@@ -108,3 +112,20 @@ def embedded_default_server_url(
     """A server configured as `make run` is by default: no REDIS_URL, so the only store its
     worker processes share is the database."""
     yield from _serve(tmp_path_factory.mktemp("embedded-mail"), without=("REDIS_URL",))
+
+
+@pytest.fixture(scope="session")
+def bulk_import_server_url(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A server that hashes passwords as production does (argon2id first: the imported hashes
+    its sign-ins upgrade end as argon2id) and imports in batches of 500 with a pause of 150 ms
+    after each, so that a browser sees a 10,000-row import's bar at several places."""
+    yield from _serve(
+        tmp_path_factory.mktemp("bulk-mail"),
+        extra={
+            "CIAM_TEST_PRODUCTION_HASHERS": "true",
+            "CIAM_BULK_IMPORT_BATCH_ROWS": "500",
+            "CIAM_BULK_IMPORT_PAUSE_MS": "150",
+        },
+    )
