@@ -122,6 +122,7 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         "location_id": str(location.location_id),
         "extension_id": str(extension.extension_id),
         "call_id": str(call.pk),
+        "platform": "spa",
     }
 
 
