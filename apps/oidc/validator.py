@@ -760,10 +760,12 @@ def presents_credentials(request: Request) -> bool:
     )
 
 
-def redirect_uri_platform(app: AppRegistration, uri: str) -> str:
+def redirect_uri_platform(app: AppRegistration, uri: str | None) -> str:
     """The platform of the app's registered redirect URI that `uri` matches as DOT matches it
     (RFC 6749 §3.1.2.3: exactly; RFC 8252 §7.3: a loopback IP with any port); the app's main
     platform when none does (the request fails DOT's own check then)."""
+    if not isinstance(uri, str):
+        return str(app.platform)
     platforms = lookups.redirect_uri_platforms(app)
     platform = platforms.get(uri)
     if platform is not None:

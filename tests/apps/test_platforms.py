@@ -134,6 +134,9 @@ def test_a_spa_code_is_redeemed_without_a_secret_with_pkce_and_cors(world: OidcW
     refreshed = refresh(world, response.json()["refresh_token"], origin=SPA_ORIGIN)
     assert refreshed.status_code == 200, refreshed.text
     assert refreshed.headers["Access-Control-Allow-Origin"] == SPA_ORIGIN
+    # Its refresh token is a public client's too: with the secret, it is refused.
+    with_secret = refresh(world, refreshed.json()["refresh_token"], secret=True)
+    assert with_secret.json()["error"] == "invalid_grant"
 
 
 @committed
