@@ -12,23 +12,7 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from tenants.models import AuditAction, AuditEntry, Tenant
-from tenants.services import audit_record
-
-# A value longer than this is recorded as its length: the log is no copy of the tenant's data.
-_MAX_TEXT = 256
-
-
-def _recordable(value: object) -> object:
-    """The value as JSON can hold it, shortened where long."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        return [_recordable(item) for item in items]
-    text = str(value)
-    if len(text) > _MAX_TEXT:
-        return f"({len(text)} characters)"
-    return text
+from tenants.services import audit_details, audit_record
 
 
 def audit(
@@ -48,11 +32,7 @@ def audit(
     under `details["before"]` and `details["after"]`; other `details` (facts about the change: a
     secret's ID and hint, a count) are recorded as given.
     """
-    recorded = {key: _recordable(value) for key, value in (details or {}).items()}
-    if before is not None and after is not None:
-        changed = [key for key in after if before.get(key) != after[key]]
-        recorded["before"] = {key: _recordable(before.get(key)) for key in changed}
-        recorded["after"] = {key: _recordable(after[key]) for key in changed}
+    recorded = audit_details(details=details, before=before, after=after)
     actor = request.user if isinstance(request.user, User) else None
     return audit_record(
         actor=actor, tenant=tenant, action=action, target=target[:254], details=recorded

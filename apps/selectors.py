@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from apps.management_api import MANAGEMENT_API_CLIENT_ID
 from apps.models import (
     REDIRECT_PLATFORMS,
     ApiPermission,
@@ -182,5 +183,9 @@ def tenant_spa_origins() -> frozenset[str]:
 
 
 def app_list() -> QuerySet[AppRegistration]:
-    apps: QuerySet[AppRegistration] = AppRegistration.objects.order_by("name", "pk")
+    """The tenant's app registrations; not the platform's management API app
+    (apps/management_api.py), which is no registration of the tenant's."""
+    apps: QuerySet[AppRegistration] = AppRegistration.objects.exclude(
+        client_id=MANAGEMENT_API_CLIENT_ID
+    ).order_by("name", "pk")
     return apps

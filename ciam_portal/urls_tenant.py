@@ -85,6 +85,8 @@ urlpatterns = [
     ),
     path("account/", include("allauth.urls")),
     path("api/v1/me", MeView.as_view(), name="api-me"),
+    # The management API (management/): everything the admin center manages, for apps.
+    path("api/v1/", include("management.urls")),
     path("", include("branding.urls")),
     path("", include("apps.oidc.urls")),
 ]

@@ -15,6 +15,7 @@ Every other page refuses a host outside ALLOWED_HOSTS in Django's CommonMiddlewa
 endpoint, which skips it, and the WSGI entry's fast path, which skips Django, ask `host_allowed`.
 """
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -30,6 +31,7 @@ from django.core.exceptions import (
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import split_domain_port, validate_host
+from django.utils.module_loading import import_string
 
 from tenants.errors import with_error_body
 
@@ -81,10 +83,22 @@ def host_allowed(meta: Mapping[str, Any]) -> bool:
 
 def disallowed_host_refusal(request: HttpRequest) -> HttpResponse | None:
     """The 400 for a request to a host outside ALLOWED_HOSTS, or None."""
-    return None if host_allowed(request.META) else _refuse(400, HOST_REFUSED)
+    return None if host_allowed(request.META) else _refuse(request, 400, HOST_REFUSED)
 
 
-def _refuse(status: int, description: str) -> JsonResponse:
+@functools.cache
+def _refusal_bodies() -> list[Callable[[HttpRequest, int, str], HttpResponse | None]]:
+    return [import_string(path) for path in settings.CIAM_REFUSAL_BODIES]
+
+
+def _refuse(request: HttpRequest, status: int, description: str) -> HttpResponse:
+    """The refusal in the form the request's endpoint speaks: each of CIAM_REFUSAL_BODIES (the
+    management API's problem details) may answer for its own paths; otherwise OAuth's error
+    object (RFC 6749 §5.2), which the protocol endpoints and /api/v1/me speak."""
+    for refusal_body in _refusal_bodies():
+        answer = refusal_body(request, status, description)
+        if answer is not None:
+            return answer
     return JsonResponse(
         {"error": "invalid_request", "error_description": description}, status=status
     )
@@ -95,10 +109,10 @@ def malformed_request_refusal(request: HttpRequest) -> HttpResponse | None:
     try:
         bad = _has_nul(request) or _bad_forwarding_chain(request)
     except RequestDataTooBig:
-        return _refuse(413, "The request body is too large.")
+        return _refuse(request, 413, "The request body is too large.")
     except (MultiPartParserError, BadRequest, TooManyFieldsSent, TooManyFilesSent):
         bad = True
-    return _refuse(400, "Malformed request parameters.") if bad else None
+    return _refuse(request, 400, "Malformed request parameters.") if bad else None
 
 
 class RequestGuardMiddleware:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol, cast
 
 from django.db import connection
+from django_tenants.utils import get_public_schema_name
 
 from tenants.models import Tenant
 
@@ -52,5 +53,21 @@ def in_tenant(tenant: Tenant) -> Iterator[Tenant]:
     use_tenant_schema(tenant)
     try:
         yield tenant
+    finally:
+        db.set_tenant(previous_tenant, include_public=previous_include_public)
+
+
+@contextmanager
+def in_public_schema() -> Iterator[None]:
+    """Run the block in the public schema (the audit log's, from a tenant's request), then
+    restore the tenant's search path as it was."""
+    db = _connection()
+    previous_tenant, previous_include_public = db.tenant, db.include_public_schema
+    if db.schema_name == get_public_schema_name():
+        yield
+        return
+    use_public_schema()
+    try:
+        yield
     finally:
         db.set_tenant(previous_tenant, include_public=previous_include_public)

@@ -4,6 +4,7 @@ Every service validates, writes in one transaction and records what it did in th
 """
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from tenants.models import (
     TenantStatus,
     domain_name_validator,
 )
-from tenants.schemas import in_tenant, use_public_schema
+from tenants.schemas import in_public_schema, in_tenant, use_public_schema
 from tenants.selectors import tenant_cache_forget
 from tenants.signals import tenant_provisioned
 
@@ -78,6 +79,39 @@ def domain_name_check(domain_name: str) -> None:
     )
 
 
+# A value longer than this is recorded as its length: the log is no copy of the tenant's data.
+_MAX_AUDIT_TEXT = 256
+
+
+def _recordable(value: object) -> object:
+    """The value as JSON can hold it, shortened where long."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [_recordable(item) for item in items]
+    text = str(value)
+    if len(text) > _MAX_AUDIT_TEXT:
+        return f"({len(text)} characters)"
+    return text
+
+
+def audit_details(
+    *,
+    details: Mapping[str, object] | None = None,
+    before: Mapping[str, object] | None = None,
+    after: Mapping[str, object] | None = None,
+) -> dict[str, object]:
+    """An entry's details: `details` as given (shortened where long); given `before` and
+    `after` (the same keys), only the keys whose value changed, under `before` and `after`."""
+    recorded = {key: _recordable(value) for key, value in (details or {}).items()}
+    if before is not None and after is not None:
+        changed = [key for key in after if before.get(key) != after[key]]
+        recorded["before"] = {key: _recordable(before.get(key)) for key in changed}
+        recorded["after"] = {key: _recordable(after[key]) for key in changed}
+    return recorded
+
+
 def audit_record(
     *,
     actor: AbstractBaseUser | None,
@@ -85,20 +119,27 @@ def audit_record(
     action: AuditAction,
     target: str = "",
     details: dict[str, object] | None = None,
+    actor_name: str = "",
 ) -> AuditEntry:
     """Append one entry to the audit log (public schema); entries are never edited.
 
     `actor` is an operator (an AUTH_USER_MODEL row, typed by its base class and recorded by key
-    so that the kernel imports no account code), or None for the platform itself ("system")."""
-    entry = AuditEntry.objects.create(
-        actor_id=actor.pk if actor else None,
-        actor_email=getattr(actor, actor.get_email_field_name()) if actor else "system",
-        tenant_uuid=tenant.tenant_id,
-        tenant_domain_name=tenant.domain_name,
-        action=action,
-        target=target,
-        details=details or {},
-    )
+    so that the kernel imports no account code), or None for the platform itself ("system") or
+    for an app calling the management API, named by `actor_name` ("Name (client ID)")."""
+    if actor is not None:
+        actor_label = getattr(actor, actor.get_email_field_name())
+    else:
+        actor_label = actor_name[:254] or "system"
+    with in_public_schema():  # from a tenant's request too (the management API's writes)
+        entry = AuditEntry.objects.create(
+            actor_id=actor.pk if actor else None,
+            actor_email=actor_label,
+            tenant_uuid=tenant.tenant_id,
+            tenant_domain_name=tenant.domain_name,
+            action=action,
+            target=target,
+            details=details or {},
+        )
     # And on the event stream (tenants/events.py), once the change it records is kept.
     on_commit(lambda: event_emit("audit", audit_entry_fields(entry)))
     return entry

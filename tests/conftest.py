@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.factories.federation",
     "tests.factories.extensions",
     "tests.factories.otp_service",
+    "tests.factories.management",
 ]
 
 TENANT_A = "tenant-a"

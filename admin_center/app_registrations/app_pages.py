@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 
 from admin_center.pages import tenant_page
 from apps.models import AppRegistration
+from apps.selectors import app_list
 from tenants.models import Tenant
 
 APP_TABS = [
@@ -24,7 +25,7 @@ APP_TABS = [
 
 def app_get(object_id: uuid.UUID) -> AppRegistration:
     """The app registration with this object ID (call in the tenant's schema), or 404."""
-    app: AppRegistration | None = AppRegistration.objects.filter(object_id=object_id).first()
+    app: AppRegistration | None = app_list().filter(object_id=object_id).first()
     if app is None:
         raise Http404
     return app

@@ -7,7 +7,7 @@ customers is read here, on the floor that may see them all.
 from dataclasses import dataclass
 
 from accounts.models import User
-from apps.models import AppRegistration
+from apps.selectors import app_list
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from userflows.models import UserFlow
@@ -25,7 +25,7 @@ def tenant_counts(*, tenant: Tenant) -> TenantCounts:
     tenant must be usable: a suspended one may have lost its schema)."""
     with in_tenant(tenant):
         return TenantCounts(
-            apps=AppRegistration.objects.count(),
+            apps=app_list().count(),
             user_flows=UserFlow.objects.count(),
             customers=User.objects.count(),
         )

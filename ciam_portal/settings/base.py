@@ -82,6 +82,9 @@ TEMPLATES = [
 # What the error pages of a tenant add to their context (tenants/errors.py): they render without
 # Django's context processors (no session, no user), but wear the tenant's branding.
 CIAM_ERROR_PAGE_CONTEXT = ["branding.context.branding"]
+# How the request guard (tenants/request_guard.py) words a refusal on paths that speak another
+# error format than OAuth's: the management API's RFC 9457 problem details.
+CIAM_REFUSAL_BODIES = ["management.problems.refusal_body"]
 
 LANGUAGE_CODE = "en"
 # The languages the product's pages speak. A browser asks for one (Accept-Language); an app asks
