@@ -19,7 +19,7 @@ def redirect_uris_to_their_platform(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('apps', '0008_app_custom_claims'),
+        ('apps', '0009_management_api'),
     ]
 
     operations = [
