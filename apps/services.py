@@ -567,6 +567,16 @@ def grant_replayed(*, grant: Grant) -> None:
     AccessToken.objects.filter(pk=token.pk).delete()
 
 
+def app_rename(*, app: AppRegistration, name: str) -> AppRegistration:
+    """Give the app another display name (1 to 120 characters, as at registration)."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise ValidationError({"name": _("Give the app a name of 1 to 120 characters.")})
+    app.name = name
+    app.save(update_fields=["name"])
+    return app
+
+
 def app_delete(*, app: AppRegistration) -> None:
     app.delete()
 

@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from management import users
+from management import applications, users
 from management.openapi import OpenApiPage, openapi_document
 from management.problems import problem_json
 
@@ -32,6 +32,28 @@ urlpatterns = [
         "users/<uuid:user_id>/revokeSignInSessions",
         users.UserSessionsRevokeView.as_view(),
         name="user-revoke-sessions",
+    ),
+    path("applications", applications.ApplicationsView.as_view(), name="applications"),
+    path("applications/<uuid:app_id>", applications.ApplicationView.as_view(), name="application"),
+    path(
+        "applications/<uuid:app_id>/addPassword",
+        applications.ApplicationAddPasswordView.as_view(),
+        name="application-add-password",
+    ),
+    path(
+        "applications/<uuid:app_id>/removePassword",
+        applications.ApplicationRemovePasswordView.as_view(),
+        name="application-remove-password",
+    ),
+    path(
+        "applications/<uuid:app_id>/addKey",
+        applications.ApplicationAddKeyView.as_view(),
+        name="application-add-key",
+    ),
+    path(
+        "applications/<uuid:app_id>/removeKey",
+        applications.ApplicationRemoveKeyView.as_view(),
+        name="application-remove-key",
     ),
     re_path(r"^(?P<rest>.*)$", unknown_path),
 ]
