@@ -8,7 +8,6 @@ platform and its checks, a public client holding no secret); this module shapes 
 """
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,7 +19,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps import selectors, services
-from apps.models import AppCertificate, AppRegistration, ClientSecret, Platform
+from apps.models import (
+    ApiPermission,
+    ApiScope,
+    AppCertificate,
+    AppClaim,
+    AppRegistration,
+    AppRole,
+    ClientSecret,
+    Platform,
+)
 from management.auditing import api_audit
 from management.base import ManagementView
 from management.paging import PAGING_PARAMETERS, id_page, paged_response, paged_serializer
@@ -30,7 +38,7 @@ from management.problems import Conflict, django_validation_errors
 from tenants.models import AuditAction
 
 APPLICATION_ROLES = needs(read=("Application.Read.All",), write=("Application.ReadWrite.All",))
-_WRITE = needs(write=("Application.ReadWrite.All",))
+APPLICATION_WRITE = needs(write=("Application.ReadWrite.All",))
 
 # Graph's platform objects and ours.
 _PLATFORM_OF_OBJECT: dict[str, str] = {
@@ -73,7 +81,7 @@ class KeyCredentialSerializer(serializers.Serializer):
     endDateTime = serializers.DateTimeField(allow_null=True)
 
 
-class _Scope(serializers.Serializer):
+class ScopeSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     value = serializers.CharField()
     adminConsentDisplayName = serializers.CharField()
@@ -83,16 +91,46 @@ class _Scope(serializers.Serializer):
 
 
 class _Api(serializers.Serializer):
-    oauth2PermissionScopes = _Scope(many=True)
+    oauth2PermissionScopes = ScopeSerializer(many=True)
 
 
-class _AppRole(serializers.Serializer):
+class AppRoleSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     value = serializers.CharField()
     displayName = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     isEnabled = serializers.BooleanField()
     allowedMemberTypes = serializers.ListField(child=serializers.CharField())
+
+
+class _OptionalClaim(serializers.Serializer):
+    name = serializers.CharField(
+        max_length=100, help_text="A built-in attribute's key or a custom attribute's name."
+    )
+
+
+class _OptionalClaims(serializers.Serializer):
+    idToken = _OptionalClaim(many=True)
+    accessToken = _OptionalClaim(many=True)
+
+
+class _ResourceAccess(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The scope's or the app role's ID.")
+    type = serializers.ChoiceField(choices=["Scope", "Role"])
+
+
+class _ResourceAccessOut(_ResourceAccess):
+    adminConsented = serializers.BooleanField()
+
+
+class _RequiredResourceAccess(serializers.Serializer):
+    resourceAppId = serializers.CharField(help_text="The API app's application (client) ID.")
+    resourceAccess = _ResourceAccess(many=True)
+
+
+class _RequiredResourceAccessOut(serializers.Serializer):
+    resourceAppId = serializers.CharField()
+    resourceAccess = _ResourceAccessOut(many=True)
 
 
 class ApplicationSerializer(serializers.Serializer):
@@ -109,17 +147,57 @@ class ApplicationSerializer(serializers.Serializer):
     publicClient = _RedirectUris()
     identifierUris = serializers.ListField(child=serializers.CharField())
     api = _Api()
-    appRoles = _AppRole(many=True)
+    appRoles = AppRoleSerializer(many=True)
     passwordCredentials = PasswordCredentialSerializer(many=True)
     keyCredentials = KeyCredentialSerializer(many=True)
+    optionalClaims = _OptionalClaims()
+    requiredResourceAccess = _RequiredResourceAccessOut(
+        many=True,
+        help_text="The other APIs' scopes and app roles the app requests (API permissions); "
+        "tokens carry them once an admin consented. The OpenID permissions are not listed.",
+    )
 
 
-def _key_id(app: AppRegistration, certificate: AppCertificate) -> uuid.UUID:
+def _optional_claims(app: AppRegistration) -> dict[str, list[dict[str, str]]]:
+    claims: dict[str, list[dict[str, str]]] = {"idToken": [], "accessToken": []}
+    for row in AppClaim.objects.filter(app=app).select_related("custom_attribute").order_by("pk"):
+        name = row.builtin or (row.custom_attribute.name if row.custom_attribute else "")
+        if row.in_id_token:
+            claims["idToken"].append({"name": name})
+        if row.in_access_token:
+            claims["accessToken"].append({"name": name})
+    return claims
+
+
+def _required_resource_access(app: AppRegistration) -> list[dict[str, Any]]:
+    by_resource: dict[str, list[dict[str, Any]]] = {}
+    rows = (
+        ApiPermission.objects.filter(client=app, oidc_scope="")
+        .select_related("api_scope__app", "app_role__app")
+        .order_by("pk")
+    )
+    for row in rows:
+        if row.api_scope is not None:
+            resource, item_id, kind = row.api_scope.app, row.api_scope.scope_id, "Scope"
+        elif row.app_role is not None:
+            resource, item_id, kind = row.app_role.app, row.app_role.role_id, "Role"
+        else:
+            continue
+        by_resource.setdefault(resource.client_id, []).append(
+            {"id": str(item_id), "type": kind, "adminConsented": row.consented_at is not None}
+        )
+    return [
+        {"resourceAppId": resource, "resourceAccess": access}
+        for resource, access in by_resource.items()
+    ]
+
+
+def key_id_of(app: AppRegistration, certificate: AppCertificate) -> uuid.UUID:
     # Certificates are keyed by their thumbprint; Graph's keyId is a GUID, derived from it.
     return uuid.uuid5(app.object_id, certificate.thumbprint)
 
 
-def _password(secret: ClientSecret) -> dict[str, Any]:
+def password_credential(secret: ClientSecret) -> dict[str, Any]:
     return {
         "keyId": str(secret.secret_id),
         "displayName": secret.description,
@@ -129,9 +207,9 @@ def _password(secret: ClientSecret) -> dict[str, Any]:
     }
 
 
-def _key(app: AppRegistration, certificate: AppCertificate) -> dict[str, Any]:
+def key_credential(app: AppRegistration, certificate: AppCertificate) -> dict[str, Any]:
     return {
-        "keyId": str(_key_id(app, certificate)),
+        "keyId": str(key_id_of(app, certificate)),
         "displayName": certificate.description,
         "customKeyIdentifier": certificate.thumbprint,
         "type": "AsymmetricX509Cert" if certificate.not_after else "AsymmetricKey",
@@ -182,12 +260,19 @@ def application_representation(app: AppRegistration) -> dict[str, Any]:
             }
             for role in app.app_roles.order_by("pk")
         ],
-        "passwordCredentials": [_password(s) for s in app.secrets.order_by("created_at", "pk")],
-        "keyCredentials": [_key(app, c) for c in app.certificates.order_by("added_at", "pk")],
+        "passwordCredentials": [
+            password_credential(s) for s in app.secrets.order_by("created_at", "pk")
+        ],
+        "keyCredentials": [
+            key_credential(app, c) for c in app.certificates.order_by("added_at", "pk")
+        ],
+        "optionalClaims": _optional_claims(app),
+        "requiredResourceAccess": _required_resource_access(app),
     }
 
 
 # --- requests ---------------------------------------------------------------------------------
+
 
 def _uris(*, required: bool = True) -> serializers.ListField:
     return serializers.ListField(
@@ -218,8 +303,25 @@ class _Strict(serializers.Serializer):
         return attrs
 
 
+class _OptionalClaimsIn(serializers.Serializer):
+    idToken = _OptionalClaim(many=True, required=False)
+    accessToken = _OptionalClaim(many=True, required=False)
+
+
 class ApplicationUpdateSerializer(_Strict):
     displayName = serializers.CharField(max_length=120, required=False)
+    identifierUris = serializers.ListField(
+        child=serializers.CharField(max_length=255),
+        max_length=1,
+        required=False,
+        help_text="The application ID URI (one): api://… or https://….",
+    )
+    optionalClaims = _OptionalClaimsIn(required=False, help_text="Replaces the set.")
+    requiredResourceAccess = _RequiredResourceAccess(
+        many=True,
+        required=False,
+        help_text="Replaces the requested scopes and app roles; new ones await admin consent.",
+    )
     web = _WebIn(required=False, allow_null=True)
     spa = _RedirectUrisIn(required=False, allow_null=True)
     publicClient = _RedirectUrisIn(required=False, allow_null=True)
@@ -229,33 +331,8 @@ class ApplicationCreateSerializer(ApplicationUpdateSerializer):
     displayName = serializers.CharField(max_length=120)
 
 
-class _PasswordIn(serializers.Serializer):
-    displayName = serializers.CharField(max_length=100, allow_blank=True, required=False)
-    endDateTime = serializers.DateTimeField(
-        required=False, help_text="Within two years; 180 days from now when left out."
-    )
-
-
-class AddPasswordSerializer(serializers.Serializer):
-    passwordCredential = _PasswordIn(required=False)
-
-
-class KeyIdSerializer(serializers.Serializer):
-    keyId = serializers.UUIDField()
-
-
-class _KeyIn(serializers.Serializer):
-    key = serializers.CharField(
-        max_length=20_000, help_text="A PEM public key or X.509 certificate; never a private key."
-    )
-    displayName = serializers.CharField(max_length=100, allow_blank=True, required=False)
-
-
-class AddKeySerializer(serializers.Serializer):
-    keyCredential = _KeyIn()
-
-
 _API_FIELD = {
+    "app_id_uri": "identifierUris",
     "name": "displayName",
     "redirect_uris": "redirectUris",
     "front_channel_logout_url": "web.logoutUrl",
@@ -268,7 +345,7 @@ _API_FIELD = {
 }
 
 
-def _api_errors(error: ValidationError, prefix: str = "") -> exceptions.ValidationError:
+def api_errors(error: ValidationError, prefix: str = "") -> exceptions.ValidationError:
     """A service's field errors under the API's names of the fields."""
     errors: dict[str, list[str]] = {}
     for key, messages in django_validation_errors(error).items():
@@ -279,7 +356,7 @@ def _api_errors(error: ValidationError, prefix: str = "") -> exceptions.Validati
     return exceptions.ValidationError(errors)
 
 
-def _app_or_404(app_id: uuid.UUID, *, lock: bool = False) -> AppRegistration:
+def app_or_404(app_id: uuid.UUID, *, lock: bool = False) -> AppRegistration:
     apps = selectors.app_list()
     found: AppRegistration | None = (
         (apps.select_for_update() if lock else apps).filter(object_id=app_id).first()
@@ -289,7 +366,7 @@ def _app_or_404(app_id: uuid.UUID, *, lock: bool = False) -> AppRegistration:
     return found
 
 
-def _target(app: AppRegistration) -> str:
+def app_target(app: AppRegistration) -> str:
     return f"{app.name} ({app.client_id})"
 
 
@@ -350,6 +427,95 @@ def _logout_url_set(app: AppRegistration, data: dict[str, Any]) -> None:
         )
 
 
+def _permissions_set(app: AppRegistration, wanted: list[dict[str, Any]]) -> tuple[int, int]:
+    """Make the app's requested scopes and app roles those of `wanted` (Graph's
+    requiredResourceAccess); the OpenID permissions stay. How many were added and removed."""
+    targets: list[ApiScope | AppRole] = []
+    for resource in wanted:
+        for access in resource["resourceAccess"]:
+            model = ApiScope if access["type"] == "Scope" else AppRole
+            key = "scope_id" if access["type"] == "Scope" else "role_id"
+            found = model.objects.filter(
+                app__client_id=resource["resourceAppId"], **{key: access["id"]}
+            ).first()
+            if found is None:
+                raise exceptions.ValidationError(
+                    {"requiredResourceAccess": [f"No {access['type']} {access['id']} there."]}
+                )
+            targets.append(found)
+    current = ApiPermission.objects.filter(client=app, oidc_scope="")
+    keep: set[int] = set()
+    added = 0
+    for target in targets:
+        existing = current.filter(
+            api_scope=target if isinstance(target, ApiScope) else None,
+            app_role=target if isinstance(target, AppRole) else None,
+        ).first()
+        if existing is None:
+            if isinstance(target, ApiScope):
+                existing = services.api_permission_add(client=app, api_scope=target)
+            else:
+                existing = services.api_permission_add(client=app, app_role=target)
+            added += 1
+        keep.add(existing.pk)
+    removed = 0
+    for permission_id in current.exclude(pk__in=keep).values_list("pk", flat=True):
+        services.api_permission_remove(client=app, permission_id=permission_id)
+        removed += 1
+    return added, removed
+
+
+def _api_settings_set(request: Request, app: AppRegistration, data: dict[str, Any]) -> None:
+    """identifierUris, optionalClaims and requiredResourceAccess, each audited as the admin
+    center audits it."""
+    if data.get("identifierUris"):
+        before = app.effective_app_id_uri
+        services.app_id_uri_set(app=app, app_id_uri=data["identifierUris"][0])
+        if app.effective_app_id_uri != before:
+            api_audit(
+                request,
+                AuditAction.APP_ID_URI_SET,
+                target=app_target(app),
+                before={"app_id_uri": before},
+                after={"app_id_uri": app.effective_app_id_uri},
+            )
+    if "optionalClaims" in data:
+        wanted = data["optionalClaims"]
+        before_claims = _optional_claims(app)
+        id_names = [claim["name"] for claim in wanted.get("idToken", [])]
+        access_names = [claim["name"] for claim in wanted.get("accessToken", [])]
+        names = list(dict.fromkeys([*id_names, *access_names]))
+        services.app_claims_set(
+            app=app,
+            entries=[(name, name in id_names, name in access_names) for name in names],
+        )
+        after_claims = _optional_claims(app)
+        if after_claims != before_claims:
+            api_audit(
+                request,
+                AuditAction.APP_CLAIMS_UPDATED,
+                target=app_target(app),
+                before={k: [c["name"] for c in v] for k, v in before_claims.items()},
+                after={k: [c["name"] for c in v] for k, v in after_claims.items()},
+            )
+    if "requiredResourceAccess" in data:
+        added, removed = _permissions_set(app, data["requiredResourceAccess"])
+        if added:
+            api_audit(
+                request,
+                AuditAction.PERMISSION_ADDED,
+                target=app_target(app),
+                details={"count": added},
+            )
+        if removed:
+            api_audit(
+                request,
+                AuditAction.PERMISSION_REMOVED,
+                target=app_target(app),
+                details={"count": removed},
+            )
+
+
 # --- views ------------------------------------------------------------------------------------
 
 
@@ -393,14 +559,15 @@ class ApplicationsView(ManagementView):
                 )
                 _platforms_set(app, data)
                 _logout_url_set(app, data)
+                api_audit(
+                    request,
+                    AuditAction.APP_REGISTERED,
+                    target=app_target(app),
+                    details={"platform": app.platform, **_by_platform(app)},
+                )
+                _api_settings_set(request, app, data)
             except ValidationError as error:
-                raise _api_errors(error, first_object) from error
-            api_audit(
-                request,
-                AuditAction.APP_REGISTERED,
-                target=_target(app),
-                details={"platform": app.platform, **_by_platform(app)},
-            )
+                raise api_errors(error, first_object) from error
             representation = application_representation(app)
         response = Response(
             representation,
@@ -419,7 +586,7 @@ class ApplicationView(ManagementView):
         responses=ApplicationSerializer,
     )
     def get(self, request: Request, app_id: uuid.UUID) -> Response:
-        representation = application_representation(_app_or_404(app_id))
+        representation = application_representation(app_or_404(app_id))
         return with_etag(Response(representation), representation)
 
     @extend_schema(
@@ -439,7 +606,7 @@ class ApplicationView(ManagementView):
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         with transaction.atomic():
-            app = _app_or_404(app_id, lock=True)
+            app = app_or_404(app_id, lock=True)
             precondition_check(request, application_representation(app))
             before_name, before = app.name, _by_platform(app)
             try:
@@ -447,13 +614,14 @@ class ApplicationView(ManagementView):
                     services.app_rename(app=app, name=data["displayName"])
                 _platforms_set(app, data)
                 _logout_url_set(app, data)
+                _api_settings_set(request, app, data)
             except ValidationError as error:
-                raise _api_errors(error) from error
+                raise api_errors(error) from error
             if app.name != before_name:
                 api_audit(
                     request,
                     AuditAction.APP_UPDATED,
-                    target=_target(app),
+                    target=app_target(app),
                     before={"name": before_name},
                     after={"name": app.name},
                 )
@@ -462,7 +630,7 @@ class ApplicationView(ManagementView):
                 api_audit(
                     request,
                     AuditAction.APP_AUTHENTICATION_UPDATED,
-                    target=_target(app),
+                    target=app_target(app),
                     before=before,
                     after=after,
                 )
@@ -478,9 +646,9 @@ class ApplicationView(ManagementView):
     )
     def delete(self, request: Request, app_id: uuid.UUID) -> Response:
         with transaction.atomic():
-            app = _app_or_404(app_id, lock=True)
+            app = app_or_404(app_id, lock=True)
             precondition_check(request, application_representation(app))
-            target = _target(app)
+            target = app_target(app)
             try:
                 with transaction.atomic():
                     services.app_delete(app=app)
@@ -490,130 +658,4 @@ class ApplicationView(ManagementView):
                     "first."
                 ) from error
             api_audit(request, AuditAction.APP_DELETED, target=target)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class ApplicationAddPasswordView(ManagementView):
-    roles = _WRITE
-
-    @extend_schema(
-        operation_id="applications_add_password",
-        summary="Add a client secret",
-        description=(
-            "The answer's `secretText` is the secret: shown this once, kept only as a digest. "
-            "A public client (only spa and publicClient platforms) holds none."
-        ),
-        request=AddPasswordSerializer,
-        responses=NewPasswordCredentialSerializer,
-    )
-    def post(self, request: Request, app_id: uuid.UUID) -> Response:
-        incoming = AddPasswordSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        wanted = incoming.validated_data.get("passwordCredential") or {}
-        end: datetime | None = wanted.get("endDateTime")
-        with transaction.atomic():
-            app = _app_or_404(app_id, lock=True)
-            try:
-                secret, value = services.client_secret_add(
-                    app=app,
-                    description=wanted.get("displayName", ""),
-                    lifetime_days=None if end else services.RECOMMENDED_SECRET_LIFETIME_DAYS,
-                    expires_at=end,
-                )
-            except ValidationError as error:
-                raise _api_errors(error) from error
-            api_audit(
-                request,
-                AuditAction.SECRET_ADDED,
-                target=_target(app),
-                details={"secret_id": str(secret.secret_id), "description": secret.description},
-            )
-        return Response(
-            {**_password(secret), "secretText": value}, headers={"Cache-Control": "no-store"}
-        )
-
-
-class ApplicationRemovePasswordView(ManagementView):
-    roles = _WRITE
-
-    @extend_schema(
-        operation_id="applications_remove_password",
-        summary="Remove a client secret",
-        request=KeyIdSerializer,
-        responses={204: OpenApiResponse(description="Removed.")},
-    )
-    def post(self, request: Request, app_id: uuid.UUID) -> Response:
-        incoming = KeyIdSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        key_id = incoming.validated_data["keyId"]
-        with transaction.atomic():
-            app = _app_or_404(app_id, lock=True)
-            if not app.secrets.filter(secret_id=key_id).exists():
-                raise exceptions.NotFound("The app has no client secret with this keyId.")
-            services.client_secret_remove(app=app, secret_id=str(key_id))
-            api_audit(
-                request,
-                AuditAction.SECRET_REMOVED,
-                target=_target(app),
-                details={"secret_id": str(key_id)},
-            )
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class ApplicationAddKeyView(ManagementView):
-    roles = _WRITE
-
-    @extend_schema(
-        operation_id="applications_add_key",
-        summary="Add a public key or certificate",
-        description="For `private_key_jwt` client assertions (RFC 7523 §2.2).",
-        request=AddKeySerializer,
-        responses=KeyCredentialSerializer,
-    )
-    def post(self, request: Request, app_id: uuid.UUID) -> Response:
-        incoming = AddKeySerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        wanted = incoming.validated_data["keyCredential"]
-        with transaction.atomic():
-            app = _app_or_404(app_id, lock=True)
-            try:
-                certificate = services.certificate_add(
-                    app=app, pem=wanted["key"], description=wanted.get("displayName", "")
-                )
-            except ValidationError as error:
-                raise _api_errors(error) from error
-            api_audit(
-                request,
-                AuditAction.CERTIFICATE_ADDED,
-                target=_target(app),
-                details={"thumbprint": certificate.thumbprint},
-            )
-        return Response(_key(app, certificate))
-
-
-class ApplicationRemoveKeyView(ManagementView):
-    roles = _WRITE
-
-    @extend_schema(
-        operation_id="applications_remove_key",
-        summary="Remove a public key or certificate",
-        request=KeyIdSerializer,
-        responses={204: OpenApiResponse(description="Removed.")},
-    )
-    def post(self, request: Request, app_id: uuid.UUID) -> Response:
-        incoming = KeyIdSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        key_id = incoming.validated_data["keyId"]
-        with transaction.atomic():
-            app = _app_or_404(app_id, lock=True)
-            found = next((c for c in app.certificates.all() if _key_id(app, c) == key_id), None)
-            if found is None:
-                raise exceptions.NotFound("The app has no key with this keyId.")
-            services.certificate_remove(app=app, certificate_id=found.pk)
-            api_audit(
-                request,
-                AuditAction.CERTIFICATE_REMOVED,
-                target=_target(app),
-                details={"thumbprint": found.thumbprint},
-            )
         return Response(status=status.HTTP_204_NO_CONTENT)

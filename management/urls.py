@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from management import applications, users
+from management import application_api, application_credentials, applications, users
 from management.openapi import OpenApiPage, openapi_document
 from management.problems import problem_json
 
@@ -37,23 +37,43 @@ urlpatterns = [
     path("applications/<uuid:app_id>", applications.ApplicationView.as_view(), name="application"),
     path(
         "applications/<uuid:app_id>/addPassword",
-        applications.ApplicationAddPasswordView.as_view(),
+        application_credentials.ApplicationAddPasswordView.as_view(),
         name="application-add-password",
     ),
     path(
         "applications/<uuid:app_id>/removePassword",
-        applications.ApplicationRemovePasswordView.as_view(),
+        application_credentials.ApplicationRemovePasswordView.as_view(),
         name="application-remove-password",
     ),
     path(
         "applications/<uuid:app_id>/addKey",
-        applications.ApplicationAddKeyView.as_view(),
+        application_credentials.ApplicationAddKeyView.as_view(),
         name="application-add-key",
     ),
     path(
         "applications/<uuid:app_id>/removeKey",
-        applications.ApplicationRemoveKeyView.as_view(),
+        application_credentials.ApplicationRemoveKeyView.as_view(),
         name="application-remove-key",
+    ),
+    path(
+        "applications/<uuid:app_id>/grantAdminConsent",
+        application_api.ApplicationAdminConsentView.as_view(),
+        name="application-grant-consent",
+    ),
+    path(
+        "applications/<uuid:app_id>/revokeAdminConsent",
+        application_api.ApplicationRevokeAdminConsentView.as_view(),
+        name="application-revoke-consent",
+    ),
+    path(
+        "applications/<uuid:app_id>/api/oauth2PermissionScopes",
+        application_api.ApplicationScopesView.as_view(),
+        name="application-scopes",
+    ),
+    path(
+        "applications/<uuid:app_id>/appRoles",
+        application_api.ApplicationAppRolesView.as_view(),
+        name="application-app-roles",
     ),
     re_path(r"^(?P<rest>.*)$", unknown_path),
 ]

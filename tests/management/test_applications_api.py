@@ -190,3 +190,83 @@ def test_reading_takes_application_read_and_writing_readwrite(
         timeout=10,
     )
     assert write.status_code == 403
+
+
+def test_an_api_its_scopes_roles_and_a_client_consented_to_them(
+    management_world: ManagementWorld, db: None
+) -> None:
+    headers = management_world.headers()
+    api = _create(management_world).json()
+    api_url = management_world.url(f"applications/{api['id']}")
+    app_id_uri = f"api://orders-{uuid.uuid4().hex[:6]}"
+    named = requests.patch(
+        api_url, json={"identifierUris": [app_id_uri]}, headers=headers, timeout=10
+    )
+    assert named.json()["identifierUris"] == [app_id_uri]
+    scope = requests.post(
+        f"{api_url}/api/oauth2PermissionScopes",
+        json={"value": "Orders.Read", "adminConsentDisplayName": "Read orders"},
+        headers=headers,
+        timeout=10,
+    )
+    assert scope.status_code == 201, scope.text
+    role = requests.post(
+        f"{api_url}/appRoles",
+        json={"value": "Orders.Read.All", "displayName": "Read all orders"},
+        headers=headers,
+        timeout=10,
+    )
+    assert role.status_code == 201, role.text
+    listed = requests.get(api_url, headers=headers, timeout=10).json()
+    assert [s["value"] for s in listed["api"]["oauth2PermissionScopes"]] == ["Orders.Read"]
+    assert [r["value"] for r in listed["appRoles"]] == ["Orders.Read.All"]
+
+    client = _create(management_world, web={"redirectUris": ["https://client.example/cb"]}).json()
+    client_url = management_world.url(f"applications/{client['id']}")
+    wanted = [
+        {
+            "resourceAppId": api["appId"],
+            "resourceAccess": [
+                {"id": scope.json()["id"], "type": "Scope"},
+                {"id": role.json()["id"], "type": "Role"},
+            ],
+        }
+    ]
+    requested = requests.patch(
+        client_url,
+        json={
+            "requiredResourceAccess": wanted,
+            "optionalClaims": {"idToken": [{"name": "given_name"}], "accessToken": []},
+        },
+        headers=headers,
+        timeout=10,
+    )
+    assert requested.status_code == 200, requested.text
+    access = requested.json()["requiredResourceAccess"][0]["resourceAccess"]
+    assert [(a["type"], a["adminConsented"]) for a in access] == [
+        ("Scope", False),
+        ("Role", False),
+    ]
+    assert requested.json()["optionalClaims"] == {
+        "idToken": [{"name": "given_name"}],
+        "accessToken": [],
+    }
+    granted = requests.post(f"{client_url}/grantAdminConsent", headers=headers, timeout=10)
+    assert granted.json() == {"changed": 2}
+    consented = requests.get(client_url, headers=headers, timeout=10).json()
+    assert all(
+        a["adminConsented"] for a in consented["requiredResourceAccess"][0]["resourceAccess"]
+    )
+    revoked = requests.post(f"{client_url}/revokeAdminConsent", headers=headers, timeout=10)
+    assert revoked.json()["changed"] >= 2
+    dropped = requests.patch(
+        client_url, json={"requiredResourceAccess": []}, headers=headers, timeout=10
+    )
+    assert dropped.json()["requiredResourceAccess"] == []
+    unknown = requests.patch(
+        client_url,
+        json={"optionalClaims": {"idToken": [{"name": "no_such_attribute"}]}},
+        headers=headers,
+        timeout=10,
+    )
+    assert unknown.status_code == 400
