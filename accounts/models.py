@@ -158,3 +158,49 @@ class Session(AbstractBaseSession):
         # store reads and writes this model, so the model names it only through the setting.
         store: type[SessionBase] = import_module(settings.SESSION_ENGINE).SessionStore
         return store
+
+
+class CustomerGroup(models.Model):
+    """A group of the tenant's customers (Entra's security group): app roles are assigned to it
+    (apps.AppRoleAssignment) and its members' tokens may name it in `groups`."""
+
+    object_id = models.UUIDField(_("object ID"), default=uuid.uuid4, unique=True, editable=False)
+    display_name = models.CharField(_("display name"), max_length=256)
+    description = models.CharField(_("description"), max_length=1024, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(Lower("display_name"), name="accounts_group_name_ci_unique"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            # Prefix search (LIKE 'abc%') on the lower-cased name; the unique index's default
+            # operator class cannot answer LIKE outside the C collation.
+            models.Index(
+                OpClass(Lower("display_name"), name="text_pattern_ops"),
+                name="accounts_group_name_prefix",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class CustomerGroupMembership(models.Model):
+    """One customer in one group. Read both ways: a group's members (paged by the unique
+    (group, user) index) and a customer's groups at every token issuance (user, group)."""
+
+    group = models.ForeignKey(CustomerGroup, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="group_memberships")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["group", "user"], name="accounts_group_member_once"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["user", "group"], name="accounts_member_groups"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.group_id}"

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.models import Session, User
+from accounts.models import CustomerGroup, Session, User
 from accounts.services.customers import CUSTOMER_RESTORE_DAYS
 from tenants.models import AdminRole, RoleAssignment, Tenant
 
@@ -39,6 +39,20 @@ _LIST_COLUMNS = (
     "profile_completed",
     "created_at",
     "deleted_at",
+)
+# And what the management API's list shows of each customer (management/users.py): left
+# deferred, each would be read by a query of its own per row, a thousand per page.
+_PROFILE_COLUMNS = (
+    "given_name",
+    "surname",
+    "job_title",
+    "street_address",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "preferred_language",
+    "custom_attributes",
 )
 
 
@@ -88,6 +102,7 @@ def customer_queryset(
     blocked: bool | None = None,
     deleted: bool = False,
     after: Cursor | None = None,
+    profile: bool = False,
 ) -> QuerySet[User]:
     """Customers matching the filters, newest first: ordered by (created_at desc, id desc).
 
@@ -96,7 +111,7 @@ def customer_queryset(
     inclusive days in the server's time zone. Without `deleted`, deleted customers are left out;
     with it, only the deleted ones that can still be restored are listed. `after` continues a
     listing below the cursor's row; the redundant `created_at <= …` lets PostgreSQL start the
-    index scan at the cursor.
+    index scan at the cursor. With `profile`, the rows carry the profile's columns too.
     """
     customers = User.objects.all()
     if deleted:
@@ -120,7 +135,8 @@ def customer_queryset(
             Q(created_at__lte=after.created_at)
             & (Q(created_at__lt=after.created_at) | Q(id__lt=after.id))
         )
-    return customers.only(*_LIST_COLUMNS).order_by("-created_at", "-id")
+    columns = _LIST_COLUMNS + _PROFILE_COLUMNS if profile else _LIST_COLUMNS
+    return customers.only(*columns).order_by("-created_at", "-id")
 
 
 def _newest_window_statement(
@@ -158,6 +174,7 @@ def customer_search_statements(
     after: Cursor | None = None,
     limit: int = CUSTOMER_PAGE_SIZE + 1,
     window: int = SEARCH_WINDOW,
+    profile: bool = False,
 ) -> list[tuple[str, tuple[Any, ...]]]:
     """The statements `customer_list` runs for a prefix search, in order (for EXPLAIN).
 
@@ -175,6 +192,7 @@ def customer_search_statements(
         "created_from": created_from,
         "created_to": created_to,
         "blocked": blocked,
+        "profile": profile,
     }
     return [
         _newest_window_statement(
@@ -194,6 +212,7 @@ def customer_list(
     cursor: str | None = None,
     page_size: int = CUSTOMER_PAGE_SIZE,
     search_window: int = SEARCH_WINDOW,
+    profile: bool = False,
 ) -> CustomerPage:
     """One page of `customer_queryset`, and the opaque cursor of the next page (None on the
     last). An unreadable cursor reads the first page.
@@ -202,19 +221,26 @@ def customer_list(
     of `customer_search_statements`: one statement when the prefix is common enough to fill the
     page from the next `search_window` rows, two otherwise; either way the work grows with the
     page and the prefix's matches, never with the tenant. (Searches among blocked or deleted
-    customers, which are few, are left to the planner.)
+    customers, which are few, are left to the planner.) With `profile`, the rows carry the
+    profile's columns too (`customer_queryset`).
     """
     after = Cursor.decode(cursor)
     limit = page_size + 1
+    # The window is `search_window` rows per CUSTOMER_PAGE_SIZE of the page: a prefix fills a
+    # larger page (the management API's 100) from a window of the same density of matches,
+    # instead of falling to the index statement and sorting all its matches
+    # (bench/api_users.py: a 100-row page from 5,000 rows did for most 3-4 character prefixes).
+    window = search_window * max(1, -(-page_size // CUSTOMER_PAGE_SIZE))
     filters: dict[str, Any] = {
         "created_from": created_from,
         "created_to": created_to,
         "blocked": blocked,
+        "profile": profile,
     }
     rows: list[User] = []
     if search.strip() and not deleted and blocked is not True:
         window_statement, index_statement = customer_search_statements(
-            search=search, **filters, after=after, limit=limit, window=search_window
+            search=search, **filters, after=after, limit=limit, window=window
         )
         rows = list(User.objects.raw(*window_statement))
         if len(rows) < limit:
@@ -291,4 +317,104 @@ def tenant_admin_list(*, tenant: Tenant) -> list[TenantAdmin]:
     return sorted(
         (TenantAdmin(operators[pk], frozenset(roles)) for pk, roles in roles_by_operator.items()),
         key=lambda admin: admin.operator.email,
+    )
+
+
+def customer_get_by_email(*, email: str) -> User | None:
+    """The customer (not deleted) with this address, ignoring case: one probe of the unique
+    lower(email) index."""
+    address = User.objects.normalize_email(email)
+    if not address or len(address) > SEARCH_MAX_LENGTH:
+        return None
+    customer: User | None = (
+        User.objects.alias(email_lower=Lower("email"))
+        .filter(email_lower=address, deleted_at__isnull=True)
+        .first()
+    )
+    return customer
+
+
+# Groups of customers. A tenant has few groups next to its customers, but a group may have
+# millions of members: both lists are read by keyset, never by OFFSET.
+GROUP_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    groups: list[CustomerGroup]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    members: list[User]
+    next_cursor: str | None
+
+
+def _token(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _untoken(token: str | None) -> str | None:
+    if not token or len(token) > 2000:
+        return None
+    try:
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def group_list(
+    *, search: str = "", cursor: str | None = None, size: int = GROUP_PAGE_SIZE
+) -> GroupPage:
+    """Groups in name order, ignoring case; `search` matches the start of the name (the
+    `text_pattern_ops` index). A page continues after the cursor's name: names are unique
+    ignoring case, so the lower-cased name alone is the key. A cursor that does not read back
+    starts at the first page."""
+    groups = CustomerGroup.objects.alias(name_lower=Lower("display_name"))
+    prefix = search.strip().lower()[:SEARCH_MAX_LENGTH]
+    if prefix:
+        groups = groups.filter(name_lower__startswith=prefix)
+    after = _untoken(cursor)
+    if after is not None:
+        groups = groups.filter(name_lower__gt=after)
+    found: list[CustomerGroup] = list(groups.order_by("name_lower")[: size + 1])
+    more = len(found) > size
+    found = found[:size]
+    return GroupPage(
+        groups=found,
+        next_cursor=_token(found[-1].display_name.lower()) if more and found else None,
+    )
+
+
+def group_get(*, object_id: uuid.UUID | str) -> CustomerGroup | None:
+    try:
+        key = uuid.UUID(str(object_id))
+    except ValueError:
+        return None
+    group: CustomerGroup | None = CustomerGroup.objects.filter(object_id=key).first()
+    return group
+
+
+def groups_of(*, user: User) -> list[CustomerGroup]:
+    """The customer's groups, in name order (the (user, group) index)."""
+    return list(
+        CustomerGroup.objects.filter(memberships__user=user).order_by(Lower("display_name"))
+    )
+
+
+def group_members(
+    *, group: CustomerGroup, cursor: str | None = None, size: int = GROUP_PAGE_SIZE
+) -> MemberPage:
+    """The group's members in the order they were made (account ID), `size` at a time: each
+    page one range of the unique (group, user) index, however deep."""
+    members = User.objects.filter(group_memberships__group=group).only(*_LIST_COLUMNS)
+    after = _untoken(cursor)
+    if after is not None and after.isdigit():
+        members = members.filter(id__gt=int(after))
+    found = list(members.order_by("id")[: size + 1])
+    more = len(found) > size
+    found = found[:size]
+    return MemberPage(
+        members=found, next_cursor=_token(str(found[-1].pk)) if more and found else None
     )

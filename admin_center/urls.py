@@ -7,6 +7,7 @@ from admin_center.branding.urls import urlpatterns as branding_pages
 from admin_center.customers.urls import urlpatterns as customer_pages
 from admin_center.extensions.urls import urlpatterns as extension_pages
 from admin_center.federation.urls import urlpatterns as federation_pages
+from admin_center.groups.urls import urlpatterns as group_pages
 from admin_center.insights.urls import urlpatterns as insights_pages
 from admin_center.monitoring.urls import urlpatterns as sign_in_log_pages
 from admin_center.operators.urls import urlpatterns as operator_pages
@@ -25,6 +26,7 @@ urlpatterns: list[URLPattern] = [
     *extension_pages,
     *userflow_pages,
     *customer_pages,
+    *group_pages,
     *branding_pages,
     *federation_pages,
     *conditional_access_pages,

@@ -17,7 +17,15 @@ from django.conf import settings
 
 from accounts.models import CustomAttribute, Directory
 from apps import selectors
-from apps.models import AppClaim, AppCustomClaim, AppRegistration, ClientSecret, TokenSettings
+from apps.models import (
+    USER_ASSIGNABLE,
+    AppClaim,
+    AppCustomClaim,
+    AppRegistration,
+    AppRole,
+    ClientSecret,
+    TokenSettings,
+)
 from apps.selectors import DelegatedGrant
 from tenants.schemas import current_schema_name
 
@@ -118,6 +126,18 @@ def custom_claim_mappings(app: AppRegistration) -> list[CustomClaimMapping]:
             .order_by("pk")
             .values_list("claim_id", "jwt_claim_name", "in_id_token", "in_access_token")
         ),
+    )
+
+
+def has_user_roles(app: AppRegistration) -> bool:
+    """Whether the app defines an enabled role customers and groups may be given: without one,
+    issuing its tokens reads no assignment (apps/oidc/claims.py, `directory_claims`)."""
+    return _remembered(
+        "user-roles",
+        str(app.pk),
+        lambda: AppRole.objects.filter(
+            app=app, enabled=True, allowed_member_types__in=USER_ASSIGNABLE
+        ).exists(),
     )
 
 

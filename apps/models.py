@@ -54,6 +54,14 @@ PLATFORM_GRANTS: dict[str, frozenset[str]] = {
 }
 
 
+class GroupMembershipClaims(models.TextChoices):
+    """Which groups a customer's tokens name in `groups` (Entra's `groupMembershipClaims`)."""
+
+    NONE = "none", "None"
+    ALL = "all", "All groups"
+    APPLICATION_GROUP = "application_group", "Groups assigned to the application"
+
+
 class AppRegistration(AbstractApplication):
     """A registered application: a client of the tenant and, optionally, an API it exposes."""
 
@@ -70,6 +78,12 @@ class AppRegistration(AbstractApplication):
     # One user flow per app; a flow serves many apps (as in Entra).
     user_flow = models.ForeignKey(
         "userflows.UserFlow", null=True, blank=True, on_delete=models.SET_NULL, related_name="apps"
+    )
+    group_membership_claims = models.CharField(
+        "groups claim",
+        max_length=20,
+        choices=GroupMembershipClaims.choices,
+        default=GroupMembershipClaims.NONE,
     )
 
     class Meta(AbstractApplication.Meta):
@@ -216,8 +230,18 @@ class ApiScope(models.Model):
         return f"{self.app.effective_app_id_uri}/{self.value}"
 
 
+class AllowedMemberTypes(models.TextChoices):
+    """Who an app role may be given to (Entra's `allowedMemberTypes`)."""
+
+    APPLICATION = "application", "Applications"
+    USER = "user", "Users/Groups"
+    BOTH = "both", "Both (Users/Groups + Applications)"
+
+
 class AppRole(models.Model):
-    """An application permission an app's API defines, granted to daemons (App roles)."""
+    """A role an app's API defines (App roles): granted to daemons as an application permission,
+    assigned to customers and groups (AppRoleAssignment), or both, as `allowed_member_types`
+    says. Tokens carry its value in `roles`."""
 
     app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="app_roles")
     role_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -225,6 +249,12 @@ class AppRole(models.Model):
     display_name = models.CharField(_("display name"), max_length=100)
     description = models.CharField(_("description"), max_length=1024, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
+    allowed_member_types = models.CharField(
+        "allowed member types",
+        max_length=12,
+        choices=AllowedMemberTypes.choices,
+        default=AllowedMemberTypes.APPLICATION,
+    )
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -233,6 +263,79 @@ class AppRole(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def assignable_to_users(self) -> bool:
+        return self.allowed_member_types in USER_ASSIGNABLE
+
+    @property
+    def grantable_to_apps(self) -> bool:
+        return self.allowed_member_types in APP_GRANTABLE
+
+
+USER_ASSIGNABLE = frozenset({AllowedMemberTypes.USER, AllowedMemberTypes.BOTH})
+APP_GRANTABLE = frozenset({AllowedMemberTypes.APPLICATION, AllowedMemberTypes.BOTH})
+
+
+class AppRoleAssignment(models.Model):
+    """An app role assigned to a customer or to a group of customers (Enterprise applications →
+    Users and groups). The customer's tokens for the role's app carry its value in `roles`,
+    through a group for each of its members."""
+
+    role = models.ForeignKey(AppRole, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="app_role_assignments",
+    )
+    group = models.ForeignKey(
+        "accounts.CustomerGroup",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="app_role_assignments",
+    )
+    assignment_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(user__isnull=False, group__isnull=True)
+                    | models.Q(user__isnull=True, group__isnull=False)
+                ),
+                name="apps_assignment_one_principal",
+            ),
+            models.UniqueConstraint(
+                fields=["role", "user"],
+                condition=models.Q(user__isnull=False),
+                name="apps_assignment_user_once",
+            ),
+            models.UniqueConstraint(
+                fields=["role", "group"],
+                condition=models.Q(group__isnull=False),
+                name="apps_assignment_group_once",
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            # A customer's roles at token issuance: their own, and their groups'.
+            models.Index(
+                fields=["user", "role"],
+                condition=models.Q(user__isnull=False),
+                name="apps_assignment_by_user",
+            ),
+            models.Index(
+                fields=["group", "role"],
+                condition=models.Q(group__isnull=False),
+                name="apps_assignment_by_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role_id} → {self.user_id or self.group_id}"
 
 
 class OidcScope(models.TextChoices):

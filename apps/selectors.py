@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.management_api import MANAGEMENT_API_CLIENT_ID
 from apps.models import (
+    APP_GRANTABLE,
     REDIRECT_PLATFORMS,
     ApiPermission,
     ApiScope,
@@ -73,11 +74,12 @@ def resource_for_default_scope(scopes: list[str]) -> AppRegistration | None:
 
 
 def granted_roles(*, client: AppRegistration, resource: AppRegistration) -> list[str]:
-    """App roles of `resource` an admin consented to for `client`."""
+    """App roles of `resource` an admin consented to for `client` (those apps may hold)."""
     return sorted(
         AppRole.objects.filter(
             app=resource,
             enabled=True,
+            allowed_member_types__in=APP_GRANTABLE,
             apipermission__client=client,
             apipermission__consented_at__isnull=False,
         ).values_list("value", flat=True)

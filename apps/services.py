@@ -21,10 +21,13 @@ from accounts.attributes import BUILTIN_ATTRIBUTES
 from accounts.models import CustomAttribute
 from apps import selectors
 from apps.models import (
+    APP_GRANTABLE,
     PUBLIC_PLATFORMS,
     REDIRECT_PLATFORMS,
     RESERVED_CLAIM_NAMES,
+    USER_ASSIGNABLE,
     AccessToken,
+    AllowedMemberTypes,
     ApiPermission,
     ApiScope,
     AppCertificate,
@@ -35,6 +38,7 @@ from apps.models import (
     AppRole,
     ClientSecret,
     Grant,
+    GroupMembershipClaims,
     OidcScope,
     Platform,
     RefreshToken,
@@ -471,12 +475,26 @@ def api_scope_add(
         raise ValidationError({"value": _("This app already has a scope of that name.")}) from error
 
 
+def _check_member_types(allowed_member_types: str) -> str:
+    if allowed_member_types not in AllowedMemberTypes.values:
+        raise ValidationError({"allowed_member_types": _("Choose who the role is for.")})
+    return allowed_member_types
+
+
 def app_role_add(
-    *, app: AppRegistration, value: str, display_name: str, description: str = ""
+    *,
+    app: AppRegistration,
+    value: str,
+    display_name: str,
+    description: str = "",
+    allowed_member_types: str = AllowedMemberTypes.APPLICATION,
 ) -> AppRole:
+    """A new enabled role of the app's API, for applications (an application permission),
+    for customers and groups (assignments), or both (Entra's `allowedMemberTypes`)."""
     value = _check_value(value)
     if not display_name.strip() or len(display_name) > 100:
         raise ValidationError({"display_name": _("Give a display name of 1 to 100 characters.")})
+    member_types = _check_member_types(allowed_member_types)
     try:
         with transaction.atomic():
             return AppRole.objects.create(
@@ -484,9 +502,38 @@ def app_role_add(
                 value=value,
                 display_name=display_name.strip(),
                 description=description.strip()[:1024],
+                allowed_member_types=member_types,
             )
     except IntegrityError as error:
         raise ValidationError({"value": _("This app already has a role of that value.")}) from error
+
+
+def app_role_member_types_set(*, role: AppRole, allowed_member_types: str) -> AppRole:
+    """Change who the role is for. Refused (ValidationError) while what it would exclude still
+    holds it: customers' or groups' assignments when it stops being for users, applications'
+    permissions when it stops being for applications; Entra asks the same, so no token silently
+    loses a role an admin still sees granted."""
+    member_types = _check_member_types(allowed_member_types)
+    if member_types not in USER_ASSIGNABLE and role.assignments.exists():
+        raise ValidationError(
+            {"allowed_member_types": _("Remove the role's user and group assignments first.")}
+        )
+    if member_types not in APP_GRANTABLE and ApiPermission.objects.filter(app_role=role).exists():
+        raise ValidationError(
+            {"allowed_member_types": _("Remove the apps' permissions for this role first.")}
+        )
+    role.allowed_member_types = member_types
+    role.save(update_fields=["allowed_member_types"])
+    return role
+
+
+def group_membership_claims_set(*, app: AppRegistration, value: str) -> AppRegistration:
+    """Which groups the app's tokens name in `groups` (Token configuration → groups claim)."""
+    if value not in GroupMembershipClaims.values:
+        raise ValidationError({"group_membership_claims": _("Choose which groups.")})
+    app.group_membership_claims = value
+    app.save(update_fields=["group_membership_claims"])
+    return app
 
 
 def api_permission_add(
@@ -503,6 +550,8 @@ def api_permission_add(
         raise ValidationError(_("Unknown OpenID permission."))
     if app_role is not None and client.is_public:
         raise ValidationError(_("Only confidential apps can hold application permissions."))
+    if app_role is not None and not app_role.grantable_to_apps:
+        raise ValidationError(_("This role is for users and groups, not for applications."))
     permission, _created = ApiPermission.objects.get_or_create(
         client=client, oidc_scope=oidc_scope, api_scope=api_scope, app_role=app_role
     )

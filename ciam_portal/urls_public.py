@@ -1,14 +1,21 @@
-"""URLs outside any tenant: the admin center and health checks (public schema)."""
+"""URLs outside any tenant: the admin center, its operators' mount of the management API and
+health checks (public schema)."""
 
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from ciam_portal.health import healthz
+from management.operators import operator_urlpatterns
 from tenants import errors
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin_center:home"), name="root"),
     path("healthz", healthz, name="healthz"),
+    # The management API for the admin center's signed-in operators (delegated access).
+    path(
+        "admin-center/tenants/<uuid:tenant_id>/api/v1/",
+        include((operator_urlpatterns(), "management"), namespace="operator-api"),
+    ),
     path("admin-center/", include("admin_center.urls")),
 ]
 

@@ -23,6 +23,7 @@ from management.applications import (
 from management.auditing import api_audit
 from management.base import ManagementView
 from management.permissions import needs
+from management.strict import StrictSerializer
 from tenants.models import AuditAction
 
 
@@ -70,7 +71,7 @@ class ApplicationRevokeAdminConsentView(ApplicationAdminConsentView):
         return super().post(request, app_id)
 
 
-class _ScopeIn(serializers.Serializer):
+class _ScopeIn(StrictSerializer):
     value = serializers.CharField(max_length=120)
     adminConsentDisplayName = serializers.CharField(max_length=100)
     adminConsentDescription = serializers.CharField(
@@ -120,7 +121,7 @@ class ApplicationScopesView(ManagementView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class _AppRoleIn(serializers.Serializer):
+class _AppRoleIn(StrictSerializer):
     value = serializers.CharField(max_length=120)
     displayName = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=1024, allow_blank=True, required=False)

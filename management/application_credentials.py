@@ -26,32 +26,33 @@ from management.applications import (
 )
 from management.auditing import api_audit
 from management.base import ManagementView
+from management.strict import StrictSerializer
 from tenants.models import AuditAction
 
 
-class _PasswordIn(serializers.Serializer):
+class _PasswordIn(StrictSerializer):
     displayName = serializers.CharField(max_length=100, allow_blank=True, required=False)
     endDateTime = serializers.DateTimeField(
         required=False, help_text="Within two years; 180 days from now when left out."
     )
 
 
-class AddPasswordSerializer(serializers.Serializer):
+class AddPasswordSerializer(StrictSerializer):
     passwordCredential = _PasswordIn(required=False)
 
 
-class KeyIdSerializer(serializers.Serializer):
+class KeyIdSerializer(StrictSerializer):
     keyId = serializers.UUIDField()
 
 
-class _KeyIn(serializers.Serializer):
+class _KeyIn(StrictSerializer):
     key = serializers.CharField(
         max_length=20_000, help_text="A PEM public key or X.509 certificate; never a private key."
     )
     displayName = serializers.CharField(max_length=100, allow_blank=True, required=False)
 
 
-class AddKeySerializer(serializers.Serializer):
+class AddKeySerializer(StrictSerializer):
     keyCredential = _KeyIn()
 
 

@@ -35,6 +35,7 @@ from management.paging import PAGING_PARAMETERS, id_page, paged_response, paged_
 from management.permissions import needs
 from management.preconditions import precondition_check, with_etag
 from management.problems import Conflict, django_validation_errors
+from management.strict import StrictSerializer
 from tenants.models import AuditAction
 
 APPLICATION_ROLES = needs(read=("Application.Read.All",), write=("Application.ReadWrite.All",))
@@ -103,7 +104,7 @@ class AppRoleSerializer(serializers.Serializer):
     allowedMemberTypes = serializers.ListField(child=serializers.CharField())
 
 
-class _OptionalClaim(serializers.Serializer):
+class _OptionalClaim(StrictSerializer):
     name = serializers.CharField(
         max_length=100, help_text="A built-in attribute's key or a custom attribute's name."
     )
@@ -114,7 +115,7 @@ class _OptionalClaims(serializers.Serializer):
     accessToken = _OptionalClaim(many=True)
 
 
-class _ResourceAccess(serializers.Serializer):
+class _ResourceAccess(StrictSerializer):
     id = serializers.UUIDField(help_text="The scope's or the app role's ID.")
     type = serializers.ChoiceField(choices=["Scope", "Role"])
 
@@ -123,7 +124,7 @@ class _ResourceAccessOut(_ResourceAccess):
     adminConsented = serializers.BooleanField()
 
 
-class _RequiredResourceAccess(serializers.Serializer):
+class _RequiredResourceAccess(StrictSerializer):
     resourceAppId = serializers.CharField(help_text="The API app's application (client) ID.")
     resourceAccess = _ResourceAccess(many=True)
 
@@ -282,33 +283,23 @@ def _uris(*, required: bool = True) -> serializers.ListField:
     )
 
 
-class _RedirectUrisIn(serializers.Serializer):
+class _RedirectUrisIn(StrictSerializer):
     redirectUris = _uris()
 
 
-class _WebIn(serializers.Serializer):
+class _WebIn(StrictSerializer):
     redirectUris = _uris(required=False)
     logoutUrl = serializers.CharField(
         max_length=256, allow_null=True, allow_blank=True, required=False
     )
 
 
-class _Strict(serializers.Serializer):
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(self.initial_data) - set(self.fields)
-        if unknown:
-            raise serializers.ValidationError(
-                {name: ["This property cannot be set here."] for name in sorted(unknown)}
-            )
-        return attrs
-
-
-class _OptionalClaimsIn(serializers.Serializer):
+class _OptionalClaimsIn(StrictSerializer):
     idToken = _OptionalClaim(many=True, required=False)
     accessToken = _OptionalClaim(many=True, required=False)
 
 
-class ApplicationUpdateSerializer(_Strict):
+class ApplicationUpdateSerializer(StrictSerializer):
     displayName = serializers.CharField(max_length=120, required=False)
     identifierUris = serializers.ListField(
         child=serializers.CharField(max_length=255),

@@ -9,6 +9,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.views import SpectacularSwaggerSplitView
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 _document: dict[str, Any] = {}
 
@@ -40,3 +42,8 @@ class OpenApiPage(SpectacularSwaggerSplitView):
     permission_classes: list[Any] = []
     url_name = "management:openapi"
     schema = None
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The page's script URL is its own path, never the request's query string echoed back.
+        self.url_self = request.path
+        return super().get(request, *args, **kwargs)

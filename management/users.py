@@ -200,6 +200,7 @@ class UsersView(ManagementView):
             deleted=bool(_yes_no(request.query_params.get("deleted"), "deleted")),
             cursor=cursor,
             page_size=limit,
+            profile=True,
         )
         custom_types = _custom_types()
         return paged_response(

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from psycopg.errors import QueryCanceled
 
 from monitoring.models import LogSettings, SignInEvent
+from monitoring.reasons import OUTCOMES
 from tenants.keyset import Cursor, Page, keyset_page
 
 PAGE_SIZE = 50
@@ -32,6 +33,7 @@ class SignInFilter:
     ip_address: str = ""
     method: str = ""
     kind: str = ""
+    error_code: int | None = None
 
 
 def _customer_filter(rows: "QuerySet[SignInEvent]", customer: str) -> "QuerySet[SignInEvent]":
@@ -61,6 +63,15 @@ def sign_in_events(found: SignInFilter) -> "QuerySet[SignInEvent]":
         rows = rows.filter(methods__contains=[found.method])
     if found.kind:
         rows = rows.filter(kind=found.kind)
+    if found.error_code is not None:
+        # Through the reasons that carry the code, so the reason index serves it (a code is
+        # one or two reasons: OUTCOMES); the column itself stays the rule.
+        reasons = [
+            reason for reason, outcome in OUTCOMES.items() if outcome.code == found.error_code
+        ]
+        if reasons:
+            rows = rows.filter(reason__in=reasons)
+        rows = rows.filter(error_code=found.error_code)
     return rows
 
 

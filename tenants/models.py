@@ -198,6 +198,15 @@ class AuditAction(models.TextChoices):
         _("Custom extension listener removed"),
     )
     EXTENSION_TESTED = "extension.tested", _("Custom extension test event sent")
+    CONFIGURATION_APPLIED = "configuration.applied", _("Tenant configuration applied")
+    GROUP_CREATED = "group.created", _("Group created")
+    GROUP_UPDATED = "group.updated", _("Group updated")
+    GROUP_DELETED = "group.deleted", _("Group deleted")
+    GROUP_MEMBER_ADDED = "group.member_added", _("Group member added")
+    GROUP_MEMBER_REMOVED = "group.member_removed", _("Group member removed")
+    APP_ROLE_UPDATED = "app_role.updated", _("App role updated")
+    APP_ROLE_ASSIGNED = "app_role.assigned", _("App role assigned")
+    APP_ROLE_UNASSIGNED = "app_role.unassigned", _("App role assignment removed")
 
 
 class AuditEntry(models.Model):

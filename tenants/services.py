@@ -221,12 +221,18 @@ class UnknownLanguage(ValueError):
 
 
 def tenant_default_language_set(
-    *, tenant: Tenant, language: str, actor: AbstractBaseUser | None
+    *,
+    tenant: Tenant,
+    language: str,
+    actor: AbstractBaseUser | None,
+    actor_name: str = "",
+    audit_context: Mapping[str, object] | None = None,
 ) -> Tenant:
     """Make `language` (a code of settings.LANGUAGES) what the tenant's hosted pages and emails
     speak when neither the app, the customer's stored preference nor the browser asks for a
-    language the product speaks. Audited with the language before and after; no entry when it
-    does not change. Raises UnknownLanguage."""
+    language the product speaks. Audited with the language before and after (and
+    `audit_context`, such as the management API's calling app named by `actor_name`); no entry
+    when it does not change. Raises UnknownLanguage."""
     if language not in dict(settings.LANGUAGES):
         raise UnknownLanguage(language)
     with transaction.atomic():
@@ -241,7 +247,8 @@ def tenant_default_language_set(
             tenant=tenant,
             action=AuditAction.TENANT_LANGUAGE_CHANGED,
             target=tenant.domain_name,
-            details={"before": before, "after": language},
+            details={**(audit_context or {}), "before": before, "after": language},
+            actor_name=actor_name,
         )
     tenant_cache_forget(tenant)
     return tenant

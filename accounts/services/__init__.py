@@ -26,6 +26,14 @@ from accounts.services.customers import (
     customer_unblock,
     customers_purge_due,
 )
+from accounts.services.groups import (
+    GroupMemberDeleted,
+    group_create,
+    group_delete,
+    group_member_add,
+    group_member_remove,
+    group_update,
+)
 from accounts.services.operators import (
     LastGlobalAdministrator,
     admin_add,
@@ -40,6 +48,7 @@ __all__ = [
     "CustomAttributeLimitReached",
     "CustomerDeleted",
     "CustomerNotRestorable",
+    "GroupMemberDeleted",
     "IdentityNotLinked",
     "LastGlobalAdministrator",
     "Revoked",
@@ -62,6 +71,11 @@ __all__ = [
     "customer_tokens_revoke",
     "customer_unblock",
     "customers_purge_due",
+    "group_create",
+    "group_delete",
+    "group_member_add",
+    "group_member_remove",
+    "group_update",
     "operator_create",
     "password_change_done",
 ]

@@ -20,6 +20,8 @@ APP_TABS = [
     ("expose-api", "admin_center:app-expose-api", "Expose an API"),
     ("permissions", "admin_center:app-permissions", "API permissions"),
     ("claims", "admin_center:app-claims", "Attributes & claims"),
+    ("token-config", "admin_center:app-token-config", "Token configuration"),
+    ("users-groups", "admin_center:app-users-groups", "Users and groups"),
 ]
 
 

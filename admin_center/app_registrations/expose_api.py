@@ -3,8 +3,10 @@ One view per operation; each change is audited."""
 
 import uuid
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -15,7 +17,7 @@ from admin_center.audit import audit
 from admin_center.form_errors import form_errors_from
 from admin_center.pages import operation_of
 from apps import services
-from apps.models import ApiScope, AppRegistration, AppRole
+from apps.models import AllowedMemberTypes, ApiScope, AppRegistration, AppRole
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
 from tenants.schemas import in_tenant
@@ -45,6 +47,7 @@ def _expose_api_page(
             "role_form": role_form or forms.RoleAddForm(),
             "scopes": scopes,
             "roles": roles,
+            "member_types": AllowedMemberTypes.choices,
         },
     )
 
@@ -128,6 +131,46 @@ def app_role_add(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> Htt
         tenant,
         AuditAction.APP_ROLE_ADDED,
         target=app_target(app),
-        details={"role": role.value, "display_name": role.display_name},
+        details={
+            "role": role.value,
+            "display_name": role.display_name,
+            "allowed_member_types": role.allowed_member_types,
+        },
     )
     return app_tab_saved(request, tenant, app, "expose-api", _("Saved."))
+
+
+@tenant_admin_view(Capability.MANAGE_APPS)
+@operation_of("admin_center:app-expose-api", "app_id")
+def app_role_member_types(
+    request: HttpRequest, tenant: Tenant, app_id: uuid.UUID, role_id: uuid.UUID
+) -> HttpResponse:
+    """Change who one of the app's roles is for (applications, users and groups, or both)."""
+    form = forms.RoleMemberTypesForm(request.POST)
+    with in_tenant(tenant):
+        app = app_get(app_id)
+        role = app.app_roles.filter(role_id=role_id).first()
+        if role is None:
+            raise Http404
+        before = role.allowed_member_types
+        if form.is_valid():
+            try:
+                services.app_role_member_types_set(
+                    role=role, allowed_member_types=form.cleaned_data["allowed_member_types"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+    if not form.is_valid():
+        problems = [str(message) for message in form.non_field_errors()]
+        messages.error(request, f"{role.value}: {' '.join(problems)}")
+        return redirect("admin_center:app-expose-api", tenant.tenant_id, app.object_id)
+    audit(
+        request,
+        tenant,
+        AuditAction.APP_ROLE_UPDATED,
+        target=app_target(app),
+        details={"role": role.value},
+        before={"allowed_member_types": before},
+        after={"allowed_member_types": role.allowed_member_types},
+    )
+    return app_tab_saved(request, tenant, app, "expose-api", f"{role.value} saved.")

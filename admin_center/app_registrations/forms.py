@@ -5,7 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.models import Platform
+from apps.models import AllowedMemberTypes, AppRole, GroupMembershipClaims, Platform
 from apps.services import RECOMMENDED_SECRET_LIFETIME_DAYS, SECRET_LIFETIMES_DAYS
 
 
@@ -172,6 +172,59 @@ class RoleAddForm(FormBesideOthers):
     value = forms.CharField(label=_("Value"), max_length=120)
     display_name = forms.CharField(label=_("Display name"), max_length=100)
     description = forms.CharField(label=_("Description"), max_length=1024, required=False)
+    allowed_member_types = forms.ChoiceField(
+        label="Allowed member types",
+        choices=AllowedMemberTypes.choices,
+        initial=AllowedMemberTypes.APPLICATION,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="Users/Groups: assigned under the app's Users and groups; Applications: "
+        "granted to daemons as an application permission.",
+    )
+
+    def clean_allowed_member_types(self) -> str:
+        # Left out, a role is an application permission, as every role was before.
+        return str(self.cleaned_data.get("allowed_member_types") or AllowedMemberTypes.APPLICATION)
+
+
+class RoleMemberTypesForm(forms.Form):
+    """One role's allowed member types, changed in its row of the App roles list."""
+
+    allowed_member_types = forms.ChoiceField(
+        label="Allowed member types", choices=AllowedMemberTypes.choices
+    )
+
+
+class AssignmentForm(forms.Form):
+    """Assign one of the app's roles for users to a customer (by email) or a group (by name)."""
+
+    role = forms.ChoiceField(label="Role")
+    email = forms.EmailField(label="Customer's email address", required=False, max_length=254)
+    group = forms.CharField(label="or group name", required=False, max_length=256)
+
+    def __init__(self, *args: Any, roles: list[AppRole], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["role"])
+        field.choices = [
+            ("", "Select a role"),
+            *((str(role.role_id), f"{role.display_name} ({role.value})") for role in roles),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if bool(cleaned.get("email")) == bool(cleaned.get("group")):
+            raise forms.ValidationError("Give a customer's email address or a group's name.")
+        return cleaned
+
+
+class GroupsClaimForm(forms.Form):
+    group_membership_claims = forms.ChoiceField(
+        label="Groups in the ID and access tokens",
+        choices=GroupMembershipClaims.choices,
+        widget=forms.RadioSelect,
+        help_text="The groups claim holds the groups' object IDs. Past 200 groups a token "
+        "names none and points to the customer's memberOf endpoint instead (overage).",
+    )
 
 
 class PermissionAddForm(forms.Form):

@@ -8,6 +8,7 @@ from admin_center.app_registrations import (
     permissions,
     registrations,
     tokens,
+    users_groups,
 )
 
 _APPS = "tenants/<uuid:tenant_id>/apps/"
@@ -59,6 +60,33 @@ urlpatterns: list[URLPattern] = [
     path(f"{_APP}expose-api/app-id-uri/", expose_api.app_id_uri_set, name="app-id-uri-set"),
     path(f"{_APP}expose-api/scopes/new/", expose_api.app_scope_add, name="app-scope-add"),
     path(f"{_APP}expose-api/roles/new/", expose_api.app_role_add, name="app-role-add"),
+    path(
+        f"{_APP}expose-api/roles/<uuid:role_id>/member-types/",
+        expose_api.app_role_member_types,
+        name="app-role-member-types",
+    ),
+    # Users and groups (app role assignments) and Token configuration (the groups claim)
+    path(f"{_APP}users-groups/", users_groups.app_users_groups, name="app-users-groups"),
+    path(
+        f"{_APP}users-groups/new/",
+        users_groups.app_role_assignment_add,
+        name="app-role-assignment-add",
+    ),
+    path(
+        f"{_APP}users-groups/<uuid:assignment_id>/remove/",
+        users_groups.app_role_assignment_remove,
+        name="app-role-assignment-remove",
+    ),
+    path(
+        f"{_APP}token-configuration/",
+        users_groups.app_token_configuration,
+        name="app-token-config",
+    ),
+    path(
+        f"{_APP}token-configuration/groups-claim/",
+        users_groups.app_groups_claim_set,
+        name="app-groups-claim-set",
+    ),
     # API permissions
     path(f"{_APP}permissions/", permissions.app_permissions, name="app-permissions"),
     path(f"{_APP}permissions/new/", permissions.app_permission_add, name="app-permission-add"),

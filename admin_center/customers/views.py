@@ -28,6 +28,7 @@ from admin_center.customers.forms import (
 )
 from admin_center.form_errors import form_errors_from
 from admin_center.pages import tenant_page
+from apps.assignments import roles_of_customer
 from federation.selectors import linked_identity_get, linked_identity_list
 from protection.lockout import lockout_clear, lockouts_of
 from protection.methods import customer_factors, customer_mfa_reset
@@ -85,6 +86,8 @@ def _detail_page(
         identities = linked_identity_list(customer=customer)
         lockouts = lockouts_of(email=customer.email)
         factors = customer_factors(customer=customer)
+        groups = selectors.groups_of(user=customer)
+        app_roles = roles_of_customer(user=customer)
     return tenant_page(
         request,
         tenant,
@@ -97,6 +100,8 @@ def _detail_page(
             "identities": identities,
             "lockouts": lockouts,
             "factors": factors,
+            "groups": groups,
+            "app_roles": app_roles,
             "section": SECTION,
             **context,
         },

@@ -19,7 +19,7 @@ def redirect_uris_to_their_platform(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('apps', '0009_management_api'),
+        ('apps', '0010_app_role_assignments'),
     ]
 
     operations = [

@@ -13,6 +13,7 @@ from apps.oidc.claims import (
     custom_provider_claims,
     pairwise_subject,
     sign_in_strength_claims,
+    token_directory_claims,
 )
 from apps.signing import active_signing_key
 from tenants.current import current_tenant
@@ -57,8 +58,9 @@ def access_token_claims(request: Any) -> dict[str, object]:
     """The claims of an access token for this oauthlib request (RFC 9068 §2.2).
 
     Delegated tokens name the API (`aud`) and the granted scopes (`scp`), how the customer
-    signed in (`amr`, `acr`: an API may demand two factors, RFC 9068 §2.2.3.1), plus the
-    attributes the app chose for access tokens.
+    signed in (`amr`, `acr`: an API may demand two factors, RFC 9068 §2.2.3.1), the API's app
+    roles the customer holds and the groups its groups claim names (`roles`, `groups`), plus
+    the attributes the app chose for access tokens.
     """
     client = request.client
     if request.grant_type == "client_credentials":
@@ -85,6 +87,7 @@ def access_token_claims(request: Any) -> dict[str, object]:
             **sign_in_strength_claims(getattr(request, "ciam_sign_in_methods", "")),
         }
     )
+    claims.update(token_directory_claims(request, token="access"))
     configured = configured_claims(user=request.user, client=client, token="access")
     claims.update({name: value for name, value in configured.items() if name not in claims})
     provided = getattr(request, "ciam_custom_claims", None) or {}

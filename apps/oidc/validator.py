@@ -38,6 +38,7 @@ from apps.oidc.claims import (
     pairwise_subject,
     profile_claims,
     sign_in_strength_claims,
+    token_directory_claims,
 )
 from apps.oidc.client_auth import (
     client_assertion_spend,
@@ -680,6 +681,9 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         self, token: dict[str, Any], token_handler: Any, request: Request
     ) -> tuple[dict[str, object], Any]:
         claims, _ = super().get_id_token_dictionary(token, token_handler, request)
+        # The app's roles the customer holds and their groups: the ID token's, not userinfo's
+        # (as Entra), so they are added here rather than in get_additional_claims.
+        claims.update(token_directory_claims(request, token="id"))
         now = timezone.now()
         expires = now + timedelta(minutes=lookups.token_settings().id_token_minutes)
         claims["exp"] = int(expires.timestamp())

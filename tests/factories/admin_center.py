@@ -8,7 +8,9 @@ from allauth.socialaccount.models import SocialAccount
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from accounts.services import group_create, group_member_add
 from apps import services as app_services
+from apps.assignments import app_role_assign
 from apps.models import ApiPermission
 from extensions.client import envelope, extension_call
 from extensions.models import CustomAuthenticationExtension, ExtensionEvent
@@ -43,8 +45,9 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
     of `flow_world`'s tenant (tenant A): an app with a secret, a certificate and a permission, a
     user flow with attributes, a custom attribute, a customer with a linked identity, a second
     admin, an identity provider (Google), a named location and a conditional access policy
-    excluding it, a custom authentication extension with a recorded call, and a sign-in in the
-    log (its pages list it, and open it in their pane)."""
+    excluding it, a custom authentication extension with a recorded call, a sign-in in the
+    log (its pages list it, and open it in their pane), and a group with the customer as member
+    holding an app role of the app."""
     tenant = flow_world.tenant
     other_admin = operator_factory(tenant=tenant, roles=[AdminRole.REPORTS_READER])
     customer = make_customer(tenant, "swept@example.com")
@@ -96,6 +99,12 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
                 data={},
             ),
         ).call
+        group = group_create(display_name="Swept group")
+        group_member_add(group=group, user=customer)
+        role = app_services.app_role_add(
+            app=app, value="Swept.Role", display_name="Swept", allowed_member_types="both"
+        )
+        assignment = app_role_assign(role=role, group=group)
         policy = conditional_access_policy_create(
             settings=PolicySettings(
                 name="Swept policy",
@@ -123,6 +132,10 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         "extension_id": str(extension.extension_id),
         "call_id": str(call.pk),
         "platform": "spa",
+        "group_id": str(group.object_id),
+        "member_id": str(customer.object_id),
+        "role_id": str(role.role_id),
+        "assignment_id": str(assignment.assignment_id),
     }
 
 
@@ -131,9 +144,19 @@ def route_url(route: str, values: RouteValues) -> str:
     return "/" + re.sub(r"<\w+:(\w+)>", lambda match: values[match.group(1)], route)
 
 
+# Under a tenant's admin-center routes, the management API mounted for operators
+# (management/operators.py): no pages, but the API's routes, guarded by the API's roles.
+OPERATOR_API_MOUNT = "admin-center/tenants/<uuid:tenant_id>/api/v1/"
+
+
 def admin_center_routes() -> list[str]:
-    """Every route of the admin center (the public URLconf's other routes are no pages of it)."""
-    return [route for route in every_route() if route.startswith("admin-center/")]
+    """Every route of the admin center (the public URLconf's other routes are no pages of it,
+    nor is the management API's mount)."""
+    return [
+        route
+        for route in every_route()
+        if route.startswith("admin-center/") and not route.startswith(OPERATOR_API_MOUNT)
+    ]
 
 
 __all__ = ["admin_center_route_values", "admin_center_routes", "route_url"]

@@ -126,7 +126,7 @@ def admin_center_tenant_urls(tenant_id: uuid.UUID) -> list[str]:
             filled = route.replace("<uuid:tenant_id>", str(tenant_id))
             filled = re.sub(r"<uuid:\w+>", lambda _m: str(uuid.uuid4()), filled)
             filled = re.sub(r"<int:\w+>", "1", filled)
-            filled = re.sub(r"<(?:str|slug):\w+>", "x", filled)
+            filled = re.sub(r"<(?:str|slug|path):\w+>", "x", filled)
             urls.append("/" + filled)
     assert all("<" not in url for url in urls), urls
     return urls

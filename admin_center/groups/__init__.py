@@ -1,0 +1,1 @@
+"""The admin center's Groups section: groups of customers and their members."""
