@@ -183,3 +183,15 @@ def client_credentials_grant(
         return resource, selectors.granted_roles(client=app, resource=resource)
 
     return _remembered("cc-grant", f"{app.pk}:{scope}", load)
+
+
+def redirect_uri_platforms(app: AppRegistration) -> dict[str, str]:
+    """Each redirect URI of the app with its platform (apps.selectors)."""
+    return _remembered(
+        "redirect-platforms", str(app.pk), lambda: selectors.redirect_uri_platforms(app)
+    )
+
+
+def spa_origins(app: AppRegistration) -> frozenset[str]:
+    """The origins of the app's single-page redirect URIs (apps.selectors, CORS)."""
+    return _remembered("spa-origins", str(app.pk), lambda: selectors.spa_origins(app))

@@ -35,6 +35,13 @@ class Platform(models.TextChoices):
 
 
 PUBLIC_PLATFORMS = frozenset({Platform.SPA, Platform.MOBILE})
+# The platforms a redirect URI belongs to (Entra's `web`, `spa` and `publicClient`), in the order
+# the admin center and the union in DOT's `redirect_uris` list them.
+REDIRECT_PLATFORMS: tuple[str, ...] = (
+    Platform.WEB.value,
+    Platform.SPA.value,
+    Platform.MOBILE.value,
+)
 
 # What each platform may do (DOT's grant-type names). Refresh tokens follow the code grant.
 PLATFORM_GRANTS: dict[str, frozenset[str]] = {
@@ -62,6 +69,9 @@ class AppRegistration(AbstractApplication):
         _("application (client) ID"), max_length=100, unique=True, default=new_client_id
     )
     object_id = models.UUIDField(_("object ID"), default=uuid.uuid4, unique=True, editable=False)
+    # The app's main platform, which makes it a confidential or a public client: web whenever
+    # it has a web platform, else its first public one; a daemon stays a daemon. Each redirect
+    # URI has its own platform (AppRedirectUri); DOT's `redirect_uris` holds their union.
     platform = models.CharField(max_length=16, choices=Platform.choices, default=Platform.WEB)
     front_channel_logout_url = models.URLField(_("front-channel logout URL"), blank=True)
     app_id_uri = models.CharField(_("application ID URI"), max_length=255, blank=True)
@@ -95,6 +105,34 @@ class AppRegistration(AbstractApplication):
     @property
     def effective_app_id_uri(self) -> str:
         return self.app_id_uri or f"api://{self.client_id}"
+
+
+class AppRedirectUri(models.Model):
+    """One of an app's redirect URIs and the platform it belongs to (Entra's `web.redirectUris`,
+    `spa.redirectUris`, `publicClient.redirectUris`).
+
+    The protocol decides per URI: a code issued for a single-page or mobile URI is redeemed by a
+    public client (no secret, PKCE), one for a web URI by the authenticated client (RFC 6749
+    §2.1). A URI belongs to one platform only, which the unique key holds.
+    """
+
+    app = models.ForeignKey(
+        AppRegistration, on_delete=models.CASCADE, related_name="platform_redirect_uris"
+    )
+    platform = models.CharField(
+        max_length=16,
+        choices=[(value, label) for value, label in Platform.choices if value != Platform.DAEMON],
+    )
+    uri = models.CharField(max_length=256)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["pk"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["app", "uri"], name="apps_redirect_uri_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}: {self.uri}"
 
 
 class ClientSecret(models.Model):
@@ -498,6 +536,17 @@ def _sign_in_methods_field() -> "models.CharField[str, str]":
     )
 
 
+def _redirect_platform_field() -> "models.CharField[str, str]":
+    return models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        help_text="The platform of the redirect URI the code was issued for (AppRedirectUri): "
+        "spa and mobile are redeemed and refreshed as a public client; empty for what was "
+        "issued before platforms were per URI (the app's platform then decides).",
+    )
+
+
 def _by_session_id(name: str) -> models.Index:
     # RP-initiated logout ends what one session issued; rows of no session are not indexed.
     return models.Index(fields=["session_id"], name=name, condition=~models.Q(session_id=""))
@@ -507,6 +556,7 @@ class Grant(AbstractGrant):
     """An authorization code. Kept after use, so that a replay can revoke what it issued."""
 
     used_at = models.DateTimeField(null=True, blank=True)
+    platform = _redirect_platform_field()
     issued_access_token = models.ForeignKey(
         "apps.AccessToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -539,6 +589,7 @@ class RefreshToken(AbstractRefreshToken):
     session_id = _session_id_field()
     identity_provider = _identity_provider_field()
     sign_in_methods = _sign_in_methods_field()
+    platform = _redirect_platform_field()
 
     class Meta(AbstractRefreshToken.Meta):
         indexes: ClassVar[list[models.Index]] = [

@@ -9,8 +9,10 @@ from django.utils import timezone
 from apps.management_api import MANAGEMENT_API_CLIENT_ID
 from apps.models import (
     APP_GRANTABLE,
+    REDIRECT_PLATFORMS,
     ApiPermission,
     ApiScope,
+    AppRedirectUri,
     AppRegistration,
     AppRole,
     OidcScope,
@@ -127,15 +129,59 @@ def granted_delegated(*, client: AppRegistration, scopes: list[str]) -> Delegate
     return DelegatedGrant(resource=resource, api_scopes=sorted(wanted), oidc_scopes=oidc)
 
 
+def app_platforms(app: AppRegistration) -> dict[str, list[str]]:
+    """The app's platforms with their redirect URIs, web, spa, mobile in that order (Entra's
+    `web`, `spa` and `publicClient`). The main platform is listed even without a URI, as after
+    registration; a daemon has none."""
+    if app.platform not in REDIRECT_PLATFORMS:
+        return {}
+    platforms: dict[str, list[str]] = {platform: [] for platform in REDIRECT_PLATFORMS}
+    for platform, uri in AppRedirectUri.objects.filter(app=app).values_list("platform", "uri"):
+        platforms[platform].append(uri)
+    return {
+        platform: uris for platform, uris in platforms.items() if uris or platform == app.platform
+    }
+
+
+def redirect_uri_platforms(app: AppRegistration) -> dict[str, str]:
+    """Each registered redirect URI of the app with its platform. A URI of DOT's union that no
+    platform row holds (written before platforms were per URI) is the main platform's."""
+    platforms = dict.fromkeys(app.redirect_uris.split(), app.platform)
+    platforms.update(AppRedirectUri.objects.filter(app=app).values_list("uri", "platform"))
+    return platforms
+
+
+def _origin(uri: str) -> str:
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def spa_origins(app: AppRegistration) -> frozenset[str]:
+    """The origins of the app's single-page redirect URIs: the only ones that may call the
+    token endpoint from a browser (OAuth 2.0 for Browser-Based Apps §6.2: the authorization
+    server supports CORS for the token endpoint; Entra, for `spa` redirect URIs only)."""
+    return frozenset(
+        _origin(uri)
+        for uri in AppRedirectUri.objects.filter(app=app, platform=Platform.SPA).values_list(
+            "uri", flat=True
+        )
+    )
+
+
 def cors_origin_allowed(*, app: AppRegistration, origin: str) -> bool:
-    """Only a single-page app's own redirect URIs' origins may call the token endpoint."""
-    if app.platform != Platform.SPA:
-        return False
-    origins = set()
-    for uri in app.redirect_uris.split():
-        parts = urlsplit(uri)
-        origins.add(f"{parts.scheme}://{parts.netloc}")
-    return origin in origins
+    """Only the origins of the app's single-page redirect URIs may call the token endpoint."""
+    return origin in spa_origins(app)
+
+
+def tenant_spa_origins() -> frozenset[str]:
+    """The origins of every single-page redirect URI of the tenant (CORS preflight, which
+    names no client)."""
+    return frozenset(
+        _origin(uri)
+        for uri in AppRedirectUri.objects.filter(platform=Platform.SPA).values_list(
+            "uri", flat=True
+        )
+    )
 
 
 def app_list() -> QuerySet[AppRegistration]:

@@ -19,8 +19,11 @@ from jwcrypto import jwk
 
 from accounts.attributes import BUILTIN_ATTRIBUTES
 from accounts.models import CustomAttribute
+from apps import selectors
 from apps.models import (
     APP_GRANTABLE,
+    PUBLIC_PLATFORMS,
+    REDIRECT_PLATFORMS,
     RESERVED_CLAIM_NAMES,
     USER_ASSIGNABLE,
     AccessToken,
@@ -30,6 +33,7 @@ from apps.models import (
     AppCertificate,
     AppClaim,
     AppCustomClaim,
+    AppRedirectUri,
     AppRegistration,
     AppRole,
     ClientSecret,
@@ -143,6 +147,9 @@ def app_register(*, name: str, platform: str, redirect_uris: Iterable[str] = ())
             skip_authorization=True,
             algorithm=AppRegistration.RS256_ALGORITHM,
         )
+        AppRedirectUri.objects.bulk_create(
+            AppRedirectUri(app=app, platform=platform, uri=uri) for uri in uris
+        )
         if platform != Platform.DAEMON:
             now = timezone.now()
             ApiPermission.objects.bulk_create(
@@ -170,14 +177,14 @@ def _check_uri_list(platform: str, uris: list[str], field: str) -> None:
 def app_authentication_update(
     *,
     app: AppRegistration,
-    redirect_uris: Iterable[str],
+    redirect_uris: Iterable[str] | None = None,
     post_logout_redirect_uris: Iterable[str],
     front_channel_logout_url: str,
 ) -> AppRegistration:
-    """Set the app's redirect, post-logout and front-channel logout URIs (exact matches)."""
-    uris = _clean_uris(redirect_uris)
+    """Set the app's post-logout and front-channel logout URIs (exact matches) and, when
+    `redirect_uris` is given, the redirect URIs of its main platform (`app_platform_update`);
+    its other platforms keep theirs."""
     logout_uris = _clean_uris(post_logout_redirect_uris)
-    _check_uri_list(app.platform, uris, "redirect_uris")
     _check_uri_list(app.platform, logout_uris, "post_logout_redirect_uris")
     front_channel_logout_url = front_channel_logout_url.strip()
     if front_channel_logout_url:
@@ -185,12 +192,147 @@ def app_authentication_update(
             redirect_uri_check(platform=Platform.WEB, uri=front_channel_logout_url)
         except ValidationError as error:
             raise ValidationError({"front_channel_logout_url": error.messages}) from error
-    app.redirect_uris = " ".join(uris)
-    app.post_logout_redirect_uris = " ".join(logout_uris)
-    app.front_channel_logout_url = front_channel_logout_url
-    app.save(
-        update_fields=["redirect_uris", "post_logout_redirect_uris", "front_channel_logout_url"]
+    with transaction.atomic():
+        if redirect_uris is not None:
+            if app.platform == Platform.DAEMON:
+                _check_uri_list(app.platform, _clean_uris(redirect_uris), "redirect_uris")
+            else:
+                _platform_uris_set(app=app, platform=app.platform, redirect_uris=redirect_uris)
+                _platforms_in_step(app, selectors.app_platforms(app))
+        app.post_logout_redirect_uris = " ".join(logout_uris)
+        app.front_channel_logout_url = front_channel_logout_url
+        app.save(update_fields=["post_logout_redirect_uris", "front_channel_logout_url"])
+    return app
+
+
+# --- platforms (Entra's `web`, `spa` and `publicClient` of an application) --------------------
+
+
+def _platform_uris_set(
+    *, app: AppRegistration, platform: str, redirect_uris: Iterable[str]
+) -> list[str]:
+    """Replace the platform's redirect URIs with these (checked by the platform's rules), keep
+    DOT's `redirect_uris` the union of all platforms', and the app's main platform and client
+    type in step. Call inside a transaction."""
+    uris = _clean_uris(redirect_uris)
+    _check_uri_list(platform, uris, "redirect_uris")
+    others = {
+        uri: other
+        for other, other_uris in selectors.app_platforms(app).items()
+        if other != platform
+        for uri in other_uris
+    }
+    taken = [uri for uri in uris if uri in others]
+    if taken:
+        raise ValidationError(
+            {
+                "redirect_uris": [
+                    _("%(uri)s is already a redirect URI of the %(platform)s platform.")
+                    % {"uri": uri, "platform": Platform(others[uri]).label}
+                    for uri in taken
+                ]
+            }
+        )
+    if len(others) + len(uris) > MAX_REDIRECT_URIS:
+        raise ValidationError({"redirect_uris": _("An app has at most 100 redirect URIs.")})
+    AppRedirectUri.objects.filter(app=app, platform=platform).delete()
+    AppRedirectUri.objects.bulk_create(
+        AppRedirectUri(app=app, platform=platform, uri=uri) for uri in uris
     )
+    return uris
+
+
+def _platforms_in_step(app: AppRegistration, platforms: Iterable[str]) -> None:
+    """DOT's `redirect_uris` as the union of the platforms' URIs (DOT matches the authorization
+    request's against it, RFC 6749 §3.1.2.3), and the main platform: web whenever the app has
+    one (a confidential client, RFC 6749 §2.1), else its first public platform."""
+    configured = set(platforms)
+    main = next((p for p in REDIRECT_PLATFORMS if p in configured), app.platform)
+    rows = AppRedirectUri.objects.filter(app=app).values_list("platform", "uri")
+    ordered = sorted(rows, key=lambda row: REDIRECT_PLATFORMS.index(row[0]))
+    app.redirect_uris = " ".join(uri for _platform, uri in ordered)
+    app.platform = main
+    public = main in PUBLIC_PLATFORMS
+    app.client_type = (
+        AppRegistration.CLIENT_PUBLIC if public else AppRegistration.CLIENT_CONFIDENTIAL
+    )
+    app.save(update_fields=["redirect_uris", "platform", "client_type"])
+
+
+def _redirect_platform_check(app: AppRegistration, platform: str) -> None:
+    if app.platform == Platform.DAEMON:
+        raise ValidationError(
+            {"platform": _("A daemon signs no user in: it has no platforms with redirect URIs.")}
+        )
+    if platform not in REDIRECT_PLATFORMS:
+        raise ValidationError({"platform": _("Choose web, single-page or mobile and desktop.")})
+
+
+def app_platform_add(
+    *, app: AppRegistration, platform: str, redirect_uris: Iterable[str]
+) -> AppRegistration:
+    """Add a platform (web, spa or mobile) with at least one redirect URI, as Entra's "Add a
+    platform" does. Each URI follows the platform's rules (`redirect_uri_check`) and belongs to
+    no other platform of the app. Adding web to a public app makes it a confidential client
+    (RFC 6749 §2.1); its single-page and mobile URIs still redeem codes as a public client.
+    Refused (ValidationError) for a daemon and for a platform the app already has."""
+    _redirect_platform_check(app, platform)
+    platforms = selectors.app_platforms(app)
+    if platform in platforms:
+        raise ValidationError(
+            {"platform": _("The app already has this platform: edit its redirect URIs.")}
+        )
+    if not _clean_uris(redirect_uris):
+        raise ValidationError({"redirect_uris": _("Give the platform at least one redirect URI.")})
+    with transaction.atomic():
+        _platform_uris_set(app=app, platform=platform, redirect_uris=redirect_uris)
+        _platforms_in_step(app, [*platforms, platform])
+    return app
+
+
+def app_platform_update(
+    *, app: AppRegistration, platform: str, redirect_uris: Iterable[str]
+) -> AppRegistration:
+    """Replace the redirect URIs of one of the app's platforms (the platform's rules, no URI of
+    another platform). The main platform may be left with none, as at registration; another
+    platform left with none is removed (`app_platform_remove`'s rules)."""
+    _redirect_platform_check(app, platform)
+    platforms = selectors.app_platforms(app)
+    if platform not in platforms:
+        raise ValidationError({"platform": _("The app has no such platform: add it first.")})
+    if not _clean_uris(redirect_uris) and platform != app.platform:
+        return app_platform_remove(app=app, platform=platform)
+    with transaction.atomic():
+        _platform_uris_set(app=app, platform=platform, redirect_uris=redirect_uris)
+        _platforms_in_step(app, platforms)
+    return app
+
+
+def app_platform_remove(*, app: AppRegistration, platform: str) -> AppRegistration:
+    """Remove a platform and its redirect URIs; the codes they were issued for fail at the token
+    endpoint from now (RFC 6749 §4.1.3: the redirect URI is no longer registered).
+
+    An app keeps one platform at least. Removing web leaves a public client, which holds no
+    secret or certificate: refused (ValidationError) while it has any."""
+    _redirect_platform_check(app, platform)
+    platforms = selectors.app_platforms(app)
+    if platform not in platforms:
+        raise ValidationError({"platform": _("The app has no such platform.")})
+    remaining = [other for other in platforms if other != platform]
+    if not remaining:
+        raise ValidationError({"platform": _("An app keeps one platform at least.")})
+    if platform == Platform.WEB and (app.secrets.exists() or app.certificates.exists()):
+        raise ValidationError(
+            {
+                "platform": _(
+                    "Without its web platform the app is a public client, which holds no "
+                    "secret or certificate: remove them first."
+                )
+            }
+        )
+    with transaction.atomic():
+        AppRedirectUri.objects.filter(app=app, platform=platform).delete()
+        _platforms_in_step(app, remaining)
     return app
 
 
@@ -406,7 +548,7 @@ def api_permission_add(
         raise ValidationError(_("Choose one permission."))
     if oidc_scope and oidc_scope not in OidcScope.values:
         raise ValidationError(_("Unknown OpenID permission."))
-    if app_role is not None and client.platform not in (Platform.WEB, Platform.DAEMON):
+    if app_role is not None and client.is_public:
         raise ValidationError(_("Only confidential apps can hold application permissions."))
     if app_role is not None and not app_role.grantable_to_apps:
         raise ValidationError(_("This role is for users and groups, not for applications."))
@@ -472,6 +614,16 @@ def grant_replayed(*, grant: Grant) -> None:
         else:
             refresh.revoke()
     AccessToken.objects.filter(pk=token.pk).delete()
+
+
+def app_rename(*, app: AppRegistration, name: str) -> AppRegistration:
+    """Give the app another display name (1 to 120 characters, as at registration)."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise ValidationError({"name": _("Give the app a name of 1 to 120 characters.")})
+    app.name = name
+    app.save(update_fields=["name"])
+    return app
 
 
 def app_delete(*, app: AppRegistration) -> None:

@@ -6,6 +6,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from management import (
     app_role_assignments,
+    application_api,
+    application_credentials,
+    applications,
     audit_logs,
     authentication_methods,
     branding,
@@ -59,6 +62,48 @@ urlpatterns = [
         "users/<uuid:user_id>/revokeSignInSessions",
         users.UserSessionsRevokeView.as_view(),
         name="user-revoke-sessions",
+    ),
+    path("applications", applications.ApplicationsView.as_view(), name="applications"),
+    path("applications/<uuid:app_id>", applications.ApplicationView.as_view(), name="application"),
+    path(
+        "applications/<uuid:app_id>/addPassword",
+        application_credentials.ApplicationAddPasswordView.as_view(),
+        name="application-add-password",
+    ),
+    path(
+        "applications/<uuid:app_id>/removePassword",
+        application_credentials.ApplicationRemovePasswordView.as_view(),
+        name="application-remove-password",
+    ),
+    path(
+        "applications/<uuid:app_id>/addKey",
+        application_credentials.ApplicationAddKeyView.as_view(),
+        name="application-add-key",
+    ),
+    path(
+        "applications/<uuid:app_id>/removeKey",
+        application_credentials.ApplicationRemoveKeyView.as_view(),
+        name="application-remove-key",
+    ),
+    path(
+        "applications/<uuid:app_id>/grantAdminConsent",
+        application_api.ApplicationAdminConsentView.as_view(),
+        name="application-grant-consent",
+    ),
+    path(
+        "applications/<uuid:app_id>/revokeAdminConsent",
+        application_api.ApplicationRevokeAdminConsentView.as_view(),
+        name="application-revoke-consent",
+    ),
+    path(
+        "applications/<uuid:app_id>/api/oauth2PermissionScopes",
+        application_api.ApplicationScopesView.as_view(),
+        name="application-scopes",
+    ),
+    path(
+        "applications/<uuid:app_id>/appRoles",
+        application_api.ApplicationAppRolesView.as_view(),
+        name="application-app-roles",
     ),
     path("auditLogs/signIns", audit_logs.SignInsView.as_view(), name="sign-ins"),
     path("auditLogs/signIns/<int:sign_in_id>", audit_logs.SignInView.as_view(), name="sign-in"),

@@ -41,13 +41,10 @@ class AppRegisterForm(forms.Form):
     )
 
 
-class AuthenticationForm(forms.Form):
-    redirect_uris = forms.CharField(
-        label=_("Redirect URIs"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text=_("One per line, matched exactly. https, or http for localhost only."),
-    )
+class LogoutForm(FormBesideOthers):
+    """The app's sign-out settings (Entra's `web.logoutUrl` and post-logout redirect URIs)."""
+
+    id_prefix = "logout"
     post_logout_redirect_uris = forms.CharField(
         label=_("Post-logout redirect URIs"),
         required=False,
@@ -56,6 +53,44 @@ class AuthenticationForm(forms.Form):
     front_channel_logout_url = forms.CharField(
         label=_("Front-channel logout URL"), required=False, max_length=256
     )
+
+
+_URIS_HELP = _("One per line, matched exactly. https, or http for localhost only.")
+
+
+class PlatformUrisForm(forms.Form):
+    """One platform's redirect URIs; its inputs' ids carry the platform, as the page shows
+    one such form per platform."""
+
+    redirect_uris = forms.CharField(
+        label=_("Redirect URIs"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text=_URIS_HELP,
+    )
+
+    def __init__(self, *args: Any, platform: str, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_{platform}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class PlatformAddForm(FormBesideOthers):
+    """Add a platform: which, and its first redirect URIs."""
+
+    id_prefix = "add"
+    platform = forms.ChoiceField(label=_("Platform"), widget=forms.RadioSelect)
+    redirect_uris = forms.CharField(
+        label=_("Redirect URIs"),
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        help_text=_URIS_HELP,
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        platform = cast(forms.ChoiceField, self.fields["platform"])
+        platform.choices = choices
+        if choices:
+            platform.initial = choices[0][0]
 
 
 class SecretAddForm(FormBesideOthers):

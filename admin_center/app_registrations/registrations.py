@@ -116,56 +116,6 @@ def app_overview(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> Htt
     )
 
 
-def _authentication_settings(app: AppRegistration) -> dict[str, object]:
-    return {
-        "redirect_uris": app.redirect_uris.split(),
-        "post_logout_redirect_uris": app.post_logout_redirect_uris.split(),
-        "front_channel_logout_url": app.front_channel_logout_url,
-    }
-
-
-@tenant_admin_view(Capability.MANAGE_APPS)
-@require_http_methods(["GET", "POST"])
-def app_authentication(request: HttpRequest, tenant: Tenant, app_id: uuid.UUID) -> HttpResponse:
-    with in_tenant(tenant):
-        app = app_get(app_id)
-    before = _authentication_settings(app)
-    initial = {
-        "redirect_uris": "\n".join(app.redirect_uris.split()),
-        "post_logout_redirect_uris": "\n".join(app.post_logout_redirect_uris.split()),
-        "front_channel_logout_url": app.front_channel_logout_url,
-    }
-    form = forms.AuthenticationForm(
-        request.POST if request.method == "POST" else None, initial=initial
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            with in_tenant(tenant):
-                services.app_authentication_update(
-                    app=app,
-                    redirect_uris=forms.uri_lines(form.cleaned_data["redirect_uris"]),
-                    post_logout_redirect_uris=forms.uri_lines(
-                        form.cleaned_data["post_logout_redirect_uris"]
-                    ),
-                    front_channel_logout_url=form.cleaned_data["front_channel_logout_url"],
-                )
-                app.refresh_from_db()
-        except ValidationError as error:
-            form_errors_from(form, error)
-        else:
-            audit(
-                request,
-                tenant,
-                AuditAction.APP_AUTHENTICATION_UPDATED,
-                target=app_target(app),
-                before=before,
-                after=_authentication_settings(app),
-            )
-            messages.success(request, _("Authentication settings saved."))
-            return redirect("admin_center:app-authentication", tenant.tenant_id, app.object_id)
-    return app_page(request, tenant, app, "authentication", {"form": form})
-
-
 def _claim_choices(app: AppRegistration) -> dict[str, list[str]]:
     """The attributes the app receives, per token (call in the tenant's schema)."""
     rows = AppClaim.objects.filter(app=app).select_related("custom_attribute").order_by("pk")

@@ -1,6 +1,7 @@
 from django.urls import URLPattern, path
 
 from admin_center.app_registrations import (
+    authentication,
     credentials,
     custom_claims,
     expose_api,
@@ -17,7 +18,22 @@ urlpatterns: list[URLPattern] = [
     path(_APPS, registrations.app_list, name="app-list"),
     path(f"{_APPS}new/", registrations.app_register, name="app-register"),
     path(_APP, registrations.app_overview, name="app-overview"),
-    path(f"{_APP}authentication/", registrations.app_authentication, name="app-authentication"),
+    path(f"{_APP}authentication/", authentication.app_authentication, name="app-authentication"),
+    path(
+        f"{_APP}authentication/platforms/new/",
+        authentication.app_platform_add,
+        name="app-platform-add",
+    ),
+    path(
+        f"{_APP}authentication/platforms/<str:platform>/",
+        authentication.app_platform_update,
+        name="app-platform-update",
+    ),
+    path(
+        f"{_APP}authentication/platforms/<str:platform>/remove/",
+        authentication.app_platform_remove,
+        name="app-platform-remove",
+    ),
     path(f"{_APP}claims/", registrations.app_claims, name="app-claims"),
     path(f"{_APP}claims/custom/", custom_claims.app_custom_claims, name="app-custom-claims"),
     path(f"{_APP}delete/", registrations.app_delete, name="app-delete"),

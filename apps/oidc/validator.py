@@ -16,13 +16,21 @@ from django.db.models import F, Min
 from django.utils import timezone
 from jwcrypto import jwk, jws, jwt
 from jwcrypto.common import JWException
+from oauth2_provider.models import redirect_to_uri_allowed
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors
 
 from apps import lookups, selectors, services
-from apps.models import AccessToken, AppRegistration, Grant, Platform, RefreshToken
+from apps.models import (
+    PUBLIC_PLATFORMS,
+    AccessToken,
+    AppRegistration,
+    Grant,
+    Platform,
+    RefreshToken,
+)
 from apps.oidc.claims import (
     CLAIMS_SUPPORTED,
     configured_claims,
@@ -89,6 +97,11 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             raise errors.InvalidRequestError(
                 description="Authenticate the client one way only.", request=request
             )
+        if request.grant_type == "authorization_code" and self._public_redemption(request):
+            # A code issued for a single-page or mobile redirect URI is a public client's
+            # (RFC 6749 §2.1): credentials presented with it are refused, as Entra does. (A
+            # refresh token such a code began: validate_refresh_token.)
+            return False
         assertion_type = request._params.get("client_assertion_type")
         if assertion_type is not None:
             return assertion_type == JWT_BEARER_ASSERTION and self._authenticate_assertion(request)
@@ -194,17 +207,50 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
     def authenticate_client_id(
         self, client_id: str, request: Request, *args: Any, **kwargs: Any
     ) -> bool:
-        """A client without credentials proceeds only if it is public (RFC 6749 §3.2.1)."""
+        """A client without credentials proceeds only as a public client (RFC 6749 §3.2.1):
+        a public app, or a confidential one redeeming what was issued for one of its
+        single-page or mobile redirect URIs (`_public_redemption`)."""
         client = self._load_application(client_id, request)
-        return client is not None and client.is_public
+        return client is not None and (client.is_public or self._public_redemption(request))
 
     def client_authentication_required(self, request: Request, *args: Any, **kwargs: Any) -> bool:
-        if request.headers.get("HTTP_AUTHORIZATION") or request._params.get("client_assertion"):
-            return True
-        if request._params.get("client_secret"):
+        """Whether the token request must authenticate its client (RFC 6749 §3.2.1): always
+        when it presents credentials; never for a public app; for a confidential app, unless it
+        redeems a code issued for one of its single-page or mobile redirect URIs, or a refresh
+        token such a code began (RFC 6749 §2.1 decided per redirect URI, as Entra decides it;
+        the code is then bound by PKCE, RFC 7636, instead of a secret)."""
+        if presents_credentials(request):
             return True
         client = self._load_application(request.client_id, request)
-        return client is None or not client.is_public
+        if client is None:
+            return True
+        return not (client.is_public or self._public_redemption(request))
+
+    def _redemption_platform(self, request: Request) -> str:
+        """The platform of the redirect URI that the code or refresh token this token request
+        redeems was issued for; "" when it redeems neither, names none we know, or was issued
+        before platforms were per URI (the app's platform then decides). The refresh token's is
+        read once, on this path only (a confidential app refreshing without credentials)."""
+        if request.grant_type == "authorization_code" and isinstance(request.code, str):
+            grant = self._grant(request.code, request)
+            return grant.platform if grant is not None else ""
+        if request.grant_type != "refresh_token" or not isinstance(request.refresh_token, str):
+            return ""
+        cached = getattr(request, "ciam_refresh_platform", None)
+        if cached is None:
+            checksum = hashlib.sha256(request.refresh_token.encode()).hexdigest()
+            rows = RefreshToken.objects.filter(token_checksum=checksum, revoked__isnull=True)
+            named = self._named_client_id(request)
+            if named is not None:
+                rows = rows.filter(application__client_id=named)
+            cached = rows.values_list("platform", flat=True).first() or ""
+            request.ciam_refresh_platform = cached
+        return str(cached)
+
+    def _public_redemption(self, request: Request) -> bool:
+        """True when the request redeems what was issued for a single-page or mobile redirect
+        URI: a public client's (RFC 6749 §2.1; OAuth 2.0 for Browser-Based Apps §6.1)."""
+        return self._redemption_platform(request) in PUBLIC_PLATFORMS
 
     # --- scopes and permissions ---------------------------------------------------------------
 
@@ -320,6 +366,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         request.ciam_session_id = grant.session_id
         request.ciam_identity_provider = grant.identity_provider
         request.ciam_sign_in_methods = grant.sign_in_methods
+        request.ciam_platform = grant.platform
         if grant.nonce:
             request.nonce = grant.nonce
         if grant.claims:
@@ -386,6 +433,7 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             code=code["code"],
             expires=expires,
             redirect_uri=request.redirect_uri,
+            platform=redirect_uri_platform(request.client, request.redirect_uri),
             scope=" ".join(request.scopes),
             code_challenge=request.code_challenge or "",
             code_challenge_method=request.code_challenge_method or "",
@@ -497,6 +545,13 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
             session_id=getattr(request, "ciam_session_id", ""),
             identity_provider=getattr(request, "ciam_identity_provider", ""),
             sign_in_methods=getattr(request, "ciam_sign_in_methods", ""),
+            # A family keeps the platform of the code that began it (its lifetime, and who may
+            # refresh it without a secret).
+            platform=(
+                previous_refresh_token.platform
+                if previous_refresh_token
+                else getattr(request, "ciam_platform", "")
+            ),
         )
         self._set_token_value(refresh_token, refresh_token_code)
         refresh_token.save()
@@ -524,6 +579,8 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
                 redemption.customer, redemption.refused = request.user, Reason.BLOCKED_ACCOUNT
             return False
         instance: RefreshToken = request.refresh_token_instance
+        if instance.platform in PUBLIC_PLATFORMS and presents_credentials(request):
+            return False  # a public client's refresh token (RFC 6749 §2.1), as for its code
         if redemption is not None:  # for the sign-in log (apps/oidc/redemptions.py)
             redemption.customer = request.user
             redemption.identity_provider = instance.identity_provider
@@ -539,10 +596,13 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
                 )["started"]
                 or instance.created
             )
+        # A family begun at a single-page redirect URI lives `spa_refresh_token_hours` (a
+        # browser keeps it where scripts can reach it: OAuth 2.0 for Browser-Based Apps §6.1.3.2,
+        # Entra's 24 hours), whatever else the app is.
         settings = lookups.token_settings()
         lifetime = (
             timedelta(hours=settings.spa_refresh_token_hours)
-            if client.platform == Platform.SPA
+            if (instance.platform or client.platform) == Platform.SPA
             else timedelta(days=settings.refresh_token_days)
         )
         return bool(family_started + lifetime > timezone.now())
@@ -672,17 +732,49 @@ class CiamValidator(OAuth2Validator):  # type: ignore[misc]
         return verification_jwk(header["kid"])
 
     def is_pkce_required(self, client_id: str, request: Request) -> bool:
-        """PKCE per client (RFC 7636 §4.4.1, RFC 9700 §2.1.1): see `pkce_required`."""
-        return pkce_required(client_id)
+        """PKCE per redirect URI (RFC 7636 §4.4.1, RFC 9700 §2.1.1): required of a public app,
+        and of a confidential one for its single-page and mobile redirect URIs, which a public
+        client uses (at the authorization endpoint, the request's redirect URI decides; at the
+        token endpoint, the one the code was issued for). Confidential clients may use it."""
+        app = lookups.client(client_id) if isinstance(client_id, str) else None
+        if app is None or app.is_public:
+            return True
+        if request.grant_type is not None:
+            return self._public_redemption(request)
+        redirect_uri = request.redirect_uri
+        return (
+            isinstance(redirect_uri, str)
+            and redirect_uri_platform(app, redirect_uri) in PUBLIC_PLATFORMS
+        )
 
     def is_origin_allowed(
         self, client_id: str, origin: str, request: Request, *args: Any, **kwargs: Any
     ) -> bool:
+        """CORS at the token endpoint for the app's single-page redirect URIs' origins only."""
         client = request.client or self._load_application(client_id, request)
-        return client is not None and selectors.cors_origin_allowed(app=client, origin=origin)
+        return client is not None and origin in lookups.spa_origins(client)
 
 
-def pkce_required(client_id: str) -> bool:
-    """PKCE is required of public clients (RFC 9700 §2.1.1); confidential ones may use it."""
-    app = lookups.client(client_id) if isinstance(client_id, str) else None
-    return app is None or app.is_public
+def presents_credentials(request: Request) -> bool:
+    """True when a token request carries client credentials: Basic, a secret or an assertion."""
+    return bool(
+        request.headers.get("HTTP_AUTHORIZATION")
+        or request._params.get("client_assertion")
+        or request._params.get("client_secret")
+    )
+
+
+def redirect_uri_platform(app: AppRegistration, uri: str | None) -> str:
+    """The platform of the app's registered redirect URI that `uri` matches as DOT matches it
+    (RFC 6749 §3.1.2.3: exactly; RFC 8252 §7.3: a loopback IP with any port); the app's main
+    platform when none does (the request fails DOT's own check then)."""
+    if not isinstance(uri, str):
+        return str(app.platform)
+    platforms = lookups.redirect_uri_platforms(app)
+    platform = platforms.get(uri)
+    if platform is not None:
+        return platform
+    for registered, registered_platform in platforms.items():
+        if redirect_to_uri_allowed(uri, [registered]):
+            return registered_platform
+    return str(app.platform)

@@ -29,7 +29,7 @@ from oauthlib.oauth2.rfc6749.errors import (
 )
 
 from apps import lookups
-from apps.models import AccessToken, AppRegistration, Platform, RefreshToken
+from apps.models import AccessToken, AppRegistration, RefreshToken
 from apps.oidc.acr import (
     ACR_VALUES_SUPPORTED,
     MULTIPLE_FACTORS,
@@ -56,7 +56,7 @@ from apps.oidc.sessions import (
 from apps.oidc.sign_in import FRESH_SIGN_IN_PROMPTS, SignInRequest, sign_in_journey
 from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.revocation import session_tokens_revoke
-from apps.selectors import cors_origin_allowed
+from apps.selectors import tenant_spa_origins
 from apps.signing import published_jwks
 from tenants import request_guard
 from tenants.current import current_tenant
@@ -479,7 +479,7 @@ def finish_token_response(request: HttpRequest, response: HttpResponse) -> HttpR
     if origin:
         client_id = request.POST.get("client_id", "")
         app = lookups.client(client_id)
-        if app is not None and cors_origin_allowed(app=app, origin=origin):
+        if app is not None and origin in lookups.spa_origins(app):
             response["Access-Control-Allow-Origin"] = origin
         else:
             response.headers.pop("Access-Control-Allow-Origin", None)
@@ -519,11 +519,11 @@ class TokenView(dot_views.TokenView):  # type: ignore[misc]
         return finish_token_response(request, response)
 
     def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        """CORS preflight: allowed for the origins of this tenant's single-page apps only."""
+        """CORS preflight: allowed for the origins of this tenant's single-page redirect URIs
+        only (OAuth 2.0 for Browser-Based Apps §6.2)."""
         origin = request.META.get("HTTP_ORIGIN", "")
         response = HttpResponse(status=204)
-        spas = AppRegistration.objects.filter(platform=Platform.SPA)
-        if origin and any(cors_origin_allowed(app=app, origin=origin) for app in spas):
+        if origin and origin in tenant_spa_origins():
             response["Access-Control-Allow-Origin"] = origin
             response["Access-Control-Allow-Methods"] = "POST"
             response["Access-Control-Allow-Headers"] = "Content-Type"

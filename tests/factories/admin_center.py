@@ -136,6 +136,7 @@ def admin_center_route_values(flow_world: FlowWorld, operator_factory: MakeOpera
         "extension_id": str(extension.extension_id),
         "call_id": str(call.pk),
         "import_id": str(customer_import.object_id),
+        "platform": "spa",
         "group_id": str(group.object_id),
         "member_id": str(customer.object_id),
         "role_id": str(role.role_id),
