@@ -208,3 +208,25 @@ def linked_identity_get(*, customer: User, identity_id: int) -> LinkedIdentity |
         ),
         None,
     )
+
+
+def provider_audit_target(provider: IdentityProvider) -> str:
+    """How the audit log names an identity provider: its name and identifier."""
+    return f"{provider.display_name} ({provider.slug})"
+
+
+def provider_audit_fields(provider: IdentityProvider) -> dict[str, object]:
+    """What the audit log records of a provider, from the admin center or the management API:
+    its settings, never its secret."""
+    return {
+        "kind": provider.kind,
+        "display_name": provider.display_name,
+        "client_id": provider.client_id,
+        "team_id": provider.team_id,
+        "key_id": provider.key_id,
+        "client_authentication": provider.client_authentication,
+        "well_known_url": provider.well_known_url,
+        "scopes": provider.scopes,
+        "claims_mapping": [f"{k}={v}" for k, v in provider.claims_mapping.items()],
+        "trusted_for_email": provider.trusted_for_email,
+    }

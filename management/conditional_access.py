@@ -44,7 +44,10 @@ from protection.conditional_access import (
     named_location_update,
 )
 from protection.models import ConditionalAccessPolicy, LocationScope, NamedLocation, PolicyState
-from protection.selectors import excluded_customer_emails
+from protection.selectors import (
+    policy_audit_fields,
+    policy_audit_target,
+)
 from tenants.models import AuditAction
 
 CA_ROLES = needs(read=("Policy.Read.All",), write=("Policy.ReadWrite.ConditionalAccess",))
@@ -252,27 +255,6 @@ def _merged(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _policy_record(policy: ConditionalAccessPolicy) -> dict[str, object]:
-    """What the audit log records of a policy (as admin_center/protection records it)."""
-    return {
-        "state": policy.state,
-        "grant": policy.grant,
-        "excluded_customers": excluded_customer_emails(policy),
-        "all_apps": policy.all_apps,
-        "client_ids": policy.client_ids,
-        "excluded_client_ids": policy.excluded_client_ids,
-        "risk_levels": policy.risk_levels,
-        "locations": policy.locations,
-        "included_locations": sorted(location.name for location in policy.included_locations.all()),
-        "exclude_trusted_locations": policy.exclude_trusted_locations,
-        "excluded_locations": sorted(location.name for location in policy.excluded_locations.all()),
-    }
-
-
-def _policy_target(policy: ConditionalAccessPolicy) -> str:
-    return f"{policy.name} ({policy.policy_id})"
-
-
 def _policy_or_404(policy_id: uuid.UUID, *, lock: bool = False) -> ConditionalAccessPolicy:
     policies = (
         ConditionalAccessPolicy.objects.select_for_update()
@@ -326,8 +308,8 @@ class PoliciesView(ManagementView):
             api_audit(
                 request,
                 AuditAction.CONDITIONAL_ACCESS_POLICY_ADDED,
-                target=_policy_target(policy),
-                details=_policy_record(policy),
+                target=policy_audit_target(policy),
+                details=policy_audit_fields(policy),
             )
             representation = policy_representation(policy)
         response = Response(
@@ -369,7 +351,7 @@ class PolicyView(ManagementView):
             precondition_check(request, current)
             incoming = PolicyWriteSerializer(data=_merged(current, patch))
             incoming.is_valid(raise_exception=True)
-            before = {"name": policy.name, **_policy_record(policy)}
+            before = {"name": policy.name, **policy_audit_fields(policy)}
             try:
                 conditional_access_policy_update(
                     policy=policy, settings=_settings_of(incoming.validated_data)
@@ -377,12 +359,12 @@ class PolicyView(ManagementView):
             except ConditionalAccessInvalid as invalid:
                 raise _invalid(invalid, _POLICY_FIELDS) from invalid
             representation = policy_representation(policy)
-            after = {"name": policy.name, **_policy_record(policy)}
+            after = {"name": policy.name, **policy_audit_fields(policy)}
             if after != before:
                 api_audit(
                     request,
                     AuditAction.CONDITIONAL_ACCESS_POLICY_UPDATED,
-                    target=_policy_target(policy),
+                    target=policy_audit_target(policy),
                     before=before,
                     after=after,
                 )
@@ -399,8 +381,8 @@ class PolicyView(ManagementView):
         with transaction.atomic():
             policy = _policy_or_404(policy_id, lock=True)
             precondition_check(request, policy_representation(policy))
-            record = _policy_record(policy)
-            target = _policy_target(policy)
+            record = policy_audit_fields(policy)
+            target = policy_audit_target(policy)
             conditional_access_policy_delete(policy=policy)
             api_audit(
                 request,

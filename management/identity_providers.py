@@ -25,6 +25,8 @@ from federation.selectors import (
     claims_mapping_of,
     identity_provider_certificate,
     identity_provider_linked_count,
+    provider_audit_fields,
+    provider_audit_target,
 )
 from federation.services import (
     identity_provider_create,
@@ -160,27 +162,6 @@ def provider_representation(provider: IdentityProvider) -> dict[str, Any]:
     }
 
 
-def provider_target(provider: IdentityProvider) -> str:
-    """How the audit log names a provider (as the admin center does): its name and ID."""
-    return f"{provider.display_name} ({provider.slug})"
-
-
-def _settings(provider: IdentityProvider) -> dict[str, object]:
-    """What the audit log records of a provider (the admin center's keys): never its secret."""
-    return {
-        "kind": provider.kind,
-        "display_name": provider.display_name,
-        "client_id": provider.client_id,
-        "team_id": provider.team_id,
-        "key_id": provider.key_id,
-        "client_authentication": provider.client_authentication,
-        "well_known_url": provider.well_known_url,
-        "scopes": provider.scopes,
-        "claims_mapping": [f"{k}={v}" for k, v in provider.claims_mapping.items()],
-        "trusted_for_email": provider.trusted_for_email,
-    }
-
-
 def _service_arguments(data: dict[str, Any]) -> dict[str, Any]:
     arguments = {_API_FIELD[api]: value for api, value in data.items() if api in _API_FIELD}
     arguments.pop("kind", None)
@@ -246,8 +227,8 @@ class IdentityProvidersView(ManagementView):
             api_audit(
                 request,
                 AuditAction.IDENTITY_PROVIDER_ADDED,
-                target=provider_target(provider),
-                details=_settings(provider),
+                target=provider_audit_target(provider),
+                details=provider_audit_fields(provider),
             )
         representation = provider_representation(provider)
         response = Response(
@@ -289,7 +270,7 @@ class IdentityProviderView(ManagementView):
         with transaction.atomic():
             provider = _provider_or_404(provider_id, lock=True)
             precondition_check(request, provider_representation(provider))
-            before = _settings(provider)
+            before = provider_audit_fields(provider)
             try:
                 identity_provider_update(provider=provider, **arguments)
             except IdentityProviderInvalid as invalid:
@@ -299,12 +280,12 @@ class IdentityProviderView(ManagementView):
                 details["secret_replaced"] = True
             if arguments.get("generate_key_pair"):
                 details["key_pair_generated"] = True
-            after = _settings(provider)
+            after = provider_audit_fields(provider)
             if before != after or details:
                 api_audit(
                     request,
                     AuditAction.IDENTITY_PROVIDER_UPDATED,
-                    target=provider_target(provider),
+                    target=provider_audit_target(provider),
                     details=details,
                     before=before,
                     after=after,
@@ -328,7 +309,7 @@ class IdentityProviderView(ManagementView):
             precondition_check(request, provider_representation(provider))
             flows = [flow.name for flow in provider.user_flows.order_by("name")]
             linked = identity_provider_linked_count(provider=provider)
-            target = provider_target(provider)
+            target = provider_audit_target(provider)
             kind = provider.kind
             identity_provider_delete(provider=provider)
             api_audit(

@@ -81,3 +81,27 @@ def named_location_policies(location: NamedLocation) -> list[str]:
     return sorted(
         {*including.values_list("name", flat=True), *excluding.values_list("name", flat=True)}
     )
+
+
+def policy_audit_target(policy: ConditionalAccessPolicy) -> str:
+    """How the audit log names a conditional access policy: its name and ID."""
+    return f"{policy.name} ({policy.policy_id})"
+
+
+def policy_audit_fields(policy: ConditionalAccessPolicy) -> dict[str, object]:
+    """What the audit log records of a policy, from the admin center or the management API:
+    its settings (excluded customers by email, the locations by name). Call in the tenant's
+    schema."""
+    return {
+        "state": policy.state,
+        "grant": policy.grant,
+        "excluded_customers": excluded_customer_emails(policy),
+        "all_apps": policy.all_apps,
+        "client_ids": policy.client_ids,
+        "excluded_client_ids": policy.excluded_client_ids,
+        "risk_levels": policy.risk_levels,
+        "locations": policy.locations,
+        "included_locations": sorted(location.name for location in policy.included_locations.all()),
+        "exclude_trusted_locations": policy.exclude_trusted_locations,
+        "excluded_locations": sorted(location.name for location in policy.excluded_locations.all()),
+    }

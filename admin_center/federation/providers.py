@@ -30,6 +30,8 @@ from federation.selectors import (
     identity_provider_get,
     identity_provider_linked_count,
     identity_provider_list,
+    provider_audit_fields,
+    provider_audit_target,
 )
 from federation.services import (
     identity_provider_create,
@@ -47,27 +49,6 @@ SECTION = "identity-providers"
 def redirect_url(tenant: Tenant, provider: IdentityProvider) -> str:
     """The redirect URI the admin registers at the provider."""
     return f"{tenant_base_url(tenant)}/{callback_path(provider)}"
-
-
-def provider_target(provider: IdentityProvider) -> str:
-    """How the audit log names a provider: its name and identifier."""
-    return f"{provider.display_name} ({provider.slug})"
-
-
-def _settings(provider: IdentityProvider) -> dict[str, object]:
-    """What the audit log records of a provider: its settings, never its secret."""
-    return {
-        "kind": provider.kind,
-        "display_name": provider.display_name,
-        "client_id": provider.client_id,
-        "team_id": provider.team_id,
-        "key_id": provider.key_id,
-        "client_authentication": provider.client_authentication,
-        "well_known_url": provider.well_known_url,
-        "scopes": provider.scopes,
-        "claims_mapping": [f"{k}={v}" for k, v in provider.claims_mapping.items()],
-        "trusted_for_email": provider.trusted_for_email,
-    }
 
 
 def _provider_get(slug: str) -> IdentityProvider:
@@ -162,8 +143,8 @@ def identity_provider_add(request: HttpRequest, tenant: Tenant, kind: str) -> Ht
             request,
             tenant,
             AuditAction.IDENTITY_PROVIDER_ADDED,
-            target=provider_target(provider),
-            details=_settings(provider),
+            target=provider_audit_target(provider),
+            details=provider_audit_fields(provider),
         )
         messages.success(
             request, _("Identity provider “%(name)s” added.") % {"name": provider.display_name}
@@ -193,7 +174,7 @@ def identity_provider_detail(request: HttpRequest, tenant: Tenant, slug: str) ->
         request.POST if request.method == "POST" else None,
         provider=provider,
     )
-    before = _settings(provider)
+    before = provider_audit_fields(provider)
     saved = False
     if form.is_valid():
         changes: dict[str, Any] = form.service_arguments()
@@ -214,10 +195,10 @@ def identity_provider_detail(request: HttpRequest, tenant: Tenant, slug: str) ->
             request,
             tenant,
             AuditAction.IDENTITY_PROVIDER_UPDATED,
-            target=provider_target(provider),
+            target=provider_audit_target(provider),
             details=details,
             before=before,
-            after=_settings(provider),
+            after=provider_audit_fields(provider),
         )
         messages.success(request, _("Identity provider saved."))
         if form.cleaned_data.get("generate_key_pair"):
@@ -256,7 +237,7 @@ def identity_provider_remove(request: HttpRequest, tenant: Tenant, slug: str) ->
             request,
             tenant,
             AuditAction.IDENTITY_PROVIDER_REMOVED,
-            target=provider_target(provider),
+            target=provider_audit_target(provider),
             details={"kind": provider.kind, "user_flows": flows, "identities_unlinked": linked},
         )
         messages.success(

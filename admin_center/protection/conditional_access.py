@@ -49,6 +49,8 @@ from protection.selectors import (
     named_location_get,
     named_location_list,
     named_location_policies,
+    policy_audit_fields,
+    policy_audit_target,
 )
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
@@ -97,28 +99,6 @@ def _location_get(location_id: uuid.UUID) -> NamedLocation:
     if location is None:
         raise Http404
     return location
-
-
-def _policy_record(policy: ConditionalAccessPolicy) -> dict[str, object]:
-    """What the audit log records of a policy: its settings (excluded customers by email, the
-    locations by name). Call in the tenant's schema."""
-    return {
-        "state": policy.state,
-        "grant": policy.grant,
-        "excluded_customers": excluded_customer_emails(policy),
-        "all_apps": policy.all_apps,
-        "client_ids": policy.client_ids,
-        "excluded_client_ids": policy.excluded_client_ids,
-        "risk_levels": policy.risk_levels,
-        "locations": policy.locations,
-        "included_locations": sorted(location.name for location in policy.included_locations.all()),
-        "exclude_trusted_locations": policy.exclude_trusted_locations,
-        "excluded_locations": sorted(location.name for location in policy.excluded_locations.all()),
-    }
-
-
-def _policy_target(policy: ConditionalAccessPolicy) -> str:
-    return f"{policy.name} ({policy.policy_id})"
 
 
 def _location_target(location: NamedLocation) -> str:
@@ -190,14 +170,14 @@ def policy_add(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             except ConditionalAccessInvalid as invalid:
                 _put_errors(form, invalid)
             else:
-                record = _policy_record(policy)
+                record = policy_audit_fields(policy)
     if policy is None:
         return _policy_page(request, tenant, form, policy=None, has_locations=bool(locations))
     audit(
         request,
         tenant,
         AuditAction.CONDITIONAL_ACCESS_POLICY_ADDED,
-        target=_policy_target(policy),
+        target=policy_audit_target(policy),
         details=record,
     )
     messages.success(request, _("Policy “%(name)s” added.") % {"name": policy.name})
@@ -212,7 +192,7 @@ def policy_detail(request: HttpRequest, tenant: Tenant, policy_id: uuid.UUID) ->
     with in_tenant(tenant):
         policy = _policy_get(policy_id)
         locations = list(named_location_list())
-        before = _policy_record(policy)
+        before = policy_audit_fields(policy)
         choices = {
             "apps": _app_choices([*policy.client_ids, *policy.excluded_client_ids]),
             "locations": _location_choices(locations),
@@ -235,14 +215,14 @@ def policy_detail(request: HttpRequest, tenant: Tenant, policy_id: uuid.UUID) ->
                 _put_errors(form, invalid)
             else:
                 saved = True
-                after = _policy_record(policy)
+                after = policy_audit_fields(policy)
     if not saved:
         return _policy_page(request, tenant, form, policy=policy, has_locations=bool(locations))
     audit(
         request,
         tenant,
         AuditAction.CONDITIONAL_ACCESS_POLICY_UPDATED,
-        target=_policy_target(policy),
+        target=policy_audit_target(policy),
         before={"name": old_name, **before},
         after={"name": policy.name, **after},
     )
@@ -257,14 +237,14 @@ def policy_remove(request: HttpRequest, tenant: Tenant, policy_id: uuid.UUID) ->
     with in_tenant(tenant):
         policy = _policy_get(policy_id)
         if request.method == "POST":
-            record = _policy_record(policy)
+            record = policy_audit_fields(policy)
             conditional_access_policy_delete(policy=policy)
     if request.method == "POST":
         audit(
             request,
             tenant,
             AuditAction.CONDITIONAL_ACCESS_POLICY_REMOVED,
-            target=_policy_target(policy),
+            target=policy_audit_target(policy),
             details=record,
         )
         messages.success(request, _("Policy “%(name)s” removed.") % {"name": policy.name})
