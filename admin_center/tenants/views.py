@@ -52,6 +52,17 @@ def tenant_create(request: HttpRequest) -> HttpResponse:
     return render(request, "admin_center/tenant_create.html", {"form": form}, status=200)
 
 
+def _management_api_urls(tenant: Tenant) -> list[tuple[str, str]]:
+    """Where apps and scripts manage the tenant (docs/management-api.md): the API, its OpenAPI
+    document and its page."""
+    api = f"{selectors.tenant_base_url(tenant)}/api/v1"
+    return [
+        ("Management API", f"{api}/"),
+        ("Management API: OpenAPI 3.1 document", f"{api}/openapi.json"),
+        ("Management API: documentation", f"{api}/docs"),
+    ]
+
+
 @tenant_admin_view(Capability.VIEW_OVERVIEW)
 def tenant_overview(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     counts = tenant_counts(tenant=tenant) if tenant.is_usable else None
@@ -61,7 +72,7 @@ def tenant_overview(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         "admin_center/tenant_overview.html",
         {
             "issuer": selectors.tenant_issuer(tenant),
-            "endpoints": selectors.tenant_endpoints(tenant),
+            "endpoints": [*selectors.tenant_endpoints(tenant), *_management_api_urls(tenant)],
             "counts": counts,
         },
     )

@@ -78,3 +78,14 @@ def test_the_quick_starts_name_the_tables_addresses(
         app = AppRegistration.objects.get(name="Quick")
     overview = admin_client.get(f"{pages}/{app.object_id}/")
     assert f'"{tenant_endpoint_url(tenant_a, endpoint)}"' in overview.text
+
+
+def test_the_overview_names_the_management_api_where_it_answers(
+    admin_client: Client, tenant_a: Tenant
+) -> None:
+    page = admin_client.get(f"/admin-center/tenants/{tenant_a.tenant_id}/").text
+    api = f"{settings.CIAM_BASE_URL}/{tenant_a.domain_name}/api/v1"
+    for url in (f"{api}/", f"{api}/openapi.json", f"{api}/docs"):
+        assert f">{url}<" in page
+    document = Client().get(f"/{tenant_a.domain_name}/api/v1/openapi.json")
+    assert document.json()["servers"] == [{"url": api}]
