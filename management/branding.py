@@ -22,7 +22,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -628,6 +633,15 @@ def _languages_representation(tenant: Tenant) -> dict[str, Any]:
             for code, name in settings.LANGUAGES
         ],
     }
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="branding_localization_image_get"),
+    put=extend_schema(operation_id="branding_localization_image_put"),
+    delete=extend_schema(operation_id="branding_localization_image_delete"),
+)
+class LocalizedBrandingImageView(BrandingImageView):
+    """The same image, on a language's layer: its own operations in the OpenAPI document."""
 
 
 class LanguagesView(ManagementView):

@@ -262,7 +262,7 @@ urlpatterns = [
     ),
     path(
         "organization/branding/localizations/<str:locale>/<str:kind>",
-        branding.BrandingImageView.as_view(),
+        branding.LocalizedBrandingImageView.as_view(),
         name="branding-localization-image",
     ),
     path(

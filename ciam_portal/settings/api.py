@@ -36,7 +36,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    # Two choice sets are both called `state` (Graph's names): each gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "MethodStateEnum": ["enabled", "disabled"],
+        "PolicyStateEnum": ["enabled", "disabled", "enabledForReportingButNotEnforced"],
+    },
     "DISABLE_ERRORS_AND_WARNINGS": False,
     "PREPROCESSING_HOOKS": [],
     "POSTPROCESSING_HOOKS": [
