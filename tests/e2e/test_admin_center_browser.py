@@ -90,7 +90,11 @@ def test_operator_creates_a_tenant_and_manages_its_admins(
     expect(page.locator("#issuer")).to_have_text(issuer)
     endpoints = page.get_by_role("table", name="Endpoints of this tenant")
     expect(endpoints).to_be_visible()
-    expect(endpoints.get_by_role("row")).to_have_count(1 + 8)
+    # The header, the eight protocol endpoints, the management API's three addresses.
+    expect(endpoints.get_by_role("row")).to_have_count(1 + 8 + 3)
+    expect(
+        endpoints.get_by_role("row", name="Management API: OpenAPI 3.1 document")
+    ).to_contain_text(f"{live_server_url}/{domain_name}/api/v1/openapi.json")
     expect(endpoints.get_by_role("row", name="OpenID Connect metadata document")).to_contain_text(
         f"{issuer}/.well-known/openid-configuration"
     )
