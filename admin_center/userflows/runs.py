@@ -47,7 +47,8 @@ def code_challenge_s256(code_verifier: str) -> str:
 
 def userflow_run_redirect_uri(app: AppRegistration) -> str:
     """The redirect URI a run goes to: the app's first (the app must have one)."""
-    return app.redirect_uris.split()[0]
+    uris: str = app.redirect_uris
+    return uris.split()[0]
 
 
 def userflow_run_needs_pkce(app: AppRegistration) -> bool:
