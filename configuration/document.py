@@ -294,6 +294,8 @@ def _platforms_settle(item: dict[str, Any], path: str, errors: list[str]) -> Non
     web, spa, mobile order; a daemon has none. The main platform is the one the apps room
     derives: web whenever the app has web redirect URIs, else its first public platform."""
     main = item.get("platform")
+    if not isinstance(main, str):
+        return  # already an error: the platform is required, and a string
     if "platforms" in item and "redirectUris" in item:
         errors.append(f"{path}: give platforms or redirectUris, not both")
         return
