@@ -1,6 +1,6 @@
 """Applying a configuration document to a tenant: every change of the plan, through the rooms'
 services (so their checks hold), in one transaction. A document that a service refuses
-changes nothing, and the error names the path in the document (`apps[2].redirectUris[0]: …`).
+changes nothing, and the error names the path in the document (`apps[2].platforms.web[0]: …`).
 
 Order: what others refer to is made first (attributes, identity providers, apps and their
 scopes and roles, then permissions and claims, user flows, branding, languages, protection,
@@ -26,8 +26,16 @@ from accounts.services.attributes import (
     custom_attribute_create,
     custom_attribute_update,
 )
+from apps import selectors as app_selectors
 from apps import services as app_services
-from apps.models import ApiPermission, ApiScope, AppRegistration, AppRole
+from apps.models import (
+    REDIRECT_PLATFORMS,
+    ApiPermission,
+    ApiScope,
+    AppRegistration,
+    AppRole,
+    Platform,
+)
 from branding.exceptions import BrandingInvalid
 from branding.languages import (
     LanguageOverridesInvalid,
@@ -254,15 +262,51 @@ class _Applier:
                     provider=provider, fetch=self.fetch, secret=secret or None, **settings
                 )
 
+    def _app_platforms(self, app: AppRegistration, path: str, item: dict[str, Any]) -> None:
+        """Each platform's redirect URIs as the document lists them, through the platform
+        services: first every URI that leaves its platform is taken off it (so it may join
+        another), then each platform is set or added, web first, then the platforms the
+        document no longer has are removed (the main platform follows, as in the admin
+        center; removing web from an app that holds secrets is refused)."""
+        wanted: dict[str, list[str]] = item["platforms"]
+        for platform, uris in wanted.items():
+            for index, uri in enumerate(uris):
+                with _at(f"{path}.platforms.{platform}[{index}]"):
+                    app_services.redirect_uri_check(platform=platform, uri=uri)
+        if app.platform not in REDIRECT_PLATFORMS:
+            return  # a daemon: the document was refused if it gave it redirect URIs
+        for platform, uris in app_selectors.app_platforms(app).items():
+            staying = [uri for uri in uris if uri in wanted.get(platform, [])]
+            if staying != uris and platform in app_selectors.app_platforms(app):
+                with _at(f"{path}.platforms.{platform}"):
+                    app_services.app_platform_update(
+                        app=app, platform=platform, redirect_uris=staying
+                    )
+        for platform in REDIRECT_PLATFORMS:
+            if platform not in wanted:
+                continue
+            with _at(f"{path}.platforms.{platform}"):
+                if platform in app_selectors.app_platforms(app):
+                    app_services.app_platform_update(
+                        app=app, platform=platform, redirect_uris=wanted[platform]
+                    )
+                else:
+                    app_services.app_platform_add(
+                        app=app, platform=platform, redirect_uris=wanted[platform]
+                    )
+        for platform in app_selectors.app_platforms(app):
+            if platform not in wanted:
+                with _at(f"{path}.platforms.{platform}"):
+                    app_services.app_platform_remove(app=app, platform=platform)
+
     def _app_settings(self, app: AppRegistration, path: str, item: dict[str, Any]) -> None:
-        for key in ("redirectUris", "postLogoutRedirectUris"):
-            for index, uri in enumerate(item[key]):
-                with _at(f"{path}.{key}[{index}]"):
-                    app_services.redirect_uri_check(platform=app.platform, uri=uri)
+        self._app_platforms(app, path, item)
+        for index, uri in enumerate(item["postLogoutRedirectUris"]):
+            with _at(f"{path}.postLogoutRedirectUris[{index}]"):
+                app_services.redirect_uri_check(platform=app.platform, uri=uri)
         with _at(path):
             app_services.app_authentication_update(
                 app=app,
-                redirect_uris=item["redirectUris"],
                 post_logout_redirect_uris=item["postLogoutRedirectUris"],
                 front_channel_logout_url=item["frontChannelLogoutUrl"],
             )
@@ -312,8 +356,10 @@ class _Applier:
                     app.save(update_fields=["client_id"])
             else:
                 app = self._app(item["name"], path)
-                if app.platform != item["platform"]:
-                    raise _fail(f"{path}.platform", "the platform of an app never changes")
+                # The main platform follows the platforms (web whenever the app has one), but
+                # a daemon is made a daemon and stays one: it has no platform to add.
+                if (app.platform == Platform.DAEMON) != (item["platform"] == Platform.DAEMON):
+                    raise _fail(f"{path}.platform", "a daemon never becomes another platform")
                 if item.get("clientId") and item["clientId"] != app.client_id:
                     raise _fail(f"{path}.clientId", "the client ID of an app never changes")
             self._app_settings(app, path, item)

@@ -1,5 +1,5 @@
 """The configuration document's shape: strict reading (every unknown key, wrong type or
-missing field is an error naming its path, `apps[2].redirectUris[0]`), defaults filled, and
+missing field is an error naming its path, `apps[2].platforms.web[0]`), defaults filled, and
 lists put in the order the export writes them, so that a document and the export of the tenant
 it was applied to compare equal. YAML in and out (safe loader, keys sorted)."""
 
@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
+from apps.models import REDIRECT_PLATFORMS, Platform
 
 API_VERSION = "ciam/v1"
 KIND = "TenantConfiguration"
@@ -141,7 +143,10 @@ _APP = _obj(
     name=(STR, _REQUIRED),
     clientId=(STR, _ABSENT),
     platform=(STR, _REQUIRED),
-    redirectUris=(_list(STR), list),
+    # The redirect URIs per platform (Entra's web, spa and publicClient); `redirectUris`, the
+    # older spelling, is the main platform's. Settled into `platforms` by _platforms_settle.
+    platforms=(_map(_list(STR)), _ABSENT),
+    redirectUris=(_list(STR), _ABSENT),
     postLogoutRedirectUris=(_list(STR), list),
     frontChannelLogoutUrl=(STR, ""),
     appIdUri=(STR, ""),
@@ -283,6 +288,42 @@ SECTION_KEYS: dict[str, Callable[[dict[str, Any]], str]] = {
 SECTIONS = tuple(_SECTIONS)
 
 
+def _platforms_settle(item: dict[str, Any], path: str, errors: list[str]) -> None:
+    """Put an app's redirect URIs in the export's form: `platforms` listing the main platform
+    (even without URIs, as after registration) and every other platform that has URIs, in
+    web, spa, mobile order; a daemon has none. The main platform is the one the apps room
+    derives: web whenever the app has web redirect URIs, else its first public platform."""
+    main = item.get("platform")
+    if not isinstance(main, str):
+        return  # already an error: the platform is required, and a string
+    if "platforms" in item and "redirectUris" in item:
+        errors.append(f"{path}: give platforms or redirectUris, not both")
+        return
+    given = item.pop("platforms", None)
+    if given is None:
+        uris = item.pop("redirectUris", [])
+        given = {main: uris} if main in REDIRECT_PLATFORMS or uris else {}
+    for key in given:
+        if key not in REDIRECT_PLATFORMS:
+            known = ", ".join(REDIRECT_PLATFORMS)
+            errors.append(f"{path}.platforms.{key}: expected one of {known}")
+    if main == Platform.DAEMON:
+        if any(given.values()):
+            errors.append(f"{path}.platforms: a daemon signs no user in: it has no redirect URIs")
+        item["platforms"] = {}
+        return
+    platforms = {
+        key: given.get(key, []) for key in REDIRECT_PLATFORMS if given.get(key) or key == main
+    }
+    first = next(iter(platforms), main)
+    if main in REDIRECT_PLATFORMS and first != main:
+        errors.append(
+            f"{path}.platform: {first}, not {main}: the main platform is web whenever the app "
+            "has web redirect URIs, else its first public platform"
+        )
+    item["platforms"] = platforms
+
+
 def _permission_order(entry: dict[str, Any]) -> tuple[str, str, str]:
     kind = "role" if "role" in entry else "scope"
     return (entry.get("api", ""), kind, entry.get(kind, ""))
@@ -348,6 +389,8 @@ def document_read(data: Any) -> Document:
         if section in SECTION_KEYS and isinstance(value, list):
             keyed = SECTION_KEYS[section]
             for index, item in enumerate(value):
+                if section == "apps":
+                    _platforms_settle(item, f"{section}[{index}]", errors)
                 try:
                     name = keyed(item)
                 except KeyError:

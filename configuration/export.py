@@ -20,7 +20,7 @@ from typing import Any
 
 from accounts.models import CustomAttribute
 from apps.models import ApiPermission, AppRegistration
-from apps.selectors import app_list, token_settings
+from apps.selectors import app_list, app_platforms, token_settings
 from branding.models import Branding, LanguageOverride
 from branding.selectors import IMAGE_FIELDS, VALUE_FIELDS
 from branding.storage import branding_storage
@@ -99,7 +99,7 @@ def _app(app: AppRegistration) -> dict[str, Any]:
         "name": app.name,
         "clientId": app.client_id,
         "platform": app.platform,
-        "redirectUris": _uris(app.redirect_uris),
+        "platforms": app_platforms(app),
         "postLogoutRedirectUris": _uris(app.post_logout_redirect_uris),
         "frontChannelLogoutUrl": app.front_channel_logout_url,
         "appIdUri": app.app_id_uri,

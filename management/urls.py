@@ -18,6 +18,7 @@ from management import (
     groups,
     identity_providers,
     signing_keys,
+    token_lifetimes,
     user_imports,
     userflow_attributes,
     userflows,
@@ -126,6 +127,11 @@ urlpatterns = [
         "policies/authenticationMethodsPolicy/passwordProtection",
         authentication_methods.PasswordProtectionView.as_view(),
         name="password-protection",
+    ),
+    path(
+        "policies/tokenLifetimePolicy",
+        token_lifetimes.TokenLifetimePolicyView.as_view(),
+        name="token-lifetime-policy",
     ),
     path(
         "identity/conditionalAccess/policies",

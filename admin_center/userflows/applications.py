@@ -15,7 +15,12 @@ from admin_center.access import tenant_admin_view
 from admin_center.audit import audit
 from admin_center.pages import operation_of
 from admin_center.userflows.flows import flow_get, flow_target, section_page
-from admin_center.userflows.runs import userflow_run_begin, userflow_run_url, userflow_runs
+from admin_center.userflows.runs import (
+    userflow_run_begin,
+    userflow_run_needs_pkce,
+    userflow_run_url,
+    userflow_runs,
+)
 from apps.models import AppRegistration, Platform
 from tenants.models import AuditAction, Tenant
 from tenants.permissions import Capability
@@ -112,7 +117,8 @@ def userflow_run(
     request: HttpRequest, tenant: Tenant, flow_id: uuid.UUID, app_id: uuid.UUID
 ) -> HttpResponse:
     """Start a run of the flow for one of its apps: a fresh PKCE verifier kept in the admin's
-    session, and the browser sent to the authorization request."""
+    session when the run's redirect URI is a public platform's, and the browser sent to the
+    authorization request."""
     with in_tenant(tenant):
         flow = flow_get(flow_id)
         app = (
@@ -120,7 +126,8 @@ def userflow_run(
             .exclude(platform=Platform.DAEMON)
             .first()
         )
-    if app is None or not app.redirect_uris.split():
-        raise Http404
-    run = userflow_run_begin(session=request.session, app=app)
+        if app is None or not app.redirect_uris.split():
+            raise Http404
+        pkce = userflow_run_needs_pkce(app)
+    run = userflow_run_begin(session=request.session, app=app, pkce=pkce)
     return redirect(userflow_run_url(tenant=tenant, app=app, run=run))

@@ -92,7 +92,9 @@ def test_an_application_administrator_registers_an_extension_and_it_is_audited(
     assert answer.status_code == 302
     assert answer["Location"] == pages(tenant_a, f"{extension.extension_id}/calls/")
     assert (extension.timeout_ms, extension.max_retries) == (1000, 0)
-    entry = AuditEntry.objects.get(action=AuditAction.EXTENSION_ADDED)
+    entry = AuditEntry.objects.get(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.EXTENSION_ADDED
+    )
     assert entry.target == f"Loyalty claims ({extension.extension_id})"
     # A function key in the query is no audit log's business.
     assert entry.details["target_url"] == "http://127.0.0.1:7071/api/claims?…"
@@ -120,7 +122,9 @@ def test_clear_text_to_another_host_is_a_form_error(
     assert "Use https" in answer.text
     with in_tenant(tenant_a):
         assert not CustomAuthenticationExtension.objects.exists()
-    assert not AuditEntry.objects.filter(action=AuditAction.EXTENSION_ADDED).exists()
+    assert not AuditEntry.objects.filter(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.EXTENSION_ADDED
+    ).exists()
 
 
 def test_an_edit_is_audited_with_what_changed_and_removal_takes_the_listeners(
@@ -143,7 +147,9 @@ def test_an_edit_is_audited_with_what_changed_and_removal_takes_the_listeners(
         },
     )
     assert edited.status_code == 302
-    entry = AuditEntry.objects.get(action=AuditAction.EXTENSION_UPDATED)
+    entry = AuditEntry.objects.get(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.EXTENSION_UPDATED
+    )
     assert entry.details["before"] == {"target_url": "https://claims.example.com/api"}
     assert entry.details["after"] == {"target_url": "https://claims.example.com/v2"}
     confirm = app_admin.get(pages(tenant_a, f"{extension.extension_id}/remove/"))
@@ -153,7 +159,9 @@ def test_an_edit_is_audited_with_what_changed_and_removal_takes_the_listeners(
     with in_tenant(tenant_a):
         assert not CustomAuthenticationExtension.objects.exists()
         assert not ExtensionListener.objects.exists()
-    entry = AuditEntry.objects.get(action=AuditAction.EXTENSION_REMOVED)
+    entry = AuditEntry.objects.get(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.EXTENSION_REMOVED
+    )
     assert entry.details["listeners_removed"] == 1
 
 
@@ -182,7 +190,9 @@ def test_the_console_sends_a_sample_event_to_a_real_service_and_shows_the_call(
     claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=api.client_id)
     assert claims["iss"] == tenant_issuer(tenant_a)
     assert claims["azp"] == CALLER_APP_ID
-    entry = AuditEntry.objects.get(action=AuditAction.EXTENSION_TESTED)
+    entry = AuditEntry.objects.get(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.EXTENSION_TESTED
+    )
     assert (entry.details["origin"], entry.details["outcome"]) == ("test", "ok")
     detail = app_admin.get(sent["Location"])
     assert detail.status_code == 200
@@ -219,7 +229,9 @@ def test_a_replay_sends_the_recorded_request_to_the_current_url_with_the_code_re
     assert replay.outcome == CallOutcome.OK
     (received,) = service.received
     assert received["body"] == failed.request_body
-    entry = AuditEntry.objects.filter(action=AuditAction.EXTENSION_TESTED).latest("id")
+    entry = AuditEntry.objects.filter(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.EXTENSION_TESTED
+    ).latest("id")
     assert entry.details["origin"] == "replay"
     assert entry.details["replayed_call"] == failed.pk
     # A recorded request chosen in the test form goes out as a test.
@@ -325,4 +337,6 @@ def test_deleting_the_api_app_of_an_extension_is_refused_with_a_message_not_a_50
     with in_tenant(tenant_a):
         assert AppRegistration.objects.filter(pk=api.pk).exists()
         assert CustomAuthenticationExtension.objects.filter(pk=extension.pk).exists()
-    assert not AuditEntry.objects.filter(action=AuditAction.APP_DELETED).exists()
+    assert not AuditEntry.objects.filter(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.APP_DELETED
+    ).exists()

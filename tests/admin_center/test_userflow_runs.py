@@ -118,3 +118,32 @@ def test_an_app_of_another_flow_or_without_redirect_uri_has_no_run(
     base = f"/admin-center/tenants/{tenant_a.tenant_id}/user-flows/{flow.flow_id}/run/"
     assert admin_client.get(f"{base}{other.object_id}/").status_code == 404
     assert admin_client.get(f"{base}{stranger.object_id}/").status_code == 404
+
+
+def test_a_web_app_run_to_a_single_page_redirect_uri_carries_pkce(
+    admin_client: Client, tenant_a: Tenant
+) -> None:
+    # A web app (a confidential client) whose first redirect URI is a single-page one: the code
+    # for that URI is redeemed as a public client's, so the request needs PKCE (RFC 7636).
+    with in_tenant(tenant_a):
+        app = app_services.app_register(name="Portal", platform=Platform.WEB)
+        app_services.app_platform_add(
+            app=app, platform=Platform.SPA, redirect_uris=["https://spa.example/cb"]
+        )
+        flow = flow_services.userflow_create(name="Runs")
+        flow_services.flow_apps_assign(flow=flow, apps=[app])
+        app.refresh_from_db()
+    assert not app.is_public
+    response = admin_client.get(
+        f"/admin-center/tenants/{tenant_a.tenant_id}/user-flows/{flow.flow_id}/run/{app.object_id}/"
+    )
+    query = {
+        key: values[0] for key, values in parse_qs(urlsplit(response["Location"]).query).items()
+    }
+    assert query["redirect_uri"] == "https://spa.example/cb"
+    [run] = admin_session(admin_client)[SESSION_KEY]
+    assert s256(run["code_verifier"]) == query["code_challenge"]
+    assert query["code_challenge_method"] == "S256"
+    opened = Client().get(response["Location"])
+    assert opened.status_code == 200
+    assert "<title>Sign in · Tenant A</title>" in opened.text

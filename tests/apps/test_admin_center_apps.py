@@ -35,7 +35,9 @@ def test_register_and_overview_with_quick_start(admin_client: Client, tenant_a: 
         assert text in overview.text
     listing = admin_client.get(f"{base(tenant_a)}/apps/")
     assert app.client_id in listing.text
-    assert AuditEntry.objects.filter(action=AuditAction.APP_REGISTERED).exists()
+    assert AuditEntry.objects.filter(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.APP_REGISTERED
+    ).exists()
     with in_tenant(tenant_a):
         assert set(
             ApiPermission.objects.filter(client=app).values_list("oidc_scope", flat=True)
@@ -101,7 +103,7 @@ def test_secret_is_shown_once_and_stored_as_a_digest(
         assert not client_secret_matches(app=app, secret=secret_value + "x")
         assert 179 <= (stored.expires_at - stored.created_at).days <= 180
     assert secret_value not in admin_client.get(url).text
-    entry = AuditEntry.objects.get(action=AuditAction.SECRET_ADDED)
+    entry = AuditEntry.objects.get(tenant_uuid=tenant_a.tenant_id, action=AuditAction.SECRET_ADDED)
     assert secret_value not in str(entry.details)
 
 
@@ -208,7 +210,9 @@ def test_expose_api_and_grant_permissions(admin_client: Client, tenant_a: Tenant
     with in_tenant(tenant_a):
         permission.refresh_from_db()
         assert permission.consented_at is not None
-    assert AuditEntry.objects.filter(action=AuditAction.CONSENT_GRANTED).exists()
+    assert AuditEntry.objects.filter(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.CONSENT_GRANTED
+    ).exists()
 
 
 def test_token_configuration_validates_bounds(admin_client: Client, tenant_a: Tenant) -> None:
@@ -254,7 +258,9 @@ def test_signing_keys_page_rotates(admin_client: Client, tenant_a: Tenant) -> No
     assert admin_client.post(f"{url}rotate/").status_code == 302
     with in_tenant(tenant_a):
         assert SigningKey.objects.filter(status=KeyStatus.RETIRING).count() == 1
-    assert AuditEntry.objects.filter(action=AuditAction.SIGNING_KEY_ROTATED).exists()
+    assert AuditEntry.objects.filter(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.SIGNING_KEY_ROTATED
+    ).exists()
 
 
 def test_delete_app_needs_its_name(admin_client: Client, tenant_a: Tenant) -> None:

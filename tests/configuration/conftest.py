@@ -109,6 +109,21 @@ def contoso(tenant_a: Tenant, tenant_b: Tenant) -> Contoso:
             name="Contoso SPA", platform=Platform.SPA, redirect_uris=["https://spa.example/"]
         )
         app_services.app_register(name="Contoso daemon", platform=Platform.DAEMON)
+        # One app on three platforms (Entra's web, spa and publicClient): a code for each URI
+        # is redeemed as its platform says, so the round trip keeps every URI on its own.
+        everywhere = app_services.app_register(
+            name="Contoso web and mobile",
+            platform=Platform.WEB,
+            redirect_uris=["https://portal.example/signin-oidc"],
+        )
+        app_services.app_platform_add(
+            app=everywhere,
+            platform=Platform.SPA,
+            redirect_uris=["https://portal.example/spa", "http://localhost:3000/"],
+        )
+        app_services.app_platform_add(
+            app=everywhere, platform=Platform.MOBILE, redirect_uris=["com.contoso.portal:/auth"]
+        )
         flow = userflow_create(
             name="Sign up and sign in",
             builtin_attributes=["display_name", "given_name"],

@@ -5,11 +5,14 @@ from typing import Any
 
 import pytest
 
+from apps.models import AppRegistration
+from apps.selectors import app_list, app_platforms, redirect_uri_platforms
 from configuration.apply import configuration_apply
 from configuration.document import ConfigurationInvalid, document_read, yaml_dump, yaml_load
 from configuration.export import configuration_export
 from configuration.plan import Plan, configuration_plan
 from tenants.models import AuditAction, AuditEntry, Tenant
+from tenants.schemas import in_tenant
 from tests.configuration.conftest import SECRETS, Contoso
 
 
@@ -30,6 +33,21 @@ def _apply(tenant: Tenant, data: Any, world: Contoso) -> Plan:
     return configuration_apply(tenant=tenant, plan=plan, actor=None, fetch=world.fetch)
 
 
+def _platforms(tenant: Tenant) -> dict[str, tuple[str, dict[str, list[str]], dict[str, str]]]:
+    """Each app's main platform, its platforms' redirect URIs and what the protocol reads:
+    each URI's platform (which decides whether its codes need PKCE and no secret)."""
+    with in_tenant(tenant):
+        return {
+            app.name: (app.platform, app_platforms(app), redirect_uri_platforms(app))
+            for app in app_list()
+        }
+
+
+def _app(tenant: Tenant, name: str) -> AppRegistration:
+    with in_tenant(tenant):
+        return AppRegistration.objects.get(name=name)
+
+
 def test_export_apply_to_a_fresh_tenant_and_export_again_is_identical(
     contoso: Contoso, fresh_tenant: Tenant
 ) -> None:
@@ -43,6 +61,12 @@ def test_export_apply_to_a_fresh_tenant_and_export_again_is_identical(
     }
     assert _export(fresh_tenant) == exported
     # What the document says is really there: a spot check below the export.
+    assert _platforms(fresh_tenant) == _platforms(contoso.tenant)
+    assert _platforms(fresh_tenant)["Contoso web and mobile"][1] == {
+        "web": ["https://portal.example/signin-oidc"],
+        "spa": ["https://portal.example/spa", "http://localhost:3000/"],
+        "mobile": ["com.contoso.portal:/auth"],
+    }
     assert "bannerLogo" in exported
     assert "Connexion Contoso" in exported
     entry = AuditEntry.objects.get(
@@ -79,11 +103,11 @@ def test_dry_run_diff_after_one_edit_shows_exactly_that_edit(contoso: Contoso) -
 def test_an_edit_inside_an_app_is_one_update(contoso: Contoso) -> None:
     data = yaml_load(_export(contoso.tenant))
     web = next(app for app in data["apps"] if app["name"] == "Contoso web")
-    web["redirectUris"].append("https://web.example/second")
+    web["platforms"]["web"].append("https://web.example/second")
     plan = _plan(contoso.tenant, data)
     assert [str(change) for change in plan.changes] == ["update apps/Contoso web"]
     assert [line for line in plan.diff.splitlines() if line.startswith("+ ")] == [
-        "+  - https://web.example/second"
+        "+    - https://web.example/second"
     ]
     configuration_apply(tenant=contoso.tenant, plan=plan, actor=None, fetch=contoso.fetch)
     assert _plan(contoso.tenant, data).changes == []
@@ -136,8 +160,24 @@ def test_secrets_are_never_exported(contoso: Contoso) -> None:
     ("edit", "expected"),
     [
         (
-            lambda d: d["apps"][3]["redirectUris"].__setitem__(0, "http://evil.example/cb"),
-            "apps[3].redirectUris[0]: Redirect URIs must use https",
+            lambda d: d["apps"][3]["platforms"]["web"].__setitem__(0, "http://evil.example/cb"),
+            "apps[3].platforms.web[0]: Redirect URIs must use https",
+        ),
+        (
+            lambda d: d["apps"][4]["platforms"]["spa"].append("com.contoso.portal:/spa"),
+            "apps[4].platforms.spa[2]: Redirect URIs must use https",
+        ),
+        (
+            lambda d: d["apps"][4]["platforms"].__setitem__("publicClient", []),
+            "apps[4].platforms.publicClient: expected one of web, spa, mobile",
+        ),
+        (
+            lambda d: d["apps"][1].__setitem__("platform", "mobile"),
+            "apps[1].platform: spa, not mobile: the main platform is web whenever",
+        ),
+        (
+            lambda d: d["apps"][2]["platforms"].__setitem__("web", ["https://d.example/cb"]),
+            "apps[2].platforms: a daemon signs no user in",
         ),
         (lambda d: d["apps"][0].__setitem__("colour", "red"), "apps[0].colour: unknown key"),
         (lambda d: d["tokenLifetimes"].__setitem__("refreshTokenDays", 999), "tokenLifetimes"),
@@ -156,8 +196,9 @@ def test_a_bad_configuration_names_its_path_and_changes_nothing(
     contoso: Contoso, fresh_tenant: Tenant, edit: Any, expected: str
 ) -> None:
     data = yaml_load(_export(contoso.tenant))
-    # apps: Contoso API, Contoso SPA, Contoso daemon, Contoso web; flows: Email codes, Sign up…
-    assert [app["name"] for app in data["apps"]][3] == "Contoso web"
+    # apps: Contoso API, Contoso SPA, Contoso daemon, Contoso web, Contoso web and mobile;
+    # flows: Email codes, Sign up and sign in.
+    assert [app["name"] for app in data["apps"]][3:] == ["Contoso web", "Contoso web and mobile"]
     assert data["userFlows"][1]["name"] == "Sign up and sign in"
     edit(data)
     before = _export(fresh_tenant)
@@ -210,3 +251,80 @@ def test_what_a_service_normalises_is_reported_as_unsettled(contoso: Contoso) ->
     data["branding"][0]["values"]["accentColor"] = "#ABCDEF"
     plan = _apply(contoso.tenant, data, contoso)
     assert plan.unsettled == ["branding/(tenant)/(all languages)"]
+
+
+def test_platforms_are_planned_and_applied_one_by_one(contoso: Contoso) -> None:
+    data = yaml_load(_export(contoso.tenant))
+    portal = next(app for app in data["apps"] if app["name"] == "Contoso web and mobile")
+    assert portal["platform"] == "web"
+    # A URI moves from the single-page platform to the web one; mobile is removed.
+    portal["platforms"] = {
+        "web": ["https://portal.example/signin-oidc", "https://portal.example/spa"],
+        "spa": ["http://localhost:3000/"],
+    }
+    plan = _plan(contoso.tenant, data)
+    assert [str(change) for change in plan.changes] == ["update apps/Contoso web and mobile"]
+    edits = [
+        line
+        for line in plan.diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert edits == [
+        "-    mobile:",
+        "-    - com.contoso.portal:/auth",
+        "-    - https://portal.example/spa",
+        "+    - https://portal.example/spa",
+    ]
+    configuration_apply(tenant=contoso.tenant, plan=plan, actor=None, fetch=contoso.fetch)
+    name, uris, by_uri = "Contoso web and mobile", portal["platforms"], {}
+    assert _platforms(contoso.tenant)[name][:2] == ("web", uris)
+    by_uri = _platforms(contoso.tenant)[name][2]
+    assert by_uri["https://portal.example/spa"] == "web"
+    assert by_uri["http://localhost:3000/"] == "spa"
+    assert _plan(contoso.tenant, data).changes == []
+
+
+def test_the_main_platform_follows_the_platforms(contoso: Contoso) -> None:
+    data = yaml_load(_export(contoso.tenant))
+    spa = next(app for app in data["apps"] if app["name"] == "Contoso SPA")
+    assert spa["platforms"] == {"spa": ["https://spa.example/"]}
+    # Adding web makes the single-page app a confidential client (RFC 6749 §2.1).
+    spa["platform"] = "web"
+    spa["platforms"]["web"] = ["https://spa.example/signin"]
+    _apply(contoso.tenant, copy.deepcopy(data), contoso)
+    app = _app(contoso.tenant, "Contoso SPA")
+    assert (app.platform, app.client_type) == ("web", AppRegistration.CLIENT_CONFIDENTIAL)
+    assert _plan(contoso.tenant, copy.deepcopy(data)).changes == []
+    # And back: without web it is a public client again.
+    spa["platform"] = "spa"
+    del spa["platforms"]["web"]
+    _apply(contoso.tenant, copy.deepcopy(data), contoso)
+    app = _app(contoso.tenant, "Contoso SPA")
+    assert (app.platform, app.client_type) == ("spa", AppRegistration.CLIENT_PUBLIC)
+    assert _plan(contoso.tenant, data).changes == []
+
+
+def test_removing_web_from_an_app_with_a_secret_is_refused(contoso: Contoso) -> None:
+    data = yaml_load(_export(contoso.tenant))
+    web = next(app for app in data["apps"] if app["name"] == "Contoso web")
+    web["platform"] = "spa"
+    web["platforms"] = {"spa": web["platforms"]["web"]}
+    before = _export(contoso.tenant)
+    with pytest.raises(ConfigurationInvalid) as refused:
+        _apply(contoso.tenant, data, contoso)
+    assert refused.value.errors[0].startswith("apps[3].platforms.web.platform: Without its web")
+    assert _export(contoso.tenant) == before
+
+
+def test_a_document_of_one_redirect_uri_list_is_read_as_the_main_platform(
+    contoso: Contoso,
+) -> None:
+    # Documents exported before platforms were per URI list `redirectUris` (the main platform).
+    data = yaml_load(_export(contoso.tenant))
+    spa = next(app for app in data["apps"] if app["name"] == "Contoso SPA")
+    spa["redirectUris"] = spa.pop("platforms")["spa"]
+    assert _plan(contoso.tenant, copy.deepcopy(data)).changes == []
+    spa["platforms"] = {"spa": spa["redirectUris"]}
+    with pytest.raises(ConfigurationInvalid) as refused:
+        document_read(data)
+    assert refused.value.errors == ["apps[1]: give platforms or redirectUris, not both"]

@@ -138,7 +138,9 @@ def test_removing_a_provider_unlinks_its_identities(
         assert not IdentityProvider.objects.exists()
         assert not SocialAccount.objects.exists()
         assert User.objects.filter(pk=customer.pk, is_active=True).exists()
-    entry = AuditEntry.objects.get(action=AuditAction.IDENTITY_PROVIDER_REMOVED)
+    entry = AuditEntry.objects.get(
+        tenant_uuid=fabrikam.tenant_id, action=AuditAction.IDENTITY_PROVIDER_REMOVED
+    )
     assert entry.details["identities_unlinked"] == 1
     assert account.uid not in users_admin.get(customer_page(fabrikam, customer)).text
 
@@ -157,7 +159,9 @@ def test_only_the_customers_own_identities_can_be_removed(
         assert SocialAccount.objects.filter(pk=bobs.pk).exists()
         with pytest.raises(services.IdentityNotLinked):
             services.customer_identity_remove(customer=ada, identity_id=bobs.pk)
-    assert not AuditEntry.objects.filter(action=AuditAction.CUSTOMER_IDENTITY_REMOVED).exists()
+    assert not AuditEntry.objects.filter(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.CUSTOMER_IDENTITY_REMOVED
+    ).exists()
 
 
 def test_a_deleted_customers_identities_are_listed_but_kept_until_restored(

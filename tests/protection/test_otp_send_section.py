@@ -53,7 +53,9 @@ def test_the_listener_is_set_changed_and_removed_each_audited(
         assert listener is not None
         assert (listener.extension_id, listener.failure_policy) == (extension.pk, "fail")
         assert (listener.app_id, listener.user_flow_id) == (None, None)
-    entry = AuditEntry.objects.get(action=AuditAction.EXTENSION_LISTENER_SET)
+    entry = AuditEntry.objects.get(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.EXTENSION_LISTENER_SET
+    )
     assert entry.details["after"]["extension"] == "Our email provider"
     assert (
         "Codes are sent by <strong>Our email provider</strong>"
@@ -63,7 +65,9 @@ def test_the_listener_is_set_changed_and_removed_each_audited(
     client.post(section_url(tenant_a), {"extension": chosen, "failure_policy": "continue"})
     with in_tenant(tenant_a):
         assert ExtensionListener.objects.get().failure_policy == FailurePolicy.CONTINUE
-    changed = AuditEntry.objects.filter(action=AuditAction.EXTENSION_LISTENER_SET).first()
+    changed = AuditEntry.objects.filter(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.EXTENSION_LISTENER_SET
+    ).first()
     assert changed is not None
     assert changed.details["before"] == {"failure_policy": "fail"}
     assert changed.details["after"] == {"failure_policy": "continue"}
@@ -72,7 +76,9 @@ def test_the_listener_is_set_changed_and_removed_each_audited(
     assert removed.status_code == 302
     with in_tenant(tenant_a):
         assert otp_listener() is None
-    entry = AuditEntry.objects.get(action=AuditAction.EXTENSION_LISTENER_REMOVED)
+    entry = AuditEntry.objects.get(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.EXTENSION_LISTENER_REMOVED
+    )
     assert entry.details["extension"] == "Our email provider"
 
 
@@ -99,7 +105,9 @@ def test_only_an_otp_extension_and_a_known_policy_may_be_chosen(
         assert "Select a valid choice" in refused.text or "This field is required" in refused.text
     with in_tenant(tenant_a):
         assert otp_listener() is None
-    assert not AuditEntry.objects.filter(action=AuditAction.EXTENSION_LISTENER_SET).exists()
+    assert not AuditEntry.objects.filter(
+        tenant_uuid=tenant_a.tenant_id, action=AuditAction.EXTENSION_LISTENER_SET
+    ).exists()
 
 
 @pytest.mark.parametrize(
