@@ -15,13 +15,14 @@ each kind end to end (HTTP, token check, role check, the query, JSON):
 
 Runs against DATABASE_URL, or the embedded PostgreSQL (var/bench/data). Target: p95 < 100 ms.
 
-Measured 2026-12-06 on a 2-core machine shared with other test runs (load average 7.5), PostgreSQL
-on the same machine, 1,000,000 customers (seeded in about 2 minutes), granian with 2 workers:
-first pages p50 26.5 / p95 43.6 / p99 49.2 ms; deep pages p50 27.2 / p95 44.0 / p99 48.9 ms;
-prefix searches p50 45.2 / p95 110.5 / p99 133.8 ms (the slowest are 3-letter prefixes of
-thousands of customers that the newest 10,000 rows do not hold 101 of: the index statement
-sorts every match). Before the list loaded the profile's columns with the row, a page took
-about a thousand queries; before the window grew with the page, search p95 was 234 ms.
+Measured 2026-12-06 on the 2-core machine, quiet, PostgreSQL on the same machine, 1,000,000
+customers, granian with 2 workers, 200 requests of each kind: first pages p50 9.3 / p95 11.5 /
+p99 13.2 ms; deep pages p50 11.0 / p95 12.7 / p99 14.6 ms; prefix searches p50 14.0 / p95 16.5 /
+p99 18.2 ms (max 25.8). Target met. Before the list loaded the profile's columns with the row, a
+page took about a thousand queries; while the API's search kept the admin center's newest-first
+order, its p95 was 127 ms and its worst 2.2 s (a common prefix's thousands of matches sorted by
+time); ordered by the matched value, a page is two index range scans that stop at the page
+(accounts.selectors.customer_prefix_page).
 Usage: .venv/bin/python bench/api_users.py [--customers 1000000] [--requests 200]
        [--workers 2]
 """

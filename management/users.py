@@ -20,7 +20,7 @@ from accounts import services
 from accounts.api import API_NAMES, FIELD_FOR_API_NAME
 from accounts.attributes import ATTRIBUTE_TYPES
 from accounts.models import CustomAttribute, User
-from accounts.selectors import Cursor, customer_list
+from accounts.selectors import Cursor, PrefixCursor, customer_list, customer_prefix_page
 from management.auditing import api_audit
 from management.base import ManagementView
 from management.paging import PAGING_PARAMETERS, Page, limit_of, paged_response, paged_serializer
@@ -175,7 +175,8 @@ class UsersView(ManagementView):
         summary="List customers",
         description=(
             "Newest first. `search` matches the start of the email address or the display "
-            "name, ignoring case."
+            "name, ignoring case, and lists the matches in the order of the value that matched "
+            "(each page two index range scans, however many match)."
         ),
         parameters=[
             OpenApiParameter("search", str, description="A prefix of the email or display name."),
@@ -188,20 +189,29 @@ class UsersView(ManagementView):
     def get(self, request: Request) -> Response:
         limit = limit_of(request)
         cursor = request.query_params.get("cursor")
-        if cursor is not None and Cursor.decode(cursor) is None:
-            raise exceptions.ValidationError({"cursor": ["Not a cursor of this list."]})
         enabled = _yes_no(request.query_params.get("accountEnabled"), "accountEnabled")
+        deleted = bool(_yes_no(request.query_params.get("deleted"), "deleted"))
         search = request.query_params.get("search", "")
         if len(search) > 254 or "\x00" in search:
             raise exceptions.ValidationError({"search": ["At most 254 characters of text."]})
-        found = customer_list(
-            search=search,
-            blocked=None if enabled is None else not enabled,
-            deleted=bool(_yes_no(request.query_params.get("deleted"), "deleted")),
-            cursor=cursor,
-            page_size=limit,
-            profile=True,
-        )
+        blocked = None if enabled is None else not enabled
+        by_prefix = bool(search.strip()) and not deleted
+        decoded = PrefixCursor.decode(cursor) if by_prefix else Cursor.decode(cursor)
+        if cursor is not None and decoded is None:
+            raise exceptions.ValidationError({"cursor": ["Not a cursor of this list."]})
+        if by_prefix:
+            found = customer_prefix_page(
+                prefix=search, blocked=blocked, cursor=cursor, page_size=limit
+            )
+        else:
+            found = customer_list(
+                search=search,
+                blocked=blocked,
+                deleted=deleted,
+                cursor=cursor,
+                page_size=limit,
+                profile=True,
+            )
         custom_types = _custom_types()
         return paged_response(
             request,
