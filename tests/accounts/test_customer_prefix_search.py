@@ -34,7 +34,7 @@ def test_matches_of_either_value_come_once_in_order_across_pages(
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
-        # Matched values in byte order: "wanda@…", "wane@…", "wang" (×2: zhao, zhou, by row),
+        # Matched values in byte order: "wanda@…", "wane@…", "wang" (twice: zhao, zhou, by row),
         # "wang li", "wang.li@…", "wang@…".
         assert seen == [
             "wanda@example.com",
