@@ -11,6 +11,8 @@ Usage: REDIS_URL=redis://… DATABASE_URL=postgres://… .venv/bin/python bench/
        [--rows N] [--keep]
 Target: ≥ 1,000 rows/s, peak RSS bounded (it does not grow with the file: rows are streamed,
 only the addresses seen are kept for duplicates).
+Measured 2026-12-06 on the 2-core machine, quiet, PostgreSQL and Redis on it: 100,000 rows in
+18.3 s, 5,454 rows/s; worker peak RSS 143 MiB.
 """
 
 import argparse
