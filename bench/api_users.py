@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_NAME = "bench-api-users"
-BATCH = 100_000
 DEEP_WALK = 50  # nextLinks followed per walk
 TARGET_MS = 100.0
 APP_NAME = "Bench management reader"
@@ -67,37 +66,6 @@ def percentiles(label: str, timings: list[float]) -> float:
     return at(0.95)
 
 
-SEED_SQL = """
-INSERT INTO accounts_user (
-    password, last_login, object_id, email, display_name, given_name, surname, job_title,
-    street_address, city, state, postal_code, country, preferred_language, custom_attributes,
-    is_active, must_change_password, profile_completed, created_at, deleted_at
-)
-SELECT
-    '!', NULL, gen_random_uuid(),
-    translate(lower(CASE g %% 4
-        WHEN 0 THEN f || '.' || l
-        WHEN 1 THEN left(f, 1) || l
-        WHEN 2 THEN l || '.' || f
-        ELSE f || '_' || left(l, 1)
-    END), %(fold_from)s, %(fold_to)s) || g || '@' || d,
-    f || ' ' || l, f, l, '', '', '', '', '', '', '', '{}'::jsonb,
-    NOT blocked AND deleted IS NULL, false, true, created, deleted
-FROM (
-    SELECT
-        g,
-        (%(first)s::text[])[1 + floor(random() * %(n_first)s)::int] AS f,
-        (%(last)s::text[])[1 + floor(random() * %(n_last)s)::int] AS l,
-        (%(domains)s::text[])[1 + floor(random() * %(n_domains)s)::int] AS d,
-        random() < 0.01 AS blocked,
-        now() - random() * interval '1095 days' AS created,
-        CASE WHEN random() < 0.002 THEN now() - random() * interval '45 days' END AS deleted
-    FROM generate_series(%(start)s::bigint, %(end)s::bigint) AS g
-) AS s
-ON CONFLICT DO NOTHING
-"""
-
-
 def api_bench_tenant() -> "Tenant":
     from tenants import services
     from tenants.models import Tenant
@@ -111,43 +79,11 @@ def api_bench_tenant() -> "Tenant":
 
 
 def seed(tenant: "Tenant", target: int) -> None:
-    """Customers up to `target`, in batches of BATCH, each one statement in the tenant's schema."""
-    from customers import DOMAINS, FIRST_NAMES, FOLD_FROM, FOLD_TO, LAST_NAMES, customer_count
-    from django.db import connection, transaction
+    """Customers up to `target`: bench/customers.py's seed (its names, emails and spread of
+    creation times, one statement per batch), in this bench's tenant."""
+    from customers import seed as customers_seed
 
-    from tenants.schemas import in_tenant
-
-    with in_tenant(tenant):
-        have = customer_count()
-        if have >= target:
-            print(f"seed: reusing {have:,} customers in tenant {DOMAIN_NAME}", flush=True)
-            return
-        started = time.perf_counter()
-        next_number = have + 1
-        while have < target:
-            size = min(BATCH, target - have)
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    SEED_SQL,
-                    {
-                        "start": next_number,
-                        "end": next_number + size - 1,
-                        "first": FIRST_NAMES,
-                        "last": LAST_NAMES,
-                        "domains": DOMAINS,
-                        "n_first": len(FIRST_NAMES),
-                        "n_last": len(LAST_NAMES),
-                        "n_domains": len(DOMAINS),
-                        "fold_from": FOLD_FROM,
-                        "fold_to": FOLD_TO,
-                    },
-                )
-                have += cursor.rowcount
-            next_number += size
-            print(f"seed: {have:,} customers ({time.perf_counter() - started:.1f} s)", flush=True)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE accounts_user")
-        print(f"seed: done, vacuumed in {time.perf_counter() - started:.1f} s", flush=True)
+    customers_seed(tenant, target)
 
 
 def reader_credentials(tenant: "Tenant") -> tuple[str, str]:

@@ -69,8 +69,8 @@ FOLD_TO = "aaaaaaooooouuuueeeeiiiincls"
 SEED_SQL = """
 INSERT INTO accounts_user (
     password, last_login, object_id, email, display_name, given_name, surname, job_title,
-    street_address, city, state, postal_code, country, custom_attributes, is_active,
-    must_change_password, profile_completed, created_at, deleted_at
+    street_address, city, state, postal_code, country, preferred_language, custom_attributes,
+    is_active, must_change_password, profile_completed, created_at, deleted_at
 )
 SELECT
     '!' || md5(g::text || random()::text), NULL, gen_random_uuid(),
@@ -80,7 +80,7 @@ SELECT
         WHEN 2 THEN l || '.' || f
         ELSE f || '_' || left(l, 1)
     END), %(fold_from)s, %(fold_to)s) || g || '@' || d,
-    f || ' ' || l, f, l, '', '', '', '', '', '', '{}'::jsonb,
+    f || ' ' || l, f, l, '', '', '', '', '', '', '', '{}'::jsonb,
     NOT blocked AND deleted IS NULL, false, true, created, deleted
 FROM (
     SELECT
