@@ -14,7 +14,9 @@ A page below a tenant wears that tenant's branding: the context processors named
 the session) add to its context, so the kernel imports nothing of the floors above it.
 """
 
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,7 +168,27 @@ def _with_tenant_context(request: HttpRequest, context: dict[str, Any]) -> dict[
     return {**extra, **context}
 
 
+@functools.cache
+def _refusal_bodies() -> list[Callable[[HttpRequest, int, str], HttpResponse | None]]:
+    return [import_string(path) for path in settings.CIAM_REFUSAL_BODIES]
+
+
+def refusal_in_own_format(
+    request: HttpRequest, status: int, description: str
+) -> HttpResponse | None:
+    """The error as the request's endpoint words its errors, where one of CIAM_REFUSAL_BODIES
+    (the management API's problem details) answers for its path; None elsewhere."""
+    for refusal_body in _refusal_bodies():
+        answer = refusal_body(request, status, description)
+        if answer is not None:
+            return answer
+    return None
+
+
 def _respond(request: HttpRequest, error: _Error) -> HttpResponse:
+    own = refusal_in_own_format(request, error.status, error.description)
+    if own is not None:
+        return own
     if _is_protocol_path(request):
         response: HttpResponse = JsonResponse(
             {"error": error.code, "error_description": error.description}, status=error.status

@@ -15,7 +15,6 @@ Every other page refuses a host outside ALLOWED_HOSTS in Django's CommonMiddlewa
 endpoint, which skips it, and the WSGI entry's fast path, which skips Django, ask `host_allowed`.
 """
 
-import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -31,9 +30,8 @@ from django.core.exceptions import (
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import split_domain_port, validate_host
-from django.utils.module_loading import import_string
 
-from tenants.errors import with_error_body
+from tenants.errors import refusal_in_own_format, with_error_body
 
 
 def _has_nul(request: HttpRequest) -> bool:
@@ -86,19 +84,13 @@ def disallowed_host_refusal(request: HttpRequest) -> HttpResponse | None:
     return None if host_allowed(request.META) else _refuse(request, 400, HOST_REFUSED)
 
 
-@functools.cache
-def _refusal_bodies() -> list[Callable[[HttpRequest, int, str], HttpResponse | None]]:
-    return [import_string(path) for path in settings.CIAM_REFUSAL_BODIES]
-
-
 def _refuse(request: HttpRequest, status: int, description: str) -> HttpResponse:
-    """The refusal in the form the request's endpoint speaks: each of CIAM_REFUSAL_BODIES (the
-    management API's problem details) may answer for its own paths; otherwise OAuth's error
-    object (RFC 6749 §5.2), which the protocol endpoints and /api/v1/me speak."""
-    for refusal_body in _refusal_bodies():
-        answer = refusal_body(request, status, description)
-        if answer is not None:
-            return answer
+    """The refusal in the form the request's endpoint speaks: the management API's problem
+    details on its paths (tenants.errors.refusal_in_own_format); otherwise OAuth's error object
+    (RFC 6749 §5.2), which the protocol endpoints and /api/v1/me speak."""
+    own = refusal_in_own_format(request, status, description)
+    if own is not None:
+        return own
     return JsonResponse(
         {"error": "invalid_request", "error_description": description}, status=status
     )

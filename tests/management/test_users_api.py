@@ -179,3 +179,16 @@ def test_no_token_or_a_bad_one_is_401_with_a_bearer_challenge(
     )
     assert forged.status_code == 401
     assert 'error="invalid_token"' in forged.headers["WWW-Authenticate"]
+
+
+def test_a_foreign_host_is_refused_as_a_problem(management_world: ManagementWorld) -> None:
+    """Django refuses a Host outside ALLOWED_HOSTS (the tenant's 400 handler): on the API's
+    paths, in the API's own error format."""
+    refused = requests.get(
+        management_world.url("users"),
+        headers={**management_world.headers(), "Host": "evil.example"},
+        timeout=10,
+    )
+    assert refused.status_code == 400
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert refused.json()["status"] == 400
