@@ -12,13 +12,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps import services
+from apps.models import AllowedMemberTypes
 from management.applications import (
     APPLICATION_WRITE,
     AppRoleSerializer,
     ScopeSerializer,
     api_errors,
     app_or_404,
+    app_role_representation,
     app_target,
+    scope_representation,
 )
 from management.auditing import api_audit
 from management.base import ManagementView
@@ -110,21 +113,28 @@ class ApplicationScopesView(ManagementView):
                 target=app_target(app),
                 details={"value": scope.value},
             )
-        body = {
-            "id": str(scope.scope_id),
-            "value": scope.value,
-            "adminConsentDisplayName": scope.admin_consent_display_name,
-            "adminConsentDescription": scope.admin_consent_description,
-            "isEnabled": scope.enabled,
-            "type": "Admin",
-        }
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(scope_representation(scope), status=status.HTTP_201_CREATED)
 
 
 class _AppRoleIn(StrictSerializer):
     value = serializers.CharField(max_length=120)
     displayName = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=1024, allow_blank=True, required=False)
+    allowedMemberTypes = serializers.ListField(
+        child=serializers.ChoiceField(choices=["User", "Application"]),
+        min_length=1,
+        max_length=2,
+        required=False,
+        help_text="Who the role is for: customers and groups (User), daemons (Application).",
+    )
+
+
+def _member_types(kinds: list[str]) -> str:
+    """Graph's `allowedMemberTypes` as the role stores it (Application when not given)."""
+    wanted = set(kinds or ["Application"])
+    if wanted == {"User", "Application"}:
+        return AllowedMemberTypes.BOTH
+    return AllowedMemberTypes.USER if wanted == {"User"} else AllowedMemberTypes.APPLICATION
 
 
 class ApplicationAppRolesView(ManagementView):
@@ -133,7 +143,8 @@ class ApplicationAppRolesView(ManagementView):
     @extend_schema(
         operation_id="applications_add_app_role",
         summary="Define an app role",
-        description="An application permission of the app's API, granted to daemons.",
+        description="A role of the app's API: an application permission granted to daemons, "
+        "a role assigned to customers and groups (the `roles` claim), or both.",
         request=_AppRoleIn,
         responses={201: AppRoleSerializer},
     )
@@ -149,6 +160,7 @@ class ApplicationAppRolesView(ManagementView):
                     value=data["value"],
                     display_name=data["displayName"],
                     description=data.get("description", ""),
+                    allowed_member_types=_member_types(data.get("allowedMemberTypes", [])),
                 )
             except ValidationError as error:
                 raise api_errors(error) from error
@@ -158,12 +170,4 @@ class ApplicationAppRolesView(ManagementView):
                 target=app_target(app),
                 details={"value": role.value},
             )
-        body = {
-            "id": str(role.role_id),
-            "value": role.value,
-            "displayName": role.display_name,
-            "description": role.description,
-            "isEnabled": role.enabled,
-            "allowedMemberTypes": ["Application"],
-        }
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(app_role_representation(role), status=status.HTTP_201_CREATED)

@@ -220,6 +220,39 @@ def key_credential(app: AppRegistration, certificate: AppCertificate) -> dict[st
     }
 
 
+def scope_representation(scope: ApiScope) -> dict[str, Any]:
+    """A delegated scope the app's API exposes, as Graph's `oauth2PermissionScopes` shows it."""
+    return {
+        "id": str(scope.scope_id),
+        "value": scope.value,
+        "adminConsentDisplayName": scope.admin_consent_display_name,
+        "adminConsentDescription": scope.admin_consent_description,
+        "isEnabled": scope.enabled,
+        "type": "Admin",
+    }
+
+
+def app_role_representation(role: AppRole) -> dict[str, Any]:
+    """An app role as Graph's `appRoles` shows it: `allowedMemberTypes` from the role (User for
+    customers and groups, Application for daemons, or both)."""
+    members = [
+        kind
+        for kind, allowed in (
+            ("User", role.assignable_to_users),
+            ("Application", role.grantable_to_apps),
+        )
+        if allowed
+    ]
+    return {
+        "id": str(role.role_id),
+        "value": role.value,
+        "displayName": role.display_name,
+        "description": role.description,
+        "isEnabled": role.enabled,
+        "allowedMemberTypes": members,
+    }
+
+
 def application_representation(app: AppRegistration) -> dict[str, Any]:
     """The app as the API shows it (call in the tenant's schema): Graph's names, the platforms'
     redirect URIs, the credentials' metadata (never a secret's value)."""
@@ -239,28 +272,10 @@ def application_representation(app: AppRegistration) -> dict[str, Any]:
         "identifierUris": [app.app_id_uri] if app.app_id_uri else [],
         "api": {
             "oauth2PermissionScopes": [
-                {
-                    "id": str(scope.scope_id),
-                    "value": scope.value,
-                    "adminConsentDisplayName": scope.admin_consent_display_name,
-                    "adminConsentDescription": scope.admin_consent_description,
-                    "isEnabled": scope.enabled,
-                    "type": "Admin",
-                }
-                for scope in app.api_scopes.order_by("pk")
+                scope_representation(scope) for scope in app.api_scopes.order_by("pk")
             ]
         },
-        "appRoles": [
-            {
-                "id": str(role.role_id),
-                "value": role.value,
-                "displayName": role.display_name,
-                "description": role.description,
-                "isEnabled": role.enabled,
-                "allowedMemberTypes": ["Application"],
-            }
-            for role in app.app_roles.order_by("pk")
-        ],
+        "appRoles": [app_role_representation(role) for role in app.app_roles.order_by("pk")],
         "passwordCredentials": [
             password_credential(s) for s in app.secrets.order_by("created_at", "pk")
         ],

@@ -227,9 +227,20 @@ def test_an_api_its_scopes_roles_and_a_client_consented_to_them(
         timeout=10,
     )
     assert role.status_code == 201, role.text
+    assert role.json()["allowedMemberTypes"] == ["Application"]
+    for_customers = requests.post(
+        f"{api_url}/appRoles",
+        json={"value": "Orders.Admin", "displayName": "Admin", "allowedMemberTypes": ["User"]},
+        headers=headers,
+        timeout=10,
+    )
+    assert for_customers.json()["allowedMemberTypes"] == ["User"]
     listed = requests.get(api_url, headers=headers, timeout=10).json()
     assert [s["value"] for s in listed["api"]["oauth2PermissionScopes"]] == ["Orders.Read"]
-    assert [r["value"] for r in listed["appRoles"]] == ["Orders.Read.All"]
+    assert [(r["value"], r["allowedMemberTypes"]) for r in listed["appRoles"]] == [
+        ("Orders.Read.All", ["Application"]),
+        ("Orders.Admin", ["User"]),
+    ]
 
     client = _create(management_world, web={"redirectUris": ["https://client.example/cb"]}).json()
     client_url = management_world.url(f"applications/{client['id']}")
