@@ -271,3 +271,16 @@ class CacheEntry(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class SchemaTemplate(models.Model):
+    """The SQL that makes a tenant's schema as a copy of the migrated base schema, taken by
+    pg_dump at the base schema's migration state `state` (tenants/schema_template.py)."""
+
+    base_schema = models.CharField(max_length=63, unique=True)
+    state = models.CharField(max_length=64)
+    sql = models.TextField()
+    taken_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.base_schema} at {self.state[:12]}"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, cast
 
+from django.conf import settings
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
@@ -71,3 +72,17 @@ def in_public_schema() -> Iterator[None]:
         yield
     finally:
         db.set_tenant(previous_tenant, include_public=previous_include_public)
+
+
+def connection_recycle_if_wide(**_signal: object) -> bool:
+    """Close the connection when it has worked in more schemas than
+    CIAM_DB_SCHEMAS_PER_CONNECTION and no transaction is open; say whether it did.
+
+    Connected to the end of every request and Celery task (tenants/apps.py), and called by
+    long-lived loops (tenant creation in a bench, ciam_migrate) between tenants: PostgreSQL's
+    cache of the relations a backend has opened only grows while it lives."""
+    touched = getattr(connection, "schemas_touched", ())
+    if len(touched) <= settings.CIAM_DB_SCHEMAS_PER_CONNECTION or connection.in_atomic_block:
+        return False
+    connection.close()
+    return True
