@@ -93,10 +93,10 @@ def main() -> int:
                     browsers.submit(run, next_at)
                     next_at += interval
                 with signins.lock:
-                    finished = [*signins.done, *signins.failed]
+                    finished = [*signins.done, *((b, e) for b, e, _reason in signins.failed)]
                     failed = len(signins.failed)
                 this_minute = [
-                    ended - began for began, ended, *_ in finished if minute_end - 60 <= began
+                    ended - began for began, ended in finished if began >= minute_end - 60
                 ]
                 print(
                     f"minute {minute}: {len(finished)} sign-ins finished "

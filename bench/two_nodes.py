@@ -71,7 +71,7 @@ class SignIns:
                 self.failed.append((began, ended, error))
 
     def in_flight(self, at: float) -> int:
-        spans = [(began, ended) for began, ended, *_ in [*self.done, *self.failed]]
+        spans = [*self.done, *((began, ended) for began, ended, _reason in self.failed)]
         return sum(1 for began, ended in spans if began <= at <= ended)
 
     def latencies(self) -> list[float]:

@@ -327,7 +327,8 @@ class Load:
                 self.done.append((began, time.time()))
 
     def in_flight(self, at: float) -> int:
-        return sum(1 for began, ended, *_ in [*self.done, *self.failed] if began <= at <= ended)
+        spans = [*self.done, *((began, ended) for began, ended, _reason in self.failed)]
+        return sum(1 for began, ended in spans if began <= at <= ended)
 
 
 def percentile_ms(values: list[float], q: int) -> float:

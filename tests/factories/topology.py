@@ -18,6 +18,7 @@ when the topology stops, whatever happened.
 """
 
 import contextlib
+import functools
 import ipaddress
 import itertools
 import os
@@ -339,7 +340,7 @@ def two_nodes(env: dict[str, str], folder: Path, *, workers: int = 1) -> Iterato
             ],
         )
         for node, port in zip(nodes, ports, strict=True):
-            _wait_until(lambda port=port: _answers(f"http://127.0.0.1:{port}/healthz"), node, 60)
+            _wait_until(functools.partial(_answers, f"http://127.0.0.1:{port}/healthz"), node, 60)
         _wait_until(lambda: _answers(f"{base_url}/healthz"), nginx, 10)
         _wait_until(lambda: _worker_answers(env, hostname), worker, 60)
         if not beat.running():
