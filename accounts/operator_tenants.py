@@ -41,7 +41,8 @@ def tenants_administered_by(*, operator: User) -> QuerySet[Tenant]:
     roles on a tenant sees it once, and no DISTINCT has to read every match before the first
     page can be cut.
     """
-    return Tenant.objects.filter(_holds_role(operator))
+    tenants: QuerySet[Tenant] = Tenant.objects.filter(_holds_role(operator))
+    return tenants
 
 
 def tenants_visible_to(*, operator: User) -> QuerySet[Tenant]:
@@ -49,8 +50,12 @@ def tenants_visible_to(*, operator: User) -> QuerySet[Tenant]:
     row says whether the operator holds a role on it (`has_role`: whether it opens for them).
     """
     if sees_every_tenant(operator=operator):
-        return Tenant.objects.annotate(has_role=_holds_role(operator))
-    return tenants_administered_by(operator=operator).annotate(has_role=Value(True))
+        every: QuerySet[Tenant] = Tenant.objects.annotate(has_role=_holds_role(operator))
+        return every
+    administered: QuerySet[Tenant] = tenants_administered_by(operator=operator).annotate(
+        has_role=Value(True)
+    )
+    return administered
 
 
 def tenant_search(tenants: QuerySet[Tenant], *, search: str) -> QuerySet[Tenant]:
@@ -59,9 +64,10 @@ def tenant_search(tenants: QuerySet[Tenant], *, search: str) -> QuerySet[Tenant]
     term = search.strip().lower()[:SEARCH_MAX_LENGTH]
     if not term:
         return tenants
-    return tenants.alias(name_lower=Lower("display_name")).filter(
+    found: QuerySet[Tenant] = tenants.alias(name_lower=Lower("display_name")).filter(
         Q(domain_name__startswith=term) | Q(name_lower__startswith=term)
     )
+    return found
 
 
 def tenant_list_page(

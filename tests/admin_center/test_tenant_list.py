@@ -6,8 +6,10 @@ switcher never renders more than a handful."""
 import re
 import uuid
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -50,7 +52,8 @@ def bulk_tenants(count: int, *, start: int = 0) -> list[Tenant]:
                 created_at=base + timedelta(seconds=number - number % 4 // 3),
             )
         )
-    return Tenant.objects.bulk_create(rows)
+    made: list[Tenant] = Tenant.objects.bulk_create(rows)
+    return made
 
 
 @pytest.fixture
@@ -227,7 +230,8 @@ def test_the_switcher_renders_the_recent_tenants_never_all(
     shown = switcher_links(response.text)
     assert len(shown) == SWITCHER_RECENT
     # The ones opened last first, the current one at the top.
-    assert shown[:3] == [str(tenant_a.tenant_id), str(theirs[9].tenant_id), str(theirs[5].tenant_id)]
+    opened = [tenant_a, theirs[9], theirs[5]]
+    assert shown[:3] == [str(tenant.tenant_id) for tenant in opened]
     assert len(set(shown)) == len(shown)
     assert 'action="/admin-center/"' in response.text  # the search works without JavaScript
 
@@ -271,10 +275,27 @@ def test_the_switcher_search_answers_at_most_twenty_of_the_operators_matches(
 
 
 def theirs_name(many_tenants: list[Tenant]) -> str:
-    return many_tenants[THEIRS_EVERY * 3].domain_name
+    name: str = many_tenants[THEIRS_EVERY * 3].domain_name
+    return name
 
 
 def test_the_switcher_search_is_for_signed_in_operators_only(db: None) -> None:
     response = Client().get("/admin-center/tenants/search/", {"q": "tenant"})
     assert response.status_code == 302
     assert "/admin-center/sign-in/" in response["Location"]
+
+
+def test_ciam_platform_admin_grants_and_takes_away_the_view_of_every_tenant(
+    tenant_a: Tenant, tenant_b: Tenant, operator_factory: MakeOperator
+) -> None:
+    operator = operator_factory(
+        "Runner@Admins.example", tenant=tenant_a, roles=[AdminRole.REPORTS_READER]
+    )
+    client = operator_client(operator.email)
+    assert str(tenant_b.tenant_id) not in client.get("/admin-center/").text
+    call_command("ciam_platform_admin", "runner@admins.EXAMPLE", stdout=StringIO())
+    assert str(tenant_b.tenant_id) in client.get("/admin-center/").text
+    call_command("ciam_platform_admin", operator.email, "--remove", stdout=StringIO())
+    assert str(tenant_b.tenant_id) not in client.get("/admin-center/").text
+    with pytest.raises(CommandError):
+        call_command("ciam_platform_admin", "nobody@admins.example")
