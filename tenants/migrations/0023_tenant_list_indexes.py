@@ -1,5 +1,5 @@
-# The admin center's tenant list at 10,000 tenants (issue 16). Numbered 0023 by plan: 0021 and
-# 0022 come from sibling branches; at merge this depends on 0022.
+# The admin center's tenant list at 10,000 tenants (issue 16). Numbered 0023 by plan (0021 and
+# 0022 come from sibling branches); it follows main's newest, 0024, so tenants keeps one leaf.
 
 import django.contrib.postgres.indexes
 import django.db.models.deletion
@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0020_bulk_audit_actions'),
+        ('tenants', '0024_schema_template'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
