@@ -16,6 +16,8 @@ are Citus's own (12.0+, `EnsureTenantTable` in commands/schema_based_sharding.c,
   view or function that reads another schema, would be left behind or read across nodes.
 """
 
+from typing import Any
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -38,7 +40,7 @@ def schema(request: pytest.FixtureRequest, tenant_a: Tenant) -> str:
     return settings.TENANT_BASE_SCHEMA if request.param == "base" else tenant_a.schema_name
 
 
-def _rows(sql: str, params: list[object]) -> list[tuple[object, ...]]:
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
@@ -247,3 +249,18 @@ def test_sequences_are_owned_within_the_schema(schema: str) -> None:
         [schema],
     )
     assert drawn_elsewhere == [], f"defaults drawing from another schema: {drawn_elsewhere}"
+
+
+def test_every_table_has_a_primary_key(schema: str) -> None:
+    """`citus_schema_move` and the rebalancer copy a schema with logical replication while
+    writes go on; a table without a replica identity (its primary key) would have its updates
+    and deletes refused during the move."""
+    keyless = _rows(
+        """
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
+          AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
+        """,
+        [schema],
+    )
+    assert keyless == [], f"tables without a primary key: {keyless}"
