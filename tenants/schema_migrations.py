@@ -14,6 +14,7 @@ or nothing changes but the row's error.
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,7 +24,8 @@ from django.db.migrations import Migration
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ProjectState
-from django.db.models.signals import ModelSignal, post_migrate, pre_migrate
+from django.db.models.signals import post_migrate, pre_migrate
+from django.dispatch import Signal
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
@@ -109,6 +111,7 @@ class SchemaMigrator:
         self.targets: list[MigrationKey] = graph.leaf_nodes()
         self.state = graph_state(self.targets)
         self._full_plan = _forwards_plan(graph, self.targets)
+        self._nodes = frozenset(graph.nodes)
         self._states: dict[frozenset[MigrationKey], ProjectState] = {}
         self._prepared: set[MigrationKey] = set()
 
@@ -137,7 +140,9 @@ class SchemaMigrator:
             with transaction.atomic():
                 self._record_state(task)
             return _result(task, plan)
-        except (MigrationFailed, PartlySquashed, DatabaseError) as error:
+        except Exception as error:
+            # Whatever a migration, a signal's receiver or the database raised, the schema's
+            # transaction is rolled back: record why, and go on with the other schemas.
             return self._failed(task, error)
 
     def _applied(self, schema_name: str) -> frozenset[MigrationKey]:
@@ -153,7 +158,7 @@ class SchemaMigrator:
                 applied.add(key)
             elif any(done):
                 raise PartlySquashed(f"{key[0]}.{key[1]} is partly applied")
-        return frozenset(applied & set(self._loader.graph.nodes))
+        return frozenset(applied & self._nodes)
 
     def _plan(self, applied: frozenset[MigrationKey]) -> list[Migration]:
         """Django's plan towards the leaf nodes: every unapplied ancestor, dependencies first."""
@@ -168,13 +173,16 @@ class SchemaMigrator:
         state = self._state_before(applied)
         self._prepare(plan, state)
         for migration in plan:
+            # Outside the schema's transaction (a non-atomic plan, allowed), an atomic
+            # migration and its row still go together, as in Django's executor.
+            alone = migration.atomic and not connection.in_atomic_block
             try:
-                with connection.schema_editor(atomic=migration.atomic) as editor:
-                    state = migration.apply(state, editor)
-                self._record_applied(schema_name, migration)
+                with transaction.atomic() if alone else nullcontext():
+                    with connection.schema_editor(atomic=migration.atomic) as editor:
+                        state = migration.apply(state, editor)
+                    self._record_applied(schema_name, migration)
             except Exception as error:
-                # A migration may raise anything; the schema's transaction rolls it all back
-                # and the caller records the error, naming the migration.
+                # A migration may raise anything: name it in the error the caller records.
                 raise MigrationFailed(
                     f"{_name(migration)}: {type(error).__name__}: {error}"
                 ) from error
@@ -251,9 +259,7 @@ class SchemaMigrator:
         return SchemaResult(task=task, outcome=Outcome.FAILED, error=message)
 
 
-def _send_to_planned_apps(
-    signal: ModelSignal, plan: Sequence[Migration], state: ProjectState
-) -> None:
+def _send_to_planned_apps(signal: Signal, plan: Sequence[Migration], state: ProjectState) -> None:
     """Send pre_migrate or post_migrate as Django's `migrate` does, but only to the apps whose
     migrations are in the plan (Django sends them to every app, on every run).
 
