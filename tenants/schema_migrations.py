@@ -34,6 +34,9 @@ from tenants.schemas import use_schema_for_migrations
 
 MigrationKey = tuple[str, str]
 
+# The first key of the advisory locks taken on a schema while it is migrated ("ciam").
+_LOCKS = 0x6369616D
+
 # Schemas differ in what they have applied only between deploys: a handful of pre-plan states
 # at most, each worth rendering once.
 _STATES_REMEMBERED = 8
@@ -147,9 +150,15 @@ class SchemaMigrator:
 
     def _applied(self, schema_name: str) -> frozenset[MigrationKey]:
         """What the schema's own `django_migrations` says (named by schema: public is on the
-        search path too, and its table must never answer for a tenant)."""
+        search path too, and its table must never answer for a tenant).
+
+        Read under a lock on the schema held to the end of its transaction: a second
+        `ciam_migrate` running at the same time waits, then reads what the first committed,
+        instead of applying the same plan twice (a data migration has no DDL to collide on).
+        """
         table = f"{connection.ops.quote_name(schema_name)}.django_migrations"
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCKS, schema_name])
             cursor.execute(f"SELECT app, name FROM {table}")  # noqa: S608 (quoted names)
             applied = {(app, name) for app, name in cursor.fetchall()}
         for key, squashed in self._loader.replacements.items():
