@@ -17,6 +17,7 @@ from multiprocessing.queues import Queue
 from django.db import connections
 
 from tenants.schema_migrations import SchemaMigrator, SchemaResult, SchemaTask
+from tenants.schemas import connection_recycle_if_wide
 
 # How many schemas each worker may have queued beyond the one it migrates.
 _QUEUED_PER_WORKER = 2
@@ -52,6 +53,7 @@ def _migrate_here(
         if stop():
             return
         yield migrator.migrate(task)
+        connection_recycle_if_wide()
 
 
 def _migrate_in_workers(
@@ -130,5 +132,7 @@ def _worker(
             if task is None:
                 return
             done.put(migrator.migrate(task))
+            # A backend's cache of the relations it opened grows with every schema.
+            connection_recycle_if_wide()
     finally:
         connections.close_all()

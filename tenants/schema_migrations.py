@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.apps import apps as installed_apps
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, router, transaction
 from django.db.migrations import Migration
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.loader import MigrationLoader
@@ -37,9 +37,9 @@ MigrationKey = tuple[str, str]
 # The first key of the advisory locks taken on a schema while it is migrated ("ciam").
 _LOCKS = 0x6369616D
 
-# Schemas differ in what they have applied only between deploys: a handful of pre-plan states
-# at most, each worth rendering once.
-_STATES_REMEMBERED = 8
+# Rendered project states a process keeps (a few MB each): schemas differ in what they have
+# applied only between deploys, so a handful of plans, each with its runnable migrations.
+_STATES_REMEMBERED = 16
 
 
 class Outcome(StrEnum):
@@ -115,7 +115,7 @@ class SchemaMigrator:
         self.state = graph_state(self.targets)
         self._full_plan = _forwards_plan(graph, self.targets)
         self._nodes = frozenset(graph.nodes)
-        self._states: dict[frozenset[MigrationKey], ProjectState] = {}
+        self._starts: dict[frozenset[MigrationKey], list[ProjectState | None]] = {}
         self._prepared: set[MigrationKey] = set()
 
     def migrate(self, task: SchemaTask) -> SchemaResult:
@@ -177,42 +177,88 @@ class SchemaMigrator:
     def _apply(
         self, schema_name: str, applied: frozenset[MigrationKey], plan: Sequence[Migration]
     ) -> None:
+        """Run the plan's migrations in order and record each.
+
+        A migration of an app the router keeps out of tenant schemas (a shared app's, such as
+        the kernel's audit actions) changes nothing in this schema but its row; its operations
+        only move the project state on. The states each runnable migration starts from are the
+        same for every schema with the same applied migrations: they are rendered for the
+        first such schema and cloned for the others (Django renders them again for every
+        schema, about a tenth of a second each).
+        """
         if not plan:
             return
-        state = self._state_before(applied)
-        self._prepare(plan, state)
-        for migration in plan:
-            # Outside the schema's transaction (a non-atomic plan, allowed), an atomic
-            # migration and its row still go together, as in Django's executor.
-            alone = migration.atomic and not connection.in_atomic_block
-            try:
-                with transaction.atomic() if alone else nullcontext():
-                    with connection.schema_editor(atomic=migration.atomic) as editor:
-                        state = migration.apply(state, editor)
+        runnable = [router.allow_migrate(connection.alias, m.app_label) is not False for m in plan]
+        if not any(runnable):
+            for migration in plan:
+                self._record_applied(schema_name, migration)
+            return
+        starts = self._starts.get(applied)
+        if starts is None:
+            starts, state = self._walk(schema_name, applied, plan, runnable)
+            self._remember(applied, starts)
+        else:
+            for migration, start in zip(plan, starts, strict=True):
+                if start is None:
                     self._record_applied(schema_name, migration)
-            except Exception as error:
-                # A migration may raise anything: name it in the error the caller records.
-                raise MigrationFailed(
-                    f"{_name(migration)}: {type(error).__name__}: {error}"
-                ) from error
+                else:
+                    state = self._run(schema_name, migration, start.clone())
         state.clear_delayed_apps_cache()
-        _send_to_planned_apps(post_migrate, plan, state)
+        ran = [migration for migration, yes in zip(plan, runnable, strict=True) if yes]
+        _send_to_planned_apps(post_migrate, ran, state)
+
+    def _walk(
+        self,
+        schema_name: str,
+        applied: frozenset[MigrationKey],
+        plan: Sequence[Migration],
+        runnable: Sequence[bool],
+    ) -> tuple[list[ProjectState | None], ProjectState]:
+        """Run the whole plan as Django's executor does, keeping the state each runnable
+        migration started from; return those and the final state."""
+        state = self._state_before(applied)
+        self._prepare([m for m, yes in zip(plan, runnable, strict=True) if yes], state)
+        starts: list[ProjectState | None] = []
+        for migration, yes in zip(plan, runnable, strict=True):
+            starts.append(state.clone() if yes else None)
+            state = self._run(schema_name, migration, state)
+        return starts, state
+
+    def _remember(
+        self, applied: frozenset[MigrationKey], starts: list[ProjectState | None]
+    ) -> None:
+        kept = sum(start is not None for start in starts)
+        if kept > _STATES_REMEMBERED:
+            return
+        held = sum(start is not None for run in self._starts.values() for start in run)
+        if held + kept > _STATES_REMEMBERED:
+            self._starts.clear()
+        self._starts[applied] = starts
+
+    def _run(self, schema_name: str, migration: Migration, state: ProjectState) -> ProjectState:
+        # Outside the schema's transaction (a non-atomic plan, allowed), an atomic migration
+        # and its row still go together, as in Django's executor.
+        alone = migration.atomic and not connection.in_atomic_block
+        try:
+            with transaction.atomic() if alone else nullcontext():
+                with connection.schema_editor(atomic=migration.atomic) as editor:
+                    state = migration.apply(state, editor)
+                self._record_applied(schema_name, migration)
+        except Exception as error:
+            # A migration may raise anything: name it in the error the caller records.
+            raise MigrationFailed(f"{_name(migration)}: {type(error).__name__}: {error}") from error
+        return state
 
     def _state_before(self, applied: frozenset[MigrationKey]) -> ProjectState:
-        """The project state the plan starts from, rendered once per set of applied migrations
-        (Django renders it again for every schema: the costliest step of a small plan)."""
-        state = self._states.get(applied)
-        if state is None:
-            if len(self._states) >= _STATES_REMEMBERED:
-                self._states.clear()
-            state = ProjectState(real_apps=self._loader.unmigrated_apps)
-            nodes = self._loader.graph.nodes
-            for key in self._full_plan:
-                if key in applied:
-                    nodes[key].mutate_state(state, preserve=False)
-            state.apps  # noqa: B018 (render every model now, as Django's executor does)
-            self._states[applied] = state
-        return state.clone()
+        """The project state a plan starts from, every model rendered (as Django's executor
+        renders it before applying anything)."""
+        state = ProjectState(real_apps=self._loader.unmigrated_apps)
+        nodes = self._loader.graph.nodes
+        for key in self._full_plan:
+            if key in applied:
+                nodes[key].mutate_state(state, preserve=False)
+        state.apps  # noqa: B018 (render every model now)
+        return state
 
     def _prepare(self, plan: Sequence[Migration], state: ProjectState) -> None:
         """Send pre_migrate once per migration in this process: its receiver (content types)

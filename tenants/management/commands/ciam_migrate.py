@@ -6,7 +6,6 @@ transaction with the row that records the state it reached (tenants/schema_migra
 schema is never left half-migrated, and a rerun after a kill skips the schemas already done.
 """
 
-import importlib
 import os
 import sys
 import time
@@ -26,6 +25,7 @@ from tenants.schema_migrations import (
     SchemaTask,
     schema_tasks_pending,
 )
+from tenants.schema_template import schema_template_refresh
 from tenants.schemas import use_public_schema
 
 # A test hook: stop handing out schemas after this many results and wait to be killed, so a
@@ -95,7 +95,8 @@ class Command(BaseCommand):
             verbosity=verbosity,
         )
         use_public_schema()
-        _schema_template_refresh()
+        # New tenants are made from a template of the base schema: take it again now.
+        schema_template_refresh()
 
     def _migrate_tenants(
         self,
@@ -151,20 +152,6 @@ class Command(BaseCommand):
             )
         if len(results) < total:
             raise CommandError(f"{total - len(results)} tenant schema(s) were not begun.")
-
-
-def _schema_template_refresh() -> None:
-    """Let the lead's schema template (what new tenants are created from) catch up with the
-    freshly migrated base schema."""
-    # TODO(lead, at merge): tenants.schema_template lands with the lead's branch; once it is
-    # there, import schema_template_refresh at the top of this module and drop this guard
-    # (ImportError, not only ModuleNotFoundError: the editable install finds the module in
-    # /work/main while this branch lacks its model).
-    try:
-        module = importlib.import_module("tenants.schema_template")
-    except ImportError:
-        return
-    module.schema_template_refresh()
 
 
 class Progress:
