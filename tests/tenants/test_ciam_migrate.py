@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 from tenants.management.commands.ciam_migrate import PAUSE_AFTER_ENV
@@ -239,6 +240,26 @@ def test_a_plan_with_a_non_atomic_migration_is_refused_unless_allowed(clean: lis
     assert allowed.returncode == 0, allowed.stderr
     for schema in clean:
         assert [name for name, _ in probe_migrations(schema)] == ["0001_non_atomic"]
+
+
+def test_a_kernel_migration_is_recorded_in_a_tenant_schema_in_process(clean: list[str]) -> None:
+    """A shared app's migration changes nothing in a tenant's schema but its row (the router
+    keeps its operations out); here in this process, one schema after another (--processes 1)."""
+    schema = clean[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'DELETE FROM "{schema}".django_migrations WHERE app = %s AND name = %s',  # noqa: S608
+            ["tenants", "0022_schema_migration_state"],
+        )
+
+    call_command("ciam_migrate", processes=1, verbosity=0)
+
+    connection.set_schema_to_public()
+    assert ("tenants", "0022_schema_migration_state") in all_migrations(schema)
+    states = SchemaMigrationState.objects.values_list("tenant__schema_name", "state", "error")
+    assert {name for name, _, _ in states} == set(clean)
+    assert len({state for _, state, _ in states}) == 1
+    assert {error for _, _, error in states} == {""}
 
 
 def _children(pid: int) -> list[int]:
