@@ -320,3 +320,25 @@ class SchemaTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.base_schema} at {self.state[:12]}"
+
+
+class SchemaMigrationState(models.Model):
+    """The migration state a tenant's schema last reached under `ciam_migrate`.
+
+    `state` names the migration graph's leaf nodes by hash (tenants/schema_migrations.py); it
+    is written in the same transaction as the schema's migrations, so it never claims a state
+    the schema does not have. A rerun skips every schema whose `state` is the current graph's
+    without opening it: a deploy killed halfway resumes where it stopped. A failed plan keeps
+    the state the schema still has and records why it failed.
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, primary_key=True, related_name="migration_state"
+    )
+    state = models.CharField(max_length=64, blank=True)
+    migrated_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} at {self.state[:12] or '-'}"

@@ -22,6 +22,8 @@ class _TenantConnection(Protocol):
 
     def set_tenant(self, tenant: Any, include_public: bool = True) -> None: ...
 
+    def set_schema(self, schema_name: str, include_public: bool = True) -> None: ...
+
     def set_schema_to_public(self) -> None: ...
 
 
@@ -40,6 +42,13 @@ def use_tenant_schema(tenant: Tenant) -> None:
     loudly instead of silently reading operators' rows.
     """
     _connection().set_tenant(tenant, include_public=False)
+
+
+def use_schema_for_migrations(schema_name: str) -> None:
+    """Put a schema known only by its name first on the search path and public after it, as
+    django-tenants migrates a tenant's schema: migrations written for `migrate_schemas` may
+    read public tables, so `ciam_migrate` keeps that path (its own reads name their schema)."""
+    _connection().set_schema(schema_name, include_public=True)
 
 
 def current_schema_name() -> str:
