@@ -7,9 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        # TODO(lead, at merge): chain after the outbox's 0021 as you order them; on this
-        # branch the schema template's 0024 is the only other leaf to follow.
-        ('tenants', '0024_schema_template'),
+        ('tenants', '0023_tenant_list_indexes'),
     ]
 
     operations = [
