@@ -44,11 +44,16 @@ def database_url() -> str:
 
 
 def _serve(
-    mail_dir: Path, *, without: tuple[str, ...] = (), extra: dict[str, str] | None = None
+    mail_dir: Path,
+    *,
+    without: tuple[str, ...] = (),
+    extra: dict[str, str] | None = None,
+    ready_path: str = "/health/ready",
 ) -> Iterator[str]:
-    """Start granian with WORKERS processes on the test database, wait until it answers, yield
-    its base URL, stop it. Variables named in `without` are left out of its environment, those
-    in `extra` added."""
+    """Start granian with WORKERS processes on the test database, wait until it answers
+    `ready_path` (readiness; `/health/live` for a server whose database is meant to be down),
+    yield its base URL, stop it. Variables named in `without` are left out of its environment,
+    those in `extra` added."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -72,7 +77,7 @@ def _serve(
     deadline = time.monotonic() + 30
     while True:
         try:
-            if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+            if requests.get(f"{base_url}{ready_path}", timeout=1).status_code == 200:
                 break
         except requests.RequestException:
             pass
