@@ -34,6 +34,7 @@ import requests
 
 from tests.factories import live_server
 from tests.factories.flows import FLOW_APP_REDIRECT
+from tests.factories.live_server import WORKERS
 from tests.factories.mail import latest_code
 from tests.factories.own_postgres import OwnPostgres, own_postgres
 
@@ -297,3 +298,20 @@ def test_a_database_restart_during_sign_ups_leaves_no_half_made_customer_and_no_
         f"slowest answer {max(answer.seconds for answer in answers):.2f} s, "
         f"all in {elapsed:.1f} s"
     )
+
+
+def test_after_a_restart_while_idle_the_next_requests_reconnect(
+    restart_world: RestartWorld,
+) -> None:
+    """Each worker's connection outlives the server it was made to (CONN_MAX_AGE): Django's
+    health check (CONN_HEALTH_CHECKS) finds it dead on the next request and connects again,
+    so no customer is told to retry for a restart that is over."""
+    world = restart_world
+    page = f"{world.base_url}/{world.domain_name}/account/login/"
+    assert requests.get(page, timeout=ANSWER_SECONDS).status_code == 200
+    world.server.restart()
+    # More requests than workers, one at a time: each worker's first after the restart.
+    answers = [requests.get(page, timeout=ANSWER_SECONDS) for _ in range(2 * WORKERS + 2)]
+    assert [answer.status_code for answer in answers] == [200] * len(answers)
+    ready = requests.get(f"{world.base_url}/health/ready", timeout=ANSWER_SECONDS)
+    assert ready.json() == {"status": "ready", "checks": {"database": "up"}}
