@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 import psycopg
@@ -160,7 +161,7 @@ class _Browser:
         # sign-up limits count per address (allauth's, 20 a minute).
         self.session.headers["X-Forwarded-For"] = address
 
-    def ask(self, step: str, method: str, url: str, expected: int, **kwargs: object) -> str:
+    def ask(self, step: str, method: str, url: str, expected: int, **kwargs: Any) -> str:
         """The answer's text (its Location for a redirect), or raise _Stopped."""
         started = time.monotonic()
         try:

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 import redis
 from django.db import IntegrityError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.test import Client
 
 from accounts.models import User
@@ -31,7 +31,7 @@ def client() -> Client:
     return Client(raise_request_exception=False)
 
 
-def assert_retry(response: HttpResponse) -> None:
+def assert_retry(response: Any) -> None:
     assert response.status_code == 503, response.content[:300]
     assert response["Retry-After"] == "5"
     assert "no-store" in response["Cache-Control"]
