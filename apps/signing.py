@@ -14,19 +14,20 @@ from django.utils import timezone
 from jwcrypto import jwk
 
 from apps.models import KeyStatus, SigningKey
+from tenants.memory import BoundedDict
 from tenants.schemas import current_schema_name
 from tenants.secrets import secret_decrypt, secret_encrypt
 
 PUBLISHED_STATUSES = (KeyStatus.NEXT, KeyStatus.ACTIVE, KeyStatus.RETIRING)
 
 # Decrypted keys by (schema, kid): decrypting and parsing a PEM costs far more than signing.
-_private_keys: dict[tuple[str, str], jwk.JWK] = {}
+_private_keys: dict[tuple[str, str], jwk.JWK] = BoundedDict(2000)
 # The active kid per schema, remembered briefly so signing needs no query. A node may sign a few
 # seconds longer with a key another node just retired to `retiring`: that key still verifies.
-_active_kids: dict[str, tuple[float, str]] = {}
+_active_kids: dict[str, tuple[float, str]] = BoundedDict(5000)
 _ACTIVE_KID_SECONDS = 5.0
 # The same keys as `cryptography` objects with their kid, for signing access tokens.
-_pyca_keys: dict[int, tuple[jwk.JWK, str, RSAPrivateKey]] = {}
+_pyca_keys: dict[int, tuple[jwk.JWK, str, RSAPrivateKey]] = BoundedDict(2000)
 
 
 def signing_key_generate(*, status: KeyStatus) -> SigningKey:
