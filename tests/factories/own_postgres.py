@@ -145,6 +145,8 @@ class OwnPostgres:
         partial = dump.with_suffix(".partial")
         dump.parent.mkdir(exist_ok=True)
         _client("pg_dump", "-Fc", "-f", str(partial), self.url(database))
+        for stale in dump.parent.glob("own-postgres-*.dump"):  # other migrations' dumps
+            stale.unlink(missing_ok=True)
         partial.replace(dump)
         return seconds
 
