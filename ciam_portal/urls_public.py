@@ -4,13 +4,16 @@ health checks (public schema)."""
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from ciam_portal.health import healthz
+from ciam_portal.health import health_live, health_ready
 from management.operators import operator_urlpatterns
 from tenants import errors
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin_center:home"), name="root"),
-    path("healthz", healthz, name="healthz"),
+    # The WSGI entry answers these before Django (ciam_portal/health.py); through Django, too.
+    path("health/live", health_live, name="health-live"),
+    path("health/ready", health_ready, name="health-ready"),
+    path("healthz", health_ready, name="healthz"),
     # The management API for the admin center's signed-in operators (delegated access).
     path(
         "admin-center/tenants/<uuid:tenant_id>/api/v1/",

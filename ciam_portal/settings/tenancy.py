@@ -75,6 +75,7 @@ CIAM_RESERVED_NAMES = frozenset(
         "media",
         "api",
         "healthz",
+        "health",
         "favicon.ico",
         "robots.txt",
         "well-known",
