@@ -96,7 +96,13 @@ def _load_private(schema: str, key: SigningKey) -> jwk.JWK:
     cached = _private_keys.get((schema, key.kid))
     if cached is None:
         pem = secret_decrypt(key.private_key_encrypted)
-        cached = jwk.JWK.from_pem(pem)
+        cached = jwk.JWK()
+        # RSA's consistency checks (its primes and exponents) cost about 40 ms per load, twice
+        # (the PEM, then the numbers jwcrypto keeps): a worker serving thousands of tenants loads
+        # keys all the time. They guard against a key of unknown origin; ours were generated
+        # here and come out of authenticated encryption (tenants/secrets.py), whole or not at all.
+        cached.unsafe_skip_rsa_key_validation = True
+        cached.import_from_pem(pem)
         _private_keys[(schema, key.kid)] = cached
     return cached
 

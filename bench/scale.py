@@ -41,6 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # its siblings import each other by name
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ciam_portal.settings")
 PYTHON = sys.executable
 MODEL_TENANT = "scale-model"
@@ -242,7 +243,7 @@ class _Peaks:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        from bench.tokens import process_tree
+        from tokens import process_tree
 
         while not self._stop.wait(0.5):
             root = self.server.pid  # type: ignore[attr-defined]
@@ -268,7 +269,7 @@ def _percentile(values: list[float], q: float) -> float:
 def requests_phase(args: argparse.Namespace) -> None:
     import requests as http
 
-    from bench.signins import serving
+    from signins import serving
 
     _django()
     from tenants.models import Tenant
