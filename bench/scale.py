@@ -31,6 +31,7 @@ import contextlib
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -268,7 +269,6 @@ def _percentile(values: list[float], q: float) -> float:
 
 def requests_phase(args: argparse.Namespace) -> None:
     import requests as http
-
     from signins import serving
 
     _django()
@@ -366,6 +366,87 @@ def requests_phase(args: argparse.Namespace) -> None:
     )
 
 
+def _noop_forget() -> int:
+    """Make every schema lack the no-op migration again (so the phase can run twice)."""
+    from django.db import connection
+
+    from tenants.models import SchemaMigrationState, Tenant
+
+    schemas = [*Tenant.objects.values_list("schema_name", flat=True), "public"]
+    from django.conf import settings
+
+    schemas.append(settings.TENANT_BASE_SCHEMA)
+    with connection.cursor() as cursor:
+        for schema in schemas:
+            cursor.execute(
+                f'DELETE FROM "{schema}".django_migrations WHERE app = %s',  # noqa: S608
+                ["noop_migration"],
+            )
+    SchemaMigrationState.objects.update(state="")
+    return len(schemas)
+
+
+def _migrate_command(settings_module: str) -> subprocess.Popen[bytes]:
+    argv = [PYTHON, str(ROOT / "manage.py"), "ciam_migrate", "--processes", "2", "-v", "1"]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module}
+    return subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _finished(process: subprocess.Popen[bytes]) -> str:
+    output = process.communicate()[0].decode(errors="replace")
+    if process.returncode != 0:
+        raise SystemExit(f"ciam_migrate failed ({process.returncode}):\n{output[-3000:]}")
+    return output
+
+
+def migrate(args: argparse.Namespace) -> None:
+    """ciam_migrate applying a no-op migration to every schema, killed halfway, then resumed."""
+    _django()
+    from django.utils import timezone
+
+    from tenants.models import SchemaMigrationState, Tenant
+
+    total = Tenant.objects.count()
+    print(f"{total:,} tenant schemas", flush=True)
+    started = time.perf_counter()
+    current = _finished(_migrate_command("ciam_portal.settings"))
+    print(
+        f"ciam_migrate with nothing to apply but the state to record: "
+        f"{time.perf_counter() - started:.0f} s; {current.strip().splitlines()[-1]}",
+        flush=True,
+    )
+    print(f"no-op migration forgotten in {_noop_forget():,} schemas", flush=True)
+    since = timezone.now()
+    started = time.perf_counter()
+    first = _migrate_command("bench.scale_settings")
+    half = total // 2
+    while first.poll() is None:
+        done = SchemaMigrationState.objects.filter(migrated_at__gte=since).count()
+        if done >= half:
+            os.killpg(first.pid, signal.SIGKILL)
+            break
+        time.sleep(0.5)
+    first.wait()
+    killed_after = time.perf_counter() - started
+    done = SchemaMigrationState.objects.filter(migrated_at__gte=since).count()
+    print(f"killed (SIGKILL) after {killed_after:.0f} s with {done:,} schemas done", flush=True)
+    resumed = time.perf_counter()
+    output = _finished(_migrate_command("bench.scale_settings"))
+    resume_seconds = time.perf_counter() - resumed
+    print(f"resumed: {resume_seconds:.0f} s; {output.strip().splitlines()[-1]}")
+    print(
+        f"ciam_migrate of a no-op migration across {total:,} schemas with 2 processes: "
+        f"{(killed_after + resume_seconds) / 60:.1f} min in all (target < 10 min)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -380,8 +461,10 @@ def main() -> None:
     serving.add_argument("--workers", type=int, default=2)
     serving.add_argument("--rounds", type=int, default=10)
     serving.add_argument("--requests", type=int, default=100)
+    commands.add_parser("migrate")
     args = parser.parse_args()
-    {"seed": seed, "create": create, "requests": requests_phase}[args.command](args)
+    phases = {"seed": seed, "create": create, "requests": requests_phase, "migrate": migrate}
+    phases[args.command](args)
 
 
 if __name__ == "__main__":
