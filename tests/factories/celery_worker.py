@@ -22,15 +22,15 @@ def redis_broker() -> Iterator[str]:
         pytest.skip(f"Redis is not reachable at {url}: the live Celery worker test did NOT run.")
     previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
     app.conf.update(broker_url=url, task_always_eager=False)
-    _forget_broker_connections()
+    forget_broker_connections()
     try:
         yield url
     finally:
         app.conf.update(previous)
-        _forget_broker_connections()
+        forget_broker_connections()
 
 
-def _forget_broker_connections() -> None:
+def forget_broker_connections() -> None:
     """Drop pooled connections to the previous broker, so publishing follows broker_url."""
     if app._pool is not None:
         app._pool.force_close_all()
