@@ -262,3 +262,9 @@ def test_the_relay_runs_in_the_public_schema_and_each_task_in_its_tenants(
         assert outbox_relay(grace=timedelta(0)) == 1
     assert seen.is_set()
     assert schemas == [tenant_a.schema_name]
+
+
+def test_the_relay_and_the_purge_run_on_the_beat_schedule() -> None:
+    tasks = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+    assert tasks["tenants.tasks.outbox_relay"] <= 10  # seconds
+    assert "tenants.tasks.outbox_purge" in tasks
