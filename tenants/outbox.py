@@ -140,29 +140,42 @@ def outbox_relay(
     """Publish again the pending messages whose publish failed or is older than `visibility`
     (default CIAM_OUTBOX_VISIBILITY_SECONDS); returns how many the broker took.
 
-    Oldest first, at most `limit`; the rows are locked (SKIP LOCKED) while published, so two
-    relays at once share the work instead of doubling it. Stops at the first failed publish:
-    the broker is down, the next run tries again.
+    Oldest first, at most `limit`. The rows are taken in a short transaction (SKIP LOCKED,
+    their `published_at` moved to now), so two relays at once share the work instead of
+    doubling it; they are published after it commits, since a worker finding a row still
+    locked would take it for another worker's and skip it. Stops at the first failed
+    publish: the broker is down, and the rows not tried are left for the next run.
     """
     if visibility is None:
         visibility = timedelta(seconds=settings.CIAM_OUTBOX_VISIBILITY_SECONDS)
-    now = timezone.now()
+    due = _relay_take(visibility=visibility, grace=grace, limit=limit)
     published = 0
+    for position, message in enumerate(due):
+        if not outbox_publish(message=message):
+            untried = [later.pk for later in due[position + 1 :]]
+            with in_public_schema():
+                OutboxMessage.objects.filter(pk__in=untried).update(published_at=None)
+            break
+        published += 1
+    if published:
+        logger.info("Outbox relay published %d message(s)", published)
+    return published
+
+
+def _relay_take(*, visibility: timedelta, grace: timedelta, limit: int) -> list[OutboxMessage]:
+    now = timezone.now()
     with in_public_schema(), transaction.atomic():
-        due = (
+        due = list(
             OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("tenant")
             .filter(delivered_at__isnull=True, created_at__lte=now - grace)
             .filter(Q(published_at__isnull=True) | Q(published_at__lte=now - visibility))
             .order_by("created_at")[:limit]
         )
-        for message in due:
-            if not outbox_publish(message=message):
-                break
-            published += 1
-    if published:
-        logger.info("Outbox relay published %d message(s)", published)
-    return published
+        OutboxMessage.objects.filter(pk__in=[message.pk for message in due]).update(
+            published_at=now
+        )
+    return due
 
 
 @contextmanager

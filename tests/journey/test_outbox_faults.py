@@ -25,6 +25,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -248,7 +249,7 @@ def mails_in(directory: Path) -> list[Message]:
     ]
 
 
-def text_of(message: Message) -> str:
+def text_of(message: Any) -> str:
     parts = message.walk() if message.is_multipart() else [message]
     return "".join(
         part.get_payload(decode=True).decode()
@@ -281,20 +282,17 @@ def test_a_broker_outage_during_sign_ups_loses_no_code_and_sends_none_twice(
         with ThreadPoolExecutor(4) as pool:
             return [status for answered in pool.map(one, numbers) for status in answered]
 
-    server = serve(
+    server = contextmanager(serve)(
         mail_dir,
         without=("REDIS_URL", "CIAM_EMAIL_DIR"),
         extra={"CIAM_TEST_BROKER_URL": BROKER_URL, "CIAM_TRUSTED_PROXY_COUNT": "1"},
     )
-    base_url = next(server)
-    try:
+    with server as base_url:
         statuses = sign_ups("before", range(30))
         own_redis.stop()
         statuses += sign_ups("outage", range(30, 70))
         own_redis.start()
         statuses += sign_ups("after", range(70, SIGN_UPS))
-    finally:
-        server.close()
     assert all(status < 500 for status in statuses), Counter(statuses)
     assert Counter(statuses[2::3]) == {302: SIGN_UPS}, "every sign-up sent its code"
     # The sign-ups with the broker down went on at once: the publish fails in milliseconds

@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
@@ -23,7 +24,7 @@ from accounts.tasks import email_deliver, email_enqueue
 from ciam_portal.celery import app
 from tenants.models import OutboxMessage, Tenant
 from tenants.outbox import outbox_backlog, outbox_publish, outbox_purge, outbox_relay
-from tenants.schemas import in_public_schema, in_tenant
+from tenants.schemas import current_schema_name, in_public_schema, in_tenant
 from tenants.secrets import secret_decrypt, secret_encrypt
 from tests.factories.celery_worker import forget_broker_connections
 from tests.factories.live_server import database_url
@@ -102,7 +103,9 @@ def test_delivered_once_with_a_message_id_from_the_outbox_however_often_publishe
     message = only_message()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].extra_headers["Message-ID"] == f"<{message.pk}@mail.example>"
-    assert mail.outbox[0].alternatives[0][0] == f"<p>Your code is <b>{CODE}</b></p>"
+    sent = mail.outbox[0]
+    assert isinstance(sent, EmailMultiAlternatives)
+    assert sent.alternatives[0][0] == f"<p>Your code is <b>{CODE}</b></p>"
     # The relay's copy, a redelivery after a worker died: both find it delivered.
     email_deliver.apply(kwargs={"message_id": str(message.pk)})
     assert outbox_publish(message=message)
@@ -135,6 +138,26 @@ def test_a_message_another_worker_holds_is_left_to_it(committed_message: OutboxM
         other_worker.rollback()  # that worker died before it sent anything
     email_deliver.apply(kwargs={"message_id": str(committed_message.pk)})
     assert len(mail.outbox) == 1
+
+
+def test_the_relay_holds_no_lock_while_it_publishes(committed_message: OutboxMessage) -> None:
+    """A worker that gets the relay's copy at once must be able to claim the row: a row still
+    locked by the relay would look taken by another worker, and be skipped."""
+    claimable: dict[uuid.UUID, bool] = {}
+
+    def publish(*, message: OutboxMessage) -> bool:
+        with psycopg.connect(database_url(), autocommit=True) as worker:
+            claimed = worker.execute(
+                "SELECT id FROM public.tenants_outboxmessage WHERE id = %s FOR UPDATE SKIP LOCKED",
+                [message.pk],
+            ).fetchone()
+        claimable[message.pk] = claimed is not None
+        return True
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("tenants.outbox.outbox_publish", publish)
+        outbox_relay(grace=timedelta(0))
+    assert claimable[committed_message.pk] is True
 
 
 @pytest.fixture
@@ -179,6 +202,12 @@ def test_with_the_broker_down_the_request_goes_on_at_once_and_the_relay_sends_la
 
 def test_the_relay_republishes_only_what_is_pending_and_overdue(tenant_a: Tenant) -> None:
     now = timezone.now()
+    cases: dict[str, dict[str, Any]] = {
+        "failed": {"published_at": None},
+        "recent": {"published_at": now - timedelta(seconds=30)},
+        "overdue": {"published_at": now - timedelta(minutes=10)},
+        "delivered": {"published_at": now - timedelta(minutes=10), "delivered_at": now},
+    }
     rows = {
         name: OutboxMessage.objects.create(
             tenant=tenant_a,
@@ -186,12 +215,7 @@ def test_the_relay_republishes_only_what_is_pending_and_overdue(tenant_a: Tenant
             created_at=now - timedelta(minutes=20),
             **fields,
         )
-        for name, fields in {
-            "failed": {"published_at": None},
-            "recent": {"published_at": now - timedelta(seconds=30)},
-            "overdue": {"published_at": now - timedelta(minutes=10)},
-            "delivered": {"published_at": now - timedelta(minutes=10), "delivered_at": now},
-        }.items()
+        for name, fields in cases.items()
     }
     published: list[uuid.UUID] = []
 
@@ -252,7 +276,7 @@ def test_the_relay_runs_in_the_public_schema_and_each_task_in_its_tenants(
     seen = threading.Event()
 
     def record(**kwargs: Any) -> None:
-        schemas.append(connection.schema_name)
+        schemas.append(current_schema_name())
         seen.set()
 
     with in_tenant(tenant_a), django_capture_on_commit_callbacks(execute=False):
