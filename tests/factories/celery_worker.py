@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -20,11 +21,18 @@ def redis_broker() -> Iterator[str]:
         if in_ci():
             pytest.fail(f"Redis is not reachable at {url}, and CI must run this test.")
         pytest.skip(f"Redis is not reachable at {url}: the live Celery worker test did NOT run.")
+    with broker_at(url):
+        yield url
+
+
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """This process publishes to the broker at `url` (no eager mode) until the block ends."""
     previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
     app.conf.update(broker_url=url, task_always_eager=False)
     forget_broker_connections()
     try:
-        yield url
+        yield
     finally:
         app.conf.update(previous)
         forget_broker_connections()

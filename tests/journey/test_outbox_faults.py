@@ -41,12 +41,11 @@ from django.db import connections, transaction
 from accounts.tasks import email_enqueue
 from apps import services as app_services
 from apps.models import Platform
-from ciam_portal.celery import app
 from tenants import services as tenant_services
 from tenants.models import AuditEntry, OutboxMessage, Tenant
 from tenants.outbox import outbox_backlog
 from tenants.schemas import in_tenant
-from tests.factories.celery_worker import forget_broker_connections
+from tests.factories.celery_worker import broker_at
 from tests.factories.live_server import ROOT, database_url, serve
 from userflows.services import flow_apps_assign, userflow_create
 
@@ -352,14 +351,8 @@ def stalling_smtp() -> Iterator[tuple[StallingMailbox, int]]:
 @pytest.fixture
 def publishing_to_own_redis(own_redis: OwnRedis, committed_db: None) -> Iterator[None]:
     """This process publishes to our Redis, as a web node does."""
-    previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
-    app.conf.update(broker_url=BROKER_URL, task_always_eager=False)
-    forget_broker_connections()
-    try:
+    with broker_at(BROKER_URL):
         yield
-    finally:
-        app.conf.update(previous)
-        forget_broker_connections()
 
 
 def test_a_worker_killed_mid_delivery_leaves_the_code_to_the_next_sent_once(

@@ -26,7 +26,7 @@ from tenants.models import OutboxMessage, Tenant
 from tenants.outbox import outbox_backlog, outbox_publish, outbox_purge, outbox_relay
 from tenants.schemas import current_schema_name, in_public_schema, in_tenant
 from tenants.secrets import secret_decrypt, secret_encrypt
-from tests.factories.celery_worker import forget_broker_connections
+from tests.factories.celery_worker import broker_at
 from tests.factories.live_server import database_url
 
 Capture = Callable[..., Any]
@@ -166,14 +166,8 @@ def broker_down() -> Iterator[None]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
-    app.conf.update(broker_url=f"redis://127.0.0.1:{port}/0", task_always_eager=False)
-    forget_broker_connections()
-    try:
+    with broker_at(f"redis://127.0.0.1:{port}/0"):
         yield
-    finally:
-        app.conf.update(previous)
-        forget_broker_connections()
 
 
 def test_with_the_broker_down_the_request_goes_on_at_once_and_the_relay_sends_later(
