@@ -15,7 +15,7 @@ from django.core.mail import EmailMultiAlternatives
 
 from accounts.services import customers_purge_due as purge_due
 from accounts.session_store import SessionStore
-from tenants.models import AuditAction, Tenant, TenantStatus
+from tenants.models import AuditAction, OutboxMessage, Tenant, TenantStatus
 from tenants.outbox import outbox_delivery, outbox_message_add
 from tenants.schemas import in_tenant, use_public_schema
 from tenants.services import audit_record
@@ -63,10 +63,10 @@ def email_send(
     logger.info("Email delivered to %d recipient(s)", len(to))
 
 
-def email_enqueue(*, tenant: Tenant | None, email: dict[str, Any]) -> None:
+def email_enqueue(*, tenant: Tenant | None, email: dict[str, Any]) -> OutboxMessage:
     """Keep a rendered email (subject, body, html, from_email, to) in the outbox, in the
     caller's transaction, for `email_deliver` to send once it commits."""
-    outbox_message_add(tenant=tenant, task_name=email_deliver.name, payload=email)
+    return outbox_message_add(tenant=tenant, task_name=email_deliver.name, payload=email)
 
 
 @shared_task(ignore_result=True)
