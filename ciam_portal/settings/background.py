@@ -82,6 +82,8 @@ CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {
         "task": "tenants.tasks.outbox_relay",
         "schedule": 5.0,
+        # Runs queued while every worker was down are dropped, not run back to back.
+        "options": {"expires": 10},
     },
     "purge-outbox": {
         "task": "tenants.tasks.outbox_purge",
