@@ -8,6 +8,7 @@ logs the body.
 
 import logging
 import smtplib
+import uuid
 from typing import Any
 
 from celery import shared_task
@@ -33,10 +34,16 @@ logger = logging.getLogger(__name__)
     max_retries=8,
     acks_late=True,
 )
-def email_deliver(self: object, *, message_id: str) -> None:
+def email_deliver(self: object, /, *, message_id: str = "", **queued_before: Any) -> None:
     """Send the outbox's message `message_id` once: a copy published again (by the relay, or
     redelivered after a worker died) finds it delivered or taken and does nothing. SMTP and
-    network failures are retried with exponential back-off, the message still pending."""
+    network failures are retried with exponential back-off, the message still pending.
+
+    A message queued by a release before the outbox carries the email itself
+    (`queued_before`): it is sent as it was then, so that a rolling deploy loses none."""
+    if not message_id:
+        email_send(message_id=str(uuid.uuid4()), **queued_before)
+        return
     with outbox_delivery(message_id=message_id) as payload:
         if payload is None:
             return

@@ -113,6 +113,12 @@ def test_delivered_once_with_a_message_id_from_the_outbox_however_often_publishe
     assert outbox_backlog() == 0
 
 
+def test_an_email_queued_before_the_outbox_is_still_sent() -> None:
+    """A rolling deploy: the previous release queued the email itself, not an outbox ID."""
+    email_deliver.apply(kwargs=an_email("queued-before@example.com"))
+    assert [sent.to for sent in mail.outbox] == [["queued-before@example.com"]]
+
+
 @pytest.fixture
 def committed_message(committed_db: None) -> Iterator[OutboxMessage]:
     """A pending message committed (and not published), for another connection to lock."""
