@@ -45,8 +45,9 @@ from tenants import services as tenant_services
 from tenants.models import AuditEntry, CacheEntry, OutboxMessage, Tenant
 from tenants.outbox import outbox_backlog
 from tenants.schemas import in_tenant
+from tests.factories import live_server
 from tests.factories.celery_worker import broker_at
-from tests.factories.live_server import ROOT, database_url, serve
+from tests.factories.live_server import ROOT, database_url
 from userflows.services import flow_apps_assign, userflow_create
 
 pytestmark = [
@@ -284,7 +285,7 @@ def test_a_broker_outage_during_sign_ups_loses_no_code_and_sends_none_twice(
         with ThreadPoolExecutor(4) as pool:
             return [status for answered in pool.map(one, numbers) for status in answered]
 
-    server = contextmanager(serve)(
+    server = contextmanager(live_server._serve)(
         mail_dir,
         without=("REDIS_URL", "CIAM_EMAIL_DIR"),
         extra={"CIAM_TEST_BROKER_URL": BROKER_URL, "CIAM_TRUSTED_PROXY_COUNT": "1"},
