@@ -15,14 +15,14 @@ from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import ValidationError
-from django.db.transaction import atomic, on_commit
+from django.db.transaction import atomic
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 
 from accounts.models import User
-from accounts.tasks import email_deliver
+from accounts.tasks import email_enqueue
 from apps.oidc.acr import FEDERATED, PASSWORD
 from apps.oidc.sessions import sign_in_identity_provider_record, sign_in_methods_record
 from journey import linking, transaction
@@ -342,9 +342,9 @@ class CustomerAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             "from_email": from_email,
             "to": list(message.to),
         }
-        on_commit(
-            lambda: email_deliver.apply_async(kwargs=payload, kwargsrepr="{<redacted>}")  # type: ignore[call-arg]
-        )
+        # In the outbox, in this request's transaction: a broker down when it commits delays
+        # the code, never loses it (tenants/outbox.py).
+        email_enqueue(tenant=tenant, email=payload)
 
 
 def record_language(user: User) -> None:

@@ -342,3 +342,46 @@ class SchemaMigrationState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant_id} at {self.state[:12] or '-'}"
+
+
+class OutboxMessage(models.Model):
+    """Work a transaction promised to hand to Celery: written in that transaction, published
+    after it commits, republished by the relay until a worker has done it (tenants/outbox.py).
+
+    Its ID is the message's: the task receives only that ID, claims the row and marks it
+    delivered, so a message published twice is done once. The payload (an email carrying a
+    one-time code) is encrypted at rest (tenants/secrets.py) and wiped once delivered. In the
+    public schema, so that the relay finds every tenant's messages in one scan.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The schema the task runs in: the tenant's, or the public schema's when None.
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # A dotted Celery task name, so that the kernel imports nothing of the floors above it.
+    task_name = models.CharField(max_length=200)
+    payload = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            # The relay's scan and the backlog count: only the pending rows, oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="outbox_pending",
+                condition=models.Q(delivered_at__isnull=True),
+            ),
+            # The purge of delivered rows.
+            models.Index(
+                fields=["delivered_at"],
+                name="outbox_delivered",
+                condition=models.Q(delivered_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.id}"

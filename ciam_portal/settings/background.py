@@ -34,6 +34,18 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A message a worker took and never acknowledged (acks_late: it died) goes back to the
+    # queue after this long. Longer than any countdown a task waits for (email retries back
+    # off to 300 s: Redis counts a waiting task as unacknowledged), far shorter than kombu's
+    # hour; the outbox relay republishes sooner still (CIAM_OUTBOX_VISIBILITY_SECONDS).
+    "visibility_timeout": 900,
+    # A broker that is down or unreachable fails a publish in about a second instead of
+    # hanging the request that publishes (tenants/outbox.py keeps the message meanwhile).
+    # Neither applies to a worker's wait for messages (kombu's event loop).
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "purge-deleted-tenants": {
@@ -65,11 +77,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bulk.tasks.customer_imports_resume",
         "schedule": crontab(minute="*"),
     },
+    # Messages whose publish failed (the broker was down) or whose worker died go out again
+    # (tenants/outbox.py); delivered ones are purged.
+    "relay-outbox": {
+        "task": "tenants.tasks.outbox_relay",
+        "schedule": 5.0,
+        # Runs queued while every worker was down are dropped, not run back to back.
+        "options": {"expires": 10},
+    },
+    "purge-outbox": {
+        "task": "tenants.tasks.outbox_purge",
+        "schedule": crontab(minute=7),
+    },
     "maintain-signing-keys": {
         "task": "apps.tasks.signing_keys_maintain",
         "schedule": crontab(hour=3, minute=7),
     },
 }
+
+# The outbox (tenants/outbox.py): a message published this long ago and still not delivered is
+# published again by the relay (its worker died, or the broker lost it); a message still not
+# delivered after this many days is dropped (the code it carried expired long before).
+CIAM_OUTBOX_VISIBILITY_SECONDS = env_int("CIAM_OUTBOX_VISIBILITY_SECONDS", 300)
+CIAM_OUTBOX_ABANDON_DAYS = 7
 
 # Customer imports (bulk/services.py): rows per transaction, and a pause after each batch that
 # leaves the database to sign-ins while a large import runs (0: none).

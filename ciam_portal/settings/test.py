@@ -1,6 +1,6 @@
 """Test settings: the real stack, with a cheap password hasher to keep the suite fast."""
 
-from ciam_portal.environment import env_bool, env_int
+from ciam_portal.environment import env_bool, env_int, env_str
 from ciam_portal.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = [
@@ -29,6 +29,12 @@ CIAM_PROTECTION_CACHE_SECONDS = 0
 CIAM_REQUEST_LIMITS_UNSAVED = (10_000, 100_000)
 # Tasks run in the calling thread unless a test starts a real worker (tests marked `redis`).
 CELERY_TASK_ALWAYS_EAGER = True
+# A server or worker a test starts on a broker of its own (the outbox's fault tests stop and
+# restart that Redis), its cache left on PostgreSQL so that only the broker goes down.
+_test_broker = env_str("CIAM_TEST_BROKER_URL")
+if _test_broker:
+    CELERY_BROKER_URL = _test_broker
+    CELERY_TASK_ALWAYS_EAGER = False
 
 # The cache gets its own Redis database, so that clearing it between tests (rate limits) never
 # touches Celery's queues on the broker's database (CIAM_TEST_CACHE_DB: several suites at once on

@@ -13,15 +13,16 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from celery.contrib.testing.worker import start_worker
-from django.db import connections
+from django.db import connections, transaction
 from django.test import Client, override_settings
 
-from accounts.tasks import email_deliver
+from accounts.tasks import email_enqueue
 from apps import services as app_services
 from apps.models import Platform
 from ciam_portal.celery import app
 from tenants import services as tenant_services
-from tenants.models import AuditEntry, Tenant
+from tenants.models import AuditEntry, OutboxMessage, Tenant
+from tenants.outbox import outbox_backlog
 from tenants.schemas import in_tenant
 from userflows.services import flow_apps_assign, userflow_create
 
@@ -163,16 +164,21 @@ def test_smtp_failures_are_retried_until_the_code_arrives(
     mailbox, port = smtp
     mailbox.refuse_first = 2
     with smtp_settings(port):
-        email_deliver.apply_async(
-            kwargs={
-                "subject": "Your code",
-                "body": "Code: ABCD-EFGH",
-                "html": None,
-                "from_email": "no-reply@example.com",
-                "to": ["retry@example.com"],
-            },
-            kwargsrepr="{<redacted>}",
-        )
-        assert wait_for(lambda: mailbox.messages, 45), f"attempts: {mailbox.attempts}"
+        with transaction.atomic():
+            message = email_enqueue(
+                tenant=None,
+                email={
+                    "subject": "Your code",
+                    "body": "Code: ABCD-EFGH",
+                    "html": None,
+                    "from_email": "no-reply@example.com",
+                    "to": ["retry@example.com"],
+                },
+            )
+        try:
+            assert wait_for(lambda: mailbox.messages, 45), f"attempts: {mailbox.attempts}"
+            assert wait_for(lambda: outbox_backlog() == 0, 10)
+        finally:
+            OutboxMessage.objects.filter(pk=message.pk).delete()
     assert mailbox.attempts == 3
     assert body_of(mailbox.messages[0]).strip() == "Code: ABCD-EFGH"

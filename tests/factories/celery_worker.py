@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -20,17 +21,24 @@ def redis_broker() -> Iterator[str]:
         if in_ci():
             pytest.fail(f"Redis is not reachable at {url}, and CI must run this test.")
         pytest.skip(f"Redis is not reachable at {url}: the live Celery worker test did NOT run.")
+    with broker_at(url):
+        yield url
+
+
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """This process publishes to the broker at `url` (no eager mode) until the block ends."""
     previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
     app.conf.update(broker_url=url, task_always_eager=False)
-    _forget_broker_connections()
+    forget_broker_connections()
     try:
-        yield url
+        yield
     finally:
         app.conf.update(previous)
-        _forget_broker_connections()
+        forget_broker_connections()
 
 
-def _forget_broker_connections() -> None:
+def forget_broker_connections() -> None:
     """Drop pooled connections to the previous broker, so publishing follows broker_url."""
     if app._pool is not None:
         app._pool.force_close_all()
