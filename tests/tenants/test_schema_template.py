@@ -87,7 +87,7 @@ def test_a_template_taken_at_another_migration_state_is_taken_again(db: None) ->
     # The base schema is named only where its rows are read from.
     for line in template.sql.splitlines():
         if settings.TENANT_BASE_SCHEMA in line:
-            assert f"SELECT * FROM {settings.TENANT_BASE_SCHEMA}." in line
+            assert f"SELECT * FROM {settings.TENANT_BASE_SCHEMA}." in line  # noqa: S608
     assert _normalised(_structure(created.schema_name)) == _normalised(
         _structure(settings.TENANT_BASE_SCHEMA)
     )
