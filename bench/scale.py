@@ -38,6 +38,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,17 +225,20 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def _pss_kib(pid: int) -> int:
-    """Proportional set size: a PostgreSQL backend's RSS counts the shared buffers it touched."""
+def _private_kib(pid: int) -> int:
+    """A PostgreSQL backend's own memory (its caches of relations and catalog rows among it):
+    its private pages. Its RSS would also count the shared buffers it has touched."""
+    total = 0
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    return 0
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                total += int(line.split()[1])
+    return total
 
 
 class _Peaks:
-    """Peak RSS of each web worker and peak PSS of each of their PostgreSQL backends, sampled."""
+    """Peak RSS of each web worker and peak private memory of each of their PostgreSQL backends,
+    sampled every half second."""
 
     def __init__(self, server: object, pg: object) -> None:
         self.server, self.pg = server, pg
@@ -251,7 +255,7 @@ class _Peaks:
             for pid in process_tree(root) - {root}:
                 self.web[pid] = max(self.web.get(pid, 0), _rss_kib(pid))
             for pid in self.pg.pids() if self.pg is not None else ():  # type: ignore[attr-defined]
-                self.backends[pid] = max(self.backends.get(pid, 0), _pss_kib(pid))
+                self.backends[pid] = max(self.backends.get(pid, 0), _private_kib(pid))
 
     def __enter__(self) -> "_Peaks":
         self._thread.start()
@@ -296,10 +300,13 @@ def requests_phase(args: argparse.Namespace) -> None:
     failures = 0
     with serving(os.environ["DATABASE_URL"], args.workers, "bench-scale") as served:
         base = served.base
-        session = http.Session()
+        local = threading.local()
 
         def one(kind: str, tenant: str) -> float:
             nonlocal failures
+            session = getattr(local, "session", None)
+            if session is None:
+                session = local.session = http.Session()
             start = time.perf_counter()
             if kind == "page":
                 answer = session.get(
@@ -325,17 +332,18 @@ def requests_phase(args: argparse.Namespace) -> None:
             for kind in ("page", "token"):  # warm-up: every path once, in a few tenants
                 for tenant in few:
                     one(kind, tenant)
-            print(f"touching all {len(names):,} tenants (each once per kind)...", flush=True)
+            print(f"touching {args.touch or len(names):,} tenants (each once per kind)", flush=True)
             order = names[:]
             rng.shuffle(order)
+            order = order[: args.touch or None]
             touched_start = time.perf_counter()
-            for tenant in order:
-                one("page", tenant)
-                one("token", tenant)
+            # Two clients at once, one per web worker: every tenant once on each kind of request.
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                list(pool.map(lambda tenant: (one("page", tenant), one("token", tenant)), order))
             print(
                 f"  done in {time.perf_counter() - touched_start:.0f} s; peak RSS per web worker "
-                f"{', '.join(f'{kib / 1024:.0f}' for kib in peaks.web.values())} MiB; peak PSS "
-                "per PostgreSQL backend "
+                f"{', '.join(f'{kib / 1024:.0f}' for kib in peaks.web.values())} MiB; peak private "
+                "memory per PostgreSQL backend "
                 f"{', '.join(f'{kib / 1024:.0f}' for kib in peaks.backends.values())} MiB",
                 flush=True,
             )
@@ -360,7 +368,7 @@ def requests_phase(args: argparse.Namespace) -> None:
             f"p99 {(p99s[1] / p99s[0] - 1) * 100:+.0f} %)"
         )
     print(
-        f"peak RSS of a web worker {web_peak:.0f} MiB; peak PSS of a PostgreSQL backend "
+        f"peak RSS of a web worker {web_peak:.0f} MiB; peak private memory of a PostgreSQL backend "
         f"{pg_peak:.0f} MiB (CIAM_DB_SCHEMAS_PER_CONNECTION="
         f"{os.environ.get('CIAM_DB_SCHEMAS_PER_CONNECTION', 'default')}); failures {failures}"
     )
@@ -461,6 +469,7 @@ def main() -> None:
     serving.add_argument("--workers", type=int, default=2)
     serving.add_argument("--rounds", type=int, default=10)
     serving.add_argument("--requests", type=int, default=100)
+    serving.add_argument("--touch", type=int, default=0, help="tenants to touch first (0: all)")
     commands.add_parser("migrate")
     args = parser.parse_args()
     phases = {"seed": seed, "create": create, "requests": requests_phase, "migrate": migrate}
