@@ -1,16 +1,19 @@
-"""URLs outside any tenant: the admin center, its operators' mount of the management API and
-health checks (public schema)."""
+"""URLs outside any tenant: the admin center, its operators' mount of the management API, health
+checks and the metrics scrape (public schema)."""
 
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from ciam_portal.health import healthz
+from ciam_portal.metrics import metrics
 from management.operators import operator_urlpatterns
 from tenants import errors
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin_center:home"), name="root"),
     path("healthz", healthz, name="healthz"),
+    # The Prometheus scrape (ciam_portal/metrics.py: closed unless configured open).
+    path("metrics", metrics, name="metrics"),
     # The management API for the admin center's signed-in operators (delegated access).
     path(
         "admin-center/tenants/<uuid:tenant_id>/api/v1/",

@@ -75,6 +75,8 @@ CIAM_RESERVED_NAMES = frozenset(
         "media",
         "api",
         "healthz",
+        "health",
+        "metrics",
         "favicon.ico",
         "robots.txt",
         "well-known",

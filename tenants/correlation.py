@@ -1,0 +1,69 @@
+"""The correlation ID of the work in progress: what names a request (or a sign-in journey) in
+every log line, every event of the stream (events.py) and every row of the sign-in log.
+
+One ID per request: the caller's `X-Request-ID` when it sent a usable one, else one made here;
+the answer carries it back in `X-Request-ID`. A sign-in journey names its requests by its own
+ID from the request that began it on (journey/transaction.py calls `correlation_id_replace`
+through monitoring.records.correlation_id_set), so the log lines of a journey's pages and its
+sign-in log rows share one ID. It lives in a context variable: each request's thread (or task)
+sees its own, and a log formatter reads it without being handed the request.
+"""
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.http import HttpRequest, HttpResponse
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# What a caller's ID may be: bounded (the sign-in log keeps 64 characters) and plain, so that
+# nobody writes a line break, markup or a secret-sized blob into every log line of a request.
+_USABLE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,64}")
+
+_current: ContextVar[str] = ContextVar("ciam_correlation_id", default="")
+
+
+def correlation_id_current() -> str:
+    """The ID of the request or journey in progress here; "" outside any."""
+    return _current.get()
+
+
+def correlation_id_for(sent: str | None) -> str:
+    """The caller's ID when it is usable, else a new one (a UUID, as Entra's are)."""
+    if sent and _USABLE_ID.fullmatch(sent):
+        return sent
+    return str(uuid.uuid4())
+
+
+def correlation_id_replace(correlation_id: str) -> None:
+    """Name the rest of the work in progress by another ID (a journey's); within a
+    `correlation_scope`, which puts the previous one back at its end."""
+    _current.set(correlation_id)
+
+
+@contextmanager
+def correlation_scope(correlation_id: str) -> Iterator[str]:
+    """Name the work inside by `correlation_id`; the ID in force before comes back after,
+    even when the thread goes on to serve another request."""
+    token = _current.set(correlation_id)
+    try:
+        yield correlation_id
+    finally:
+        _current.reset(token)
+
+
+class CorrelationMiddleware:
+    """Outermost: the whole request, the tenant's routing and its token shortcut included,
+    runs under its ID, and the answer says which (the ID in force at the end: a journey's
+    page answers with the journey's, which its sign-in log rows carry)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with correlation_scope(correlation_id_for(request.headers.get(REQUEST_ID_HEADER))):
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = correlation_id_current()
+        return response
