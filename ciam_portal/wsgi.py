@@ -46,8 +46,9 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
             _logger.exception("Internal Server Error: %s", environ.get("PATH_INFO", ""))
             headers = [*TOKEN_HEADERS, ("Content-Length", str(len(_SERVER_ERROR)))]
             answered = ("500 Internal Server Error", headers, _SERVER_ERROR)
-    if answered is None:
-        return django_application(environ, start_response)
+        if answered is None:
+            # Django's request too, its error logging after the middleware included.
+            return django_application(environ, start_response)
     status, headers, body = answered
     start_response(status, [*headers, (REQUEST_ID_HEADER, correlation_id)])
     request_observe(

@@ -181,18 +181,13 @@ class CeleryQueueCollector:
     process: no queue), and absent, with a warning, when Redis does not answer within half a
     second."""
 
-    def __init__(self) -> None:
-        self._client: redis.Redis | None = None
-
     def collect(self) -> Iterator[Metric]:
         url = settings.REDIS_URL
         if not url:
             return
-        if self._client is None:
-            self._client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
         try:
-            depth = int(self._client.llen(queue))  # type: ignore[arg-type]
+            depth = int(_redis_client(url).llen(queue))  # type: ignore[arg-type]
         except redis.RedisError as error:
             logger.warning("Metrics: the Celery queue's length could not be read: %s", error)
             return
@@ -201,6 +196,12 @@ class CeleryQueueCollector:
         )
         gauge.add_metric([queue], depth)
         yield gauge
+
+
+@functools.cache
+def _redis_client(url: str) -> redis.Redis:
+    """One client (and its connection pool) per process for the scrapes."""
+    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
 class OutboxBacklogCollector:

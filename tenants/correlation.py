@@ -57,13 +57,18 @@ def correlation_scope(correlation_id: str) -> Iterator[str]:
 class CorrelationMiddleware:
     """Outermost: the whole request, the tenant's routing and its token shortcut included,
     runs under its ID, and the answer says which (the ID in force at the end: a journey's
-    page answers with the journey's, which its sign-in log rows carry)."""
+    page answers with the journey's, which its sign-in log rows carry). The web node's WSGI
+    entry (ciam_portal/wsgi.py) names the request first, so that Django's own lines after the
+    middleware ("Not Found: …") carry the ID too; here it is taken over."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with correlation_scope(correlation_id_for(request.headers.get(REQUEST_ID_HEADER))):
+        named = correlation_id_current() or correlation_id_for(
+            request.headers.get(REQUEST_ID_HEADER)
+        )
+        with correlation_scope(named):
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = correlation_id_current()
         return response
