@@ -36,7 +36,8 @@ def scrape_registry() -> CollectorRegistry:
     PROMETHEUS_MULTIPROC_DIR when it is set, else this process's, and the scrape-time ones."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(registry)
+        # prometheus_client leaves this one constructor untyped.
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_ThisProcess())
     for collector in _AT_SCRAPE:

@@ -17,7 +17,6 @@ shutdown). docs/operations.md says more.
 """
 
 import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -25,21 +24,10 @@ from pathlib import Path
 
 from django.core.management import execute_from_command_line
 
-from ciam_portal.environment import env_int, env_str
+from ciam_portal.environment import env_int, env_str, metrics_directory
 from ciam_portal.run import web_server_argv
 
 ROLES = ("web", "worker", "beat", "migrate")
-
-
-def metrics_directory() -> Path:
-    """The node's PROMETHEUS_MULTIPROC_DIR, made and emptied: the files of processes of an
-    earlier start would otherwise be summed with this start's."""
-    configured = env_str("PROMETHEUS_MULTIPROC_DIR")
-    directory = Path(configured or Path(tempfile.gettempdir()) / "ciam-metrics")
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
-    return directory
 
 
 def web_argv() -> list[str]:
@@ -89,7 +77,9 @@ def main(argv: Sequence[str]) -> int:
     if role == "migrate":
         return migrate()
     if role == "web":
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_directory())
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(
+            metrics_directory(Path(tempfile.gettempdir()) / "ciam-metrics")
+        )
         command = web_argv()
     else:
         command = celery_argv(role)

@@ -187,7 +187,7 @@ class CeleryQueueCollector:
             return
         queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
         try:
-            depth = int(_redis_client(url).llen(queue))  # type: ignore[arg-type]
+            depth = int(_redis_client(url).llen(queue))
         except redis.RedisError as error:
             logger.warning("Metrics: the Celery queue's length could not be read: %s", error)
             return
