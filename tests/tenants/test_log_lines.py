@@ -85,7 +85,8 @@ def test_a_request_is_named_by_its_x_request_id_else_by_a_new_one(db: None) -> N
     client = Client()
     assert client.get("/healthz", headers={"X-Request-ID": "abc-123"})["X-Request-ID"] == "abc-123"
     made = client.get("/healthz")["X-Request-ID"]
-    assert uuid.UUID(made)
+    assert str(uuid.UUID(made)) == made
+    assert uuid.UUID(made).version == 4
     # An ID that is no plain token (a line break, markup, too long) is replaced, not logged.
     for unusable in ("two\nlines", "<b>", "x" * 65):
         answered = client.get("/healthz", headers={"X-Request-ID": unusable})["X-Request-ID"]
