@@ -1,7 +1,7 @@
 """The container's entrypoint (`python -m ciam_portal.serve`), run for real on the test database:
 `web` serves with several worker processes whose metrics one scrape sums, writes JSON log lines
 naming each request, and on SIGTERM finishes the request in flight, refuses new connections
-and exits; `migrate` migrates.
+and exits; `worker` on SIGTERM finishes its task and exits; `migrate` migrates.
 """
 
 import contextlib
@@ -14,13 +14,19 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 import requests
+from django.db import connections
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from tenants import services
+from tenants.models import AuditEntry, Tenant
+from tenants.tasks import tenants_purge_due
 from tests.ciam_portal.test_run import free_port, port_open
 from tests.conftest import TENANT_A
 from tests.factories.live_server import database_url
@@ -240,3 +246,74 @@ def test_an_unknown_role_is_refused(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert b"web|worker|beat|migrate" in done.stderr
+
+
+@pytest.mark.redis
+def test_sigterm_lets_a_worker_finish_its_task_and_exit(
+    redis_broker: str, committed_db: None, tmp_path: Path
+) -> None:
+    """Warm shutdown: a task running when the worker is told to stop (held on the tenants
+    table's lock) still completes, and the worker then exits 0."""
+    tenant = services.tenant_create(
+        display_name="Stopping worker",
+        domain_name=f"stopping-{int(time.time())}",
+        country="US",
+        creator=None,
+    )
+    log = tmp_path / "worker.log"
+    release = threading.Event()
+    try:
+        services.tenant_delete(tenant=tenant, actor=None)
+        Tenant.objects.filter(pk=tenant.pk).update(
+            purge_after=timezone.now() - timedelta(seconds=1)
+        )
+        connections.close_all()
+        with log.open("wb") as output:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "ciam_portal.serve", "worker"],
+                cwd=ROOT,
+                env=serve_env(tmp_path, REDIS_URL=redis_broker, CIAM_WORKER_CONCURRENCY="1"),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            deadline = time.monotonic() + 60
+            while " ready." not in log.read_text():
+                assert worker.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.2)
+            locked = threading.Event()
+
+            def hold() -> None:
+                with psycopg.connect(database_url()) as connection, connection.transaction():
+                    connection.execute("LOCK TABLE tenants_tenant IN ACCESS EXCLUSIVE MODE")
+                    locked.set()
+                    release.wait(timeout=60)
+
+            holder = threading.Thread(target=hold, daemon=True)
+            holder.start()
+            assert locked.wait(timeout=10)
+            tenants_purge_due.delay()
+            deadline = time.monotonic() + 30
+            while waiting_on_the_lock() == 0:
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.1)
+
+            worker.send_signal(signal.SIGTERM)
+            time.sleep(1)
+            assert worker.poll() is None, "the worker left its task"
+            release.set()
+            holder.join(timeout=10)
+            assert worker.wait(timeout=30) == 0, log.read_text()[-3000:]
+        finally:
+            release.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+        assert not Tenant.objects.filter(pk=tenant.pk).exists(), log.read_text()[-3000:]
+    finally:
+        for leftover in Tenant.objects.filter(pk=tenant.pk):
+            leftover.delete(force_drop=True)
+        AuditEntry.objects.filter(tenant_uuid=tenant.tenant_id).delete()
+        connections.close_all()
