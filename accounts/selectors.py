@@ -286,12 +286,6 @@ def customer_restore_deadline(*, customer: User) -> datetime | None:
     return customer.deleted_at + timedelta(days=CUSTOMER_RESTORE_DAYS)
 
 
-def tenant_list_for_operator(*, operator: User) -> QuerySet[Tenant]:
-    """Tenants on which the operator holds any role, suspended ones included."""
-    tenants: QuerySet[Tenant] = Tenant.objects.filter(role_assignments__operator=operator)
-    return tenants.distinct()
-
-
 def roles_of(*, operator: User, tenant: Tenant) -> frozenset[AdminRole]:
     return frozenset(
         AdminRole(role)

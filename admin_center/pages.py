@@ -8,11 +8,26 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
-from accounts.selectors import tenant_list_for_operator
+from accounts.operator_tenants import SWITCHER_RECENT, tenant_switcher_list
 from tenants.models import Tenant
 from tenants.permissions import capabilities_of
 
 View = Callable[..., HttpResponseBase]
+
+# The tenants the operator opened last, most recent first (tenant IDs): the switcher's list.
+RECENT_TENANTS_KEY = "admin_center_recent_tenants"
+
+
+def _recent_tenants(request: HttpRequest, tenant: Tenant) -> list[str]:
+    """The operator's recent tenants with this one first, kept in their session; written only
+    when the order changes, so moving between pages of one tenant writes nothing."""
+    recent = request.session.get(RECENT_TENANTS_KEY)
+    recent = [item for item in recent if isinstance(item, str)] if isinstance(recent, list) else []
+    current = str(tenant.tenant_id)
+    updated = [current, *(item for item in recent if item != current)][:SWITCHER_RECENT]
+    if updated != recent:
+        request.session[RECENT_TENANTS_KEY] = updated
+    return updated
 
 
 def tenant_page(
@@ -28,7 +43,10 @@ def tenant_page(
         "tenant": tenant,
         "roles": roles,
         "can": {cap.value: True for cap in capabilities_of(roles)},
-        "switcher_tenants": tenant_list_for_operator(operator=request.user),  # type: ignore[arg-type]
+        "switcher_tenants": tenant_switcher_list(
+            operator=request.user,  # type: ignore[arg-type]
+            recent=_recent_tenants(request, tenant),
+        ),
         **context,
     }
     return render(request, template, context, status=status)

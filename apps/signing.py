@@ -14,19 +14,20 @@ from django.utils import timezone
 from jwcrypto import jwk
 
 from apps.models import KeyStatus, SigningKey
+from tenants.memory import BoundedDict
 from tenants.schemas import current_schema_name
 from tenants.secrets import secret_decrypt, secret_encrypt
 
 PUBLISHED_STATUSES = (KeyStatus.NEXT, KeyStatus.ACTIVE, KeyStatus.RETIRING)
 
 # Decrypted keys by (schema, kid): decrypting and parsing a PEM costs far more than signing.
-_private_keys: dict[tuple[str, str], jwk.JWK] = {}
+_private_keys: dict[tuple[str, str], jwk.JWK] = BoundedDict(2000)
 # The active kid per schema, remembered briefly so signing needs no query. A node may sign a few
 # seconds longer with a key another node just retired to `retiring`: that key still verifies.
-_active_kids: dict[str, tuple[float, str]] = {}
+_active_kids: dict[str, tuple[float, str]] = BoundedDict(5000)
 _ACTIVE_KID_SECONDS = 5.0
 # The same keys as `cryptography` objects with their kid, for signing access tokens.
-_pyca_keys: dict[int, tuple[jwk.JWK, str, RSAPrivateKey]] = {}
+_pyca_keys: dict[int, tuple[jwk.JWK, str, RSAPrivateKey]] = BoundedDict(2000)
 
 
 def signing_key_generate(*, status: KeyStatus) -> SigningKey:
@@ -95,7 +96,13 @@ def _load_private(schema: str, key: SigningKey) -> jwk.JWK:
     cached = _private_keys.get((schema, key.kid))
     if cached is None:
         pem = secret_decrypt(key.private_key_encrypted)
-        cached = jwk.JWK.from_pem(pem)
+        cached = jwk.JWK()
+        # RSA's consistency checks (its primes and exponents) cost about 40 ms per load, twice
+        # (the PEM, then the numbers jwcrypto keeps): a worker serving thousands of tenants loads
+        # keys all the time. They guard against a key of unknown origin; ours were generated
+        # here and come out of authenticated encryption (tenants/secrets.py), whole or not at all.
+        cached.unsafe_skip_rsa_key_validation = True
+        cached.import_from_pem(pem)
         _private_keys[(schema, key.kid)] = cached
     return cached
 

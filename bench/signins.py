@@ -159,18 +159,20 @@ def sign_in(
     email: str = EMAIL,
     asking: dict[str, str] | None = None,
     second_factor: Callable[[], str] | None = None,
+    new_browser: Callable[[], requests.Session] = requests.Session,
 ) -> int:
     """One full sign-in as a new browser and its app; the HTTP requests it took. Raises if any
     step goes wrong.
 
     `asking` adds parameters to the authorization request (`acr_values`); `second_factor`
     gives the code to type where the password's answer is a page (the second-factor step)
-    rather than the way back to the app.
+    rather than the way back to the app; `new_browser` makes the browser (bench/two_nodes.py's
+    connect from their own loopback address, which nginx appends to X-Forwarded-For).
     """
     with _address_lock:
         address = next(_addresses)
     requests_made = 0
-    with requests.Session() as browser:
+    with new_browser() as browser:
         browser.headers["X-Forwarded-For"] = address
         authorize = f"{base}/{tenant}/oauth2/v2.0/authorize?" + urlencode(
             {

@@ -38,6 +38,7 @@ from branding.resolved import (
     ResolvedBranding,
 )
 from branding.storage import branding_storage
+from tenants.memory import BoundedDict
 from tenants.models import Tenant
 from tenants.schemas import current_schema_name
 from tenants.selectors import tenant_base_url
@@ -79,7 +80,7 @@ class _Resolution:
 
 # (schema, client_id, language) → (generation, resolution); schema → (expiry, generation).
 _memory: dict[tuple[str, str, str], tuple[str, _Resolution]] = {}
-_generations: dict[str, tuple[float, str]] = {}
+_generations: dict[str, tuple[float, str]] = BoundedDict(5000)
 
 
 def _cache_seconds() -> float:

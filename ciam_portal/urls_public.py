@@ -4,14 +4,17 @@ checks and the metrics scrape (public schema)."""
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from ciam_portal.health import healthz
+from ciam_portal.health import health_live, health_ready
 from ciam_portal.metrics import metrics
 from management.operators import operator_urlpatterns
 from tenants import errors
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin_center:home"), name="root"),
-    path("healthz", healthz, name="healthz"),
+    # The WSGI entry answers these before Django (ciam_portal/health.py); through Django, too.
+    path("health/live", health_live, name="health-live"),
+    path("health/ready", health_ready, name="health-ready"),
+    path("healthz", health_ready, name="healthz"),
     # The Prometheus scrape (ciam_portal/metrics.py: closed unless configured open).
     path("metrics", metrics, name="metrics"),
     # The management API for the admin center's signed-in operators (delegated access).

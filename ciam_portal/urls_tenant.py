@@ -3,14 +3,14 @@
 from django.urls import include, path, re_path
 
 from accounts.api import MeView
-from ciam_portal.health import healthz
+from ciam_portal.health import health_ready
 from journey import identities, provider_callbacks, views
 from journey.mfa import self_service as mfa_self_service
 from tenants import errors
 
 urlpatterns = [
     path("", views.customer_home, name="customer-home"),
-    path("healthz", healthz, name="tenant-healthz"),
+    path("healthz", health_ready, name="tenant-healthz"),
     # Ours come first: they take allauth's names and paths, and gate them per user flow.
     path("account/login/", views.CustomerLoginView.as_view(), name="account_login"),
     path(

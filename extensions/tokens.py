@@ -18,6 +18,7 @@ import jwt
 from apps.models import AppRegistration
 from apps.signing import active_signing_key
 from tenants.current import current_tenant
+from tenants.memory import BoundedDict
 from tenants.schemas import current_schema_name
 from tenants.selectors import tenant_issuer
 
@@ -26,7 +27,7 @@ CALLER_APP_ID = "6c1e4c5a-0b1f-4a8e-9d36-2f6f2f1c7e11"
 LIFETIME_SECONDS = 300
 _RENEW_BEFORE_SECONDS = 60
 
-_issued: dict[tuple[str, str, str], tuple[float, str]] = {}
+_issued: dict[tuple[str, str, str], tuple[float, str]] = BoundedDict(2000)
 
 
 def extension_bearer_token(api_app: AppRegistration) -> str:

@@ -15,7 +15,7 @@ from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import ValidationError
-from django.db.transaction import on_commit
+from django.db.transaction import atomic, on_commit
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -450,7 +450,11 @@ class CustomerSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore
         user: User = sociallogin.user
         user.profile_completed = not missing_required_attributes(flow_for_request(request), user)
         user.preferred_language = get_language() or ""
-        saved: User = super().save_user(request, sociallogin, form=form)
+        # One transaction for the account, its identity (the provider's account and tokens) and
+        # its email addresses, which allauth writes one statement at a time: a connection lost
+        # midway leaves no customer without the identity it signs in with.
+        with atomic():
+            saved: User = super().save_user(request, sociallogin, form=form)
         return saved
 
     def on_authentication_error(

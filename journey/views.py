@@ -124,6 +124,16 @@ class CustomerSignupView(allauth_views.SignupView):  # type: ignore[misc]
             response = super().dispatch(request, *args, **kwargs)
         return response
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        """The new customer in one transaction: the account, its email address (allauth writes
+        them one statement at a time), the sign-up's first count and what its code's email
+        leaves to deliver on commit. A connection lost midway (the database restarting) leaves
+        none of them, so the address can sign up again rather than meet an account with no
+        address; the wait for the answer's time quantum is outside it."""
+        with transaction.atomic():
+            response: HttpResponse = super().form_valid(form)
+        return response
+
 
 class RequestLoginCodeView(allauth_views.RequestLoginCodeView):  # type: ignore[misc]
     """Sign-in by emailed code, only where the flow's sign-in method is the one-time passcode

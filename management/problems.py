@@ -16,6 +16,8 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from tenants.errors import UNAVAILABLE_RETRY_AFTER_SECONDS, is_unavailability
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -37,6 +39,7 @@ _TYPES: Mapping[int, tuple[str, str]] = {
     428: ("urn:ciam:problem:precondition-required", "Send If-Match with the resource's ETag."),
     429: ("about:blank", "Too Many Requests"),
     500: ("about:blank", "Internal Server Error"),
+    503: ("about:blank", "Service Unavailable"),
 }
 
 
@@ -131,6 +134,10 @@ def problem_response(exc: Exception, context: Mapping[str, Any]) -> Response:
             headers["WWW-Authenticate"] = challenge
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             headers["Retry-After"] = str(int(exc.wait))
+    elif is_unavailability(exc):
+        # The database or the cache is unreachable (a restart, a failover): retry, not a bug.
+        status_code, detail = 503, "The service is temporarily unavailable; retry later."
+        headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
     else:
         view = context.get("view")
         logger.error(
@@ -154,6 +161,10 @@ def refusal_body(request: HttpRequest, status_code: int, description: str) -> Js
     """The request guard's refusal (tenants/request_guard.py) as a problem, for the management
     API's paths (CIAM_REFUSAL_BODIES)."""
     path = request.path_info
+    if not hasattr(request, "ciam_tenant"):
+        # Raised while routing (the tenant could not be looked up: the database is down, say):
+        # the tenant's segment is still in the path.
+        path = "/" + path.lstrip("/").partition("/")[2]
     if not path.startswith(_API_PREFIX) or path in _NOT_OURS:
         return None
     return problem_json(request, status_code, description)

@@ -35,6 +35,7 @@ from tenants.endpoints import AUTHORIZE, JWKS, LOGOUT, METADATA, TOKEN, USERINFO
 logger = logging.getLogger(__name__)
 
 TOKEN_FAMILY: Final = "token"
+HEALTH_FAMILY: Final = "health"
 FAMILIES: Final = (
     TOKEN_FAMILY,
     "authorize",
@@ -43,7 +44,7 @@ FAMILIES: Final = (
     "userinfo",
     "admin_center",
     "management_api",
-    "health",
+    HEALTH_FAMILY,
     "other",
 )
 # The grant types a token may be issued for (RFC 6749 §4, RFC 8693's token exchange); anything

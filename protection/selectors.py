@@ -14,10 +14,11 @@ from protection.models import (
     NamedLocation,
     SignInProtection,
 )
+from tenants.memory import BoundedDict
 from tenants.schemas import current_schema_name
 
 # Per process and schema: until when the row read last is in force, and the row.
-_in_force: dict[str, tuple[float, SignInProtection]] = {}
+_in_force: dict[str, tuple[float, SignInProtection]] = BoundedDict(5000)
 
 
 def authentication_methods_policy() -> AuthenticationMethodsPolicy:

@@ -12,17 +12,31 @@ endpoints included (a person's browser is what reaches them).
 A page below a tenant wears that tenant's branding: the context processors named by the setting
 `CIAM_ERROR_PAGE_CONTEXT` (the branding's, which reads only the request's tenant and app, never
 the session) add to its context, so the kernel imports nothing of the floors above it.
+
+An error that says PostgreSQL or Redis could not be reached or dropped the request (a restart,
+a failover, no connection slot left: `is_unavailability`) is no bug of ours and worth a retry:
+it is answered 503 with `Retry-After` (`service_unavailable`), never 500, in each endpoint's
+format, and its page is rendered without the database (no branding).
 """
 
 import functools
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
+import redis
 from csp.utils import build_policy
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    connection,
+)
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -116,6 +130,36 @@ _SERVER_ERROR = _Error(
     _("Something went wrong"),
     _("The service could not complete your request. Please try again in a few minutes."),
 )
+
+
+# How long a client is asked to wait when PostgreSQL or Redis is unreachable: a restart or a
+# failover takes seconds.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_DESCRIPTION = (
+    "A service this request needs is temporarily unavailable (the database restarting, say); "
+    "retry after the Retry-After header's seconds."
+)
+_UNAVAILABLE = _Error(
+    503,
+    # RFC 6749 §4.1.2.1 names it; the token endpoint and the APIs answer it too.
+    "temporarily_unavailable",
+    UNAVAILABLE_DESCRIPTION,
+    _("Temporarily unavailable"),
+    _("The service is temporarily unavailable. Please try again in a few seconds."),
+)
+# Errors that say a backing service could not be reached, or lost the request under way: the
+# driver's own ones too, since django-tenants sets the search path on the raw connection, outside
+# Django's wrapping of database errors.
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+)
+# How far along `__cause__` / `__context__` an error is searched for one of them.
+_CAUSES_SEARCHED = 5
 
 
 # The 429 pages this process answers, by (tenant, app, language, refusal): until when, the
@@ -283,7 +327,52 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. Django calls it while handling the exception, so the exception is at hand:
+    an unreachable database or cache is a 503 to retry, anything else the 500."""
+    if is_unavailability(sys.exception()):
+        return service_unavailable(request)
     return _respond(request, _SERVER_ERROR)
+
+
+def is_unavailability(error: BaseException | None) -> bool:
+    """Whether `error` says that PostgreSQL or Redis could not be reached or dropped the request
+    under way (a restart, a failover, no connection slot left, a statement cancelled), rather
+    than that the request or our code is wrong. Also the error Django raises for a query after
+    the connection was dropped inside a transaction (a `TransactionManagementError`, or "Cannot
+    open a new connection in an atomic block": programming errors that name no cause), once
+    that connection is gone."""
+    if isinstance(error, ProgrammingError) and connection.connection is None:
+        return True
+    for _depth in range(_CAUSES_SEARCHED):
+        if error is None:
+            return False
+        if isinstance(error, _UNREACHABLE):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """The 503 of an unreachable database or cache, with `Retry-After`: problem details on the
+    management API, `temporarily_unavailable` JSON on protocol paths, else a plain page in the
+    browser's language. Nothing here reads the database: not the tenant's branding, not the
+    session; the page carries the site's policy itself (the error may come before the CSP
+    middleware ran). Never cached."""
+    response = refusal_in_own_format(request, _UNAVAILABLE.status, _UNAVAILABLE.description)
+    if response is None and _is_protocol_path(request):
+        response = JsonResponse(
+            {"error": _UNAVAILABLE.code, "error_description": _UNAVAILABLE.description},
+            status=_UNAVAILABLE.status,
+        )
+    elif response is None:
+        language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(
+            request
+        )
+        response = _page(_UNAVAILABLE, language)
+        response["Content-Security-Policy"] = build_policy()
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

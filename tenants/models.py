@@ -4,10 +4,11 @@ import uuid
 from typing import ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.indexes import OpClass
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -56,6 +57,19 @@ class Tenant(TenantMixin):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["display_name", "domain_name"]
+        indexes: ClassVar[list[models.Index]] = [
+            # The admin center's tenant list (issue 16: 10,000 tenants), newest first and
+            # keyset-paged (tenants/keyset.py), and its search by the prefix of the domain name
+            # (always lower-case) or of the display name, ignoring case (LIKE 'abc%' needs the
+            # pattern operator class outside the C collation).
+            models.Index(fields=["created_at", "id"], name="tenant_created_keyset"),
+            models.Index(
+                OpClass(F("domain_name"), name="varchar_pattern_ops"), name="tenant_domain_prefix"
+            ),
+            models.Index(
+                OpClass(Lower("display_name"), name="text_pattern_ops"), name="tenant_name_prefix"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.domain_name})"
@@ -111,9 +125,31 @@ class RoleAssignment(models.Model):
                 fields=["tenant", "operator", "role"], name="tenants_role_assignment_unique"
             ),
         ]
+        indexes: ClassVar[list[models.Index]] = [
+            # An operator's tenants (the admin center's list and switcher): the unique
+            # constraint starts from the tenant, so it cannot answer "which tenants of theirs".
+            models.Index(fields=["operator", "tenant"], name="role_operator_tenant"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.operator} {self.role} on {self.tenant_id}"
+
+
+class PlatformAdministrator(models.Model):
+    """An operator who runs the platform: the admin center lists every tenant to them.
+
+    Not a role on any tenant: what they may do in a tenant is still decided by their role
+    assignments there (`admin_center.access`), so seeing a tenant never opens it. Granted and
+    removed with `manage.py ciam_platform_admin`.
+    """
+
+    operator = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="platform_administrator"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.operator} (platform administrator)"
 
 
 class AuditAction(models.TextChoices):
@@ -271,3 +307,38 @@ class CacheEntry(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class SchemaTemplate(models.Model):
+    """The SQL that makes a tenant's schema as a copy of the migrated base schema, taken by
+    pg_dump at the base schema's migration state `state` (tenants/schema_template.py)."""
+
+    base_schema = models.CharField(max_length=63, unique=True)
+    state = models.CharField(max_length=64)
+    sql = models.TextField()
+    taken_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.base_schema} at {self.state[:12]}"
+
+
+class SchemaMigrationState(models.Model):
+    """The migration state a tenant's schema last reached under `ciam_migrate`.
+
+    `state` names the migration graph's leaf nodes by hash (tenants/schema_migrations.py); it
+    is written in the same transaction as the schema's migrations, so it never claims a state
+    the schema does not have. A rerun skips every schema whose `state` is the current graph's
+    without opening it: a deploy killed halfway resumes where it stopped. A failed plan keeps
+    the state the schema still has and records why it failed.
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, primary_key=True, related_name="migration_state"
+    )
+    state = models.CharField(max_length=64, blank=True)
+    migrated_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} at {self.state[:12] or '-'}"

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 
 from tenants.endpoints import ENDPOINTS, Endpoint
 from tenants.keyset import Cursor, Page, keyset_page
+from tenants.memory import BoundedDict
 from tenants.models import AuditEntry, Tenant, TenantStatus
 
 AUDIT_PAGE_SIZE = 50
@@ -19,7 +20,7 @@ AUDIT_PAGE_SIZE = 50
 # whole in memory).
 AUDIT_STREAM_CHUNK = 2000
 
-_tenant_cache: dict[str, tuple[float, Tenant]] = {}
+_tenant_cache: dict[str, tuple[float, Tenant]] = BoundedDict(5000)
 
 
 def tenant_for_path_segment(segment: str) -> Tenant | None:

@@ -25,12 +25,13 @@ from tenants.models import (
     TenantStatus,
     domain_name_validator,
 )
+from tenants.schema_template import schema_create_from_template
 from tenants.schemas import in_public_schema, in_tenant, use_public_schema
 from tenants.selectors import tenant_cache_forget
 from tenants.signals import tenant_provisioned
 
-# Serialises tenant creation: django-tenants (re)creates its clone function on every clone, and
-# two transactions replacing one function at once fail with "tuple concurrently updated".
+# Serialises tenant creation: the domain name's check, and a stale schema template's refresh
+# (tenants/schema_template.py), which two creations must not do at once.
 _TENANT_CREATION_LOCK = 0x7E4A_0001
 
 
@@ -166,7 +167,7 @@ def tenant_create(
     """Create a ready customer tenant and make its creator a Global Administrator.
 
     The apps above the kernel provision the new schema's rows through `tenant_provisioned`
-    (tenants/signals.py). The row, the schema (cloned from the migrated base schema), what the
+    (tenants/signals.py). The row, the schema (made from the base schema's template), what the
     receivers made, the role and the audit entry are one transaction: a failure leaves no
     orphaned schema, and of two simultaneous creations of one domain name exactly one succeeds
     while the other gets TenantDomainNameTaken.
@@ -190,7 +191,7 @@ def tenant_create(
             if Tenant.objects.filter(domain_name=domain_name).exists():
                 raise TenantDomainNameTaken(domain_name)
             tenant.save()
-            tenant.create_schema(check_if_exists=False, verbosity=0)
+            schema_create_from_template(tenant.schema_name)
             with in_tenant(tenant):
                 tenant_provisioned.send(sender=Tenant, tenant=tenant)
             tenant.status = TenantStatus.READY

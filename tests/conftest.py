@@ -26,6 +26,7 @@ pytest_plugins = [
     "tests.factories.extensions",
     "tests.factories.otp_service",
     "tests.factories.management",
+    "tests.factories.two_nodes",
 ]
 
 TENANT_A = "tenant-a"

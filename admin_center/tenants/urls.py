@@ -5,6 +5,7 @@ from admin_center.tenants import audit_log, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("tenants/new/", views.tenant_create, name="tenant-create"),
+    path("tenants/search/", views.tenant_search, name="tenant-search"),
     path("tenants/<uuid:tenant_id>/", views.tenant_overview, name="tenant-overview"),
     path("tenants/<uuid:tenant_id>/admins/", views.tenant_admins, name="tenant-admins"),
     path(

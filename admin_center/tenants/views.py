@@ -3,27 +3,74 @@ log: audit_log.py)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from accounts.selectors import roles_of, tenant_admin_list, tenant_list_for_operator
+from accounts.operator_tenants import SEARCH_MAX_LENGTH, tenant_list_page, tenant_switcher_matches
+from accounts.selectors import roles_of, tenant_admin_list
 from accounts.services import LastGlobalAdministrator, admin_add, admin_remove, admin_roles_set
 from admin_center.access import operator_required, tenant_admin_view
 from admin_center.pages import tenant_page
 from admin_center.tenants.forms import AdminAddForm, AdminRolesForm, TenantCreateForm
 from admin_center.tenants.selectors import tenant_counts
 from tenants import selectors, services
+from tenants.keyset import cursor_read
 from tenants.models import AdminRole, Tenant
 from tenants.permissions import Capability
 
 
 @operator_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    tenants = tenant_list_for_operator(operator=request.user)  # type: ignore[arg-type]
-    return render(request, "admin_center/home.html", {"tenants": tenants})
+    """The tenants the operator sees, 50 a page, newest first, found by the prefix of their
+    domain or display name (`?q=`); `?after=` is the keyset cursor of the next page."""
+    search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    page = tenant_list_page(
+        operator=request.user,  # type: ignore[arg-type]
+        search=search,
+        after=cursor_read(request.GET.get("after")),
+    )
+    next_query = ""
+    if page.next is not None:
+        next_query = urlencode({**({"q": search} if search else {}), "after": page.next.token()})
+    return render(
+        request,
+        "admin_center/home.html",
+        {
+            "tenants": page.rows,
+            "search": search,
+            "next_query": next_query,
+            "paged": "after" in request.GET,
+        },
+    )
+
+
+@operator_required
+@require_GET
+def tenant_search(request: HttpRequest) -> JsonResponse:
+    """The switcher's search: at most 20 tenants the operator sees whose domain or display
+    name starts with `?q=`, as JSON for admin.js (without JavaScript, the switcher's form asks
+    the list page instead)."""
+    search = request.GET.get("q", "")
+    matches = tenant_switcher_matches(operator=request.user, search=search)  # type: ignore[arg-type]
+    return JsonResponse(
+        {
+            "tenants": [
+                {
+                    "display_name": tenant.display_name,
+                    "domain_name": tenant.domain_name,
+                    "url": reverse("admin_center:tenant-overview", args=[tenant.tenant_id]),
+                }
+                for tenant in matches
+            ]
+        },
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 @operator_required

@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, OperationalError, close_old_connections
 
 from apps import services as app_services
 from apps.models import Platform
@@ -301,4 +301,21 @@ def test_an_error_on_the_fast_path_is_a_json_server_error(
         "error": "server_error",
         "error_description": "The server could not complete the request.",
     }
+    assert any(record.exc_info for record in caplog.records if record.name == "django.request")
+
+
+def test_the_database_unreachable_on_the_fast_path_is_a_503_to_retry(
+    daemon: Daemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database restarting or failing over is no server error: the client is told to retry
+    (tenants/errors.py), and the failure is still logged with its traceback."""
+    body = f"grant_type=client_credentials&scope={daemon.scope}".encode()
+    lost = OperationalError("server closed the connection unexpectedly")
+    with mock.patch("apps.oidc.client_credentials.issue", side_effect=lost):
+        status, headers, payload, path = call(
+            environ(daemon.path, body, HTTP_AUTHORIZATION=daemon.basic)
+        )
+    assert (status, path) == ("503 Service Unavailable", FAST)
+    assert headers == {**fast_path_headers(len(payload)), "Retry-After": "5"}
+    assert json.loads(payload)["error"] == "temporarily_unavailable"
     assert any(record.exc_info for record in caplog.records if record.name == "django.request")

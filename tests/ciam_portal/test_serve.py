@@ -85,7 +85,7 @@ def served(django_db_setup: None, tmp_path: Path) -> Iterator[Served]:
         while True:
             assert process.poll() is None, log.read_text()[-3000:]
             with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{base_url}/health/live", timeout=1).status_code == 200:
                     break
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.2)

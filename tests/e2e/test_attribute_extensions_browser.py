@@ -33,14 +33,13 @@ from tests.e2e.test_hosted_pages_browser import (
     NEW_PASSWORD,
     browser_app,
     finish,
-    latest_code,
-    mail_files,
     make_tenant,
     start,
 )
 from tests.extensions.test_attribute_collection import answer, respond
 from tests.extensions.test_client import Service
 from tests.factories.flows import make_flow_world
+from tests.factories.mail import latest_code, mail_files
 
 pytestmark = pytest.mark.e2e
 SUBMIT = ExtensionEvent.ATTRIBUTE_COLLECTION_SUBMIT

@@ -21,8 +21,9 @@ from branding.resolved import FooterLink, ResolvedBranding
 from journey import emails
 from tenants.models import Tenant
 from tests.e2e.conftest import CommittedData, Screenshot, expect_hosted_page
-from tests.e2e.test_hosted_pages_browser import browser_app, mail_files, make_tenant, start
+from tests.e2e.test_hosted_pages_browser import browser_app, make_tenant, start
 from tests.factories.flows import FLOW_APP_REDIRECT, make_flow_world
+from tests.factories.mail import mail_files
 
 pytestmark = pytest.mark.e2e
 

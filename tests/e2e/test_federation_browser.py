@@ -21,16 +21,10 @@ from federation.services import identity_provider_create
 from tenants.models import AdminRole, RoleAssignment
 from tenants.schemas import in_tenant
 from tests.e2e.conftest import CommittedData, Credentials, Screenshot, expect_hosted_page
-from tests.e2e.test_hosted_pages_browser import (
-    browser_app,
-    finish,
-    latest_code,
-    mail_files,
-    make_tenant,
-    start,
-)
+from tests.e2e.test_hosted_pages_browser import browser_app, finish, make_tenant, start
 from tests.factories import live_server
 from tests.factories.flows import make_flow_world
+from tests.factories.mail import latest_code, mail_files
 from userflows.models import SignInMethod
 from userflows.services import flow_apps_assign, userflow_create
 

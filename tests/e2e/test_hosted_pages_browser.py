@@ -2,9 +2,7 @@
 the real email), sign-in by one-time passcode, password reset by code, a blocked customer, and a
 sign-in by keyboard alone."""
 
-import email
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -22,37 +20,12 @@ from tenants.schemas import in_tenant
 from tests.e2e.conftest import CommittedData, Screenshot, expect_hosted_page
 from tests.factories.accounts import PASSWORD, make_customer
 from tests.factories.flows import make_flow_world
+from tests.factories.mail import latest_code, mail_files
 from userflows.models import SignInMethod, UserFlow
 from userflows.services import flow_apps_assign
 
 pytestmark = pytest.mark.e2e
 NEW_PASSWORD = "A-Fresh-Passphrase-77"
-
-
-def mail_files(mail_dir: Path) -> set[Path]:
-    return set(mail_dir.glob("*.log"))
-
-
-def latest_code(mail_dir: Path, to: str, before: set[Path], seconds: float = 15) -> str:
-    """The one-time code in a message to `to` in a mail file that was not there `before`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for path in mail_files(mail_dir) - before:
-            for raw in path.read_text().split("-" * 79):
-                if not raw.strip():
-                    continue
-                message = email.message_from_string(raw.strip())
-                if message["To"] != to:
-                    continue
-                parts = message.walk() if message.is_multipart() else [message]
-                for part in parts:
-                    if part.get_content_type() == "text/plain":
-                        body = part.get_payload(decode=True).decode()
-                        found = re.search(r"^\s*(\d{8})\s*$", body, re.M)
-                        if found:
-                            return found.group(1)
-        time.sleep(0.2)
-    raise AssertionError(f"no code for {to} in {mail_dir}")
 
 
 def make_tenant(committed: CommittedData, prefix: str) -> Tenant:

@@ -20,8 +20,9 @@ from tests.e2e.conftest import (
     expect_hosted_page,
     open_own_tenant,
 )
-from tests.e2e.test_hosted_pages_browser import browser_app, finish, mail_files, start
+from tests.e2e.test_hosted_pages_browser import browser_app, finish, start
 from tests.factories.flows import make_flow_world
+from tests.factories.mail import mail_files
 from tests.factories.otp_service import OtpService, otp_extension
 
 pytestmark = pytest.mark.e2e

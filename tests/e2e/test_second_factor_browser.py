@@ -38,8 +38,8 @@ from tests.e2e.conftest import (
     expect_hosted_page,
     open_own_tenant,
 )
-from tests.e2e.test_hosted_pages_browser import latest_code, mail_files
 from tests.factories.accounts import PASSWORD, make_customer
+from tests.factories.mail import latest_code, mail_files
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,9 @@ as cache and broker when REDIS_URL is set); `embedded_default_server_url` runs w
 REDIS_URL, as `make run` does by default, so that its workers share nothing but PostgreSQL.
 """
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -44,11 +46,16 @@ def database_url() -> str:
 
 
 def _serve(
-    mail_dir: Path, *, without: tuple[str, ...] = (), extra: dict[str, str] | None = None
+    mail_dir: Path,
+    *,
+    without: tuple[str, ...] = (),
+    extra: dict[str, str] | None = None,
+    ready_path: str = "/health/ready",
 ) -> Iterator[str]:
-    """Start granian with WORKERS processes on the test database, wait until it answers, yield
-    its base URL, stop it. Variables named in `without` are left out of its environment, those
-    in `extra` added."""
+    """Start granian with WORKERS processes on the test database, wait until it answers
+    `ready_path` (readiness; `/health/live` for a server whose database is meant to be down),
+    yield its base URL, stop it. Variables named in `without` are left out of its environment,
+    those in `extra` added."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -68,30 +75,40 @@ def _serve(
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: its workers are stopped with it
     )
     deadline = time.monotonic() + 30
     while True:
         try:
-            if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+            if requests.get(f"{base_url}{ready_path}", timeout=1).status_code == 200:
                 break
         except requests.RequestException:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            _stop_group(process)
             log.close()
             raise RuntimeError(log_path.read_text()[-3000:])
         time.sleep(0.2)
     try:
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop_group(process)
         log.close()
         # The log is kept only when the server failed to start (above) — it said why.
         log_path.unlink(missing_ok=True)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop granian, then whatever of its group outlived it: a worker its main process did not
+    wait for was left running, orphaned, holding its port and its database connection."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")
