@@ -74,6 +74,10 @@ def main(argv: Sequence[str]) -> int:
     if role not in ROLES:
         print(f"usage: python -m ciam_portal.serve {'|'.join(ROLES)}", file=sys.stderr)  # noqa: T201
         return 2
+    if role != "web":
+        # Only web nodes are scraped: elsewhere the metrics stay in the process, and no file is
+        # written to a directory that the image names but nothing made.
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     if role == "migrate":
         return migrate()
     if role == "web":
