@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import shutil
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -77,3 +78,14 @@ def persistent_fernet_key(name: str) -> str:
         path.write_bytes(Fernet.generate_key())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def metrics_directory(default: Path) -> Path:
+    """The node's PROMETHEUS_MULTIPROC_DIR (`default` unless set), made and emptied before its
+    web server starts: each worker process writes its metrics to a file there, and the files
+    of an earlier start's processes would otherwise be summed with this start's."""
+    directory = Path(env_str("PROMETHEUS_MULTIPROC_DIR") or default)
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    return directory

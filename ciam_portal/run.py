@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ciam_portal.embedded_database import embedded_database_url
-from ciam_portal.environment import listen_address, public_base_url
+from ciam_portal.environment import DATA_DIR, listen_address, metrics_directory, public_base_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,6 +92,8 @@ def _prepare_and_serve() -> int:
         ),
         flush=True,
     )
+    # One scrape of /metrics sums the worker processes (monitoring/metrics.py).
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_directory(DATA_DIR / "metrics"))
     server = subprocess.Popen(
         web_server_argv(
             host,

@@ -1,10 +1,11 @@
-"""URLs outside any tenant: the admin center, its operators' mount of the management API and
-health checks (public schema)."""
+"""URLs outside any tenant: the admin center, its operators' mount of the management API, health
+checks and the metrics scrape (public schema)."""
 
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from ciam_portal.health import health_live, health_ready
+from ciam_portal.metrics import metrics
 from management.operators import operator_urlpatterns
 from tenants import errors
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("health/live", health_live, name="health-live"),
     path("health/ready", health_ready, name="health-ready"),
     path("healthz", health_ready, name="healthz"),
+    # The Prometheus scrape (ciam_portal/metrics.py: closed unless configured open).
+    path("metrics", metrics, name="metrics"),
     # The management API for the admin center's signed-in operators (delegated access).
     path(
         "admin-center/tenants/<uuid:tenant_id>/api/v1/",

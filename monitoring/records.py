@@ -24,8 +24,10 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
 
+from monitoring.metrics import sign_in_count
 from monitoring.models import ConditionalAccessStatus, SignInEvent, SignInKind, SignInStatus
 from monitoring.reasons import Reason, outcome_of
+from tenants.correlation import correlation_id_current, correlation_id_replace
 from tenants.current import current_tenant
 from tenants.events import event_emit
 
@@ -66,16 +68,20 @@ class SignInRecord:
 
 def correlation_id_of(request: HttpRequest) -> str:
     """The request's correlation ID: the one the journey set for its auth transaction
-    (`correlation_id_set`), else one made for this request."""
-    found = getattr(request, _CORRELATION_ATTRIBUTE, None)
+    (`correlation_id_set`), else the request's own (tenants/correlation.py: its X-Request-ID
+    or one made for it), else one made now (a request that came by no middleware)."""
+    found = getattr(request, _CORRELATION_ATTRIBUTE, None) or correlation_id_current()
     if not found:
         found = str(uuid.uuid4())
-        setattr(request, _CORRELATION_ATTRIBUTE, found)
+    setattr(request, _CORRELATION_ATTRIBUTE, found)
     return str(found)
 
 
 def correlation_id_set(request: HttpRequest, correlation_id: str) -> None:
+    """Name the rest of the request by a journey's ID: its sign-in log rows, its log lines and
+    its answer's X-Request-ID."""
     setattr(request, _CORRELATION_ATTRIBUTE, correlation_id)
+    correlation_id_replace(correlation_id)
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -141,7 +147,8 @@ def _event(record: SignInRecord, request: HttpRequest | None) -> SignInEvent:
 
 def sign_in_record(record: SignInRecord, *, request: HttpRequest | None = None) -> None:
     """Keep one sign-in attempt in the tenant's log (call in the tenant's schema); nothing
-    when CIAM_SIGN_IN_LOG is off."""
+    when CIAM_SIGN_IN_LOG is off. Counted in the metrics either way."""
+    sign_in_count(kind=record.kind, reason=record.reason)
     if not settings.CIAM_SIGN_IN_LOG:
         return
     event = _event(record, request)

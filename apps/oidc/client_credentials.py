@@ -32,6 +32,7 @@ from apps.oidc.client_auth import (
     several_authentication_methods,
 )
 from apps.oidc.tokens import app_token_claims, signed_access_token
+from monitoring.metrics import token_issued
 from protection.limits import environ_client_address, request_limit_refusal
 from tenants.current import current_tenant
 from tenants.endpoints import TOKEN
@@ -88,6 +89,7 @@ def issue(
     resource, roles = grant
     claims = app_token_claims(client=app, resource=resource, roles=roles)
     expires_in = int(claims["exp"]) - int(claims["iat"])  # type: ignore[call-overload]
+    token_issued("client_credentials")
     return (
         200,
         {

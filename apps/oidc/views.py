@@ -58,6 +58,7 @@ from apps.oidc.validator import SIGNED_IN_META_KEY, CiamValidator
 from apps.revocation import session_tokens_revoke
 from apps.selectors import tenant_spa_origins
 from apps.signing import published_jwks
+from monitoring.metrics import token_issued
 from tenants import request_guard
 from tenants.current import current_tenant
 from tenants.endpoints import ENDPOINTS
@@ -550,7 +551,9 @@ def token_endpoint(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and is_lean_client_credentials(request):
         return finish_token_response(request, client_credentials_token(request))
     response: HttpResponse = _token_view(request)
-    if response.status_code == 405:  # GET, say: the JSON error, not an empty body
+    if response.status_code == 200:
+        token_issued(request.POST.get("grant_type", ""))
+    elif response.status_code == 405:  # GET, say: the JSON error, not an empty body
         response = finish_token_response(request, with_error_body(request, response))
     return response
 

@@ -5,4 +5,5 @@ from ciam_portal.settings.background import *  # noqa: F403
 from ciam_portal.settings.base import *  # noqa: F403
 from ciam_portal.settings.database import *  # noqa: F403
 from ciam_portal.settings.identity import *  # noqa: F403
+from ciam_portal.settings.operations import *  # noqa: F403
 from ciam_portal.settings.tenancy import *  # noqa: F403

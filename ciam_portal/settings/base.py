@@ -38,6 +38,10 @@ TENANT_URLCONF = "ciam_portal.urls_tenant"
 WSGI_APPLICATION = "ciam_portal.wsgi.application"
 
 MIDDLEWARE = [
+    # Outermost: the request's metrics (monitoring/metrics.py) and its correlation ID
+    # (X-Request-ID in and out, tenants/correlation.py) cover everything below.
+    "monitoring.metrics.RequestMetricsMiddleware",
+    "tenants.correlation.CorrelationMiddleware",
     "tenants.routing.TenantPathMiddleware",
     # Writes the sign-in log records the request made, once its answer is ready.
     "monitoring.middleware.SignInLogMiddleware",
@@ -203,6 +207,12 @@ _EVENT_HANDLER: dict[str, object] = (
         "formatter": "json_lines",
     }
 )
+# How every other log line is written: "text" (a line for a person, `make run`'s) or "json" (one
+# JSON object per line with the tenant and the request's correlation ID, tenants/events.py: the
+# container image's, for a log stack).
+CIAM_LOG_FORMAT = env_str("CIAM_LOG_FORMAT", "text").lower()
+if CIAM_LOG_FORMAT not in {"text", "json"}:
+    raise ValueError(f"CIAM_LOG_FORMAT is {CIAM_LOG_FORMAT!r}: text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -211,7 +221,10 @@ LOGGING = {
         "json_lines": {"()": "tenants.events.JsonLinesFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json_lines" if CIAM_LOG_FORMAT == "json" else "plain",
+        },
         # Sign-in and audit events, one JSON object per line (tenants/events.py), on standard
         # error beside the other log lines (standard output is a command's answer: `ciam_demo`
         # prints JSON there) or, with CIAM_EVENT_LOG_FILE, appended to that file alone.

@@ -76,6 +76,7 @@ CIAM_RESERVED_NAMES = frozenset(
         "api",
         "healthz",
         "health",
+        "metrics",
         "favicon.ico",
         "robots.txt",
         "well-known",

@@ -23,6 +23,8 @@ from tenants.selectors import tenant_issuer
 
 FAST = "fast path"
 DJANGO = "Django"
+# Every request names itself; the fast path answers with the same ID (tenants/correlation.py).
+REQUEST_ID = "test-request-1"
 
 
 def call(environ: dict[str, Any]) -> tuple[str, dict[str, str], bytes, str]:
@@ -69,6 +71,7 @@ def environ(path: str, body: bytes, **extra: str) -> dict[str, Any]:
         "wsgi.errors": io.StringIO(),
         "CONTENT_LENGTH": str(len(body)),
         "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "HTTP_X_REQUEST_ID": REQUEST_ID,
         **extra,
     }
 
@@ -123,6 +126,7 @@ def fast_path_headers(length: int, challenge: str | None = None) -> dict[str, st
         "Pragma": "no-cache",
         "X-Content-Type-Options": "nosniff",
         "Content-Length": str(length),
+        "X-Request-ID": REQUEST_ID,
     }
     if challenge is not None:
         headers["WWW-Authenticate"] = challenge
