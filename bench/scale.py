@@ -83,24 +83,17 @@ def _renice_backend(nice: int) -> None:
 
 
 def _model_template() -> tuple[str, str]:
-    """The model tenant's schema name and its SQL with `{schema}` in place of that name."""
-    from django.db import connection
-
-    from tenants.models import Tenant
-    from tenants.schema_template import _as_template, _pg_dump
-
-    model = Tenant.objects.get(domain_name=MODEL_TENANT)
-    params = connection.get_connection_params()
-    argv = [_pg_dump(), "--schema", model.schema_name, "--no-owner", "--no-privileges"]
-    argv += ["--no-comments", "--inserts", "--dbname", str(params["dbname"])]
-    for option, key in (("--host", "host"), ("--port", "port"), ("--username", "user")):
-        if params.get(key):
-            argv += [option, str(params[key])]
-    dump = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    """The model tenant's schema name and the SQL that copies it, rows and all, as
+    tenants/schema_template.py writes the base schema's, with `{schema}` for the new name."""
+    from django.db import transaction
     from django.test import override_settings
 
-    with override_settings(TENANT_BASE_SCHEMA=model.schema_name):
-        return model.schema_name, _as_template(dump)
+    from tenants.models import Tenant
+    from tenants.schema_template import _describe_base_schema
+
+    model = Tenant.objects.get(domain_name=MODEL_TENANT)
+    with override_settings(TENANT_BASE_SCHEMA=model.schema_name), transaction.atomic():
+        return model.schema_name, _describe_base_schema()
 
 
 def _seed_stream(first: int, last: int, batch: int, nice: int, template_file: str) -> None:
