@@ -218,19 +218,19 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def _private_kib(pid: int) -> int:
+def _anon_kib(pid: int) -> int:
     """A PostgreSQL backend's own memory (its caches of relations and catalog rows among it):
-    its private pages. Its RSS would also count the shared buffers it has touched."""
-    total = 0
+    its anonymous pages. Its RSS, and even its "private" pages, also count the shared buffers
+    it alone has touched."""
     with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith(("Private_Clean:", "Private_Dirty:")):
-                total += int(line.split()[1])
-    return total
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
 
 
 class _Peaks:
-    """Peak RSS of each web worker and peak private memory of each of their PostgreSQL backends,
+    """Peak RSS of each web worker and peak anonymous memory of each of their PostgreSQL backends,
     sampled every half second."""
 
     def __init__(self, server: object, pg: object) -> None:
@@ -248,7 +248,7 @@ class _Peaks:
             for pid in process_tree(root) - {root}:
                 self.web[pid] = max(self.web.get(pid, 0), _rss_kib(pid))
             for pid in self.pg.pids() if self.pg is not None else ():  # type: ignore[attr-defined]
-                self.backends[pid] = max(self.backends.get(pid, 0), _private_kib(pid))
+                self.backends[pid] = max(self.backends.get(pid, 0), _anon_kib(pid))
 
     def __enter__(self) -> "_Peaks":
         self._thread.start()
@@ -300,6 +300,12 @@ def requests_phase(args: argparse.Namespace) -> None:
             session = getattr(local, "session", None)
             if session is None:
                 session = local.session = http.Session()
+            # Each request as a new visitor's: a jar holding every tenant's cookies would cost
+            # the client more on each request than the server spends answering it.
+            session.cookies.clear()
+            # From an address of its own, as many customers' requests come: one address's
+            # request limit is not what this measures.
+            session.headers["X-Forwarded-For"] = f"10.{rng.randrange(256)}.{rng.randrange(256)}.7"
             start = time.perf_counter()
             if kind == "page":
                 answer = session.get(
@@ -333,11 +339,13 @@ def requests_phase(args: argparse.Namespace) -> None:
             # Two clients at once, one per web worker: every tenant once on each kind of request.
             with ThreadPoolExecutor(max_workers=2) as pool:
                 list(pool.map(lambda tenant: (one("page", tenant), one("token", tenant)), order))
+            backends = sorted(peaks.backends.values())
             print(
                 f"  done in {time.perf_counter() - touched_start:.0f} s; peak RSS per web worker "
-                f"{', '.join(f'{kib / 1024:.0f}' for kib in peaks.web.values())} MiB; peak private "
-                "memory per PostgreSQL backend "
-                f"{', '.join(f'{kib / 1024:.0f}' for kib in peaks.backends.values())} MiB",
+                f"{', '.join(f'{kib / 1024:.0f}' for kib in peaks.web.values())} MiB; "
+                f"{len(backends)} PostgreSQL backends served them (connections recycled), "
+                f"anonymous memory median {backends[len(backends) // 2] / 1024:.0f} MiB, "
+                f"largest {backends[-1] / 1024:.0f} MiB",
                 flush=True,
             )
             for _round in range(args.rounds):
@@ -361,8 +369,8 @@ def requests_phase(args: argparse.Namespace) -> None:
             f"p99 {(p99s[1] / p99s[0] - 1) * 100:+.0f} %)"
         )
     print(
-        f"peak RSS of a web worker {web_peak:.0f} MiB; peak private memory of a PostgreSQL backend "
-        f"{pg_peak:.0f} MiB (CIAM_DB_SCHEMAS_PER_CONNECTION="
+        f"peak RSS of a web worker {web_peak:.0f} MiB; peak anonymous memory of a PostgreSQL "
+        f"backend {pg_peak:.0f} MiB (CIAM_DB_SCHEMAS_PER_CONNECTION="
         f"{os.environ.get('CIAM_DB_SCHEMAS_PER_CONNECTION', 'default')}); failures {failures}"
     )
 
@@ -449,6 +457,8 @@ def migrate(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    # SIGTERM (timeout, kill) as Ctrl-C: the servers a phase started are stopped on the way out.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     seeding = commands.add_parser("seed")
