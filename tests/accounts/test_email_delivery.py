@@ -2,7 +2,6 @@
 
 import logging
 import re
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -11,7 +10,6 @@ from email import message_from_bytes
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from celery.contrib.testing.worker import start_worker
 from django.db import connections, transaction
 from django.test import Client, override_settings
@@ -24,6 +22,7 @@ from tenants import services as tenant_services
 from tenants.models import AuditEntry, OutboxMessage, Tenant
 from tenants.outbox import outbox_backlog
 from tenants.schemas import in_tenant
+from tests.factories.smtp import smtp_server
 from userflows.services import flow_apps_assign, userflow_create
 
 pytestmark = pytest.mark.redis
@@ -48,15 +47,8 @@ class Mailbox:
 @pytest.fixture
 def smtp() -> Iterator[tuple[Mailbox, int]]:
     mailbox = Mailbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(mailbox) as port:
         yield mailbox, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

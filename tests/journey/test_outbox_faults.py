@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -35,7 +34,6 @@ from typing import Any
 import pytest
 import redis
 import requests
-from aiosmtpd.controller import Controller
 from django.db import connections, transaction
 
 from accounts.tasks import email_enqueue
@@ -48,6 +46,7 @@ from tenants.schemas import in_tenant
 from tests.factories import live_server
 from tests.factories.celery_worker import broker_at
 from tests.factories.live_server import ROOT, database_url
+from tests.factories.smtp import smtp_server
 from userflows.services import flow_apps_assign, userflow_create
 
 pytestmark = [
@@ -340,16 +339,11 @@ class StallingMailbox:
 @pytest.fixture
 def stalling_smtp() -> Iterator[tuple[StallingMailbox, int]]:
     mailbox = StallingMailbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        mailbox.release.set()
-        controller.stop()
+    with smtp_server(mailbox) as port:
+        try:
+            yield mailbox, port
+        finally:
+            mailbox.release.set()  # before the server stops: its handler waits on it
 
 
 @pytest.fixture
