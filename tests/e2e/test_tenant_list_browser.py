@@ -66,7 +66,7 @@ def test_operator_searches_the_tenant_list_and_the_switcher(
 
     # The switcher renders a few tenants, not the operator's 301; typing asks the search.
     page.get_by_label("Switch tenant").click()
-    box = page.get_by_role("searchbox", name="Find a tenant by domain or name")
+    box = page.get_by_role("searchbox", name="Find a tenant", exact=True)
     expect(box).to_be_focused()
     switcher = page.get_by_role("navigation", name="Your tenants")
     links = switcher.locator("#switcher-tenants a")
