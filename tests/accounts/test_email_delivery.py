@@ -3,7 +3,6 @@
 import logging
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -11,19 +10,15 @@ from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import connections, transaction
+from django.db import transaction
 from django.test import Client, override_settings
 
 from accounts.tasks import email_enqueue
-from apps import services as app_services
-from apps.models import Platform
 from ciam_portal.celery import app
-from tenants import services as tenant_services
-from tenants.models import AuditEntry, OutboxMessage, Tenant
+from tenants.models import OutboxMessage, Tenant
 from tenants.outbox import outbox_backlog
-from tenants.schemas import in_tenant
+from tests.factories.committed_tenant import committed_sign_up_tenant
 from tests.factories.smtp import smtp_server
-from userflows.services import flow_apps_assign, userflow_create
 
 pytestmark = pytest.mark.redis
 
@@ -88,24 +83,8 @@ def body_of(message: Any) -> str:
 
 @pytest.fixture
 def signup_tenant(committed_db: None) -> Iterator[tuple[Tenant, str]]:
-    tenant = tenant_services.tenant_create(
-        display_name="Mail Co",
-        domain_name=f"mail-{uuid.uuid4().hex[:8]}",
-        country="US",
-        creator=None,
-    )
-    with in_tenant(tenant):
-        flow = userflow_create(name="Mail flow")
-        web = app_services.app_register(
-            name="Web", platform=Platform.WEB, redirect_uris=["https://mail.example/cb"]
-        )
-        flow_apps_assign(flow=flow, apps=[web])
-    try:
-        yield tenant, web.client_id
-    finally:
-        AuditEntry.objects.filter(tenant_uuid=tenant.tenant_id).delete()
-        Tenant.objects.get(pk=tenant.pk).delete(force_drop=True)
-        connections.close_all()
+    with committed_sign_up_tenant("Mail Co", "https://mail.example/cb") as made:
+        yield made
 
 
 def start_sign_up(tenant: Tenant, client_id: str, email: str) -> Client:

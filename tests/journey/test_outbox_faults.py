@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,20 +33,16 @@ from typing import Any
 import pytest
 import redis
 import requests
-from django.db import connections, transaction
+from django.db import transaction
 
 from accounts.tasks import email_enqueue
-from apps import services as app_services
-from apps.models import Platform
-from tenants import services as tenant_services
-from tenants.models import AuditEntry, CacheEntry, OutboxMessage, Tenant
+from tenants.models import OutboxMessage, Tenant
 from tenants.outbox import outbox_backlog
-from tenants.schemas import in_tenant
 from tests.factories import live_server
 from tests.factories.celery_worker import broker_at
+from tests.factories.committed_tenant import committed_sign_up_tenant
 from tests.factories.live_server import ROOT, database_url
 from tests.factories.smtp import smtp_server
-from userflows.services import flow_apps_assign, userflow_create
 
 pytestmark = [
     pytest.mark.redis,
@@ -190,26 +185,8 @@ def wait_for(predicate: Callable[[], bool], seconds: float) -> bool:
 
 @pytest.fixture
 def sign_up_tenant(committed_db: None) -> Iterator[tuple[Tenant, str]]:
-    tenant = tenant_services.tenant_create(
-        display_name="Outbox Co",
-        domain_name=f"outbox-{uuid.uuid4().hex[:8]}",
-        country="US",
-        creator=None,
-    )
-    with in_tenant(tenant):
-        flow = userflow_create(name="Outbox flow")
-        web = app_services.app_register(name="Web", platform=Platform.WEB, redirect_uris=[REDIRECT])
-        flow_apps_assign(flow=flow, apps=[web])
-    try:
-        yield tenant, web.client_id
-    finally:
-        OutboxMessage.objects.filter(tenant=tenant).delete()
-        # What the server kept in its cache table (rate limits), which the tests of that
-        # table must not find.
-        CacheEntry.objects.filter(key__startswith=f"{tenant.schema_name}:").delete()
-        AuditEntry.objects.filter(tenant_uuid=tenant.tenant_id).delete()
-        Tenant.objects.get(pk=tenant.pk).delete(force_drop=True)
-        connections.close_all()
+    with committed_sign_up_tenant("Outbox Co", REDIRECT) as made:
+        yield made
 
 
 def sign_up(base_url: str, tenant: Tenant, client_id: str, email: str, address: str) -> list[int]:
