@@ -14,11 +14,12 @@ of its own, e.g. postgres://postgres@127.0.0.1:5432/scale, never the one you wor
 - `create --runs R`: time R single creations through the real service (tenants.services.
   tenant_create, in one long-lived process, as the admin center's web worker would), then purge
   them; median, min and max. Run it on a database with 10 tenants and on one with 10,000.
-- `requests`: serve the product with granian (2 workers, as a 2-core node), then measure the
-  p50/p99 of a tenant page (the authorization request, answered with the sign-in page: the
-  flow, the app, the branding, the languages) and of a client-credentials token request, in
-  interleaved rounds, each round touching either 10 tenants or every tenant, at random; prints
-  both and their ratio, then the peak RSS of each web worker and of its PostgreSQL backend.
+- `requests`: serve the product with granian (2 workers, as a 2-core node), touch every tenant
+  through every web worker (a keep-alive connection held by each), then measure the p50/p99 of
+  a tenant page (the authorization request, answered with the sign-in page: the flow, the app,
+  the branding, the languages) and of a client-credentials token request, in interleaved
+  rounds, each round touching either 10 tenants or every tenant, at random; prints both and
+  their ratio, then the peak RSS of each web worker and of its PostgreSQL backends.
 - `migrate --processes P`: time `ciam_migrate` applying one no-op migration to every schema
   (bench/scale_settings.py adds the app that holds it), killed halfway once and then resumed.
 
@@ -264,6 +265,54 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))] * 1000
 
 
+def _established(port: int) -> dict[int, int]:
+    """Established loopback TCP connections to or from `port`, as {peer port: socket inode}
+    (/proc/net/tcp), seen from `port`'s side."""
+    found: dict[int, int] = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state, inode = fields[1], fields[2], fields[3], int(fields[9])
+        if state == "01" and int(local.split(":")[1], 16) == port:
+            found[int(remote.split(":")[1], 16)] = inode
+    return found
+
+
+def _socket_owner(inode: int, pids: set[int]) -> int | None:
+    target = f"socket:[{inode}]"
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) == target:
+                        return pid
+    return None
+
+
+def _session_per_worker(http: object, base: str, root: int, workers: int) -> list[object]:
+    """One keep-alive HTTP session bound to each web worker: a connection stays with the worker
+    that accepted it, found here by which worker holds the server's end of the socket."""
+    from tokens import process_tree
+
+    port = int(base.rsplit(":", 1)[1])
+    bound: dict[int, object] = {}
+    for _attempt in range(50):
+        pids = process_tree(root) - {root}
+        before = set(_established(port))
+        session = http.Session()  # type: ignore[attr-defined]
+        session.get(f"{base}/health/live", timeout=10)
+        new = set(_established(port)) - before
+        owner = _socket_owner(_established(port)[new.pop()], pids) if len(new) == 1 else None
+        if owner is not None and owner not in bound:
+            bound[owner] = session
+            if len(bound) == workers:
+                break
+        else:
+            session.close()
+    if len(bound) < workers:
+        raise SystemExit(f"found a connection to only {len(bound)} of {workers} web workers")
+    return list(bound.values())
+
+
 def requests_phase(args: argparse.Namespace) -> None:
     import requests as http
     from signins import serving
@@ -293,13 +342,9 @@ def requests_phase(args: argparse.Namespace) -> None:
     failures = 0
     with serving(os.environ["DATABASE_URL"], args.workers, "bench-scale") as served:
         base = served.base
-        local = threading.local()
 
-        def one(kind: str, tenant: str) -> float:
+        def one(session: "http.Session", kind: str, tenant: str) -> float:
             nonlocal failures
-            session = getattr(local, "session", None)
-            if session is None:
-                session = local.session = http.Session()
             # Each request as a new visitor's: a jar holding every tenant's cookies would cost
             # the client more on each request than the server spends answering it.
             session.cookies.clear()
@@ -327,18 +372,28 @@ def requests_phase(args: argparse.Namespace) -> None:
                     print(f"  failed {kind} at {tenant}: {answer.status_code} {answer.text[:200]}")
             return elapsed
 
+        root = served.server.pid  # type: ignore[attr-defined]
+        sessions = _session_per_worker(http, base, root, args.workers)
         with _Peaks(served.server, served.pg) as peaks:
-            for kind in ("page", "token"):  # warm-up: every path once, in a few tenants
-                for tenant in few:
-                    one(kind, tenant)
-            print(f"touching {args.touch or len(names):,} tenants (each once per kind)", flush=True)
             order = names[:]
             rng.shuffle(order)
             order = order[: args.touch or None]
+            print(
+                f"touching {len(order):,} tenants through each of the {len(sessions)} web workers "
+                "(each tenant once per kind and worker)",
+                flush=True,
+            )
             touched_start = time.perf_counter()
-            # Two clients at once, one per web worker: every tenant once on each kind of request.
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                list(pool.map(lambda tenant: (one("page", tenant), one("token", tenant)), order))
+
+            def touch(session: "http.Session") -> None:
+                for tenant in order:
+                    one(session, "page", tenant)
+                    one(session, "token", tenant)
+
+            # One client per web worker, each on a connection that worker holds: every worker
+            # serves every tenant, as each would in a long-running deployment.
+            with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
+                list(pool.map(touch, sessions))
             backends = sorted(peaks.backends.values())
             print(
                 f"  done in {time.perf_counter() - touched_start:.0f} s; peak RSS per web worker "
@@ -348,16 +403,22 @@ def requests_phase(args: argparse.Namespace) -> None:
                 f"largest {backends[-1] / 1024:.0f} MiB",
                 flush=True,
             )
+            pool_all = order if args.touch else names
+            turn = 0
             for _round in range(args.rounds):
-                for spread, pool in (("10", few), ("all", names)):
+                for spread, pool_of in (("10", few), ("all", pool_all)):
                     for kind in ("page", "token"):
                         for _ in range(args.requests):
+                            turn += 1  # the workers in turn
                             timings.setdefault((kind, spread), []).append(
-                                one(kind, rng.choice(pool))
+                                one(sessions[turn % len(sessions)], kind, rng.choice(pool_of))
                             )
         web_peak = max(peaks.web.values(), default=0) / 1024
         pg_peak = max(peaks.backends.values(), default=0) / 1024
-    print(f"per request, {args.rounds} interleaved rounds of {args.requests}, one client:")
+    print(
+        f"per request, {args.rounds} interleaved rounds of {args.requests}, one client, the "
+        "web workers in turn:"
+    )
     for kind in ("page", "token"):
         few_t, all_t = timings[(kind, "10")], timings[(kind, "all")]
         p50s = _percentile(few_t, 50), _percentile(all_t, 50)
