@@ -6,6 +6,12 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        # What the sign-in path remembers of this room's settings is forgotten when they are
+        # written (tenants/changes.py).
+        from accounts.models import CustomAttribute, Directory
+        from tenants.changes import settings_tables_watch
+
+        settings_tables_watch(CustomAttribute, Directory)
         from allauth.account.signals import password_changed, password_reset
 
         from accounts.services import customer_password_changed, password_change_done

@@ -1,13 +1,13 @@
-"""Per-process memory of the protocol's hot lookups, per tenant, for a few seconds.
+"""Per-process memory of the protocol's hot lookups, per tenant.
 
 The token and authorization endpoints and the hosted pages read the same client (with its user
 flow), secrets, consented permissions, claim choices and settings on every request; remembering
-them briefly takes the database off that path. A change made in the admin center
-reaches every node within LOOKUP_SECONDS (the node that made it may answer from memory that
-long too), the same promise tenant routing makes. Secret expiry is still checked on every use.
+them takes the database off that path. An entry is kept until the change feed names its tenant
+(tenants/changes.py): a change made in the admin center reaches every node within
+CIAM_LOOKUP_SECONDS (the node that made it may answer from memory that long too), the same
+promise tenant routing makes. Secret expiry is still checked on every use.
 """
 
-import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -27,27 +27,15 @@ from apps.models import (
     TokenSettings,
 )
 from apps.selectors import DelegatedGrant
+from tenants.memory import TenantMemory
 from tenants.schemas import current_schema_name
 
 T = TypeVar("T")
-_MAX_ENTRIES = 20_000
-_memory: dict[tuple[str, str, str], tuple[float, object]] = {}
+_memory = TenantMemory(lambda: settings.CIAM_LOOKUP_SECONDS)
 
 
 def _remembered(kind: str, key: str, load: Callable[[], T]) -> T:
-    ttl = settings.CIAM_LOOKUP_SECONDS
-    if ttl <= 0:
-        return load()
-    entry_key = (current_schema_name(), kind, key)
-    now = time.monotonic()
-    entry = _memory.get(entry_key)
-    if entry is not None and entry[0] > now:
-        return entry[1]  # type: ignore[return-value]
-    value = load()
-    if len(_memory) >= _MAX_ENTRIES:
-        _memory.clear()
-    _memory[entry_key] = (now + ttl, value)
-    return value
+    return _memory.remembered(current_schema_name(), (kind, key), load)
 
 
 def remembered(kind: str, key: str, load: Callable[[], T]) -> T:

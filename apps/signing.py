@@ -4,7 +4,6 @@ Keys are RSA 2048 / RS256 (DESIGN.md decision 6); `kid` is the RFC 7638 thumbpri
 also what django-oauth-toolkit writes into ID token headers.
 """
 
-import time
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -14,20 +13,23 @@ from django.utils import timezone
 from jwcrypto import jwk
 
 from apps.models import KeyStatus, SigningKey
-from tenants.memory import BoundedDict
+from tenants.memory import MISSING, BoundedDict, TenantMemory
 from tenants.schemas import current_schema_name
 from tenants.secrets import secret_decrypt, secret_encrypt
 
 PUBLISHED_STATUSES = (KeyStatus.NEXT, KeyStatus.ACTIVE, KeyStatus.RETIRING)
 
-# Decrypted keys by (schema, kid): decrypting and parsing a PEM costs far more than signing.
-_private_keys: dict[tuple[str, str], jwk.JWK] = BoundedDict(2000)
-# The active kid per schema, remembered briefly so signing needs no query. A node may sign a few
-# seconds longer with a key another node just retired to `retiring`: that key still verifies.
-_active_kids: dict[str, tuple[float, str]] = BoundedDict(5000)
-_ACTIVE_KID_SECONDS = 5.0
-# The same keys as `cryptography` objects with their kid, for signing access tokens.
-_pyca_keys: dict[int, tuple[jwk.JWK, str, RSAPrivateKey]] = BoundedDict(2000)
+_TENANTS = int(getattr(settings, "CIAM_MEMORY_TENANTS", 20_000))
+# Decrypted keys by (schema, kid): decrypting and parsing a PEM costs far more than signing. A
+# kid is the key's own thumbprint, so an entry never goes stale; it is only bounded.
+_private_keys: dict[tuple[str, str], jwk.JWK] = BoundedDict(_TENANTS)
+# The active kid per schema, remembered until the change feed names the tenant (a rotation
+# writes its keys), so signing needs no query. A node may sign up to CIAM_LOOKUP_SECONDS longer
+# with a key another node just retired to `retiring`: that key still verifies.
+_active_kids = TenantMemory(lambda: settings.CIAM_LOOKUP_SECONDS)
+# Per schema, the active key as a `cryptography` object with its kid, for signing access tokens
+# (kept while the active key is the same object).
+_pyca_keys: dict[str, tuple[jwk.JWK, str, RSAPrivateKey]] = BoundedDict(_TENANTS)
 
 
 def signing_key_generate(*, status: KeyStatus) -> SigningKey:
@@ -79,7 +81,7 @@ def signing_key_rotate() -> SigningKey:
         else:
             active = signing_key_generate(status=KeyStatus.ACTIVE)
         signing_key_generate(status=KeyStatus.NEXT)
-    _active_kids.pop(current_schema_name(), None)
+    _active_kids.forget(current_schema_name())
     return active
 
 
@@ -110,24 +112,24 @@ def _load_private(schema: str, key: SigningKey) -> jwk.JWK:
 def active_signing_jwk() -> jwk.JWK:
     """The current tenant's active private key, as a jwcrypto JWK."""
     schema = current_schema_name()
-    now = time.monotonic()
-    remembered = _active_kids.get(schema)
-    if remembered is not None and remembered[0] > now:
-        cached = _private_keys.get((schema, remembered[1]))
+    kid = _active_kids.get(schema, "active")
+    if kid is not MISSING:
+        cached = _private_keys.get((schema, kid))
         if cached is not None:
             return cached
     key = SigningKey.objects.get(status=KeyStatus.ACTIVE)
-    _active_kids[schema] = (now + _ACTIVE_KID_SECONDS, key.kid)
+    _active_kids.put(schema, "active", key.kid)
     return _load_private(schema, key)
 
 
 def active_signing_key() -> tuple[str, RSAPrivateKey]:
     """The current tenant's active key as (kid, `cryptography` private key) for PyJWT."""
     key = active_signing_jwk()
-    cached = _pyca_keys.get(id(key))
+    schema = current_schema_name()
+    cached = _pyca_keys.get(schema)
     if cached is None or cached[0] is not key:
         cached = (key, key.thumbprint(), key.get_op_key("sign"))
-        _pyca_keys[id(key)] = cached
+        _pyca_keys[schema] = cached
     return cached[1], cached[2]
 
 

@@ -15,11 +15,11 @@ from django_tenants.utils import get_public_schema_name
 from branding.models import LanguageOverride
 from branding.selectors import branding_generation
 from branding.strings import STRINGS
+from tenants.memory import MISSING, TenantMemory
 from tenants.schemas import current_schema_name
 
-_MAX_ENTRIES = 10_000
 # (schema, locale) → (generation, strings)
-_memory: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
+_memory = TenantMemory(lambda: float(getattr(settings, "CIAM_BRANDING_CACHE_SECONDS", 5)))
 
 
 def _load(locale: str) -> dict[str, str]:
@@ -36,15 +36,13 @@ def overrides_for(locale: str) -> dict[str, str]:
     schema = current_schema_name()
     if schema == get_public_schema_name():
         return {}
-    key = (schema, locale)
     generation = branding_generation()
-    entry = _memory.get(key)
-    if entry is not None and entry[0] == generation:
-        return entry[1]
+    entry = _memory.get(schema, locale)
+    if entry is not MISSING and entry[0] == generation:
+        strings_remembered: dict[str, str] = entry[1]
+        return strings_remembered
     strings = _load(locale)
-    if len(_memory) >= _MAX_ENTRIES:
-        _memory.clear()
-    _memory[key] = (generation, strings)
+    _memory.put(schema, locale, (generation, strings))
     return strings
 
 

@@ -5,13 +5,12 @@ Resolution reads at most four rows (one query) and renders the sign-in text once
 is kept in this process's memory per (schema, app, language). Each tenant has a generation
 number in the shared cache (Redis), changed by every save and delete of a layer
 (branding/services.py): an entry is used only while its generation is the tenant's current one,
-and the current one is itself remembered for CIAM_BRANDING_CACHE_SECONDS. So a change made on
-this node shows at once, and on another node within that many seconds; between changes a page
-costs no query and, most of the time, no cache round trip either.
+and the current one is itself remembered until the change feed names the tenant
+(tenants/changes.py). So a change made on this node shows at once, and on another node within
+CIAM_BRANDING_CACHE_SECONDS; between changes a page costs no query and no cache round trip.
 """
 
 import hashlib
-import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -38,7 +37,7 @@ from branding.resolved import (
     ResolvedBranding,
 )
 from branding.storage import branding_storage
-from tenants.memory import BoundedDict
+from tenants.memory import MISSING, TenantMemory
 from tenants.models import Tenant
 from tenants.schemas import current_schema_name
 from tenants.selectors import tenant_base_url
@@ -68,7 +67,6 @@ VALUE_FIELDS = (
 IMAGE_FIELDS = tuple(element.value for element in ImageElement)
 ELEMENT_FIELDS = VALUE_FIELDS + IMAGE_FIELDS
 
-_MAX_ENTRIES = 20_000
 _GENERATION_KEY = "branding:generation:{schema}"
 
 
@@ -79,32 +77,32 @@ class _Resolution:
 
 
 # (schema, client_id, language) → (generation, resolution); schema → (expiry, generation).
-_memory: dict[tuple[str, str, str], tuple[str, _Resolution]] = {}
-_generations: dict[str, tuple[float, str]] = BoundedDict(5000)
-
-
 def _cache_seconds() -> float:
     return float(getattr(settings, "CIAM_BRANDING_CACHE_SECONDS", 5))
 
 
+_memory = TenantMemory(_cache_seconds)
+_generations = TenantMemory(_cache_seconds)
+
+
 def _generation(schema: str) -> str:
-    """The tenant's current generation: from memory for a few seconds, else the shared cache
-    (created there when missing, e.g. after the cache was flushed: every node then rebuilds)."""
-    now = time.monotonic()
-    remembered = _generations.get(schema)
-    if remembered is not None and remembered[0] > now:
-        return remembered[1]
+    """The tenant's current generation: from memory until the change feed names the tenant,
+    else the shared cache (created there when missing, e.g. after the cache was flushed: every
+    node then rebuilds)."""
+    remembered = _generations.get(schema, "generation")
+    if remembered is not MISSING:
+        return str(remembered)
     key = _GENERATION_KEY.format(schema=schema)
     value = cache.get(key)
     if value is None:
         cache.add(key, uuid.uuid4().hex, timeout=None)
         value = cache.get(key) or ""
-    _generations[schema] = (now + _cache_seconds(), str(value))
+    _generations.put(schema, "generation", str(value))
     return str(value)
 
 
 def branding_generation() -> str:
-    """The current schema's branding generation (remembered for CIAM_BRANDING_CACHE_SECONDS):
+    """The current schema's branding generation (remembered until the tenant changes):
     what else a process keeps of the tenant's branding (its language overrides,
     branding/overrides.py) is valid while it is unchanged."""
     return _generation(current_schema_name())
@@ -116,10 +114,8 @@ def branding_cache_invalidate() -> None:
     tenant forgotten at once. Services call it after every change."""
     schema = current_schema_name()
     cache.set(_GENERATION_KEY.format(schema=schema), uuid.uuid4().hex, timeout=None)
-    _generations.pop(schema, None)
-    # list() copies the keys at once: another thread may add an entry meanwhile.
-    for key in [key for key in list(_memory) if key[0] == schema]:
-        _memory.pop(key, None)
+    _generations.forget(schema)
+    _memory.forget(schema)
 
 
 def branding_forget_all() -> None:
@@ -246,19 +242,18 @@ def _resolution(tenant: Tenant, client_id: str | None, language: str) -> _Resolu
         return _build(tenant, client_id, language)
     schema = current_schema_name()
     generation = _generation(schema)
-    key = (schema, client_id or "", language)
-    entry = _memory.get(key)
+    key = (client_id or "", language)
+    entry = _memory.get(schema, key)
     # A renamed tenant bumps no generation: its name is checked here instead.
     if (
-        entry is not None
+        entry is not MISSING
         and entry[0] == generation
         and entry[1].branding.company_name == tenant.display_name
     ):
-        return entry[1]
+        remembered: _Resolution = entry[1]
+        return remembered
     resolution = _build(tenant, client_id, language)
-    if len(_memory) >= _MAX_ENTRIES:
-        _memory.clear()
-    _memory[key] = (generation, resolution)
+    _memory.put(schema, key, (generation, resolution))
     return resolution
 
 

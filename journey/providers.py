@@ -23,6 +23,7 @@ from requests.structures import CaseInsensitiveDict
 
 from accounts.attributes import ATTRIBUTE_TYPES, BUILTIN_ATTRIBUTES, storable_text
 from accounts.models import CustomAttribute, User
+from apps.lookups import remembered
 from federation.claims import SIGN_IN_ATTRIBUTES
 from federation.models import ClientAuthentication, IdentityProvider, ProviderKind
 from federation.selectors import (
@@ -47,8 +48,11 @@ SOCIAL_ISSUERS = {
 
 
 def providers_of_flow(flow: UserFlow) -> list[IdentityProvider]:
-    """The providers the flow enables, by name."""
-    return identity_providers_of_flow(flow.flow_id)
+    """The providers the flow enables, by name: remembered per process as the sign-in path's
+    other lookups are (apps/lookups.py), since every hosted page shows their buttons."""
+    return remembered(
+        "flow-providers", str(flow.flow_id), lambda: identity_providers_of_flow(flow.flow_id)
+    )
 
 
 def social_app(provider: IdentityProvider) -> SocialApp:

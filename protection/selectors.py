@@ -1,7 +1,6 @@
 """Reading a tenant's sign-in protection (call in the tenant's schema). A tenant that never
 saved a row has the defaults: an unsaved instance is returned, nothing is written."""
 
-import time
 import uuid
 
 from django.conf import settings
@@ -14,11 +13,11 @@ from protection.models import (
     NamedLocation,
     SignInProtection,
 )
-from tenants.memory import BoundedDict
+from tenants.memory import TenantMemory
 from tenants.schemas import current_schema_name
 
-# Per process and schema: until when the row read last is in force, and the row.
-_in_force: dict[str, tuple[float, SignInProtection]] = BoundedDict(5000)
+# Per process and schema: the row read last, until the change feed names the tenant.
+_in_force = TenantMemory(lambda: settings.CIAM_PROTECTION_CACHE_SECONDS)
 
 
 def authentication_methods_policy() -> AuthenticationMethodsPolicy:
@@ -31,20 +30,11 @@ def sign_in_protection() -> SignInProtection:
 
 
 def sign_in_protection_in_force() -> SignInProtection:
-    """The row as sign-ins apply it (request limits, smart lockout, breached passwords): read
-    once per CIAM_PROTECTION_CACHE_SECONDS by each process for each schema, so a sign-in does
-    not read it again at every check, and a change holds on every node within that time.
-    Read only: never change or save what this returns."""
-    schema = current_schema_name()
-    now = time.monotonic()
-    remembered = _in_force.get(schema)
-    if remembered is not None and remembered[0] > now:
-        return remembered[1]
-    protection = sign_in_protection()
-    seconds = settings.CIAM_PROTECTION_CACHE_SECONDS
-    if seconds > 0:
-        _in_force[schema] = (now + seconds, protection)
-    return protection
+    """The row as sign-ins apply it (request limits, smart lockout, breached passwords):
+    remembered by each process for each schema until the change feed names the tenant, so a
+    sign-in does not read it again at every check, and a change holds on every node within
+    CIAM_PROTECTION_CACHE_SECONDS. Read only: never change or save what this returns."""
+    return _in_force.remembered(current_schema_name(), "in-force", sign_in_protection)
 
 
 def sign_in_protection_forget() -> None:

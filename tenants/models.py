@@ -385,3 +385,23 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} {self.id}"
+
+
+class SettingsChange(models.Model):
+    """One write to a tenant's settings (an app, a secret, a flow, a signing key, its branding…),
+    recorded in the transaction that made it: the change feed every process reads to forget what
+    it remembers of that tenant (tenants/changes.py). `schema_name` is the tenant's schema, or
+    `changes.TENANT_ROWS` for a write to the tenant table itself. Rows older than an hour are
+    deleted by the readers."""
+
+    id = models.BigAutoField(primary_key=True)
+    schema_name = models.CharField(max_length=63)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["changed_at"], name="settings_change_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schema_name} at {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 
+from tenants import changes
 from tenants.endpoints import ENDPOINTS, Endpoint
 from tenants.keyset import Cursor, Page, keyset_page
 from tenants.memory import BoundedDict
@@ -20,19 +21,31 @@ AUDIT_PAGE_SIZE = 50
 # whole in memory).
 AUDIT_STREAM_CHUNK = 2000
 
-_tenant_cache: dict[str, tuple[float, Tenant]] = BoundedDict(5000)
+_tenant_cache: dict[str, tuple[float, Tenant]] = BoundedDict(
+    2 * int(getattr(settings, "CIAM_MEMORY_TENANTS", 20_000))  # by domain name and by ID
+)
+
+
+@changes.on_change
+def _tenant_rows_forget(schema: str) -> None:
+    if schema in ("", changes.TENANT_ROWS):
+        _tenant_cache.clear()
 
 
 def tenant_for_path_segment(segment: str) -> Tenant | None:
     """The usable tenant a URL's first path segment names, by domain name or tenant ID.
 
     Suspended and still-provisioning tenants are None, like unknown ones. Results are kept per
-    process for CIAM_TENANT_CACHE_SECONDS so that routing costs no query on most requests.
+    process until the change feed reports a write to the tenant table (tenants/changes.py), so
+    that routing costs no query on most requests: a change reaches every node within
+    CIAM_TENANT_CACHE_SECONDS.
     """
     key = segment.lower()
     if "\x00" in key:
         return None  # names nothing (and PostgreSQL text cannot hold NUL)
-    ttl = settings.CIAM_TENANT_CACHE_SECONDS
+    ttl = changes.memory_seconds(settings.CIAM_TENANT_CACHE_SECONDS)
+    if ttl > 0:
+        changes.changes_apply_if_due()
     now = time.monotonic()
     cached = _tenant_cache.get(key)
     if cached is not None and cached[0] > now:
@@ -44,7 +57,7 @@ def tenant_for_path_segment(segment: str) -> Tenant | None:
         tenant: Tenant | None = ready.filter(domain_name=key).first()
     else:
         tenant = ready.filter(tenant_id=tenant_id).first()
-    if tenant is not None and ttl > 0:
+    if tenant is not None and ttl > 0 and changes.may_remember(changes.TENANT_ROWS):
         _tenant_cache[key] = (now + ttl, tenant)
     return tenant
 

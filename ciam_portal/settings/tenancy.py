@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from ciam_portal.environment import env_int
+
 SHARED_APPS = [
     "django_tenants",
     # The wiring floor, installed only for its management command (ciam_demo); it has no models.
@@ -105,9 +107,15 @@ CIAM_TOKEN_ENDPOINT_MIDDLEWARE = [
     "protection.limits.RequestLimitMiddleware",
 ]
 
-# How long a resolved tenant is remembered by each web process. A suspension reaches every
-# node within this many seconds; the node that made it forgets at once.
+# How long a change of a tenant (a suspension) may take to reach every web process: each reads
+# the change feed that often (tenants/changes.py); the node that made it forgets at once.
 CIAM_TENANT_CACHE_SECONDS = 5
+# What each process remembers of tenants' settings (tenants/memory.py): for at most this many
+# tenants (the oldest forgotten first), each entry until its tenant changes or this many seconds
+# pass (the bound for a change the feed would miss: one committed over ten minutes after its
+# write).
+CIAM_MEMORY_TENANTS = env_int("CIAM_MEMORY_TENANTS", 20_000)
+CIAM_MEMORY_MAX_SECONDS = env_int("CIAM_MEMORY_MAX_SECONDS", 3600)
 # A deleted tenant is suspended at once and purged this many days later.
 CIAM_TENANT_PURGE_DAYS = 30
 

@@ -2,12 +2,12 @@
 production (the test settings switch them off): a change reaches the answers within the
 documented window, and is never answered stale beyond it.
 
-README ("A node remembers a resolved tenant, and the sign-in path's lookups … for 5 seconds: a
-suspension, a removed secret or an edited flow reaches every node within that time"). A node
-other than the one that made a change learns of it only from the database when its memory
-expires; the node that made it forgets a tenant at once, but may answer from its lookups for
-the window too. Within the window the old answer is still given here, which shows that the
-memory under test is really in use.
+README ("a suspension, a removed secret or an edited flow reaches every node within 5 seconds").
+A node other than the one that made a change learns of it from the change feed, which it reads
+once per window (tenants/changes.py); the node that made it forgets a tenant at once, but may
+answer from its lookups for the window too. Within the window the old answer is still given
+here, which shows that the memory under test is really in use; after it, however long the
+entries would otherwise live, the new one.
 
 Instead of sleeping, the clock both memories read (time.monotonic) is moved forward.
 """
@@ -23,6 +23,7 @@ from django.test import Client, override_settings
 from apps import lookups
 from apps import services as app_services
 from apps.models import Platform
+from tenants import changes
 from tenants.models import Tenant, TenantStatus
 from tenants.schemas import in_tenant
 from tenants.selectors import tenant_cache_forget
@@ -34,14 +35,15 @@ REDIRECT = "https://shop.example/callback"
 
 
 class Clock:
-    """time.monotonic, plus however far a test has moved it on."""
+    """time.monotonic stopped when the test began, plus however far the test has moved it on:
+    the time the test itself takes does not count against the window."""
 
     def __init__(self, real: Callable[[], float]) -> None:
-        self.real = real
+        self.start = real()
         self.offset = 0.0
 
     def __call__(self) -> float:
-        return self.real() + self.offset
+        return self.start + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
@@ -53,6 +55,9 @@ def clock(tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
     before or after."""
     clock = Clock(time.monotonic)
     monkeypatch.setattr(time, "monotonic", clock)
+    # The change feed was last read now: this process reads it again one window from here, so
+    # the window starts with the test (tenants/changes.py).
+    monkeypatch.setattr(changes, "_last_read", clock())
     lookups.forget_all()
     tenant_cache_forget(tenant_a)
     with override_settings(CIAM_TENANT_CACHE_SECONDS=WINDOW, CIAM_LOOKUP_SECONDS=WINDOW):

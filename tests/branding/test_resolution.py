@@ -1,5 +1,6 @@
 """Resolution: tenant → language → app → app's language, element by element, and cached."""
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -8,7 +9,6 @@ from django.test import override_settings
 
 from apps import services as app_services
 from apps.models import Platform
-from branding import selectors
 from branding.images import validate_image
 from branding.models import Branding, ImageElement
 from branding.resolved import NEUTRAL_ACCENT_COLOR, NEUTRAL_BACKGROUND_COLOR, FooterLink
@@ -20,6 +20,7 @@ from branding.selectors import (
     on_color,
 )
 from branding.services import BrandingInvalid, branding_layer_save
+from tenants import changes
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tests.branding.images import image_bytes, upload
@@ -132,11 +133,12 @@ def test_remembered_and_renewed_at_once_by_a_save_in_this_process(
 
 
 @override_settings(CIAM_BRANDING_CACHE_SECONDS=60)
-def test_another_node_sees_a_change_once_its_generation_memory_expires(
+def test_another_node_sees_a_change_within_the_window_through_the_change_feed(
     tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(changes, "_last_read", clock[0])  # the feed was read just now
     with in_tenant(tenant_a):
         save(accent_color="#123456")
         assert branding_for(tenant_a, None, "en").accent_color == "#123456"
@@ -145,7 +147,7 @@ def test_another_node_sees_a_change_once_its_generation_memory_expires(
         Branding.objects.filter(app=None, locale="").update(accent_color="#abcdef")
         cache.set(f"branding:generation:{tenant_a.schema_name}", "from-another-node", None)
         assert branding_for(tenant_a, None, "en").accent_color == "#123456"
-        clock[0] += 61
+        clock[0] += 61  # the window: this process reads the change feed (tenants/changes.py)
         assert branding_for(tenant_a, None, "en").accent_color == "#abcdef"
 
 
