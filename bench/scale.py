@@ -425,7 +425,7 @@ def requests_phase(args: argparse.Namespace) -> None:
         p99s = _percentile(few_t, 99), _percentile(all_t, 99)
         print(
             f"  {kind:5}: 10 tenants p50 {p50s[0]:.1f} ms p99 {p99s[0]:.1f} ms; "
-            f"{len(names):,} tenants p50 {p50s[1]:.1f} ms p99 {p99s[1]:.1f} ms "
+            f"{len(pool_all):,} tenants p50 {p50s[1]:.1f} ms p99 {p99s[1]:.1f} ms "
             f"(p50 {(p50s[1] / p50s[0] - 1) * 100:+.0f} %, "
             f"p99 {(p99s[1] / p99s[0] - 1) * 100:+.0f} %)"
         )

@@ -12,7 +12,6 @@ entries would otherwise live, the new one.
 Instead of sleeping, the clock both memories read (time.monotonic) is moved forward.
 """
 
-import base64
 import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
@@ -28,6 +27,7 @@ from tenants.models import Tenant, TenantStatus
 from tenants.schemas import in_tenant
 from tenants.selectors import tenant_cache_forget
 from tenants.services import tenant_delete
+from tests.factories.oidc import make_consented_daemon
 from userflows import services as flow_services
 
 WINDOW = 5  # seconds, as README promises and the production settings hold
@@ -92,31 +92,22 @@ def test_the_node_that_suspends_forgets_the_tenant_at_once(tenant_a: Tenant, clo
 
 
 def test_a_removed_secret_stops_working_within_the_window(tenant_a: Tenant, clock: Clock) -> None:
-    with in_tenant(tenant_a):
-        api = app_services.app_register(name="API", platform=Platform.WEB)
-        role = app_services.app_role_add(app=api, value="Read.All", display_name="Read")
-        daemon = app_services.app_register(name="Daemon", platform=Platform.DAEMON)
-        app_services.api_permission_add(client=daemon, app_role=role)
-        app_services.admin_consent_grant(client=daemon)
-        secret, value = app_services.client_secret_add(
-            app=daemon, description="t", lifetime_days=90
-        )
-    basic = base64.b64encode(f"{daemon.client_id}:{value}".encode()).decode()
+    daemon = make_consented_daemon(tenant_a)
 
     def token_status() -> int:
         return (
             Client()
             .post(
                 f"/{tenant_a.domain_name}/oauth2/v2.0/token",
-                {"grant_type": "client_credentials", "scope": f"api://{api.client_id}/.default"},
-                HTTP_AUTHORIZATION=f"Basic {basic}",
+                {"grant_type": "client_credentials", "scope": daemon.scope},
+                HTTP_AUTHORIZATION=daemon.basic,
             )
             .status_code
         )
 
     assert token_status() == 200
     with in_tenant(tenant_a):
-        app_services.client_secret_remove(app=daemon, secret_id=secret.secret_id)
+        app_services.client_secret_remove(app=daemon.app, secret_id=daemon.secret_id)
     clock.advance(WINDOW - 0.5)
     assert token_status() == 200
     clock.advance(1)

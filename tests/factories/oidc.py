@@ -1,5 +1,6 @@
 """An OpenID Provider world for protocol tests: a tenant with apps, a customer, committed."""
 
+import base64
 import html
 import re
 import uuid
@@ -209,3 +210,33 @@ def decode_unverified(token: str) -> dict[str, Any]:
 
     payload = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))  # type: ignore[no-any-return]
+
+
+@dataclass
+class ConsentedDaemon:
+    """A daemon app granted an API's `Read.All` role by admin consent, with a secret."""
+
+    api: AppRegistration
+    app: AppRegistration
+    secret_id: str
+    secret: str
+
+    @property
+    def basic(self) -> str:
+        raw = f"{self.app.client_id}:{self.secret}".encode()
+        return "Basic " + base64.b64encode(raw).decode()
+
+    @property
+    def scope(self) -> str:
+        return f"api://{self.api.client_id}/.default"
+
+
+def make_consented_daemon(tenant: Tenant) -> ConsentedDaemon:
+    with in_tenant(tenant):
+        api = app_services.app_register(name="API", platform=Platform.WEB)
+        role = app_services.app_role_add(app=api, value="Read.All", display_name="Read")
+        app = app_services.app_register(name="Daemon", platform=Platform.DAEMON)
+        app_services.api_permission_add(client=app, app_role=role)
+        app_services.admin_consent_grant(client=app)
+        secret, value = app_services.client_secret_add(app=app, description="t", lifetime_days=90)
+    return ConsentedDaemon(api=api, app=app, secret_id=secret.secret_id, secret=value)

@@ -2,7 +2,6 @@
 own transaction, nothing a sign-in writes is, and each process forgets what the feed names once
 per window, while between changes its memories cost no query however long they live."""
 
-import base64
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from apps.models import AppRegistration, Platform, SigningKey
 from tenants import changes
 from tenants.models import SettingsChange, Tenant, TenantStatus
 from tenants.schemas import in_tenant
+from tests.factories.oidc import make_consented_daemon
 
 WINDOW = 5
 
@@ -97,25 +97,17 @@ def test_the_tenant_table_records_updates_not_new_tenants(tenant_a: Tenant) -> N
 def test_tokens_sign_in_pages_and_sessions_record_nothing(tenant_a: Tenant) -> None:
     """Sign-ins never write settings: the feed stays quiet however busy the tenant is."""
     redirect = "https://shop.example/callback"
+    daemon = make_consented_daemon(tenant_a)
     with in_tenant(tenant_a):
-        api = app_services.app_register(name="API", platform=Platform.WEB)
-        role = app_services.app_role_add(app=api, value="Read.All", display_name="Read")
-        daemon = app_services.app_register(name="Daemon", platform=Platform.DAEMON)
-        app_services.api_permission_add(client=daemon, app_role=role)
-        app_services.admin_consent_grant(client=daemon)
-        _secret, value = app_services.client_secret_add(
-            app=daemon, description="t", lifetime_days=90
-        )
         web = app_services.app_register(
             name="Shop", platform=Platform.WEB, redirect_uris=[redirect]
         )
     before = SettingsChange.objects.count()
-    basic = base64.b64encode(f"{daemon.client_id}:{value}".encode()).decode()
     for _ in range(3):
         answer = Client().post(
             f"/{tenant_a.domain_name}/oauth2/v2.0/token",
-            {"grant_type": "client_credentials", "scope": f"api://{api.client_id}/.default"},
-            HTTP_AUTHORIZATION=f"Basic {basic}",
+            {"grant_type": "client_credentials", "scope": daemon.scope},
+            HTTP_AUTHORIZATION=daemon.basic,
         )
         assert answer.status_code == 200
         page = Client().get(
