@@ -374,6 +374,13 @@ def requests_phase(args: argparse.Namespace) -> None:
 
         root = served.server.pid  # type: ignore[attr-defined]
         sessions = _session_per_worker(http, base, root, args.workers)
+        if one(sessions[0], "token", names[-1]) and failures:
+            # ciam_demo keeps the model app's secret in var/demo_<tenant>_web_secret: a seed
+            # of another database with the same model tenant name replaces it there.
+            raise SystemExit(
+                "the model tenant's secret does not open a seeded tenant: was another database "
+                f"seeded since? ({ROOT / 'var' / f'demo_{MODEL_TENANT}_web_secret'})"
+            )
         with _Peaks(served.server, served.pg) as peaks:
             order = names[:]
             rng.shuffle(order)
