@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import Error, connection, transaction
 from django.db.models import Model
 
 TENANT_ROWS = "*tenants"
@@ -128,7 +128,7 @@ def _read(window: float) -> None:
             if now - _last_purge > _PURGE_EVERY_SECONDS:
                 cur.execute(_PURGE_SQL)
                 _last_purge = now
-    except DatabaseError:
+    except Error:  # DatabaseError, or InterfaceError on a connection already closed
         _last_read = now
         _seen.clear()
         forget_everything()
