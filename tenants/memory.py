@@ -95,11 +95,6 @@ class TenantMemory:
             return
         self._tenants.pop(schema, None)
 
-    def forget_entry(self, schema: str, key: Hashable) -> None:
-        entries = self._tenants.get(schema)
-        if entries is not None:
-            entries.pop(key, None)
-
     def clear(self) -> None:
         self._tenants.clear()
 
