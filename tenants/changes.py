@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import Error, connection, transaction
 from django.db.models import Model
 
@@ -56,6 +57,7 @@ _lock = threading.Lock()
 _last_read = time.monotonic()  # a new process remembers nothing older than itself
 _last_purge = 0.0
 _seen: dict[int, float] = {}  # change ID → when this process applied it (monotonic)
+_window: float | None = None  # window_seconds(), worked out once per settings in force
 
 
 def settings_tables_watch(*models: type[Model]) -> None:
@@ -79,7 +81,23 @@ def on_change(forget: Callable[[str], None]) -> Callable[[str], None]:
 
 def window_seconds() -> float:
     """How long a change may take to reach every process: the shortest memory window in force
-    (0 when every memory is off, as in the tests)."""
+    (0 when every memory is off, as in the tests). Every memory read asks it: it is worked out
+    once, and again after a setting changes (override_settings in the tests)."""
+    global _window
+    if _window is None:
+        _window = _window_in_force()
+    return _window
+
+
+def _forget_window(**_kwargs: object) -> None:
+    global _window
+    _window = None
+
+
+setting_changed.connect(_forget_window)
+
+
+def _window_in_force() -> float:
     windows = [
         float(seconds)
         for seconds in (
