@@ -20,6 +20,7 @@ from tenants.errors import not_found_page
 from tenants.models import Tenant
 from tenants.schemas import in_tenant
 from tenants.selectors import tenant_issuer
+from tests.factories.oidc import make_consented_daemon
 
 FAST = "fast path"
 DJANGO = "Django"
@@ -97,13 +98,9 @@ def basic(client_id: str, secret: str) -> str:
 
 @pytest.fixture
 def daemon(tenant_a: Tenant) -> Daemon:
+    consented = make_consented_daemon(tenant_a)
+    api, app, secret = consented.api, consented.app, consented.secret
     with in_tenant(tenant_a):
-        api = app_services.app_register(name="API", platform=Platform.WEB)
-        role = app_services.app_role_add(app=api, value="Read.All", display_name="Read")
-        app = app_services.app_register(name="Daemon", platform=Platform.DAEMON)
-        app_services.api_permission_add(client=app, app_role=role)
-        app_services.admin_consent_grant(client=app)
-        _s, secret = app_services.client_secret_add(app=app, description="t", lifetime_days=90)
         spa = app_services.app_register(
             name="SPA", platform=Platform.SPA, redirect_uris=["http://localhost:3000/"]
         )

@@ -239,4 +239,4 @@ def make_consented_daemon(tenant: Tenant) -> ConsentedDaemon:
         app_services.api_permission_add(client=app, app_role=role)
         app_services.admin_consent_grant(client=app)
         secret, value = app_services.client_secret_add(app=app, description="t", lifetime_days=90)
-    return ConsentedDaemon(api=api, app=app, secret_id=secret.secret_id, secret=value)
+    return ConsentedDaemon(api=api, app=app, secret_id=str(secret.secret_id), secret=value)
