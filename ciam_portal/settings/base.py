@@ -170,6 +170,10 @@ SESSION_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# A session naming no account yet (a sign-in or sign-up in progress: accounts/session_store.py)
+# lives this long after its last change, as Keycloak's login timeout: a page left open longer
+# answers "This form has expired". Signed-in sessions last SESSION_COOKIE_AGE.
+CIAM_SIGN_IN_SESSION_SECONDS = env_int("CIAM_SIGN_IN_SESSION_SECONDS", 3600)
 CSRF_USE_SESSIONS = True
 # Like the other error pages (tenants/errors.py): no session needed, JSON on protocol paths.
 CSRF_FAILURE_VIEW = "tenants.errors.csrf_failure"

@@ -1,13 +1,16 @@
 """The session store: Django's database sessions in fewer statements, with the same guarantees,
-and rows that name the account signed in."""
+and rows that name the account signed in; sessions naming no account yet in the shared cache."""
 
 import contextlib
+import datetime
+import time
 
 import pytest
 from django.contrib.sessions.backends.base import UpdateError
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import Session
 from accounts.session_store import SessionStore
@@ -34,46 +37,122 @@ def _statements(captured: CaptureQueriesContext) -> list[str]:
     ]
 
 
-def test_a_new_session_is_one_insert_and_reads_back(tenant_a: Tenant) -> None:
+def _tenant_tables_touched(captured: CaptureQueriesContext) -> list[str]:
+    """The statements that name the session table of the schema (not the shared cache's)."""
+    return [sql for sql in _statements(captured) if "accounts_session" in sql]
+
+
+def test_a_signed_in_session_is_one_insert_and_reads_back(tenant_a: Tenant) -> None:
+    customer = make_customer(tenant_a, "one-insert@example.com")
     with in_tenant(tenant_a):
         store = SessionStore()
+        store["_auth_user_id"] = str(customer.pk)
         store["flow"] = {"client_id": "abc"}
         with CaptureQueriesContext(connection) as captured:
             store.save()
         assert [sql.split()[0] for sql in _statements(captured)] == ["INSERT"]
+        assert len(store.session_key or "") == 32
         assert SessionStore(store.session_key)["flow"] == {"client_id": "abc"}
+
+
+def test_a_session_naming_no_account_stays_out_of_the_tenants_tables(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    """A sign-in page's session (its CSRF secret, where the sign-in goes) is kept in the shared
+    cache under the tenant's schema: no statement on the tenant's session table, and its key
+    means nothing in another tenant."""
+    with in_tenant(tenant_a):
+        store = SessionStore()
+        store["_csrftoken"] = "secret"
+        with CaptureQueriesContext(connection) as captured:
+            store.save()
+            reloaded = SessionStore(store.session_key)
+            assert reloaded["_csrftoken"] == "secret"
+            reloaded["next"] = "/authorize"
+            reloaded.save()
+        assert _tenant_tables_touched(captured) == []
+        key = store.session_key or ""
+        assert len(key) == 40
+        assert SessionStore(key).load() == {"_csrftoken": "secret", "next": "/authorize"}
+        assert not Session.objects.filter(session_key=key).exists()
+    with in_tenant(tenant_b):
+        assert SessionStore(key).load() == {}
+        assert not SessionStore().exists(key)
+    with in_tenant(tenant_a):
+        SessionStore(key).delete()
+        assert SessionStore(key).load() == {}
+
+
+def test_a_sign_in_in_progress_expires_after_its_own_lifetime(tenant_a: Tenant) -> None:
+    """CIAM_SIGN_IN_SESSION_SECONDS after its last change, however long its cookie lasts."""
+    with in_tenant(tenant_a), override_settings(CIAM_SIGN_IN_SESSION_SECONDS=1):
+        store = SessionStore()
+        store["_csrftoken"] = "secret"
+        store.save()
+        assert store.get_expiry_age() > 1
+        assert SessionStore(store.session_key).load() == {"_csrftoken": "secret"}
+        time.sleep(1.6)
+        assert SessionStore(store.session_key).load() == {}
 
 
 def test_a_session_row_decodes_through_the_configured_store(tenant_a: Tenant) -> None:
     """The model finds its store through SESSION_ENGINE (it imports no store module)."""
     assert Session.get_session_store_class() is SessionStore
+    customer = make_customer(tenant_a, "decodes@example.com")
     with in_tenant(tenant_a):
         store = SessionStore()
+        store["_auth_user_id"] = str(customer.pk)
         store["flow"] = {"client_id": "abc"}
         store.save()
         assert Session.objects.get(session_key=store.session_key).get_decoded() == {
-            "flow": {"client_id": "abc"}
+            "_auth_user_id": str(customer.pk),
+            "flow": {"client_id": "abc"},
         }
 
 
-def test_rotating_the_key_moves_the_data_and_drops_the_old_row(tenant_a: Tenant) -> None:
+def test_signing_in_moves_the_session_into_the_tenants_table_under_a_new_key(
+    tenant_a: Tenant,
+) -> None:
     customer = make_customer(tenant_a, "cycle@example.com")
     with in_tenant(tenant_a):
         store = SessionStore()
         store["_csrftoken"] = "secret"
         store.save()
-        old_key = store.session_key
-        store.cycle_key()
-        new_key = store.session_key
-        assert new_key != old_key
-        assert not Session.objects.filter(session_key=old_key).exists()
-        assert not Session.objects.filter(session_key=new_key).exists()  # written on save
+        old_key = store.session_key or ""
+        store.cycle_key()  # django.contrib.auth.login, before it names the account
+        cycled = store.session_key or ""
+        assert cycled != old_key
+        assert not store.exists(old_key)
+        assert not store.exists(cycled)  # written on save
         store["_auth_user_id"] = str(customer.pk)
-        store.save()
+        with CaptureQueriesContext(connection) as captured:
+            store.save()
+        assert [sql.split()[0] for sql in _tenant_tables_touched(captured)] == ["INSERT"]
+        new_key = store.session_key or ""
+        assert len(new_key) == 32
+        assert new_key not in (old_key, cycled)
         reloaded = SessionStore(new_key)
         assert reloaded["_csrftoken"] == "secret"
         assert reloaded["_auth_user_id"] == str(customer.pk)
         assert Session.objects.get(session_key=new_key).user_id == customer.pk
+        assert SessionStore(old_key).load() == {}
+        assert SessionStore(cycled).load() == {}
+
+
+def test_a_written_pending_session_that_signs_in_leaves_no_cache_entry(tenant_a: Tenant) -> None:
+    """Signing in without a key rotation (a store written, then naming an account): the cache's
+    entry goes as the row is written."""
+    customer = make_customer(tenant_a, "no-rotation@example.com")
+    with in_tenant(tenant_a):
+        store = SessionStore()
+        store["x"] = 1
+        store.save()
+        pending = store.session_key or ""
+        store["_auth_user_id"] = str(customer.pk)
+        store.save()
+        assert store.session_key != pending
+        assert not store.exists(pending)
+        assert Session.objects.get(session_key=store.session_key).user_id == customer.pk
 
 
 def test_a_session_deleted_meanwhile_is_never_brought_back(tenant_a: Tenant) -> None:
@@ -91,13 +170,18 @@ def test_a_session_deleted_meanwhile_is_never_brought_back(tenant_a: Tenant) -> 
 
 
 def test_expired_and_unknown_keys_load_as_empty(tenant_a: Tenant) -> None:
+    customer = make_customer(tenant_a, "expired@example.com")
     with in_tenant(tenant_a):
-        store = SessionStore()
-        store["x"] = 1
-        store.set_expiry(-1)
-        store.save()
-        assert SessionStore(store.session_key).load() == {}
-        assert SessionStore("nosuchkey" * 4).load() == {}
+        for account in (None, str(customer.pk)):
+            store = SessionStore()
+            store["x"] = 1
+            if account:
+                store["_auth_user_id"] = account
+            store.set_expiry(-1)
+            store.save()
+            assert SessionStore(store.session_key).load() == {}
+        assert SessionStore("nosuchkey" * 4 + "0123").load() == {}
+        assert SessionStore("nosuchkey" * 4 + "0123" + "a" * 4).load() == {}
 
 
 def test_sign_in_rotates_the_key_and_the_page_itself_writes_nothing(tenant_a: Tenant) -> None:
@@ -118,7 +202,9 @@ def test_sign_in_rotates_the_key_and_the_page_itself_writes_nothing(tenant_a: Te
     after = client.cookies[cookie].value
     assert after != before
     with in_tenant(tenant_a):
-        assert not Session.objects.filter(session_key=before).exists()
+        assert len(before) == 40
+        assert len(after) == 32
+        assert SessionStore(before).load() == {}
         assert SessionStore(after).get("_auth_user_id")
         # The row names the account, so that ending its sessions needs no decoding.
         assert Session.objects.get(session_key=after).user_id == customer.pk
@@ -130,15 +216,19 @@ def test_sign_in_rotates_the_key_and_the_page_itself_writes_nothing(tenant_a: Te
 def test_expired_sessions_are_cleared_in_every_schema(tenant_a: Tenant, tenant_b: Tenant) -> None:
     """Celery beat's hourly task removes expired sessions, the admin center's and each
     tenant's, and keeps the live ones."""
-    kept, gone = [], []
+    kept: list[tuple[Tenant | None, str]] = []
+    gone: list[tuple[Tenant | None, str]] = []
+    now = timezone.now()
     for tenant in (tenant_a, tenant_b, None):
         with _in_schema(tenant):
             for lifetime, into in ((-1, gone), (3600, kept)):
-                store = SessionStore()
-                store["x"] = 1
-                store.set_expiry(lifetime)
-                store.save()
-                into.append((tenant, store.session_key))
+                key = SessionStore()._get_new_session_key()
+                Session.objects.create(
+                    session_key=key,
+                    session_data=SessionStore().encode({"x": 1}),
+                    expire_date=now + datetime.timedelta(seconds=lifetime),
+                )
+                into.append((tenant, key))
     sessions_clear_expired.delay()
     for keys, expected in ((kept, True), (gone, False)):
         for tenant, key in keys:
@@ -148,7 +238,16 @@ def test_expired_sessions_are_cleared_in_every_schema(tenant_a: Tenant, tenant_b
 
 @pytest.mark.parametrize(
     "value",
-    ["aaaa\x00" + "b" * 27, "x" * 5000, "é" * 32, "ABCDEFGH" * 4, "short", "x" * 31 + ";"],
+    [
+        "aaaa\x00" + "b" * 27,
+        "x" * 5000,
+        "é" * 32,
+        "ABCDEFGH" * 4,
+        "ABCDEFGH" * 5,
+        "short",
+        "x" * 31 + ";",
+        "x" * 39 + "\x00",
+    ],
 )
 def test_a_session_cookie_no_store_could_have_made_is_no_session(
     tenant_a: Tenant, value: str
