@@ -213,6 +213,34 @@ def test_sign_in_rotates_the_key_and_the_page_itself_writes_nothing(tenant_a: Te
         assert not Session.objects.filter(user=customer).exists()
 
 
+def test_a_sign_in_in_progress_carried_to_another_tenant_is_no_session_there(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    """An outsider's replay: tenant A's sign-in session key (its CSRF secret with it) sent as
+    tenant B's cookie opens nothing at B; B's form refuses A's CSRF token and B hands out a
+    session of its own."""
+    login_a = f"/{tenant_a.domain_name}/account/login/"
+    login_b = f"/{tenant_b.domain_name}/account/login/"
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(login_a)
+    token = page.context["csrf_token"]
+    key_a = browser.cookies[f"ciam_session_{tenant_a.domain_name}"].value
+    assert len(key_a) == 40
+    replay = Client(
+        enforce_csrf_checks=True, HTTP_COOKIE=f"ciam_session_{tenant_b.domain_name}={key_a}"
+    )
+    refused = replay.post(
+        login_b, {"login": "x@example.com", "password": "y", "csrfmiddlewaretoken": token}
+    )
+    assert refused.status_code == 403
+    fresh = replay.get(login_b)
+    assert fresh.status_code == 200
+    assert fresh.cookies[f"ciam_session_{tenant_b.domain_name}"].value != key_a
+    # At A, the key still opens A's session: the replay did not disturb it.
+    with in_tenant(tenant_a):
+        assert SessionStore(key_a).get("_csrftoken")
+
+
 def test_expired_sessions_are_cleared_in_every_schema(tenant_a: Tenant, tenant_b: Tenant) -> None:
     """Celery beat's hourly task removes expired sessions, the admin center's and each
     tenant's, and keeps the live ones."""
